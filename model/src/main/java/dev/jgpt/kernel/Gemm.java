@@ -5,28 +5,77 @@ package dev.jgpt.kernel;
  * {@code C[M×N] = (accumulate ? C : 0) + op(A)·op(B)}, op(X) = X or Xᵀ.
  * The three transformer layouts are thin wrappers: {@link #linearForward} (y = x·Wᵀ + b),
  * and {@link #linearBackward} (dX += dY·W, dW += dYᵀ·X, db += Σ dY).
+ *
+ * <p>Three paths, chosen by shape: a packed, cache-blocked SIMD kernel ({@link GemmPacked}) for
+ * everything of real size; matrix-vector ({@link GemmVec}) when M or N is 1, which is memory-bound
+ * (decode at inference); and a plain loop for tiny problems where packing would cost more than it saves.
  */
 public final class Gemm {
+    /** Below this many multiply-adds the plain loop wins: packing and dispatch cost more than the work. */
+    static final long TINY = 4096;
+
     private Gemm() {}
 
     public static void gemm(boolean transA, boolean transB, int M, int N, int K,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
+        if (a == null || b == null || c == null) {
+            throw new IllegalArgumentException("gemm: " + (a == null ? "A" : b == null ? "B" : "C")
+                    + " is null (M=" + M + " N=" + N + " K=" + K + ")");
+        }
         Checks.gemmShapes("gemm", transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        Parallel.forRange(M, 4, (m0, m1) -> {
-            for (int i = m0; i < m1; i++) {
-                for (int j = 0; j < N; j++) {
-                    float s = 0f;
-                    for (int k = 0; k < K; k++) {
-                        float av = transA ? a[aOff + k * lda + i] : a[aOff + i * lda + k];
-                        float bv = transB ? b[bOff + j * ldb + k] : b[bOff + k * ldb + j];
-                        s += av * bv;
-                    }
-                    int ci = cOff + i * ldc + j;
-                    c[ci] = accumulate ? c[ci] + s : s;
+        if (M == 0 || N == 0) {
+            return;
+        }
+        if (K == 0) {
+            // An empty sum: C = 0, or unchanged when accumulating.
+            if (!accumulate) {
+                for (int i = 0; i < M; i++) {
+                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + N, 0f);
                 }
             }
-        });
+            return;
+        }
+        if (M == 1) {
+            // c[0, j] = Σ_k A(0,k)·B(k,j): the rows of op(B)ᵀ dotted with one vector.
+            GemmVec.matvec(N, K, b, bOff, transB ? ldb : 1, transB ? 1 : ldb,
+                    a, aOff, transA ? lda : 1, c, cOff, 1, accumulate);
+        } else if (N == 1) {
+            // c[i, 0] = Σ_k A(i,k)·B(k,0).
+            GemmVec.matvec(M, K, a, aOff, transA ? 1 : lda, transA ? lda : 1,
+                    b, bOff, transB ? 1 : ldb, c, cOff, ldc, accumulate);
+        } else if ((long) M * N * K <= TINY) {
+            naive(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        } else {
+            GemmPacked.gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        }
+    }
+
+    /**
+     * y[N] = (accumulate ? y : 0) + W[N×K]·x[K]: one row of {@link #linearForward} without the bias
+     * (decode at inference). Same as {@code gemm(false, true, 1, N, K, x, xOff, K, w, wOff, K, y, yOff, N, accumulate)}.
+     */
+    public static void matvec(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int N, int K,
+                              boolean accumulate) {
+        gemm(false, true, 1, N, K, x, xOff, K, w, wOff, K, y, yOff, N, accumulate);
+    }
+
+    /** The reference loop: used for tiny problems, where it is the fastest path. */
+    static void naive(boolean transA, boolean transB, int M, int N, int K,
+                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                      float[] c, int cOff, int ldc, boolean accumulate) {
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float s = 0f;
+                for (int k = 0; k < K; k++) {
+                    float av = transA ? a[aOff + k * lda + i] : a[aOff + i * lda + k];
+                    float bv = transB ? b[bOff + j * ldb + k] : b[bOff + k * ldb + j];
+                    s += av * bv;
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] = accumulate ? c[ci] + s : s;
+            }
+        }
     }
 
     /** out[M×N] = x[M×K]·w[N×K]ᵀ + bias[N] (bias may be null). PyTorch Linear layout. */
@@ -53,12 +102,17 @@ public final class Gemm {
                                       int M, int K, int N) {
         Checks.length("linearBackward", "dy", dy, (long) M * N);
         if (dx != null) {
+            Checks.length("linearBackward", "w", w, (long) N * K);
+            Checks.length("linearBackward", "dx", dx, (long) M * K);
             gemm(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K, true);
         }
         if (dw != null) {
+            Checks.length("linearBackward", "x", x, (long) M * K);
+            Checks.length("linearBackward", "dw", dw, (long) N * K);
             gemm(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K, true);
         }
         if (dbias != null) {
+            Checks.length("linearBackward", "dbias", dbias, N);
             for (int i = 0; i < M; i++) {
                 Vec.add(dbias, 0, dy, i * N, N);
             }

@@ -1,0 +1,296 @@
+package dev.jgpt.kernel;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class GemmTest {
+    private static final float SENTINEL = -12345.5f;
+    private final int defaultThreads = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(defaultThreads);
+    }
+
+    /** A matrix stored row-major inside a larger array, at an offset, with ld ≥ its column count. */
+    private record Stored(float[] data, int off, int ld, int rows, int cols) {
+        float get(int r, int c) {
+            return data[off + r * ld + c];
+        }
+    }
+
+    private static Stored stored(Random rnd, int rows, int cols, int off, int pad, float lo, float hi) {
+        int ld = cols + pad;
+        float[] d = new float[off + Math.max(0, rows * ld) + 5];
+        Arrays.fill(d, SENTINEL);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float mag = lo + (hi - lo) * rnd.nextFloat();
+                d[off + r * ld + c] = rnd.nextBoolean() ? mag : -mag;
+            }
+        }
+        return new Stored(d, off, Math.max(ld, 1), rows, cols);
+    }
+
+    private static double opA(Stored a, boolean t, int i, int k) {
+        return t ? a.get(k, i) : a.get(i, k);
+    }
+
+    /**
+     * Runs gemm and checks every element of C against a double-precision triple loop, with the
+     * worst-case float bound K·eps·Σ|a||b| (plus eps·|c0| when accumulating), and checks that
+     * nothing outside C's M×N window (padding, offset, tail) was written.
+     */
+    private static float[] check(Random rnd, boolean tA, boolean tB, int M, int N, int K, int off, int pad,
+                                 boolean accumulate, float lo, float hi) {
+        Stored a = tA ? stored(rnd, K, M, off, pad, lo, hi) : stored(rnd, M, K, off, pad, lo, hi);
+        Stored b = tB ? stored(rnd, N, K, off + 1, pad + 2, lo, hi) : stored(rnd, K, N, off + 1, pad + 2, lo, hi);
+        Stored c = stored(rnd, M, N, off + 2, pad + 1, lo, hi);
+        float[] c0 = c.data().clone();
+        Gemm.gemm(tA, tB, M, N, K, a.data(), a.off(), a.ld(), b.data(), b.off(), b.ld(),
+                c.data(), c.off(), c.ld(), accumulate);
+        String where = "tA=" + tA + " tB=" + tB + " M=" + M + " N=" + N + " K=" + K + " acc=" + accumulate;
+        for (int idx = 0; idx < c0.length; idx++) {
+            int rel = idx - c.off();
+            boolean inside = rel >= 0 && rel / c.ld() < M && rel % c.ld() < N;
+            if (!inside && Float.compare(c.data()[idx], c0[idx]) != 0) {
+                fail(where + ": wrote outside C at index " + idx);
+            }
+        }
+        double eps = Math.ulp(1f);
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                double s = 0, mag = 0;
+                for (int k = 0; k < K; k++) {
+                    double p = opA(a, tA, i, k) * opA(b, tB, k, j);
+                    s += p;
+                    mag += Math.abs(p);
+                }
+                double before = c0[c.off() + i * c.ld() + j];
+                double want = accumulate ? before + s : s;
+                double tol = (K + 2) * eps * (mag + (accumulate ? Math.abs(before) : 0)) + 1e-30;
+                double got = c.get(i, j);
+                if (!(Math.abs(got - want) <= tol)) {
+                    fail(where + ": C[" + i + "," + j + "] = " + got + ", want " + want + " (tol " + tol + ")");
+                }
+            }
+        }
+        return c.data();
+    }
+
+    @Test
+    void oddShapesAllLayoutsAgainstDoubleReference() {
+        Random rnd = new Random(1);
+        int[] dims = {1, 7, 63, 129};
+        for (boolean tA : new boolean[]{false, true}) {
+            for (boolean tB : new boolean[]{false, true}) {
+                for (int M : dims) {
+                    for (int N : dims) {
+                        for (int K : dims) {
+                            check(rnd, tA, tB, M, N, K, 0, 0, false, 0.5f, 1f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void offsetsLeadingDimsAndAccumulate() {
+        Random rnd = new Random(2);
+        int[][] shapes = {{1, 1, 1}, {6, 64, 5}, {7, 65, 33}, {13, 129, 17}, {1, 300, 40}, {50, 1, 70}, {97, 70, 9}};
+        for (int[] s : shapes) {
+            for (boolean tA : new boolean[]{false, true}) {
+                for (boolean tB : new boolean[]{false, true}) {
+                    for (boolean acc : new boolean[]{false, true}) {
+                        check(rnd, tA, tB, s[0], s[1], s[2], 3, 5, acc, 0.5f, 1f);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Crosses every blocking boundary: K > KC, N > NC, M > MC, plus edge tiles in both directions. */
+    @Test
+    void shapesCrossingCacheBlocks() {
+        Random rnd = new Random(3);
+        int kc = GemmPacked.KC, nc = GemmPacked.NC, mc = GemmPacked.MC;
+        check(rnd, false, true, 11, 37, kc + 9, 1, 2, true, 0.5f, 1f);
+        check(rnd, true, false, 8, nc + GemmPacked.NR + 5, 12, 2, 1, false, 0.5f, 1f);
+        check(rnd, false, false, mc + GemmPacked.MR + 1, 23, 19, 0, 3, true, 0.5f, 1f);
+        check(rnd, true, true, mc + 5, nc + 3, kc + 1, 4, 0, false, 0.5f, 1f);
+    }
+
+    @Test
+    void largeMagnitudesStayWithinRelativeBound() {
+        Random rnd = new Random(4);
+        for (boolean tA : new boolean[]{false, true}) {
+            for (boolean tB : new boolean[]{false, true}) {
+                check(rnd, tA, tB, 37, 71, 300, 1, 1, false, 1e3f, 1e4f);
+                check(rnd, tA, tB, 1, 71, 300, 1, 1, true, 1e3f, 1e4f);
+                check(rnd, tA, tB, 37, 1, 300, 1, 1, true, 1e3f, 1e4f);
+            }
+        }
+    }
+
+    @Test
+    void zeroDepthClearsOrKeepsC() {
+        float[] a = new float[4], b = new float[4];
+        float[] c = {1, 2, 3, 4, 5, 6};
+        Gemm.gemm(false, false, 2, 2, 0, a, 0, 1, b, 0, 2, c, 1, 3, true);
+        assertArrayEquals(new float[]{1, 2, 3, 4, 5, 6}, c);
+        Gemm.gemm(true, true, 2, 2, 0, a, 0, 2, b, 0, 1, c, 1, 3, false);
+        assertArrayEquals(new float[]{1, 0, 0, 4, 0, 0}, c);
+    }
+
+    @Test
+    void emptyOutputIsANoOp() {
+        float[] c = {7};
+        Gemm.gemm(false, false, 0, 5, 3, new float[0], 0, 3, new float[15], 0, 5, c, 0, 5, false);
+        Gemm.gemm(false, false, 5, 0, 3, new float[15], 0, 3, new float[0], 0, 1, c, 0, 1, false);
+        assertEquals(7f, c[0]);
+    }
+
+    /** Each element is computed by one thread with the same k order, so the thread count cannot change bits. */
+    @Test
+    void resultIndependentOfThreadCount() {
+        int[][] shapes = {{200, 150, 90}, {12, 700, 64}, {1, 3000, 64}, {3000, 1, 64}, {300, 2, 300}};
+        for (int[] s : shapes) {
+            for (boolean tA : new boolean[]{false, true}) {
+                for (boolean tB : new boolean[]{false, true}) {
+                    Parallel.setThreads(1);
+                    float[] one = check(new Random(5), tA, tB, s[0], s[1], s[2], 0, 0, false, 0.5f, 1f);
+                    Parallel.setThreads(2);
+                    float[] two = check(new Random(5), tA, tB, s[0], s[1], s[2], 0, 0, false, 0.5f, 1f);
+                    assertArrayEquals(one, two, Arrays.toString(s) + " tA=" + tA + " tB=" + tB);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badShapesThrowNamingGemmAndShapes() {
+        float[] small = new float[10], big = new float[100];
+        IllegalArgumentException e;
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, false, 4, 5, 3, small, 0, 3, big, 0, 5, big, 0, 5, false));
+        assertMessage(e, "M=4", "N=5", "K=3");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, true, 4, 5, 3, big, 0, 2, big, 0, 3, big, 0, 5, false));
+        assertMessage(e, "leading dimension", "M=4");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, false, -1, 5, 3, big, 0, 3, big, 0, 5, big, 0, 5, false));
+        assertMessage(e, "M=-1");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, false, 4, 5, 3, big, 95, 3, big, 0, 5, big, 0, 5, false));
+        assertMessage(e, "offset 95", "K=3");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, false, 4, 5, 3, big, 0, 3, null, 0, 5, big, 0, 5, false));
+        assertMessage(e, "B is null", "N=5");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.gemm(false, false, 4, 5, 3, big, 0, 3, big, 0, 5, small, 0, 5, false));
+        assertMessage(e, "C", "M=4");
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.linearForward(new float[6], new float[6], new float[5], null, 2, 3, 2));
+        assertTrue(e.getMessage().contains("linearForward") && e.getMessage().contains("w"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.linearBackward(new float[5], null, null, new float[4], new float[6], new float[6], 2, 3, 2));
+        assertTrue(e.getMessage().contains("linearBackward") && e.getMessage().contains("dx"), e.getMessage());
+    }
+
+    private static void assertMessage(IllegalArgumentException e, String... parts) {
+        assertTrue(e.getMessage().startsWith("gemm"), e.getMessage());
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "'" + p + "' missing from: " + e.getMessage());
+        }
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    @Test
+    void linearForwardAndBackwardMatchReference() {
+        Random rnd = new Random(6);
+        int[][] shapes = {{1, 33, 70}, {19, 40, 65}, {64, 128, 96}};
+        for (int[] s : shapes) {
+            int M = s[0], K = s[1], N = s[2];
+            float[] x = random(rnd, M * K), w = random(rnd, N * K), bias = random(rnd, N), dy = random(rnd, M * N);
+            float[] out = new float[M * N];
+            Gemm.linearForward(out, x, w, bias, M, K, N);
+            float[] outNoBias = new float[M * N];
+            Gemm.linearForward(outNoBias, x, w, null, M, K, N);
+            float[] dx = random(rnd, M * K), dw = random(rnd, N * K), db = random(rnd, N);
+            float[] dx0 = dx.clone(), dw0 = dw.clone(), db0 = db.clone();
+            Gemm.linearBackward(dx, dw, db, dy, x, w, M, K, N);
+            for (int i = 0; i < M; i++) {
+                for (int n = 0; n < N; n++) {
+                    double y = 0;
+                    for (int k = 0; k < K; k++) {
+                        y += (double) x[i * K + k] * w[n * K + k];
+                    }
+                    assertEquals(y + bias[n], out[i * N + n], 1e-4, "forward");
+                    assertEquals(y, outNoBias[i * N + n], 1e-4, "forward without bias");
+                }
+                for (int k = 0; k < K; k++) {
+                    double g = dx0[i * K + k];
+                    for (int n = 0; n < N; n++) {
+                        g += (double) dy[i * N + n] * w[n * K + k];
+                    }
+                    assertEquals(g, dx[i * K + k], 1e-4, "dx");
+                }
+            }
+            for (int n = 0; n < N; n++) {
+                double gb = db0[n];
+                for (int i = 0; i < M; i++) {
+                    gb += dy[i * N + n];
+                }
+                assertEquals(gb, db[n], 1e-4, "dbias");
+                for (int k = 0; k < K; k++) {
+                    double g = dw0[n * K + k];
+                    for (int i = 0; i < M; i++) {
+                        g += (double) dy[i * N + n] * x[i * K + k];
+                    }
+                    assertEquals(g, dw[n * K + k], 1e-4, "dw");
+                }
+            }
+            // Null gradients are skipped, the others still accumulate.
+            float[] dw2 = new float[N * K];
+            Gemm.linearBackward(null, dw2, null, dy, x, w, M, K, N);
+            for (int i = 0; i < dw2.length; i++) {
+                assertEquals(dw[i] - dw0[i], dw2[i], 1e-4, "dw alone");
+            }
+        }
+    }
+
+    @Test
+    void matvecMatchesLinearForwardRow() {
+        Random rnd = new Random(7);
+        int K = 77, N = 131;
+        float[] x = random(rnd, K + 3), w = random(rnd, N * K + 2), y = new float[N + 4];
+        Gemm.matvec(y, 4, w, 2, x, 3, N, K, false);
+        for (int n = 0; n < N; n++) {
+            double s = 0;
+            for (int k = 0; k < K; k++) {
+                s += (double) x[3 + k] * w[2 + n * K + k];
+            }
+            assertEquals(s, y[4 + n], 1e-4);
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0f, y[i]);
+        }
+    }
+}
