@@ -1,0 +1,38 @@
+package dev.jgpt.model;
+
+/** One transformer block: attention then MLP, each wrapped by {@link ResidualSublayer}. */
+final class Block implements Layer {
+    final CausalSelfAttention attn;
+    final Mlp mlp;
+    final ResidualSublayer attnSub, mlpSub;
+    private float[] dmid, out;
+    private int n;
+
+    Block(int index, GPTConfig cfg, RunContext ctx) {
+        String p = "transformer.h." + index;
+        ResidualLayout layout = cfg.layout();
+        attn = new CausalSelfAttention(p + ".attn", cfg, ctx);
+        mlp = new Mlp(p + ".mlp", cfg, ctx);
+        attnSub = new ResidualSublayer(layout, attn, p + ".ln_1", p + ".ln_attn_out", p + ".attn_alpha", cfg);
+        mlpSub = new ResidualSublayer(layout, mlp, p + ".ln_2", p + ".ln_mlp_out", p + ".mlp_alpha", cfg);
+    }
+
+    @Override
+    public float[] forward(float[] x, int B, int T) {
+        n = B * T * attn.cProj.out;
+        out = mlpSub.forward(attnSub.forward(x, B, T), B, T);
+        return out;
+    }
+
+    /** The block's output from the last forward. */
+    float[] output() {
+        return out;
+    }
+
+    @Override
+    public void backward(float[] dout, float[] dx) {
+        dmid = Buffers.zeroed(dmid, n);
+        mlpSub.backward(dout, dmid);
+        attnSub.backward(dmid, dx);
+    }
+}

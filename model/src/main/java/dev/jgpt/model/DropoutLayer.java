@@ -1,0 +1,40 @@
+package dev.jgpt.model;
+
+import dev.jgpt.kernel.Dropout;
+import dev.jgpt.kernel.Vec;
+
+/** Inverted dropout over rows of width C; the identity (no copy) when not training or p = 0. */
+final class DropoutLayer implements Layer {
+    private final RunContext ctx;
+    private final int C;
+    private float[] y, mask;
+    private int n;
+    private boolean active;
+
+    DropoutLayer(RunContext ctx, int C) {
+        this.ctx = ctx;
+        this.C = C;
+    }
+
+    @Override
+    public float[] forward(float[] in, int B, int T) {
+        active = ctx.dropoutActive();
+        n = B * T * C;
+        if (!active) {
+            return in;
+        }
+        y = Buffers.ensure(y, n);
+        mask = Buffers.ensure(mask, n);
+        Dropout.forward(y, mask, in, n, ctx.dropout, ctx.rng);
+        return y;
+    }
+
+    @Override
+    public void backward(float[] dout, float[] din) {
+        if (active) {
+            Dropout.backward(din, mask, dout, n);
+        } else {
+            Vec.add(din, 0, dout, 0, n);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.jgpt.model;
+
+import java.util.SplittableRandom;
+
+/**
+ * Weight initialisation. Biases start at 0, LN gains at 1 (set by the layers). The scheme picks the
+ * std of each projection; DeepNorm then scales value, output and FFN projections by β = (8N)^−¼
+ * (with {@code xavier} this is exactly DeepNet's init); ReZero's a starts at 0.
+ */
+final class Init {
+    private static final double GPT2_STD = 0.02;
+
+    private Init() {}
+
+    static void initialize(GPT model, SplittableRandom rng) {
+        GPTConfig cfg = model.config;
+        int C = cfg.nEmbd(), L = cfg.nLayer();
+        gaussian(model.wte.data, 0, model.wte.size(), GPT2_STD, rng);
+        gaussian(model.wpe.data, 0, model.wpe.size(), GPT2_STD, rng);
+        boolean deepNorm = cfg.layout() == ResidualLayout.DEEPNORM;
+        double beta = deepNorm ? GPTConfig.deepNormBeta(L) : 1.0;
+        for (Block b : model.blocks) {
+            // c_attn is three C×C projections (q, k, v) packed as rows [3C, C]; each is initialised on its own.
+            float[] qkv = b.attn.cAttn.weight.data;
+            for (int part = 0; part < 3; part++) {
+                double gain = part == 2 ? beta : 1.0; // DeepNet scales v, not q or k
+                gaussian(qkv, part * C * C, C * C, std(cfg, C, C, false) * gain, rng);
+            }
+            linear(b.attn.cProj, cfg, true, beta, rng);
+            linear(b.mlp.cFc, cfg, false, beta, rng);
+            linear(b.mlp.cProj, cfg, true, beta, rng);
+        }
+    }
+
+    private static void linear(Linear lin, GPTConfig cfg, boolean residualProjection, double gain, SplittableRandom rng) {
+        double std = std(cfg, lin.in, lin.out, residualProjection) * gain;
+        gaussian(lin.weight.data, 0, lin.weight.size(), std, rng);
+    }
+
+    private static double std(GPTConfig cfg, int fanIn, int fanOut, boolean residualProjection) {
+        return switch (cfg.init()) {
+            case GPT2 -> residualProjection ? GPT2_STD / Math.sqrt(2.0 * cfg.nLayer()) : GPT2_STD;
+            case XAVIER -> Math.sqrt(2.0 / (fanIn + fanOut));
+        };
+    }
+
+    private static void gaussian(float[] a, int off, int n, double std, SplittableRandom rng) {
+        for (int i = off; i < off + n; i++) {
+            a[i] = (float) (rng.nextGaussian() * std);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.jgpt.model;
+
+import dev.jgpt.kernel.Gemm;
+
+/** y = x·Wᵀ + b with W [out, in] (stored transposed, as Conv1D, in Hugging Face GPT-2 files). */
+final class Linear implements Layer {
+    final Param weight;
+    final Param bias;
+    final int in, out;
+    private float[] x;
+    private float[] y;
+    private int rows;
+
+    Linear(String name, int in, int out, boolean bias) {
+        this.in = in;
+        this.out = out;
+        this.weight = new Param(name + ".weight", true, out, in);
+        this.bias = bias ? new Param(name + ".bias", false, out) : null;
+    }
+
+    @Override
+    public float[] forward(float[] input, int B, int T) {
+        rows = B * T;
+        x = input;
+        y = Buffers.ensure(y, (long) rows * out);
+        Gemm.linearForward(y, x, weight.data, bias != null ? bias.data : null, rows, in, out);
+        return y;
+    }
+
+    @Override
+    public void backward(float[] dout, float[] din) {
+        Gemm.linearBackward(din, weight.grad, bias != null ? bias.grad : null, dout, x, weight.data, rows, in, out);
+    }
+}
