@@ -11,7 +11,7 @@ final class Block implements Layer {
     Block(int index, GPTConfig cfg, RunContext ctx) {
         String p = "transformer.h." + index;
         ResidualLayout layout = cfg.layout();
-        attn = new CausalSelfAttention(p + ".attn", cfg, ctx);
+        attn = new CausalSelfAttention(p + ".attn", index, cfg, ctx);
         mlp = new Mlp(p + ".mlp", cfg, ctx);
         attnSub = new ResidualSublayer(layout, attn, p + ".ln_1", p + ".ln_attn_out", p + ".attn_alpha", cfg);
         mlpSub = new ResidualSublayer(layout, mlp, p + ".ln_2", p + ".ln_mlp_out", p + ".mlp_alpha", cfg);

@@ -1,16 +1,21 @@
 package dev.jgpt.model;
 
 import dev.jgpt.kernel.Attention;
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.Vec;
 
 /** Multi-head causal self-attention: qkv = x·W_attnᵀ, softmax(q·kᵀ/√hs)·v per head, then W_proj and dropout. */
 final class CausalSelfAttention implements Layer {
     final Linear cAttn, cProj;
     private final DropoutLayer dropout;
-    private final int C, NH;
+    private final RunContext ctx;
+    private final int layer, C, NH;
     private float[] qkv, att, y, dqkv, dy, dproj;
     private int B, T;
 
-    CausalSelfAttention(String prefix, GPTConfig cfg, RunContext ctx) {
+    CausalSelfAttention(String prefix, int layer, GPTConfig cfg, RunContext ctx) {
+        this.ctx = ctx;
+        this.layer = layer;
         C = cfg.nEmbd();
         NH = cfg.nHead();
         cAttn = new Linear(prefix + ".c_attn", C, 3 * C, cfg.bias());
@@ -23,10 +28,53 @@ final class CausalSelfAttention implements Layer {
         this.B = B;
         this.T = T;
         qkv = cAttn.forward(x, B, T);
-        att = Buffers.ensure(att, (long) B * NH * T * T);
         y = Buffers.ensure(y, (long) B * T * C);
-        Attention.forward(y, att, qkv, B, T, C, NH);
+        if (ctx.cache != null) {
+            attendCached(T);
+        } else {
+            att = Buffers.ensure(att, (long) B * NH * T * T);
+            Attention.forward(y, att, qkv, B, T, C, NH);
+        }
         return dropout.forward(cProj.forward(y, B, T), B, T);
+    }
+
+    /**
+     * Inference with a KV cache (B = 1): appends the new rows' keys and values at ctx.position and
+     * attends each new row to every cached position up to its own.
+     */
+    private void attendCached(int n) {
+        int pos = ctx.position, hs = C / NH;
+        float[] kc = ctx.cache.k[layer], vc = ctx.cache.v[layer];
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(qkv, t * 3 * C + C, kc, (pos + t) * C, C);
+            System.arraycopy(qkv, t * 3 * C + 2 * C, vc, (pos + t) * C, C);
+        }
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        Parallel.forRange(n * NH, 1, (s, e) -> {
+            float[] scores = new float[pos + n];
+            for (int th = s; th < e; th++) {
+                int t = th / NH, h = th % NH, last = pos + t;
+                int q = t * 3 * C + h * hs;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p <= last; p++) {
+                    scores[p] = Vec.dot(qkv, q, kc, p * C + h * hs, hs) * scale;
+                    max = Math.max(max, scores[p]);
+                }
+                float sum = 0f;
+                for (int p = 0; p <= last; p++) {
+                    scores[p] = (float) Math.exp(scores[p] - max);
+                    sum += scores[p];
+                }
+                int o = t * C + h * hs;
+                java.util.Arrays.fill(y, o, o + hs, 0f);
+                for (int p = 0; p <= last; p++) {
+                    float w = scores[p] / sum;
+                    for (int i = 0; i < hs; i++) {
+                        y[o + i] += w * vc[p * C + h * hs + i];
+                    }
+                }
+            }
+        });
     }
 
     @Override

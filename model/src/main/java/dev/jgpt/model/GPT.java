@@ -235,6 +235,42 @@ public final class GPT {
         Embedding.backward(wte.grad, wpe.grad, dEmb, tokens, B, T, C);
     }
 
+    /**
+     * Forward of n new tokens at absolute positions ctx.position.. with attention reading and filling the
+     * KV cache; returns the logits of the last new token only (the LM head is the costliest matmul).
+     */
+    float[] forwardCached(int[] newTokens, KVCache cache, int position, float[] lastLogits) {
+        int n = newTokens.length, C = config.nEmbd(), V = config.vocabSize();
+        for (int i = 0; i < n; i++) {
+            if (newTokens[i] < 0 || newTokens[i] >= V) {
+                throw new IllegalArgumentException("token id " + newTokens[i] + " at position " + (position + i)
+                        + " is outside the vocabulary of " + V);
+            }
+        }
+        boolean wasTraining = ctx.training;
+        ctx.training = false;
+        ctx.cache = cache;
+        ctx.position = position;
+        try {
+            emb = Buffers.ensure(emb, (long) n * C);
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(wte.data, newTokens[i] * C, emb, i * C, C);
+                dev.jgpt.kernel.Vec.add(emb, i * C, wpe.data, (position + i) * C, C);
+            }
+            float[] x = emb;
+            for (Block b : blocks) {
+                x = b.forward(x, 1, n);
+            }
+            float[] h = lnF != null ? lnF.forward(x, 1, n) : x;
+            Gemm.gemm(false, true, 1, V, C, h, (n - 1) * C, C, wte.data, 0, C, lastLogits, 0, V, false);
+            return lastLogits;
+        } finally {
+            ctx.cache = null;
+            ctx.position = 0;
+            ctx.training = wasTraining;
+        }
+    }
+
     /** The residual stream after block {@code layer} from the last forward ([B·T × C], read-only). */
     public float[] blockOutput(int layer) {
         return blocks[layer].output();

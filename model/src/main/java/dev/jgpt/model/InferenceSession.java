@@ -1,0 +1,66 @@
+package dev.jgpt.model;
+
+/**
+ * Incremental inference with a KV cache: {@link #append} runs only the new tokens (a prompt as one
+ * matrix-matrix pass, then one token at a time as matrix-vector work) and returns the logits of the
+ * last one. The cache holds the model's whole context; overflowing it is an error the caller handles
+ * (stop, or {@link #truncate} and re-prefill a shorter window).
+ *
+ * <p>Uses the model's buffers: one session per model at a time, and no training on it meanwhile.
+ */
+public final class InferenceSession {
+    private final GPT model;
+    private final KVCache cache;
+    private final float[] logits;
+    private int position;
+
+    public InferenceSession(GPT model) {
+        this.model = model;
+        GPTConfig c = model.config;
+        this.cache = new KVCache(c.nLayer(), c.blockSize(), c.nEmbd());
+        this.logits = new float[c.vocabSize()];
+    }
+
+    /**
+     * Processes tokens at positions {@link #position()}.. and returns the logits of the last one
+     * ([vocab], a buffer this session owns and overwrites on the next call).
+     */
+    public float[] append(int... tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("append: no tokens");
+        }
+        if (position + tokens.length > cache.capacity) {
+            throw new IllegalStateException("context overflow: " + position + " cached + " + tokens.length
+                    + " new tokens exceed the model's context of " + cache.capacity + " tokens");
+        }
+        model.forwardCached(tokens, cache, position, logits);
+        position += tokens.length;
+        return logits;
+    }
+
+    /** The number of cached positions (the position the next token will take). */
+    public int position() {
+        return position;
+    }
+
+    /** The most positions the cache can hold: the model's context length. */
+    public int capacity() {
+        return cache.capacity;
+    }
+
+    public void reset() {
+        position = 0;
+    }
+
+    /** Forgets cached positions ≥ pos (their keys and values are overwritten by later appends). */
+    public void truncate(int pos) {
+        if (pos < 0 || pos > position) {
+            throw new IllegalArgumentException("truncate: position " + pos + " is outside 0.." + position);
+        }
+        position = pos;
+    }
+
+    public GPT model() {
+        return model;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.jgpt.model;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The KV-cache path must give the same logits as a full forward over the whole prefix. */
+class InferenceSessionTest {
+
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void cachedLogitsEqualFullForward(ResidualLayout layout) {
+        int V = 13, T = 12;
+        GPT m = new GPT(new GPTConfig(V, T, 2, 2, 16, true, 0.1f, 1e-5f, layout, InitScheme.XAVIER), 4);
+        SplittableRandom r = new SplittableRandom(5);
+        for (Param p : m.parameters()) {
+            if (p.name.endsWith("_alpha")) {
+                p.data[0] = 0.7f; // ReZero at init would hide the blocks
+            }
+        }
+        int[] seq = IntStream.range(0, T).map(i -> r.nextInt(V)).toArray();
+        InferenceSession s = new InferenceSession(m);
+        int prompt = 5;
+        float[] cached = s.append(Arrays.copyOf(seq, prompt)).clone();
+        assertClose(lastRow(m, seq, prompt, V), cached, layout + " prefill");
+        for (int t = prompt; t < T; t++) {
+            cached = s.append(seq[t]).clone();
+            assertClose(lastRow(m, seq, t + 1, V), cached, layout + " step " + t);
+        }
+        assertEquals(T, s.position());
+        IllegalStateException overflow = assertThrows(IllegalStateException.class, () -> s.append(1));
+        assertTrue(overflow.getMessage().contains("context"), overflow.getMessage());
+    }
+
+    @Test
+    void truncateRewindsTheCache() {
+        int V = 9;
+        GPT m = new GPT(GPTConfig.of(V, 8, 1, 2, 8), 2);
+        InferenceSession s = new InferenceSession(m);
+        float[] a = s.append(1, 2, 3).clone();
+        s.append(4, 5);
+        s.truncate(2);
+        float[] b = s.append(3).clone();
+        assertClose(a, b, "after truncate");
+    }
+
+    static float[] lastRow(GPT m, int[] seq, int n, int V) {
+        float[] full = m.logits(Arrays.copyOf(seq, n), 1, n);
+        return Arrays.copyOfRange(full, (n - 1) * V, n * V);
+    }
+
+    static void assertClose(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-4f * Math.max(1f, Math.abs(expected[i])), what + " logit " + i);
+        }
+    }
+}
