@@ -1,0 +1,168 @@
+package dev.jgpt.tokenizer;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.OptionalInt;
+
+/**
+ * Any Hugging Face tokenizer.json (GPT-2's byte-level BPE, the ones {@link BpeTrainer} writes,
+ * ...), run by DJL's binding of the Rust {@code tokenizers} library. Built with truncation,
+ * padding and added special tokens off: DJL would otherwise cut texts at 512 tokens.
+ */
+public final class HfTokenizer implements Tokenizer {
+    static {
+        // DJL contacts a cloud metadata address once per JVM unless told it is offline. It reads
+        // the DJL_OFFLINE / OPT_OUT_TRACKING environment variables, else these system properties.
+        if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+    }
+
+    private final Path file;
+    private final byte[] json;
+    private final HuggingFaceTokenizer djl;
+    private final int vocabSize;
+    private final OptionalInt endOfText;
+    private final String kind;
+    private final boolean byteLevel;
+
+    private HfTokenizer(Path file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
+        this.file = file;
+        this.json = json;
+        this.djl = djl;
+        JsonNode model = root.path("model");
+        this.kind = model.path("type").asText().toLowerCase(Locale.ROOT);
+        int maxId = -1;
+        Integer eot = null;
+        JsonNode vocab = model.path("vocab");
+        if (vocab.isArray()) {                      // Unigram: [[piece, score], ...], id = index
+            maxId = vocab.size() - 1;
+            for (int i = 0; i < vocab.size(); i++) {
+                if ("<|endoftext|>".equals(vocab.get(i).path(0).asText())) {
+                    eot = i;
+                }
+            }
+        } else {                                    // BPE, WordPiece, WordLevel: {token: id}
+            for (var it = vocab.fields(); it.hasNext(); ) {
+                var e = it.next();
+                maxId = Math.max(maxId, e.getValue().asInt());
+                if ("<|endoftext|>".equals(e.getKey())) {
+                    eot = e.getValue().asInt();
+                }
+            }
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            maxId = Math.max(maxId, added.path("id").asInt());
+            if ("<|endoftext|>".equals(added.path("content").asText())) {
+                eot = added.path("id").asInt();
+            }
+        }
+        if (maxId < 0) {
+            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": the vocabulary is empty");
+        }
+        this.vocabSize = maxId + 1;
+        this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
+        this.byteLevel = root.path("normalizer").isNull()
+                && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
+                && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
+                && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false);
+    }
+
+    /** Loads {@code file} (already parsed as {@code root}) through DJL. */
+    static HfTokenizer load(Path file, JsonNode root) throws IOException {
+        byte[] json = Files.readAllBytes(file);
+        HuggingFaceTokenizer djl;
+        try {
+            djl = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .optAddSpecialTokens(false)
+                    .build();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": the tokenizers library rejects it ("
+                    + e.getMessage() + ")", e);
+        }
+        try {
+            return new HfTokenizer(file, json, root, djl);
+        } catch (RuntimeException e) {
+            djl.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int[] encode(String text) {
+        if (text.isEmpty()) {
+            return new int[0];
+        }
+        long[] ids = djl.encode(text, false, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        long[] longs = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            // The library silently skips unknown ids; an id out of range is a caller bug.
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new IllegalArgumentException("token id " + ids[i] + " at position " + i
+                        + " is out of range: the tokenizer has " + vocabSize + " tokens (0.." + (vocabSize - 1) + ")");
+            }
+            longs[i] = ids[i];
+        }
+        return djl.decode(longs, false);
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    @Override
+    public OptionalInt endOfText() {
+        return endOfText;
+    }
+
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    /**
+     * True for GPT-2-style byte-level tokenizers (ByteLevel pre-tokenizer with GPT-2's regex, no
+     * normalizer). Their pre-tokens never cross a line start between two non-blank characters,
+     * so a long text can be encoded line-block by line-block with the same result.
+     */
+    boolean isByteLevel() {
+        return byteLevel;
+    }
+
+    /** Saves the tokenizer.json it was loaded from, byte for byte. */
+    @Override
+    public void save(Path tokenizerJson) throws IOException {
+        AtomicFiles.write(tokenizerJson, json);
+    }
+
+    @Override
+    public void close() {
+        djl.close();
+    }
+
+    @Override
+    public String toString() {
+        return kind + " tokenizer (" + vocabSize + " tokens) from " + file;
+    }
+}

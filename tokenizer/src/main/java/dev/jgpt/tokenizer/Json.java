@@ -1,0 +1,37 @@
+package dev.jgpt.tokenizer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The one Jackson mapper of this module, and tokenizer.json reading with clear errors. */
+final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Json() {
+    }
+
+    /** Parses a tokenizer.json; a malformed file gives one line naming the file and the problem. */
+    static JsonNode readTokenizerJson(Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(Files.readAllBytes(file));
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": not valid JSON" + where
+                    + " (" + e.getOriginalMessage() + ")");
+        }
+        if (root == null || !root.isObject() || !root.path("model").isObject()
+                || !root.path("model").path("type").isTextual()) {
+            throw new IllegalArgumentException("corrupt tokenizer file " + file
+                    + ": not a Hugging Face tokenizer.json (no \"model\" object with a \"type\")");
+        }
+        return root;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.jgpt.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads a tokenizer from its tokenizer.json. */
+public final class Tokenizers {
+    /** The file name of a tokenizer inside a model or data directory. */
+    public static final String FILE_NAME = "tokenizer.json";
+
+    private Tokenizers() {
+    }
+
+    /**
+     * Loads {@code dirOrFile}: a tokenizer.json, or a directory holding one. A char-level
+     * tokenizer (as saved by {@link CharTokenizer}) comes back as a {@link CharTokenizer}; any
+     * other Hugging Face tokenizer as an {@link HfTokenizer}.
+     *
+     * @throws IllegalArgumentException if the file is missing or not a valid tokenizer.json
+     */
+    public static Tokenizer load(Path dirOrFile) throws IOException {
+        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(FILE_NAME) : dirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(Files.isDirectory(dirOrFile)
+                    ? "no " + FILE_NAME + " in directory " + dirOrFile
+                    : "tokenizer file not found: " + dirOrFile);
+        }
+        JsonNode root = Json.readTokenizerJson(file);
+        CharTokenizer chars = CharTokenizer.fromJson(root);
+        return chars != null ? chars : HfTokenizer.load(file, root);
+    }
+}
