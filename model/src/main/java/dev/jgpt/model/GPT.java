@@ -127,6 +127,10 @@ public final class GPT {
         ctx.training = training;
     }
 
+    public boolean isTraining() {
+        return ctx.training;
+    }
+
     /** Reseeds the dropout stream (training is deterministic for a seed). */
     public void seedDropout(long seed) {
         ctx.rng = new SplittableRandom(seed);

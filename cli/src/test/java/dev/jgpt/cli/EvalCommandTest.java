@@ -1,0 +1,88 @@
+package dev.jgpt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jgpt.model.Evaluation;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.tokenizer.CharTokenizer;
+import dev.jgpt.tokenizer.TokenFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EvalCommandTest {
+    static final String TEXT = "to be, or not to be: that is the question.\n";
+
+    record Run(int exit, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void scoresTextAndTokenFilesAlike(@TempDir Path tmp) throws Exception {
+        CharTokenizer tok = CharTokenizer.fromText(TEXT);
+        GPT gpt = new GPT(GPTConfig.of(tok.vocabSize(), 8, 1, 2, 8), 5);
+        Path model = tmp.resolve("model");
+        ModelDir.save(gpt, model);
+        tok.save(model.resolve("tokenizer.json"));
+        Path text = Files.writeString(tmp.resolve("data.txt"), TEXT.repeat(3));
+        int[] ids = tok.encode(TEXT.repeat(3));
+        Path bin = tmp.resolve("data.bin");
+        TokenFile.write(bin, ids);
+
+        double expected = Evaluation.meanLoss(gpt, Evaluation.TokenSource.of(ids)).loss();
+        for (Path data : new Path[] {text, bin}) {
+            Run r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+            assertEquals(0, r.exit(), r.err());
+            JsonNode json = new ObjectMapper().readTree(r.out());
+            assertEquals(expected, json.get("loss").asDouble(), 1e-6, data.toString());
+            assertEquals(ids.length - 1, json.get("tokens").asLong());
+        }
+        Run human = run("eval", "--model", model.toString(), "--data", text.toString());
+        assertTrue(human.out().startsWith("loss "), human.out());
+    }
+
+    @Test
+    void badInputGivesOneClearErrorAndNonZeroExit(@TempDir Path tmp) throws Exception {
+        Run noModel = run("eval", "--model", tmp.resolve("nope").toString(), "--data", tmp.toString());
+        assertNotEquals(0, noModel.exit());
+        Path text = Files.writeString(tmp.resolve("t.txt"), "hello");
+        Run missing = run("eval", "--model", tmp.resolve("nope").toString(), "--data", text.toString());
+        assertNotEquals(0, missing.exit());
+        assertTrue(missing.err().contains("not a model directory"), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+
+        CharTokenizer tok = CharTokenizer.fromText("abc");
+        Path model = tmp.resolve("m");
+        ModelDir.save(new GPT(GPTConfig.of(tok.vocabSize(), 8, 1, 1, 4), 1), model);
+        tok.save(model.resolve("tokenizer.json"));
+        Path unknown = Files.writeString(tmp.resolve("u.txt"), "abcz");
+        Run unk = run("eval", "--model", model.toString(), "--data", unknown.toString());
+        assertNotEquals(0, unk.exit());
+        assertTrue(unk.err().contains("'z'") || unk.err().contains("z"), unk.err());
+        Run usage = run("eval", "--model", model.toString());
+        assertEquals(2, usage.exit());
+    }
+}
