@@ -14,6 +14,23 @@ public final class Checks {
         }
     }
 
+    public static void length(String op, String name, int[] a, long needed) {
+        if (a == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null");
+        }
+        if (a.length < needed) {
+            throw new IllegalArgumentException(op + ": " + name + " has " + a.length
+                    + " elements, needs at least " + needed);
+        }
+    }
+
+    /** Throws unless n ≥ 0 (a zero-length op is a no-op, a negative one a caller bug). */
+    public static void nonNegative(String op, String what, int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException(op + ": " + what + " must be non-negative, got " + n);
+        }
+    }
+
     public static void positive(String op, String what, int... dims) {
         for (int d : dims) {
             if (d <= 0) {

@@ -1,26 +1,73 @@
 package dev.jgpt.kernel;
 
+import jdk.incubator.vector.FloatVector;
+
 import java.util.SplittableRandom;
+
+import static dev.jgpt.kernel.Simd.F;
 
 /** Inverted dropout: keep with probability 1−p and scale by 1/(1−p); the mask holds that scale or 0. */
 public final class Dropout {
     private Dropout() {}
 
+    /**
+     * Draws mask[i] (one rng.nextFloat() per element, in order, so a seeded rng gives a reproducible
+     * mask) and writes out = x·mask. The draw is sequential; the multiply is SIMD.
+     */
     public static void forward(float[] out, float[] mask, float[] x, int n, float p, SplittableRandom rng) {
-        if (p < 0f || p >= 1f) {
+        String op = "dropout(n=" + n + ", p=" + p + ")";
+        if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
         }
+        Checks.nonNegative(op, "n", n);
+        Checks.length(op, "x", x, n);
+        Checks.length(op, "out", out, n);
+        Checks.length(op, "mask", mask, n);
         float keep = 1f / (1f - p);
         for (int i = 0; i < n; i++) {
             mask[i] = rng.nextFloat() < p ? 0f : keep;
-            out[i] = x[i] * mask[i];
         }
+        mul(out, x, mask, n);
+    }
+
+    /** out = x·mask for a mask drawn earlier (the same mask forward would apply). */
+    public static void apply(float[] out, float[] x, float[] mask, int n) {
+        String op = "dropoutApply(n=" + n + ")";
+        Checks.nonNegative(op, "n", n);
+        Checks.length(op, "x", x, n);
+        Checks.length(op, "out", out, n);
+        Checks.length(op, "mask", mask, n);
+        mul(out, x, mask, n);
     }
 
     /** dx += mask·dout. */
     public static void backward(float[] dx, float[] mask, float[] dout, int n) {
-        for (int i = 0; i < n; i++) {
-            dx[i] += mask[i] * dout[i];
-        }
+        String op = "dropoutBackward(n=" + n + ")";
+        Checks.nonNegative(op, "n", n);
+        Checks.length(op, "dx", dx, n);
+        Checks.length(op, "mask", mask, n);
+        Checks.length(op, "dout", dout, n);
+        Parallel.forRange(n, 1 << 15, (s, e) -> {
+            int i = s;
+            for (int ub = s + F.loopBound(e - s); i < ub; i += F.length()) {
+                FloatVector.fromArray(F, mask, i).fma(FloatVector.fromArray(F, dout, i), FloatVector.fromArray(F, dx, i))
+                        .intoArray(dx, i);
+            }
+            for (; i < e; i++) {
+                dx[i] = Math.fma(mask[i], dout[i], dx[i]);   // same rounding as the vector body
+            }
+        });
+    }
+
+    private static void mul(float[] out, float[] x, float[] mask, int n) {
+        Parallel.forRange(n, 1 << 15, (s, e) -> {
+            int i = s;
+            for (int ub = s + F.loopBound(e - s); i < ub; i += F.length()) {
+                FloatVector.fromArray(F, x, i).mul(FloatVector.fromArray(F, mask, i)).intoArray(out, i);
+            }
+            for (; i < e; i++) {
+                out[i] = x[i] * mask[i];
+            }
+        });
     }
 }

@@ -1,67 +1,178 @@
 package dev.jgpt.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.jgpt.kernel.Simd.F;
+
 /**
  * Layer normalisation over the last dimension C of a [rows × C] matrix:
  * y = (x − μ)·rstd·γ + β, rstd = 1/√(σ² + ε). Forward saves μ and rstd per row for backward.
+ * Both directions are SIMD over C and parallel over rows.
  */
 public final class LayerNorm {
+    /** Backward reduces dγ/dβ over at most this many fixed row blocks (see {@link #backward}). */
+    private static final int MAX_BLOCKS = 128;
+
     private LayerNorm() {}
 
     /** beta may be null (no bias). */
     public static void forward(float[] out, float[] mean, float[] rstd, float[] x, float[] gamma, float[] beta,
                                int rows, int C, float eps) {
-        Checks.length("layerNorm", "x", x, (long) rows * C);
-        Checks.length("layerNorm", "out", out, (long) rows * C);
-        Checks.length("layerNorm", "gamma", gamma, C);
-        Parallel.forRange(rows, 16, (r0, r1) -> {
+        String op = "layerNorm(rows=" + rows + ", C=" + C + ")";
+        checkCommon(op, x, gamma, mean, rstd, rows, C);
+        Checks.length(op, "out", out, (long) rows * C);
+        if (beta != null) {
+            Checks.length(op, "beta", beta, C);
+        }
+        if (!(eps >= 0f)) {
+            throw new IllegalArgumentException(op + ": eps must be >= 0, got " + eps);
+        }
+        Parallel.forRange(rows, Math.max(1, 4096 / C), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                int o = r * C;
-                float m = 0f;
-                for (int i = 0; i < C; i++) {
-                    m += x[o + i];
-                }
-                m /= C;
-                float v = 0f;
-                for (int i = 0; i < C; i++) {
-                    float d = x[o + i] - m;
-                    v += d * d;
-                }
-                v /= C;
-                float s = (float) (1.0 / Math.sqrt(v + eps));
-                for (int i = 0; i < C; i++) {
-                    float n = (x[o + i] - m) * s;
-                    out[o + i] = n * gamma[i] + (beta != null ? beta[i] : 0f);
-                }
-                mean[r] = m;
-                rstd[r] = s;
+                forwardRow(out, mean, rstd, x, gamma, beta, r, C, eps);
             }
         });
     }
 
-    /** Accumulates dx, dgamma, dbeta (dbeta may be null). */
-    public static void backward(float[] dx, float[] dgamma, float[] dbeta, float[] dout, float[] x, float[] gamma,
-                                float[] mean, float[] rstd, int rows, int C) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * C;
-            float m = mean[r], s = rstd[r];
-            float dnormMean = 0f, dnormNormMean = 0f;
-            for (int i = 0; i < C; i++) {
-                float n = (x[o + i] - m) * s;
-                float dn = gamma[i] * dout[o + i];
-                dnormMean += dn;
-                dnormNormMean += dn * n;
+    private static void forwardRow(float[] out, float[] mean, float[] rstd, float[] x, float[] gamma, float[] beta,
+                                   int r, int C, float eps) {
+        int o = r * C;
+        float m0 = Vec.sum(x, o, C) / C;
+        // Corrected two-pass (Chan, Golub & LeVeque): with d = x − m0, the mean is m0 + Σd/C and
+        // σ² = (Σd² − (Σd)²/C)/C. Unlike E[x²]−μ² nothing cancels when |μ| ≫ σ, and the Σd term removes
+        // m0's rounding error, so a constant row gets exactly μ = x and normalises to exactly 0.
+        FloatVector vm0 = FloatVector.broadcast(F, m0);
+        FloatVector accD = FloatVector.zero(F), accDD = FloatVector.zero(F);
+        int i = 0;
+        int ub = F.loopBound(C);
+        for (; i < ub; i += F.length()) {
+            FloatVector d = FloatVector.fromArray(F, x, o + i).sub(vm0);
+            accD = accD.add(d);
+            accDD = d.fma(d, accDD);
+        }
+        float sd = accD.reduceLanes(VectorOperators.ADD), sdd = accDD.reduceLanes(VectorOperators.ADD);
+        for (; i < C; i++) {
+            float d = x[o + i] - m0;
+            sd += d;
+            sdd += d * d;
+        }
+        float m = m0 + sd / C;
+        float var = Math.max(0f, (sdd - sd * sd / C) / C);
+        FloatVector vm = FloatVector.broadcast(F, m);
+        float s = (float) (1.0 / Math.sqrt(var + eps));
+        FloatVector vs = FloatVector.broadcast(F, s);
+        i = 0;
+        if (beta != null) {
+            for (; i < ub; i += F.length()) {
+                FloatVector n = FloatVector.fromArray(F, x, o + i).sub(vm).mul(vs);
+                n.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i)).intoArray(out, o + i);
             }
-            dnormMean /= C;
-            dnormNormMean /= C;
-            for (int i = 0; i < C; i++) {
-                float n = (x[o + i] - m) * s;
-                float dn = gamma[i] * dout[o + i];
-                if (dbeta != null) {
-                    dbeta[i] += dout[o + i];
-                }
-                dgamma[i] += n * dout[o + i];
-                dx[o + i] += (dn - dnormMean - n * dnormNormMean) * s;
+            for (; i < C; i++) {
+                out[o + i] = (x[o + i] - m) * s * gamma[i] + beta[i];
+            }
+        } else {
+            for (; i < ub; i += F.length()) {
+                FloatVector n = FloatVector.fromArray(F, x, o + i).sub(vm).mul(vs);
+                n.mul(FloatVector.fromArray(F, gamma, i)).intoArray(out, o + i);
+            }
+            for (; i < C; i++) {
+                out[o + i] = (x[o + i] - m) * s * gamma[i];
             }
         }
+        mean[r] = m;
+        rstd[r] = s;
+    }
+
+    /**
+     * Accumulates dx, dgamma, dbeta (dbeta may be null).
+     * dx is computed row-parallel. dγ = Σ_rows n·dout and dβ = Σ_rows dout are summed per fixed block of
+     * rows into private partials, then the partials are added in block order: no two threads write the
+     * same element, and the result does not depend on the thread count.
+     */
+    public static void backward(float[] dx, float[] dgamma, float[] dbeta, float[] dout, float[] x, float[] gamma,
+                                float[] mean, float[] rstd, int rows, int C) {
+        String op = "layerNormBackward(rows=" + rows + ", C=" + C + ")";
+        checkCommon(op, x, gamma, mean, rstd, rows, C);
+        Checks.length(op, "dx", dx, (long) rows * C);
+        Checks.length(op, "dout", dout, (long) rows * C);
+        Checks.length(op, "dgamma", dgamma, C);
+        if (dbeta != null) {
+            Checks.length(op, "dbeta", dbeta, C);
+        }
+        int blocks = Math.min(MAX_BLOCKS, Math.max(1, rows / 8));
+        float[] pg = new float[blocks * C];
+        float[] pb = dbeta != null ? new float[blocks * C] : null;
+        int minBlocks = (int) Math.max(1, blocks * 4096L / Math.max(1L, (long) rows * C));
+        Parallel.forRange(blocks, minBlocks, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int r0 = (int) ((long) rows * b / blocks), r1 = (int) ((long) rows * (b + 1) / blocks);
+                for (int r = r0; r < r1; r++) {
+                    backwardRow(dx, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);
+                }
+            }
+        });
+        for (int b = 0; b < blocks; b++) {
+            Vec.add(dgamma, 0, pg, b * C, C);
+            if (dbeta != null) {
+                Vec.add(dbeta, 0, pb, b * C, C);
+            }
+        }
+    }
+
+    private static void backwardRow(float[] dx, float[] pg, float[] pb, int p, float[] dout, float[] x,
+                                    float[] gamma, float m, float s, int o, int C) {
+        FloatVector vm = FloatVector.broadcast(F, m), vs = FloatVector.broadcast(F, s);
+        // dn = γ·dout; dx = rstd·(dn − mean(dn) − n·mean(dn·n)).
+        FloatVector accDn = FloatVector.zero(F), accDnN = FloatVector.zero(F);
+        int ub = F.loopBound(C);
+        int i = 0;
+        for (; i < ub; i += F.length()) {
+            FloatVector n = FloatVector.fromArray(F, x, o + i).sub(vm).mul(vs);
+            FloatVector dn = FloatVector.fromArray(F, gamma, i).mul(FloatVector.fromArray(F, dout, o + i));
+            accDn = accDn.add(dn);
+            accDnN = dn.fma(n, accDnN);
+        }
+        float sDn = accDn.reduceLanes(VectorOperators.ADD);
+        float sDnN = accDnN.reduceLanes(VectorOperators.ADD);
+        for (; i < C; i++) {
+            float n = (x[o + i] - m) * s;
+            float dn = gamma[i] * dout[o + i];
+            sDn += dn;
+            sDnN += dn * n;
+        }
+        float meanDn = sDn / C, meanDnN = sDnN / C;
+        FloatVector vMeanDn = FloatVector.broadcast(F, meanDn), vMeanDnN = FloatVector.broadcast(F, meanDnN);
+        i = 0;
+        for (; i < ub; i += F.length()) {
+            FloatVector n = FloatVector.fromArray(F, x, o + i).sub(vm).mul(vs);
+            FloatVector d = FloatVector.fromArray(F, dout, o + i);
+            FloatVector dn = FloatVector.fromArray(F, gamma, i).mul(d);
+            FloatVector g = dn.sub(vMeanDn).sub(n.mul(vMeanDnN)).mul(vs);
+            g.add(FloatVector.fromArray(F, dx, o + i)).intoArray(dx, o + i);
+            n.fma(d, FloatVector.fromArray(F, pg, p + i)).intoArray(pg, p + i);
+            if (pb != null) {
+                d.add(FloatVector.fromArray(F, pb, p + i)).intoArray(pb, p + i);
+            }
+        }
+        for (; i < C; i++) {
+            float n = (x[o + i] - m) * s;
+            float d = dout[o + i];
+            float dn = gamma[i] * d;
+            dx[o + i] += (dn - meanDn - n * meanDnN) * s;
+            pg[p + i] += n * d;
+            if (pb != null) {
+                pb[p + i] += d;
+            }
+        }
+    }
+
+    private static void checkCommon(String op, float[] x, float[] gamma, float[] mean, float[] rstd, int rows, int C) {
+        Checks.nonNegative(op, "rows", rows);
+        Checks.positive(op, "C", C);
+        Checks.length(op, "x", x, (long) rows * C);
+        Checks.length(op, "gamma", gamma, C);
+        Checks.length(op, "mean", mean, rows);
+        Checks.length(op, "rstd", rstd, rows);
     }
 }

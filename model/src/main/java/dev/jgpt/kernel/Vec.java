@@ -5,12 +5,29 @@ import jdk.incubator.vector.VectorOperators;
 
 import static dev.jgpt.kernel.Simd.F;
 
-/** Element-wise vector helpers (SIMD with scalar tails). */
+/**
+ * Element-wise and reduction helpers (SIMD with scalar tails). The whole-tensor helpers
+ * ({@link #add(float[], float[], float[], int)}, {@link #add(float[], int, float[], int, int)} for large n)
+ * split across {@link Parallel} threads; the per-row helpers used inside other kernels do not.
+ */
 public final class Vec {
+    /** Below this many elements a whole-tensor op stays on the calling thread (threading costs microseconds). */
+    static final int PARALLEL_MIN = 1 << 16;
+    /** Reductions add float partial sums of this many elements into a double, so long sums keep their digits. */
+    private static final int BLOCK = 4096;
+
     private Vec() {}
 
     /** y[yOff..] += x[xOff..], n elements. */
     public static void add(float[] y, int yOff, float[] x, int xOff, int n) {
+        if (n >= PARALLEL_MIN) {
+            Parallel.forRange(n, PARALLEL_MIN / 2, (s, e) -> addSerial(y, yOff + s, x, xOff + s, e - s));
+        } else {
+            addSerial(y, yOff, x, xOff, n);
+        }
+    }
+
+    private static void addSerial(float[] y, int yOff, float[] x, int xOff, int n) {
         int i = 0;
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
             FloatVector.fromArray(F, y, yOff + i).add(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
@@ -22,39 +39,66 @@ public final class Vec {
 
     /** out = a + b (the residual add), n elements. */
     public static void add(float[] out, float[] a, float[] b, int n) {
-        int i = 0;
-        for (int ub = F.loopBound(n); i < ub; i += F.length()) {
-            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(out, i);
-        }
-        for (; i < n; i++) {
-            out[i] = a[i] + b[i];
-        }
+        Checks.length("residualAdd", "a", a, n);
+        Checks.length("residualAdd", "b", b, n);
+        Checks.length("residualAdd", "out", out, n);
+        Parallel.forRange(n, PARALLEL_MIN / 2, (s, e) -> {
+            int i = s;
+            for (int ub = s + F.loopBound(e - s); i < ub; i += F.length()) {
+                FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+            }
+            for (; i < e; i++) {
+                out[i] = a[i] + b[i];
+            }
+        });
     }
 
     /** y += alpha·x, n elements from offset 0. */
     public static void axpy(float alpha, float[] x, float[] y, int n) {
+        axpy(alpha, x, 0, y, 0, n);
+    }
+
+    /** y[yOff..] += alpha·x[xOff..], n elements. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         FloatVector va = FloatVector.broadcast(F, alpha);
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
-            FloatVector.fromArray(F, x, i).fma(va, FloatVector.fromArray(F, y, i)).intoArray(y, i);
+            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[i] += alpha * x[i];
+            y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);   // same rounding as the vector body
         }
     }
 
     /** x *= alpha, n elements. */
     public static void scale(float[] x, float alpha, int n) {
+        scale(x, 0, alpha, n);
+    }
+
+    /** x[off..] *= alpha, n elements. */
+    public static void scale(float[] x, int off, float alpha, int n) {
         int i = 0;
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
-            FloatVector.fromArray(F, x, i).mul(alpha).intoArray(x, i);
+            FloatVector.fromArray(F, x, off + i).mul(alpha).intoArray(x, off + i);
         }
         for (; i < n; i++) {
-            x[i] *= alpha;
+            x[off + i] *= alpha;
         }
     }
 
+    /** Σ a·b over n elements; long sums are accumulated in double per block (see {@link #BLOCK}). */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (n <= BLOCK) {
+            return dotBlock(a, aOff, b, bOff, n);
+        }
+        double total = 0;
+        for (int i = 0; i < n; i += BLOCK) {
+            total += dotBlock(a, aOff + i, b, bOff + i, Math.min(BLOCK, n - i));
+        }
+        return (float) total;
+    }
+
+    private static float dotBlock(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         FloatVector acc = FloatVector.zero(F);
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
@@ -69,24 +113,114 @@ public final class Vec {
 
     /** Σ x², accumulated in double so large tensors do not lose precision. */
     public static double sumSquares(float[] x, int n) {
+        return sumSquares(x, 0, n);
+    }
+
+    /** Σ x[off..off+n)², float partial sums per block added in double. */
+    public static double sumSquares(float[] x, int off, int n) {
         double total = 0;
-        int i = 0;
-        int block = 4096;
-        while (i < n) {
-            int end = Math.min(n, i + block);
+        for (int i = 0; i < n; i += BLOCK) {
+            int end = Math.min(n, i + BLOCK);
             FloatVector acc = FloatVector.zero(F);
             int j = i;
             for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, j);
+                FloatVector v = FloatVector.fromArray(F, x, off + j);
                 acc = v.fma(v, acc);
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (; j < end; j++) {
-                s += x[j] * x[j];
+                s += x[off + j] * x[off + j];
             }
             total += s;
-            i = end;
         }
         return total;
+    }
+
+    /** Σ x[off..off+n) in float (lane-wise partial sums, so error grows like n/LANES, not n). */
+    public static float sum(float[] x, int off, int n) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (int ub = F.loopBound(n); i < ub; i += F.length()) {
+            acc = acc.add(FloatVector.fromArray(F, x, off + i));
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
+    /** max of x[off..off+n), n ≥ 1; NaN if any element is NaN. */
+    public static float max(float[] x, int off, int n) {
+        int i = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int ub = F.loopBound(n); i < ub; i += F.length()) {
+                acc = acc.max(FloatVector.fromArray(F, x, off + i));
+            }
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /**
+     * dst[dOff+i] = exp(src[sOff+i] − shift) for i &lt; n and returns their sum in double (float partial
+     * sums per block). dst may equal src. The exponent uses the Vector API's EXP (≤ 1 ulp).
+     */
+    static double expShiftSum(float[] dst, int dOff, float[] src, int sOff, int n, float shift) {
+        double total = 0;
+        FloatVector vs = FloatVector.broadcast(F, shift);
+        for (int i = 0; i < n; i += BLOCK) {
+            int end = Math.min(n, i + BLOCK);
+            FloatVector acc = FloatVector.zero(F);
+            int j = i;
+            for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, src, sOff + j).sub(vs).lanewise(VectorOperators.EXP);
+                e.intoArray(dst, dOff + j);
+                acc = acc.add(e);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < end; j++) {
+                float e = (float) Math.exp(src[sOff + j] - shift);
+                dst[dOff + j] = e;
+                s += e;
+            }
+            total += s;
+        }
+        return total;
+    }
+
+    /** Like {@link #expShiftSum} but only returns the sum (nothing is written). */
+    static double expShiftSum(float[] src, int sOff, int n, float shift) {
+        double total = 0;
+        FloatVector vs = FloatVector.broadcast(F, shift);
+        for (int i = 0; i < n; i += BLOCK) {
+            int end = Math.min(n, i + BLOCK);
+            FloatVector acc = FloatVector.zero(F);
+            int j = i;
+            for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
+                acc = acc.add(FloatVector.fromArray(F, src, sOff + j).sub(vs).lanewise(VectorOperators.EXP));
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < end; j++) {
+                s += (float) Math.exp(src[sOff + j] - shift);
+            }
+            total += s;
+        }
+        return total;
+    }
+
+    /**
+     * In-place numerically stable softmax of x[off..off+n), n ≥ 1: subtracts the max before exp, so
+     * large logits do not overflow. NaN in, NaN out.
+     */
+    static void softmaxInPlace(float[] x, int off, int n) {
+        float max = max(x, off, n);
+        double sum = expShiftSum(x, off, x, off, n, max);
+        scale(x, off, (float) (1.0 / sum), n);
     }
 }

@@ -1,0 +1,357 @@
+package dev.jgpt.kernel;
+
+import java.util.List;
+
+/**
+ * Plain scalar reference implementations of every non-matmul op, in double precision, written
+ * straight from the formulas for a reader to check against the papers. They are the oracle the fast
+ * float kernels are tested against (and are themselves tested against finite differences); nothing
+ * here is meant to be fast. Layouts and semantics match the float kernels: backward functions
+ * accumulate (+=) into their gradient outputs unless stated otherwise.
+ */
+public final class Reference {
+    private Reference() {}
+
+    // ---------------------------------------------------------------- layer norm (Ba et al. 2016)
+
+    /**
+     * Per row r of x [rows × C]: μ = (1/C)Σ x_i, σ² = (1/C)Σ (x_i − μ)², rstd = 1/√(σ² + ε),
+     * n_i = (x_i − μ)·rstd, y_i = γ_i·n_i + β_i (β may be null = 0). Saves μ and rstd.
+     */
+    public static void layerNormForward(double[] out, double[] mean, double[] rstd, double[] x, double[] gamma,
+                                        double[] beta, int rows, int C, double eps) {
+        for (int r = 0; r < rows; r++) {
+            double mu = 0;
+            for (int i = 0; i < C; i++) {
+                mu += x[r * C + i];
+            }
+            mu /= C;
+            double var = 0;
+            for (int i = 0; i < C; i++) {
+                double d = x[r * C + i] - mu;
+                var += d * d;
+            }
+            var /= C;
+            double s = 1.0 / Math.sqrt(var + eps);
+            for (int i = 0; i < C; i++) {
+                double n = (x[r * C + i] - mu) * s;
+                out[r * C + i] = gamma[i] * n + (beta != null ? beta[i] : 0.0);
+            }
+            mean[r] = mu;
+            rstd[r] = s;
+        }
+    }
+
+    /**
+     * With g_i = γ_i·dy_i (the gradient reaching n_i):
+     * dx_i += rstd·(g_i − (1/C)Σ_j g_j − n_i·(1/C)Σ_j g_j·n_j),  dγ_i += Σ_rows dy_i·n_i,  dβ_i += Σ_rows dy_i.
+     * (The two mean terms come from ∂μ/∂x_i = 1/C and ∂rstd/∂x_i = −rstd³·(x_i − μ)/C.)
+     */
+    public static void layerNormBackward(double[] dx, double[] dgamma, double[] dbeta, double[] dout, double[] x,
+                                         double[] gamma, double[] mean, double[] rstd, int rows, int C) {
+        for (int r = 0; r < rows; r++) {
+            double mu = mean[r], s = rstd[r];
+            double sumG = 0, sumGN = 0;
+            for (int i = 0; i < C; i++) {
+                double n = (x[r * C + i] - mu) * s;
+                double g = gamma[i] * dout[r * C + i];
+                sumG += g;
+                sumGN += g * n;
+            }
+            for (int i = 0; i < C; i++) {
+                double n = (x[r * C + i] - mu) * s;
+                double g = gamma[i] * dout[r * C + i];
+                dx[r * C + i] += s * (g - sumG / C - n * sumGN / C);
+                dgamma[i] += dout[r * C + i] * n;
+                if (dbeta != null) {
+                    dbeta[i] += dout[r * C + i];
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- GELU (Hendrycks & Gimpel, tanh form)
+
+    private static final double K = Math.sqrt(2.0 / Math.PI);
+    private static final double A = 0.044715;
+
+    /**
+     * GELU(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Evaluated as x·σ(2u) with σ(a) = 1/(1 + e^(−a)),
+     * which is the same number (1 + tanh u = 2σ(2u)) without the cancellation of 1 + tanh u for u ≪ 0,
+     * where it would lose every digit by u ≈ −18 even in double.
+     */
+    public static double gelu(double x) {
+        double u = K * (x + A * x * x * x);
+        return x / (1.0 + Math.exp(-2.0 * u));
+    }
+
+    /**
+     * GELU'(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²), u = √(2/π)(x + 0.044715x³),
+     * evaluated with ½(1 + tanh u) = σ(2u) and 1 − tanh² u = 1/cosh² u (no cancellation, as in {@link #gelu}).
+     */
+    public static double geluGrad(double x) {
+        double u = K * (x + A * x * x * x);
+        double c = Math.cosh(u);
+        return 1.0 / (1.0 + Math.exp(-2.0 * u)) + 0.5 * x * K * (1.0 + 3.0 * A * x * x) / (c * c);
+    }
+
+    public static void geluForward(double[] out, double[] x, int n) {
+        for (int i = 0; i < n; i++) {
+            out[i] = gelu(x[i]);
+        }
+    }
+
+    /** dx_i += GELU'(x_i)·dy_i. */
+    public static void geluBackward(double[] dx, double[] x, double[] dout, int n) {
+        for (int i = 0; i < n; i++) {
+            dx[i] += geluGrad(x[i]) * dout[i];
+        }
+    }
+
+    // ---------------------------------------------------------------- softmax
+
+    /** p_i = exp(z_i − max z) / Σ_j exp(z_j − max z) over n elements (the max shift changes nothing but overflow). */
+    public static void softmax(double[] out, int outOff, double[] z, int zOff, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, z[zOff + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(z[zOff + i] - max);
+        }
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = Math.exp(z[zOff + i] - max) / sum;
+        }
+    }
+
+    // ---------------------------------------------------------------- causal self-attention (Vaswani et al. 2017)
+
+    /**
+     * qkv [B, T, 3C] packs q | k | v; head h uses columns h·hs..h·hs+hs−1 of each (hs = C/NH).
+     * For each (b, h): S = Q·Kᵀ/√hs with S[t][t2] = −∞ for t2 &gt; t (causal mask), P = softmax over each
+     * row (att [B, NH, T, T], zeros above the diagonal), O = P·V written into out [B, T, C] at head h's columns.
+     */
+    public static void attentionForward(double[] out, double[] att, double[] qkv, int B, int T, int C, int NH) {
+        int hs = C / NH;
+        double scale = 1.0 / Math.sqrt(hs);
+        double[] s = new double[T];
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < NH; h++) {
+                for (int t = 0; t < T; t++) {
+                    for (int t2 = 0; t2 <= t; t2++) {
+                        double dot = 0;
+                        for (int i = 0; i < hs; i++) {
+                            dot += q(qkv, b, t, h, i, T, C, hs) * k(qkv, b, t2, h, i, T, C, hs);
+                        }
+                        s[t2] = dot * scale;
+                    }
+                    int a = ((b * NH + h) * T + t) * T;
+                    softmax(att, a, s, 0, t + 1);
+                    for (int t2 = t + 1; t2 < T; t2++) {
+                        att[a + t2] = 0;
+                    }
+                    for (int i = 0; i < hs; i++) {
+                        double o = 0;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            o += att[a + t2] * v(qkv, b, t2, h, i, T, C, hs);
+                        }
+                        out[(b * T + t) * C + h * hs + i] = o;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Chain rule through O = P·V, P = softmax(S), S = Q·Kᵀ/√hs (accumulates into dqkv):
+     * dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS[t][t2] = P[t][t2]·(dP[t][t2] − Σ_j P[t][j]·dP[t][j]) (softmax Jacobian);
+     * dQ = dS·K/√hs;  dK = dSᵀ·Q/√hs. Masked entries have P = 0, so they contribute nothing.
+     */
+    public static void attentionBackward(double[] dqkv, double[] dout, double[] qkv, double[] att,
+                                         int B, int T, int C, int NH) {
+        int hs = C / NH;
+        double scale = 1.0 / Math.sqrt(hs);
+        double[] dp = new double[T];
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < NH; h++) {
+                for (int t = 0; t < T; t++) {
+                    int a = ((b * NH + h) * T + t) * T;
+                    int o = (b * T + t) * C + h * hs;
+                    for (int t2 = 0; t2 <= t; t2++) {
+                        double d = 0;
+                        for (int i = 0; i < hs; i++) {
+                            d += dout[o + i] * v(qkv, b, t2, h, i, T, C, hs);
+                            dqkv[idx(b, t2, 2, h, i, T, C, hs)] += att[a + t2] * dout[o + i];   // dV
+                        }
+                        dp[t2] = d;
+                    }
+                    double pdp = 0;
+                    for (int t2 = 0; t2 <= t; t2++) {
+                        pdp += att[a + t2] * dp[t2];
+                    }
+                    for (int t2 = 0; t2 <= t; t2++) {
+                        double ds = att[a + t2] * (dp[t2] - pdp);
+                        for (int i = 0; i < hs; i++) {
+                            dqkv[idx(b, t, 0, h, i, T, C, hs)] += ds * scale * k(qkv, b, t2, h, i, T, C, hs);
+                            dqkv[idx(b, t2, 1, h, i, T, C, hs)] += ds * scale * q(qkv, b, t, h, i, T, C, hs);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int idx(int b, int t, int part, int h, int i, int T, int C, int hs) {
+        return (b * T + t) * 3 * C + part * C + h * hs + i;
+    }
+
+    private static double q(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
+        return qkv[idx(b, t, 0, h, i, T, C, hs)];
+    }
+
+    private static double k(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
+        return qkv[idx(b, t, 1, h, i, T, C, hs)];
+    }
+
+    private static double v(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
+        return qkv[idx(b, t, 2, h, i, T, C, hs)];
+    }
+
+    // ---------------------------------------------------------------- cross-entropy
+
+    /**
+     * loss_r = −log p_r[target_r] = log Σ_j exp(z_j) − z_target (computed as max + log Σ exp(z_j − max) − z_t);
+     * 0 for target &lt; 0 (ignored).
+     */
+    public static void crossEntropyForward(double[] losses, double[] logits, int[] targets, int rows, int V) {
+        for (int r = 0; r < rows; r++) {
+            int t = targets[r];
+            if (t < 0) {
+                losses[r] = 0;
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < V; j++) {
+                max = Math.max(max, logits[r * V + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < V; j++) {
+                sum += Math.exp(logits[r * V + j] - max);
+            }
+            losses[r] = max + Math.log(sum) - logits[r * V + t];
+        }
+    }
+
+    /**
+     * Gradient of gradScale·Σ_r loss_r: dz_r = gradScale·(softmax(z_r) − onehot(target_r)); rows with
+     * target &lt; 0 get 0. Writes (does not accumulate), as the float kernel overwrites its logits.
+     */
+    public static void crossEntropyBackward(double[] dlogits, double[] logits, int[] targets, int rows, int V,
+                                            double gradScale) {
+        for (int r = 0; r < rows; r++) {
+            int t = targets[r];
+            if (t < 0) {
+                java.util.Arrays.fill(dlogits, r * V, r * V + V, 0.0);
+                continue;
+            }
+            softmax(dlogits, r * V, logits, r * V, V);
+            dlogits[r * V + t] -= 1.0;
+            for (int j = 0; j < V; j++) {
+                dlogits[r * V + j] *= gradScale;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- embedding, residual, dropout
+
+    /** out[b,t,:] = wte[token[b,t],:] + wpe[t,:]. */
+    public static void embeddingForward(double[] out, int[] tokens, double[] wte, double[] wpe, int B, int T, int C) {
+        for (int bt = 0; bt < B * T; bt++) {
+            for (int i = 0; i < C; i++) {
+                out[bt * C + i] = wte[tokens[bt] * C + i] + wpe[(bt % T) * C + i];
+            }
+        }
+    }
+
+    /** dwte[token[b,t],:] += dout[b,t,:]; dwpe[t,:] += dout[b,t,:] (repeated tokens sum). */
+    public static void embeddingBackward(double[] dwte, double[] dwpe, double[] dout, int[] tokens, int B, int T, int C) {
+        for (int bt = 0; bt < B * T; bt++) {
+            for (int i = 0; i < C; i++) {
+                dwte[tokens[bt] * C + i] += dout[bt * C + i];
+                dwpe[(bt % T) * C + i] += dout[bt * C + i];
+            }
+        }
+    }
+
+    /** out = a + b. */
+    public static void residualForward(double[] out, double[] a, double[] b, int n) {
+        for (int i = 0; i < n; i++) {
+            out[i] = a[i] + b[i];
+        }
+    }
+
+    /** da += dout; db += dout (both branches of the sum get the full gradient). */
+    public static void residualBackward(double[] da, double[] db, double[] dout, int n) {
+        for (int i = 0; i < n; i++) {
+            da[i] += dout[i];
+            db[i] += dout[i];
+        }
+    }
+
+    /** out = x·mask, where the mask holds 0 (dropped) or 1/(1−p) (kept). */
+    public static void dropoutForward(double[] out, double[] x, double[] mask, int n) {
+        for (int i = 0; i < n; i++) {
+            out[i] = x[i] * mask[i];
+        }
+    }
+
+    /** dx += mask·dout. */
+    public static void dropoutBackward(double[] dx, double[] dout, double[] mask, int n) {
+        for (int i = 0; i < n; i++) {
+            dx[i] += mask[i] * dout[i];
+        }
+    }
+
+    // ---------------------------------------------------------------- optimiser (Loshchilov & Hutter 2019)
+
+    /**
+     * One AdamW step (step is 1-based): m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+     * m̂ = m/(1−β1^step); v̂ = v/(1−β2^step); θ ← θ − lr·(m̂/(√v̂ + ε) + wd·θ).
+     */
+    public static void adamW(double[] param, double[] grad, double[] m, double[] v, int n, double lr,
+                             double beta1, double beta2, double eps, double weightDecay, int step) {
+        for (int i = 0; i < n; i++) {
+            m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
+            v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
+            double mhat = m[i] / (1 - Math.pow(beta1, step));
+            double vhat = v[i] / (1 - Math.pow(beta2, step));
+            param[i] -= lr * (mhat / (Math.sqrt(vhat) + eps) + weightDecay * param[i]);
+        }
+    }
+
+    /** ‖g‖ = √(Σ over tensors Σ g²). */
+    public static double globalNorm(List<double[]> tensors) {
+        double s = 0;
+        for (double[] g : tensors) {
+            for (double x : g) {
+                s += x * x;
+            }
+        }
+        return Math.sqrt(s);
+    }
+
+    /** If ‖g‖ &gt; maxNorm, g ← g·maxNorm/(‖g‖ + 1e-6) (PyTorch's clip_grad_norm_). Returns ‖g‖ before clipping. */
+    public static double clip(List<double[]> tensors, double maxNorm) {
+        double norm = globalNorm(tensors);
+        if (norm > maxNorm) {
+            double f = maxNorm / (norm + 1e-6);
+            for (double[] g : tensors) {
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= f;
+                }
+            }
+        }
+        return norm;
+    }
+}
