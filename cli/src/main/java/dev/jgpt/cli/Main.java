@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 SmokeCommand.class,
+                TokenizerCommand.class,
+                PrepareCommand.class,
                 EvalCommand.class,
         })
 public final class Main implements Runnable {

@@ -51,6 +51,33 @@ public final class Utf8File implements Closeable {
     }
 
     /**
+     * Decodes bytes that are not in a file (standard input, ...) as strictly as files;
+     * {@code source} names them in the error.
+     */
+    public static String decode(byte[] bytes, String source) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw new IllegalArgumentException(source + " is not valid UTF-8: invalid byte sequence "
+                    + hex(in, result.length()) + " at byte offset " + in.position());
+        }
+        decoder.flush(out);
+        return out.flip().toString();
+    }
+
+    private static String hex(ByteBuffer in, int length) {
+        StringBuilder bytes = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            bytes.append(i == 0 ? "" : " ").append(String.format("0x%02X", in.get(in.position() + i) & 0xFF));
+        }
+        return bytes.toString();
+    }
+
+    /**
      * Appends the text of the next block to {@code sb}.
      *
      * @return false once the end of the file has been reached (nothing appended)
@@ -94,12 +121,8 @@ public final class Utf8File implements Closeable {
     }
 
     private IllegalArgumentException malformed(int length) {
-        StringBuilder bytes = new StringBuilder();
-        for (int i = 0; i < length; i++) {
-            bytes.append(i == 0 ? "" : " ").append(String.format("0x%02X", in.get(in.position() + i) & 0xFF));
-        }
         long offset = consumed + in.position();
-        return new IllegalArgumentException(file + " is not valid UTF-8: invalid byte sequence " + bytes
+        return new IllegalArgumentException(file + " is not valid UTF-8: invalid byte sequence " + hex(in, length)
                 + " at byte offset " + offset);
     }
 
