@@ -1,13 +1,17 @@
 package dev.jgpt.kernel;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A fixed pool sized to the cores. Work is split into one contiguous chunk per thread; the
- * caller runs the first chunk itself so a one-thread pool has no hand-off at all.
+ * A fork-join for the kernels: {@link #forRange} splits [0, n) into one contiguous chunk per thread
+ * (a deterministic split, so results do not depend on scheduling) and runs them on the caller plus
+ * {@code threads − 1} workers.
+ *
+ * <p>A training step makes hundreds of kernel calls of tens of microseconds each, so hand-off latency
+ * matters more than anything: workers spin briefly on a volatile epoch before parking, and the caller
+ * takes chunks itself. Calls made from a worker, or while another thread holds the pool, run inline.
  */
 public final class Parallel {
     @FunctionalInterface
@@ -15,13 +19,15 @@ public final class Parallel {
         void run(int start, int end);
     }
 
-    private static volatile int threads = Runtime.getRuntime().availableProcessors();
-    private static volatile ExecutorService pool = newPool(threads);
+    /** How long an idle worker spins before parking: long enough to bridge consecutive kernel calls. */
+    private static final long SPIN_NANOS = 200_000;
+
+    private static volatile Pool pool = new Pool(Runtime.getRuntime().availableProcessors());
 
     private Parallel() {}
 
     public static int threads() {
-        return threads;
+        return pool.threads;
     }
 
     /** Sets the number of threads the kernels use (the CLI's {@code --threads}). */
@@ -29,64 +35,145 @@ public final class Parallel {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + n);
         }
-        if (n == threads) {
-            return;
+        if (n != pool.threads) {
+            Pool old = pool;
+            pool = new Pool(n);
+            old.shutdown();
         }
-        ExecutorService old = pool;
-        pool = newPool(n);
-        threads = n;
-        old.shutdown();
-    }
-
-    private static ExecutorService newPool(int n) {
-        AtomicInteger id = new AtomicInteger();
-        return Executors.newFixedThreadPool(Math.max(1, n - 1), r -> {
-            Thread t = new Thread(r, "jgpt-kernel-" + id.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /**
-     * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous chunks.
-     * Ranges smaller than {@code minChunk} per thread are not split (threading costs microseconds).
+     * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous chunks. Ranges
+     * smaller than {@code minChunk} per thread are not split (threading costs microseconds).
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
-        int t = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (t <= 1 || inWorker()) {
+        Pool p = pool;
+        int t = Math.min(p.threads, Math.max(1, n / Math.max(1, minChunk)));
+        if (t <= 1 || Thread.currentThread() instanceof Worker || !p.lock.tryLock()) {
             if (n > 0) {
                 body.run(0, n);
             }
             return;
         }
-        @SuppressWarnings("unchecked")
-        Future<?>[] futures = new Future<?>[t - 1];
-        for (int i = 1; i < t; i++) {
-            int s = (int) ((long) n * i / t), e = (int) ((long) n * (i + 1) / t);
-            futures[i - 1] = pool.submit(() -> body.run(s, e));
-        }
-        body.run(0, (int) ((long) n / t));
-        RuntimeException failure = null;
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for kernel threads", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                Throwable c = e.getCause();
-                if (failure == null) {
-                    failure = c instanceof RuntimeException re ? re : new IllegalStateException(c);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        try {
+            p.run(new Job(body, n, t));
+        } finally {
+            p.lock.unlock();
         }
     }
 
-    /** Nested parallel calls run inline: the pool's threads never wait on the pool. */
-    private static boolean inWorker() {
-        return Thread.currentThread().getName().startsWith("jgpt-kernel-");
+    private static final class Job {
+        final RangeBody body;
+        final int n, chunks;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        volatile Throwable error;
+
+        Job(RangeBody body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        /** Claims and runs chunks until none are left. */
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                } catch (Throwable e) {
+                    error = e;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+    }
+
+    private static final class Worker extends Thread {
+        final Pool pool;
+        volatile boolean parked;
+
+        Worker(Pool pool, int id) {
+            super("jgpt-kernel-" + id);
+            this.pool = pool;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            long seen = 0;
+            while (!pool.stopped) {
+                long spinStart = System.nanoTime();
+                int spins = 0;
+                while (pool.epoch == seen && !pool.stopped) {
+                    if ((++spins & 63) != 0 || System.nanoTime() - spinStart < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (pool.epoch == seen && !pool.stopped) {
+                            LockSupport.park(this);
+                        }
+                        parked = false;
+                    }
+                }
+                seen = pool.epoch;
+                Job j = pool.job;
+                if (j != null) {
+                    j.work();
+                }
+            }
+        }
+    }
+
+    private static final class Pool {
+        final int threads;
+        final Worker[] workers;
+        final ReentrantLock lock = new ReentrantLock();
+        volatile Job job;
+        volatile long epoch;
+        volatile boolean stopped;
+
+        Pool(int threads) {
+            this.threads = threads;
+            workers = new Worker[threads - 1];
+            for (int i = 0; i < workers.length; i++) {
+                workers[i] = new Worker(this, i + 1);
+                workers[i].start();
+            }
+        }
+
+        void run(Job j) {
+            job = j;
+            epoch++; // publishes the job (volatile write after it)
+            for (Worker w : workers) {
+                if (w.parked) {
+                    LockSupport.unpark(w);
+                }
+            }
+            j.work();
+            for (int spins = 0; j.done.get() < j.chunks; spins++) {
+                if ((spins & 1023) == 1023) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            job = null;
+            Throwable e = j.error;
+            if (e instanceof RuntimeException re) {
+                throw re;
+            } else if (e instanceof Error err) {
+                throw err;
+            } else if (e != null) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Worker w : workers) {
+                LockSupport.unpark(w);
+            }
+        }
     }
 }
