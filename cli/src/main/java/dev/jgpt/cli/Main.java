@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,216 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.GenerationResult;
+import dev.jgpt.infer.Generator;
+import dev.jgpt.infer.StopReason;
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.Tokenizers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Generates text from a model directory (config.json, model.safetensors, tokenizer.json: a jgpt "
+                        + "run or a Hugging Face GPT-2 directory), streaming tokens to stdout as they are produced. "
+                        + "A summary (prompt and generated tokens, tok/s, why it stopped) goes to stderr.",
+                "The prompt comes from -p, --prompt-file, or else stdin. With --interactive, each line read from "
+                        + "stdin is appended to the session (the KV cache is kept between turns) and answered; "
+                        + "the lines /reset and /quit clear the session and exit.",
+                "When the model's context is full, generation stops with a message, or with --slide keeps "
+                        + "the last half of the context, re-reads it and continues."
+        })
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, description = "The prompt text.")
+    String prompt;
+
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
+    Path promptFile;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256",
+            description = "Most tokens to generate (per turn with --interactive); -1 = until the context is full "
+                    + "(with --slide: without end). Default: ${DEFAULT-VALUE}.")
+    int maxTokens;
+
+    @Option(names = "--temp", defaultValue = "0.8", description = "Temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "40", description = "Keep the k most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "0.95",
+            description = "Keep the smallest set of tokens with probability mass >= p, in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
+    float topP;
+
+    @Option(names = "--repeat-penalty", defaultValue = "1.0",
+            description = "Penalty for tokens among the last --repeat-last-n; 1 = off. Default: ${DEFAULT-VALUE}.")
+    float repeatPenalty;
+
+    @Option(names = "--repeat-last-n", defaultValue = "64",
+            description = "How many recent tokens the repeat penalty looks at; -1 = the whole context. Default: ${DEFAULT-VALUE}.")
+    int repeatLastN;
+
+    @Option(names = "--seed", description = "Random seed (default: a random one, printed in the summary).")
+    Long seed;
+
+    @Option(names = "--stop", paramLabel = "STRING",
+            description = "Stop when the text contains STRING (not printed); repeatable. Escapes \\n and \\t are understood.")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--ignore-eos", description = "Do not stop at the end-of-text token.")
+    boolean ignoreEos;
+
+    @Option(names = "--slide", description = "When the context is full, keep its last half and continue (default: stop).")
+    boolean slide;
+
+    @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
+    boolean interactive;
+
+    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompt != null && promptFile != null) {
+            throw new IllegalArgumentException("give the prompt with --prompt or --prompt-file, not both");
+        }
+        if (maxTokens < -1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 0, or -1 for no limit; got " + maxTokens);
+        }
+        long usedSeed = seed != null ? seed : new java.util.SplittableRandom().nextLong() >>> 1;
+        // every option is checked before the (possibly slow) model load
+        GenerationOptions options = GenerationOptions.builder()
+                .maxTokens(maxTokens < 0 ? Integer.MAX_VALUE : maxTokens)
+                .temperature(temperature).topK(topK).topP(topP)
+                .repeatPenalty(repeatPenalty).repeatLastN(repeatLastN)
+                .seed(usedSeed)
+                .stop(stop.stream().map(GenerateCommand::unescape).toList())
+                .stopAtEndOfText(!ignoreEos)
+                .overflow(slide ? GenerationOptions.Overflow.SLIDE : GenerationOptions.Overflow.STOP)
+                .build();
+        if (threads != null) {
+            Parallel.setThreads(threads);
+        }
+        String firstPrompt = null;
+        if (promptFile != null) {
+            if (!Files.isRegularFile(promptFile)) {
+                throw new NoSuchFileException(promptFile + ": no such prompt file");
+            }
+            firstPrompt = Files.readString(promptFile, StandardCharsets.UTF_8);
+        } else if (prompt != null) {
+            firstPrompt = prompt;
+        }
+
+        GPT gpt = ModelDir.load(model);
+        try (Tokenizer tokenizer = Tokenizers.load(model)) {
+            Generator generator = new Generator(gpt, tokenizer);
+            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            if (!interactive) {
+                if (firstPrompt == null) {
+                    if (System.console() != null) {
+                        System.err.println("jgpt generate: reading the prompt from stdin (end it with Ctrl-D)");
+                    }
+                    firstPrompt = readAll(in);
+                }
+                turn(generator, firstPrompt, options, out);
+                return 0;
+            }
+            if (firstPrompt != null) {
+                turn(generator, firstPrompt, options, out);
+            }
+            while (true) {
+                out.print("\n> ");
+                out.flush();
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/quit")) {
+                    out.println();
+                    out.flush();
+                    return 0;
+                }
+                if (line.strip().equals("/reset")) {
+                    generator.reset();
+                    System.err.println("jgpt generate: session cleared");
+                    continue;
+                }
+                try {
+                    turn(generator, line + "\n", options, out);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    // a full context ends the turn, not the session: /reset starts over
+                    System.err.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
+                }
+            }
+        }
+    }
+
+    /** Generates one continuation, streaming it to {@code out}, and prints the summary on stderr. */
+    private void turn(Generator generator, String text, GenerationOptions options, PrintStream out) {
+        GenerationResult r = generator.generate(text, options, t -> {
+            if (!t.text().isEmpty()) {
+                out.print(t.text());
+                out.flush();
+            }
+        });
+        if (!interactive) {
+            out.println();   // end the last line; the generated text itself is exactly what was streamed
+        }
+        out.flush();
+        var s = r.stats();
+        System.err.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
+                s.promptTokens(), s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond(),
+                r.reason().label(), options.seed());
+        if (r.reason() == StopReason.CONTEXT_FULL) {
+            System.err.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
+                    + " tokens is full (use --slide to keep going" + (interactive ? ", or /reset" : "") + ")");
+        }
+    }
+
+    private static String readAll(BufferedReader in) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        char[] buf = new char[8192];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            sb.append(buf, 0, n);
+        }
+        return sb.toString();
+    }
+
+    /** Shell-friendly escapes for stop strings: {@code \n}, {@code \t}, {@code \\}. */
+    static String unescape(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length()) {
+                char n = s.charAt(++i);
+                switch (n) {
+                    case 'n' -> sb.append('\n');
+                    case 't' -> sb.append('\t');
+                    case '\\' -> sb.append('\\');
+                    default -> sb.append(c).append(n);
+                }
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}

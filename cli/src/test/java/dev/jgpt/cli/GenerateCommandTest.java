@@ -1,0 +1,227 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.GenerationResult;
+import dev.jgpt.infer.Generator;
+import dev.jgpt.infer.StopReason;
+import dev.jgpt.infer.TokenListener;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.tokenizer.CharTokenizer;
+import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.Tokenizers;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class GenerateCommandTest {
+    static final String TEXT = "to be, or not to be: that is the question.\n";
+    static final CharTokenizer CHARS = CharTokenizer.fromText(TEXT);
+    static final int CONTEXT = 32;
+
+    @TempDir
+    static Path tmp;
+    static Path modelDir;
+
+    record Run(int exit, String out, String err) {}
+
+    static Run run(String stdin, String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        InputStream oldIn = System.in;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+        try {
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+            System.setIn(oldIn);
+        }
+    }
+
+    static Run generate(String stdin, String... args) {
+        String[] all = new String[args.length + 3];
+        all[0] = "generate";
+        all[1] = "--model";
+        all[2] = modelDir.toString();
+        System.arraycopy(args, 0, all, 3, args.length);
+        return run(stdin, all);
+    }
+
+    @BeforeAll
+    static void saveTinyModel() throws Exception {
+        modelDir = tmp.resolve("model");
+        ModelDir.save(new GPT(GPTConfig.of(CHARS.vocabSize(), CONTEXT, 2, 2, 16).withInit(dev.jgpt.model.InitScheme.XAVIER), 5), modelDir);
+        CHARS.save(modelDir.resolve("tokenizer.json"));
+    }
+
+    /** What the Java API generates from the saved model directory (the reference for the CLI). */
+    static Generator loadGenerator() throws Exception {
+        return new Generator(ModelDir.load(modelDir), Tokenizers.load(modelDir));
+    }
+
+    @Test
+    void greedyOutputIsWhatTheApiGeneratesAndTheSummaryGoesToStderr() throws Exception {
+        String expected = loadGenerator().generate("to be", GenerationOptions.greedy(12), TokenListener.NONE).text();
+        Run r = generate("", "-p", "to be", "-n", "12", "--temp", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(expected + "\n", r.out());
+        assertTrue(r.err().contains("prompt 5 tok"), r.err());
+        assertTrue(r.err().contains("generated 12 tok"), r.err());
+        assertTrue(r.err().contains("stop: max-tokens"), r.err());
+
+        assertEquals(r.out(), generate("to be", "-n", "12", "--temp", "0").out(), "prompt from stdin");
+        Path file = Files.writeString(tmp.resolve("prompt.txt"), "to be");
+        assertEquals(r.out(), generate("", "--prompt-file", file.toString(), "-n", "12", "--temp", "0").out());
+    }
+
+    @Test
+    void aSeedReproducesSampledOutput() {
+        Run a = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
+        Run b = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
+        Run c = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "4");
+        assertEquals(0, a.exit(), a.err());
+        assertEquals(a.out(), b.out());
+        assertNotEquals(a.out(), c.out());
+        assertTrue(a.err().contains("seed 3"), a.err());
+        // without --seed, a random seed is used and reported
+        assertTrue(generate("", "-p", "the", "-n", "3").err().matches("(?s).*seed \\d+.*"));
+    }
+
+    @Test
+    void stopStringsAndSamplingFlagsAreApplied() throws Exception {
+        String full = loadGenerator().generate("to", GenerationOptions.greedy(20), TokenListener.NONE).text();
+        String stop = full.substring(6, 8);
+        Run r = generate("", "-p", "to", "-n", "20", "--temp", "0", "--stop", stop);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(full.substring(0, full.indexOf(stop)) + "\n", r.out());
+        assertTrue(r.err().contains("stop: stop-string"), r.err());
+
+        GenerationResult penalised = loadGenerator().generate("to",
+                GenerationOptions.greedy(20).toBuilder().repeatPenalty(1.5f).repeatLastN(-1).build(), TokenListener.NONE);
+        Run p = generate("", "-p", "to", "-n", "20", "--temp", "0", "--repeat-penalty", "1.5", "--repeat-last-n", "-1");
+        assertEquals(penalised.text() + "\n", p.out());
+    }
+
+    @Test
+    void contextFullStopsWithAMessageOrSlides() {
+        Run full = generate("", "-p", "to be", "-n", "-1", "--temp", "0");
+        assertEquals(0, full.exit(), full.err());
+        assertTrue(full.err().contains("generated " + (CONTEXT - 5 + 1) + " tok"), full.err());
+        assertTrue(full.err().contains("context of " + CONTEXT + " tokens is full"), full.err());
+
+        Run slid = generate("", "-p", "to be", "-n", "100", "--temp", "0", "--slide");
+        assertEquals(0, slid.exit(), slid.err());
+        assertTrue(slid.err().contains("generated 100 tok"), slid.err());
+    }
+
+    @Test
+    void interactiveKeepsTheSessionBetweenTurns() throws Exception {
+        Generator g = loadGenerator();
+        GenerationOptions o = GenerationOptions.greedy(6);
+        String t1 = g.generate("to be\n", o, TokenListener.NONE).text();
+        String t2 = g.generate("that is\n", o, TokenListener.NONE).text();
+        g.reset();
+        String fresh2 = g.generate("that is\n", o, TokenListener.NONE).text();
+
+        Run r = generate("to be\nthat is\n/quit\n", "-i", "-n", "6", "--temp", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("\n> " + t1 + "\n> " + t2 + "\n> \n", r.out());
+        assertEquals(2, r.err().lines().filter(l -> l.contains("generated 6 tok")).count(), r.err());
+
+        Run reset = generate("to be\n/reset\nthat is\n", "-i", "-n", "6", "--temp", "0");
+        assertEquals("\n> " + t1 + "\n> \n> " + fresh2 + "\n> \n", reset.out());
+    }
+
+    @Test
+    void badInputGivesOneClearErrorAndNonZeroExit() throws Exception {
+        String m = modelDir.toString();
+        assertError(run("", "generate", "--model", tmp.resolve("nope").toString(), "-p", "x"), "not a model directory");
+
+        Path noTok = tmp.resolve("no-tokenizer");
+        ModelDir.save(new GPT(GPTConfig.of(CHARS.vocabSize(), 8, 1, 1, 4), 1), noTok);
+        assertError(run("", "generate", "--model", noTok.toString(), "-p", "x"), "tokenizer.json");
+
+        Path broken = tmp.resolve("broken");
+        Files.createDirectories(broken);
+        Files.writeString(broken.resolve("config.json"), "{ not json");
+        assertError(run("", "generate", "--model", broken.toString(), "-p", "x"), "config.json");
+
+        assertError(generate("", "-p", "to be ".repeat(10)), "context is " + CONTEXT);
+        assertError(generate("", "-p", "x", "--top-p", "0"), "top-p must be in (0, 1]");
+        assertError(generate("", "-p", "x", "--top-p", "1.5"), "top-p must be in (0, 1]");
+        assertError(generate("", "-p", "x", "--temp", "-0.5"), "temperature");
+        assertError(generate("", "-p", "x", "--top-k", "-2"), "top-k");
+        assertError(generate("", "-p", "x", "--prompt-file", m), "not both");
+        assertError(generate("", "--prompt-file", tmp.resolve("missing.txt").toString()), "no such prompt file");
+        assertError(generate("", "-p", "x", "--threads", "0"), "threads");
+        assertError(generate(""), "prompt is empty");
+        assertError(generate("", "-p", "Zebra"), "Z");   // a character the char tokenizer does not know
+
+        Run unknown = generate("", "-p", "x", "--bogus");
+        assertNotEquals(0, unknown.exit());
+        assertTrue(unknown.err().contains("Unknown option: '--bogus'"), unknown.err());
+        Run badNumber = generate("", "-p", "x", "-n", "many");
+        assertNotEquals(0, badNumber.exit());
+        assertTrue(badNumber.err().contains("many"), badNumber.err());
+    }
+
+    private static void assertError(Run r, String fragment) {
+        assertNotEquals(0, r.exit(), "exit code; stdout: " + r.out());
+        assertTrue(r.err().contains(fragment), "expected '" + fragment + "' in: " + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().startsWith("jgpt generate: error: "), r.err());
+    }
+
+    /** A GPT-2-vocabulary model (random, tiny width) with the real GPT-2 tokenizer, end to end. */
+    @Test
+    void generatesWithTheGpt2Tokenizer() throws Exception {
+        Path shared = Path.of(System.getProperty("jgpt.shared", "../shared"), "data", "gpt2", "tokenizer.json");
+        assumeTrue(Files.isRegularFile(shared), "GPT-2 tokenizer not found at " + shared);
+        Path dir = tmp.resolve("gpt2-tiny");
+        GPT gpt = new GPT(GPTConfig.of(50257, 64, 1, 2, 16), 9);
+        ModelDir.save(gpt, dir);
+        try (Tokenizer tok = Tokenizers.load(shared)) {
+            assertEquals(50257, tok.vocabSize());
+            tok.save(dir.resolve("tokenizer.json"));
+        }
+        Run r = run("", "generate", "--model", dir.toString(), "-p", "Hello, world. Héllo ✓", "-n", "24",
+                "--seed", "1", "--ignore-eos");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("generated 24 tok"), r.err());
+        assertFalse(r.out().isBlank());
+
+        try (Tokenizer tok = Tokenizers.load(dir)) {
+            Generator g = new Generator(ModelDir.load(dir), tok);
+            StringBuilder streamed = new StringBuilder();
+            GenerationOptions o = GenerationOptions.builder().temperature(1f).topK(0).topP(1f).seed(2).maxTokens(40)
+                    .stopAtEndOfText(false).build();
+            GenerationResult res = g.generate("The quick brown fox", o, t -> streamed.append(t.text()));
+            assertEquals(StopReason.MAX_TOKENS, res.reason());
+            assertEquals(tok.decode(res.tokens()), streamed.toString(), "streamed text = decode(all tokens)");
+            assertEquals(streamed.toString(), res.text());
+            assertEquals(tok.encode("The quick brown fox").length, res.stats().promptTokens());
+            assertArrayEquals(res.tokens(), g.tokens().length == 0 ? null
+                    : java.util.Arrays.copyOfRange(g.tokens(), res.stats().promptTokens(), g.tokens().length));
+        }
+    }
+}
