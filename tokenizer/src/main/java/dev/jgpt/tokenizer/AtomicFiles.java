@@ -6,6 +6,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /** Writes files so that readers see either the old file or the complete new one, never a part. */
 public final class AtomicFiles {
@@ -20,9 +21,9 @@ public final class AtomicFiles {
     public static void write(Path target, Body body) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = tempSibling(target);
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 body.write(out);
             }
             move(tmp, target);
@@ -33,6 +34,16 @@ public final class AtomicFiles {
 
     public static void write(Path target, byte[] bytes) throws IOException {
         write(target, out -> out.write(bytes));
+    }
+
+    /**
+     * A fresh hidden name beside {@code target} for its temporary file. Unlike
+     * {@code Files.createTempFile} (mode 0600), a file created there gets the usual permissions.
+     */
+    public static Path tempSibling(Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        long random = java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+        return dir.resolve("." + target.getFileName() + "." + Long.toString(random, 36) + ".tmp");
     }
 
     /** Renames {@code from} to {@code to}, replacing it; atomically where the file system can. */

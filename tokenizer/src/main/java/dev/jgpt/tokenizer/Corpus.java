@@ -113,10 +113,11 @@ public final class Corpus {
         log.accept("jgpt: downloading tiny Shakespeare from " + source + " to " + target);
         Files.createDirectories(target.getParent());
         MessageDigest digest = newSha256();
-        Path tmp = Files.createTempFile(target.getParent(), "." + FILE_NAME + ".", ".part");
+        Path tmp = AtomicFiles.tempSibling(target);
         try {
             try (InputStream in = new DigestInputStream(fetcher.open(source), digest);
-                 OutputStream out = Files.newOutputStream(tmp)) {
+                 OutputStream out = Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
+                         java.nio.file.StandardOpenOption.WRITE)) {
                 in.transferTo(out);
             }
             String actual = HexFormat.of().formatHex(digest.digest());

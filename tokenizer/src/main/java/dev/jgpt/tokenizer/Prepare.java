@@ -25,7 +25,7 @@ import java.util.HexFormat;
  * </ul>
  * Outputs are built in a staging directory and renamed into place only when all succeeded
  * ({@code meta.json} last), so a failure leaves no partial files. The corpus is streamed in
- * blocks and need not fit in memory; large ones show a progress bar on stderr.
+ * blocks and need not fit in memory; large ones show a progress bar on stderr (on a terminal).
  */
 public final class Prepare {
     public static final String TRAIN = "train.bin";
@@ -50,7 +50,21 @@ public final class Prepare {
      * tokenizer.json or of a directory holding one) into {@code outDir}.
      */
     public static Result run(Path text, String tokenizer, Path outDir, double valFraction) throws IOException {
-        return run(text, tokenizer, outDir, valFraction, BLOCK_BYTES, PROGRESS_MIN_BYTES);
+        return run(text, tokenizer, outDir, valFraction, BLOCK_BYTES,
+                interactive() ? PROGRESS_MIN_BYTES : Long.MAX_VALUE);
+    }
+
+    /** True on a terminal: a progress bar redrawn with carriage returns would litter a log file. */
+    private static boolean interactive() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {   // JDK 22+ returns a console even when redirected; isTerminal() tells
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;    // JDK 21: console() is null unless interactive
+        }
     }
 
     static Result run(Path text, String tokenizerSpec, Path outDir, double valFraction, int blockBytes,
@@ -91,7 +105,7 @@ public final class Prepare {
                 Result result = new Result(outDir, tokenizer.kind(), tokenizer.vocabSize(), scan.bytes,
                         scan.characters, tokens[0], tokens[1], valFraction);
                 ObjectNode meta = meta(result, tokenizer, text, scan, trainChars);
-                Files.write(staging.resolve(META), Json.MAPPER.writeValueAsBytes(meta));
+                Files.writeString(staging.resolve(META), Json.MAPPER.writeValueAsString(meta) + "\n");
                 for (String name : new String[] {TRAIN, VAL, Tokenizers.FILE_NAME, META}) {
                     AtomicFiles.move(staging.resolve(name), outDir.resolve(name));
                 }

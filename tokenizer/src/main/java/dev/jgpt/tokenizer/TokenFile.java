@@ -134,7 +134,7 @@ public final class TokenFile implements AutoCloseable {
     public static void write(Path path, int[] ids) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        Path tmp = AtomicFiles.tempSibling(path);
         try {
             try (Writer w = new Writer(tmp)) {
                 w.write(ids);

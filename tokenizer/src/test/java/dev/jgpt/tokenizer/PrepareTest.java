@@ -28,6 +28,11 @@ class PrepareTest {
         assertEquals(2 * 1_003_854, Files.size(out.resolve("train.bin")));
         assertEquals(2 * 111_540, Files.size(out.resolve("val.bin")));
         assertEquals(List.of("meta.json", "tokenizer.json", "train.bin", "val.bin"), list(out));
+        // all outputs get the usual permissions (a temp file's 0600 would hide tokenizer.json from others)
+        for (String name : List.of("meta.json", "tokenizer.json", "val.bin")) {
+            assertEquals(Files.getPosixFilePermissions(out.resolve("train.bin")),
+                    Files.getPosixFilePermissions(out.resolve(name)), name);
+        }
 
         String text = SharedData.shakespeareText();
         try (Tokenizer t = Tokenizers.load(out);
