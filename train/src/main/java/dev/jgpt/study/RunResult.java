@@ -1,0 +1,42 @@
+package dev.jgpt.study;
+
+import java.util.List;
+
+/**
+ * Everything one run of the grid measured; one JSON line of results.jsonl.
+ *
+ * @param verdict          trained / stuck (final validation loss not clearly below the unigram entropy) /
+ *                         diverged (a non-finite loss or gradient) / probe (init-only, no training)
+ * @param divergedAtStep   the 1-based step whose loss or gradient was NaN/∞, or null
+ * @param stuckThreshold   the validation loss a run must beat to count as trained (unigram entropy − margin)
+ * @param atInit           diagnostics at initialisation, on the fixed probe batch
+ * @param early            gradient norms (on that step's batch, before the update) and the update size
+ *                         ‖F(θ_t) − F(θ_0)‖ on the probe batch (after the update) at steps 1, 2, 3, 5, 10, 20, 50, ...
+ * @param lossCurve        training loss per step (up to divergence)
+ * @param gradNormCurve    global gradient norm per step, before clipping
+ * @param residualMeanSquareEnd m_l (see {@link Diagnostics#residualMeanSquare}) on the probe batch after training
+ */
+public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, double initialLoss, double finalTrainLoss,
+                        double valLoss, double unigramEntropy, double stuckThreshold, InitDiagnostics atInit,
+                        List<StepDiagnostics> early, double[] lossCurve, double[] gradNormCurve,
+                        double[] residualMeanSquareEnd, double seconds) {
+
+    public static final String TRAINED = "trained", STUCK = "stuck", DIVERGED = "diverged", PROBE = "probe";
+
+    /**
+     * @param residualMeanSquare m_0..m_L: mean ‖x_l‖²/d (x_0 = embeddings)
+     * @param lemma2Rho          1 + m_l − m_0: the stream normalised to a unit-variance input (Lemma 2)
+     * @param perturbation       RMS logit change under ±1e-3 on every weight
+     */
+    public record InitDiagnostics(double loss, Diagnostics.LayerGradients gradients, double[] residualMeanSquare,
+                                  double[] lemma2Rho, double perturbation) {
+    }
+
+    public record StepDiagnostics(int step, double loss, double lr, Diagnostics.LayerGradients gradients,
+                                  double updateSize) {
+    }
+
+    public boolean trained() {
+        return TRAINED.equals(verdict);
+    }
+}

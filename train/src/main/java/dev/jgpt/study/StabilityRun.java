@@ -1,0 +1,145 @@
+package dev.jgpt.study;
+
+import dev.jgpt.kernel.AdamW;
+import dev.jgpt.kernel.GradNorm;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.Param;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One run of the study: a fresh model, diagnostics at init, then a short, plain training loop (AdamW,
+ * optional linear warmup and clipping, no dropout, constant learning rate) that records diagnostics at
+ * early steps, and a verdict. Deliberately separate from dev.jgpt.train's Trainer: it needs hooks inside
+ * every step and nothing else (no checkpoints, no schedules).
+ */
+public final class StabilityRun {
+    /** A run is "trained" only if its validation loss is this far below the unigram entropy (nats). */
+    public static final double STUCK_MARGIN = 0.25;
+    /** Size of the random weight perturbation of the sensitivity probe. */
+    public static final double PERTURBATION = 1e-3;
+    static final long PROBE_SEED = 0x5EEDL;
+    static final int VAL_BATCHES = 8;
+
+    private StabilityRun() {
+    }
+
+    /** Steps at which early diagnostics are recorded: 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, ... and the last. */
+    static boolean recordStep(int step, int steps) {
+        if (step == steps || step <= 3) {
+            return true;
+        }
+        for (long p = 1; p <= step; p *= 10) {
+            if (step == 5 * p || step == 10 * p || step == 20 * p) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static RunResult run(RunSpec spec, StudyCorpus corpus) {
+        long t0 = System.nanoTime();
+        int B = spec.batch(), T = spec.seqLen();
+        GPT model = new GPT(spec.modelConfig(corpus.vocabSize), spec.seed());
+        model.setTraining(false); // no dropout anyway; keeps forward passes identical
+
+        // The probe batch is the same for every run (fixed seed, validation split): runs differ only by weights.
+        int[] px = new int[B * T], py = new int[B * T];
+        StudyCorpus.sample(corpus.val, B, T, new SplittableRandom(PROBE_SEED), px, py);
+
+        model.zeroGrad();
+        double initLoss = model.lossAndBackward(px, py, B, T);
+        Diagnostics.LayerGradients initGrads = Diagnostics.gradients(model);
+        double[] ms0 = Diagnostics.residualMeanSquare(model, px, B, T);
+        double perturb = Diagnostics.perturbationSensitivity(model, px, B, T, PERTURBATION, spec.seed() * 31 + 7);
+        RunResult.InitDiagnostics atInit = new RunResult.InitDiagnostics(initLoss, initGrads, ms0,
+                Diagnostics.lemma2Normalised(ms0), perturb);
+        double threshold = corpus.unigramEntropy - STUCK_MARGIN;
+        if (spec.probeOnly()) {
+            return new RunResult(spec, RunResult.PROBE, null, initLoss, Double.NaN, Double.NaN, corpus.unigramEntropy,
+                    threshold, atInit, List.of(), new double[0], new double[0], ms0, seconds(t0));
+        }
+
+        Diagnostics.UpdateProbe probe = new Diagnostics.UpdateProbe(model, px, B, T);
+        List<Param> params = model.parameters();
+        List<float[]> grads = params.stream().map(p -> p.grad).toList();
+        float[][] m = new float[params.size()][], v = new float[params.size()][];
+        for (int k = 0; k < params.size(); k++) {
+            m[k] = new float[params.get(k).size()];
+            v[k] = new float[params.get(k).size()];
+        }
+        SplittableRandom batches = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 1);
+        int[] x = new int[B * T], y = new int[B * T];
+        double[] lossCurve = new double[spec.steps()], gradCurve = new double[spec.steps()];
+        List<RunResult.StepDiagnostics> early = new ArrayList<>();
+        Integer divergedAt = null;
+        int done = 0;
+        for (int step = 1; step <= spec.steps(); step++) {
+            StudyCorpus.sample(corpus.train, B, T, batches, x, y);
+            model.zeroGrad();
+            double loss = model.lossAndBackward(x, y, B, T);
+            boolean record = recordStep(step, spec.steps());
+            Diagnostics.LayerGradients g = record ? Diagnostics.gradients(model) : null; // before clipping
+            double norm = spec.clip() > 0 ? GradNorm.clip(grads, spec.clip()) : GradNorm.globalNorm(grads);
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                divergedAt = step;
+                break;
+            }
+            float lr = (float) spec.lrAt(step);
+            for (int k = 0; k < params.size(); k++) {
+                Param p = params.get(k);
+                AdamW.update(p.data, p.grad, m[k], v[k], p.size(), lr, (float) spec.beta1(), (float) spec.beta2(),
+                        1e-8f, p.decays() ? (float) spec.weightDecay() : 0f, step);
+            }
+            lossCurve[step - 1] = loss;
+            gradCurve[step - 1] = norm;
+            done = step;
+            if (record) {
+                early.add(new RunResult.StepDiagnostics(step, loss, lr, g, probe.distance(model)));
+            }
+        }
+
+        double val = Double.NaN;
+        double[] msEnd = null;
+        if (divergedAt == null) {
+            val = validationLoss(model, corpus, B, T);
+            model.loss(px, py, B, T);
+            msEnd = Diagnostics.residualMeanSquare(model, px, B, T);
+            if (!Double.isFinite(val)) {
+                divergedAt = spec.steps(); // the last update produced non-finite weights
+            }
+        }
+        int tail = Math.max(1, Math.min(20, done / 10));
+        double finalTrain = Double.NaN;
+        if (done > 0) {
+            double s = 0;
+            for (int i = done - tail; i < done; i++) {
+                s += lossCurve[i];
+            }
+            finalTrain = s / tail;
+        }
+        String verdict = divergedAt != null ? RunResult.DIVERGED
+                : val < threshold ? RunResult.TRAINED : RunResult.STUCK;
+        return new RunResult(spec, verdict, divergedAt, initLoss, finalTrain, val, corpus.unigramEntropy, threshold,
+                atInit, early, java.util.Arrays.copyOf(lossCurve, done), java.util.Arrays.copyOf(gradCurve, done),
+                msEnd, seconds(t0));
+    }
+
+    /** Mean loss over fixed validation batches (the same for every run). */
+    static double validationLoss(GPT model, StudyCorpus corpus, int B, int T) {
+        SplittableRandom rng = new SplittableRandom(PROBE_SEED + 1);
+        int[] x = new int[B * T], y = new int[B * T];
+        double s = 0;
+        for (int i = 0; i < VAL_BATCHES; i++) {
+            StudyCorpus.sample(corpus.val, B, T, rng, x, y);
+            s += model.loss(x, y, B, T);
+        }
+        return s / VAL_BATCHES;
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}

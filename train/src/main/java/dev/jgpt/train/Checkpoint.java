@@ -1,0 +1,205 @@
+package dev.jgpt.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.Param;
+import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.model.io.SafeTensors;
+import dev.jgpt.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The run directory's checkpoint: a model directory ({@code config.json}, {@code model.safetensors},
+ * {@code tokenizer.json}) plus {@code train_state/} ({@code state.json} and the AdamW moments in
+ * {@code optimizer.safetensors}).
+ *
+ * <p>Crash safety. A save writes the whole checkpoint to {@code .checkpoint.new/} and fsyncs it, then
+ * renames that directory to {@code .checkpoint.ready/}: that rename is the commit point. Installing
+ * moves each file (and {@code train_state/}) from there into the run directory, one atomic rename
+ * each. {@link #recover} runs before every load: it deletes an uncommitted {@code .checkpoint.new/}
+ * and finishes installing a committed {@code .checkpoint.ready/}, so a kill -9 at any moment leaves
+ * either the previous checkpoint or the new one. The model files are readable throughout (config.json
+ * is the same in every checkpoint of a run, and each file is replaced whole).
+ */
+public final class Checkpoint {
+    public static final String STATE_DIR = "train_state";
+    public static final String STATE = "state.json";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+    static final String STAGING = ".checkpoint.new", READY = ".checkpoint.ready", OLD_STATE = ".train_state.old";
+    private static final List<String> MODEL_FILES = List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.TOKENIZER);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A loaded checkpoint. {@code m} and {@code v} follow {@code model.parameters()}' order. */
+    public record Loaded(GPT model, TrainState state, float[][] m, float[][] v) {
+    }
+
+    /** For tests: the phase after which {@link #save} stops, simulating a kill (0 = never). */
+    static int crashAfterPhase = 0;
+
+    private Checkpoint() {
+    }
+
+    /** True if {@code dir} holds a checkpoint (or a committed one waiting to be installed). */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(dir.resolve(STATE_DIR).resolve(STATE))
+                || Files.isDirectory(dir.resolve(READY));
+    }
+
+    /** Saves a checkpoint into {@code dir} crash-safely (see the class comment). */
+    public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, float[][] m, float[][] v)
+            throws IOException {
+        Files.createDirectories(dir);
+        recover(dir);
+        Path staging = dir.resolve(STAGING);
+        deleteTree(staging);
+        Files.createDirectories(staging.resolve(STATE_DIR));
+        ModelDir.save(model, staging);
+        byte[] tokenizerJson = tokenizerBytes(tokenizer, staging);
+        AtomicFiles.write(staging.resolve(ModelDir.TOKENIZER), out -> out.write(tokenizerJson));
+        List<Param> params = model.parameters();
+        Map<String, SafeTensors.Tensor> moments = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            moments.put("exp_avg." + p.name, new SafeTensors.Tensor("exp_avg." + p.name, p.shape, m[i]));
+            moments.put("exp_avg_sq." + p.name, new SafeTensors.Tensor("exp_avg_sq." + p.name, p.shape, v[i]));
+        }
+        Path stateDir = staging.resolve(STATE_DIR);
+        SafeTensors.write(stateDir.resolve(OPTIMIZER), moments, Map.of("step", Integer.toString(state.step())));
+        AtomicFiles.writeString(stateDir.resolve(STATE), JSON.writeValueAsString(state.toJson()));
+        AtomicFiles.syncDirectory(stateDir);
+        AtomicFiles.syncDirectory(staging);
+        if (crashAfterPhase == 1) {
+            return;
+        }
+        move(staging, dir.resolve(READY)); // the commit point
+        AtomicFiles.syncDirectory(dir);
+        if (crashAfterPhase == 2) {
+            return;
+        }
+        install(dir);
+    }
+
+    /** The tokenizer's own tokenizer.json bytes (its save writes through a temp file we then read). */
+    private static byte[] tokenizerBytes(Tokenizer tokenizer, Path scratchDir) throws IOException {
+        Path tmp = scratchDir.resolve(".tokenizer.json.tmp");
+        tokenizer.save(tmp);
+        byte[] bytes = Files.readAllBytes(tmp);
+        Files.delete(tmp);
+        return bytes;
+    }
+
+    /**
+     * Brings {@code dir} to its last committed checkpoint: drops an unfinished save, finishes
+     * installing a committed one. Idempotent; safe to call on any directory.
+     */
+    public static void recover(Path dir) throws IOException {
+        deleteTree(dir.resolve(STAGING));
+        install(dir);
+    }
+
+    private static void install(Path dir) throws IOException {
+        Path ready = dir.resolve(READY);
+        if (!Files.isDirectory(ready)) {
+            return;
+        }
+        for (String name : MODEL_FILES) {
+            if (Files.exists(ready.resolve(name))) {
+                move(ready.resolve(name), dir.resolve(name));
+            }
+            if (crashAfterPhase == 3) {
+                return; // a kill between two file moves
+            }
+        }
+        Path old = dir.resolve(OLD_STATE);
+        if (Files.isDirectory(ready.resolve(STATE_DIR))) {
+            deleteTree(old);
+            if (Files.exists(dir.resolve(STATE_DIR))) {
+                move(dir.resolve(STATE_DIR), old);
+            }
+            if (crashAfterPhase == 4) {
+                return; // a kill with the old state moved away and the new one not yet in place
+            }
+            move(ready.resolve(STATE_DIR), dir.resolve(STATE_DIR));
+        }
+        AtomicFiles.syncDirectory(dir);
+        deleteTree(old);
+        deleteTree(ready);
+    }
+
+    /** Loads the checkpoint in {@code dir} (after {@link #recover}); each problem is one clear error. */
+    public static Loaded load(Path dir) throws IOException {
+        recover(dir);
+        Path stateFile = dir.resolve(STATE_DIR).resolve(STATE);
+        if (!Files.isRegularFile(stateFile)) {
+            throw new NoSuchFileException(stateFile + ": missing; " + dir + " holds no training checkpoint to resume");
+        }
+        TrainState state;
+        try {
+            JsonNode root = JSON.readTree(Files.readString(stateFile));
+            state = TrainState.fromJson(root);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(stateFile + ": unreadable train state: " + e.getMessage(), e);
+        }
+        GPT model = ModelDir.load(dir);
+        Path optFile = dir.resolve(STATE_DIR).resolve(OPTIMIZER);
+        Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(optFile);
+        List<Param> params = model.parameters();
+        float[][] m = new float[params.size()][], v = new float[params.size()][];
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            m[i] = moment(optFile, tensors, "exp_avg." + p.name, p);
+            v[i] = moment(optFile, tensors, "exp_avg_sq." + p.name, p);
+        }
+        return new Loaded(model, state, m, v);
+    }
+
+    private static float[] moment(Path file, Map<String, SafeTensors.Tensor> tensors, String name, Param p)
+            throws IOException {
+        SafeTensors.Tensor t = tensors.get(name);
+        if (t == null) {
+            throw new IOException(file + ": missing optimizer tensor " + name);
+        }
+        if (!Arrays.equals(t.shape(), p.shape)) {
+            throw new IOException(file + ": optimizer tensor " + name + " has shape " + Arrays.toString(t.shape())
+                    + ", the model's " + p.name + " is " + Arrays.toString(p.shape));
+        }
+        return t.data();
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package dev.jgpt.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.ResidualLayout;
+
+import java.util.Locale;
+
+/**
+ * Every knob of a training run (nanoGPT's names where they exist). Build one from a preset with
+ * {@link #preset(String)} and change fields through {@link #toBuilder()}.
+ *
+ * @param data          a text file, a prepared directory (train.bin, val.bin, tokenizer.json), or
+ *                      {@code null} for tiny Shakespeare
+ * @param tokenizer     {@code char}, a tokenizer.json (or a directory holding one), or {@code null}:
+ *                      char-level for a text file, the prepared directory's own tokenizer otherwise
+ * @param lrDecayIters  the step where the cosine reaches {@code minLr}; 0 means {@code iters}
+ * @param gradClip      clip the global gradient norm to this; 0 turns clipping off
+ * @param evalInterval  evaluate (and checkpoint) every this many steps, and at the end
+ * @param threads       kernel threads; 0 means all cores
+ */
+public record TrainConfig(String data, String tokenizer,
+                          int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
+                          int iters, double lr, double minLr, int warmup, int lrDecayIters,
+                          double weightDecay, double beta1, double beta2, double eps, double gradClip,
+                          int gradAccum, float dropout, boolean bias,
+                          int evalInterval, int evalIters, long seed, int threads,
+                          ResidualLayout layout, InitScheme init,
+                          int samples, int sampleTokens, double temperature) {
+
+    /** The preset names {@link #preset} accepts. */
+    public static final String BABY = "baby", SHAKESPEARE_CHAR = "shakespeare-char";
+
+    public TrainConfig {
+        require(nLayer > 0, "layers must be positive, got " + nLayer);
+        require(nHead > 0, "heads must be positive, got " + nHead);
+        require(nEmbd > 0 && nEmbd % nHead == 0, "embd (" + nEmbd + ") must be a positive multiple of heads (" + nHead + ")");
+        require(blockSize > 0, "block must be positive, got " + blockSize);
+        require(batchSize > 0, "batch must be positive, got " + batchSize);
+        require(iters >= 0, "iters must be >= 0, got " + iters);
+        require(lr > 0 && Double.isFinite(lr), "lr must be positive, got " + lr);
+        require(minLr >= 0 && minLr <= lr, "min-lr must be in [0, lr=" + lr + "], got " + minLr);
+        require(warmup >= 0, "warmup must be >= 0, got " + warmup);
+        require(lrDecayIters >= 0, "lr-decay-iters must be >= 0, got " + lrDecayIters);
+        require(weightDecay >= 0, "weight-decay must be >= 0, got " + weightDecay);
+        require(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1), got " + beta1);
+        require(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1), got " + beta2);
+        require(eps > 0, "eps must be positive, got " + eps);
+        require(gradClip >= 0, "grad-clip must be >= 0 (0 = off), got " + gradClip);
+        require(gradAccum > 0, "grad-accum must be positive, got " + gradAccum);
+        require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(evalInterval > 0, "eval-interval must be positive, got " + evalInterval);
+        require(evalIters > 0, "eval-iters must be positive, got " + evalIters);
+        require(threads >= 0, "threads must be >= 0 (0 = all cores), got " + threads);
+        require(layout != null, "residual-layout is missing");
+        require(init != null, "init is missing");
+        require(samples >= 0, "samples must be >= 0, got " + samples);
+        require(sampleTokens >= 0, "sample-tokens must be >= 0, got " + sampleTokens);
+        require(temperature > 0, "temperature must be positive, got " + temperature);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("train config: " + message);
+        }
+    }
+
+    /**
+     * {@code baby}: nanoGPT's CPU run (L4 H4 d128 T64 B12, 2000 iters, lr 1e-3 → 1e-4 cosine, warmup 100,
+     * β2 0.99, wd 0.1, clip 1.0, dropout 0, eval every 250 over 20 batches). {@code shakespeare-char}:
+     * nanoGPT's config/train_shakespeare_char.py (L6 H6 d384 T256 B64, 5000 iters, dropout 0.2, eval
+     * every 250 over 200 batches).
+     */
+    public static TrainConfig preset(String name) {
+        Builder b = new Builder();
+        switch (name.toLowerCase(Locale.ROOT)) {
+            case BABY -> b.nLayer(4).nHead(4).nEmbd(128).blockSize(64).batchSize(12)
+                    .iters(2000).dropout(0f).evalIters(20);
+            case SHAKESPEARE_CHAR -> b.nLayer(6).nHead(6).nEmbd(384).blockSize(256).batchSize(64)
+                    .iters(5000).dropout(0.2f).evalIters(200);
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "'; expected "
+                    + BABY + " or " + SHAKESPEARE_CHAR);
+        }
+        return b.build();
+    }
+
+    /** The model this run trains, for a tokenizer of {@code vocabSize} tokens. */
+    public GPTConfig modelConfig(int vocabSize) {
+        return GPTConfig.of(vocabSize, blockSize, nLayer, nHead, nEmbd)
+                .withBias(bias).withDropout(dropout).withLayout(layout).withInit(init);
+    }
+
+    /** Where the cosine schedule ends: {@code lrDecayIters}, or {@code iters} when that is 0. */
+    public int decayIters() {
+        return lrDecayIters > 0 ? lrDecayIters : iters;
+    }
+
+    /** Tokens that one optimizer step consumes: batch × block × grad-accum. */
+    public long tokensPerStep() {
+        return (long) batchSize * blockSize * gradAccum;
+    }
+
+    public LrSchedule schedule() {
+        return new LrSchedule(lr, minLr, warmup, decayIters());
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** The config as JSON (snake_case keys, nanoGPT's names where they exist). */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        if (data != null) {
+            o.put("data", data);
+        } else {
+            o.putNull("data");
+        }
+        if (tokenizer != null) {
+            o.put("tokenizer", tokenizer);
+        } else {
+            o.putNull("tokenizer");
+        }
+        o.put("n_layer", nLayer).put("n_head", nHead).put("n_embd", nEmbd)
+                .put("block_size", blockSize).put("batch_size", batchSize)
+                .put("max_iters", iters).put("learning_rate", lr).put("min_lr", minLr)
+                .put("warmup_iters", warmup).put("lr_decay_iters", lrDecayIters)
+                .put("weight_decay", weightDecay).put("beta1", beta1).put("beta2", beta2).put("eps", eps)
+                .put("grad_clip", gradClip).put("gradient_accumulation_steps", gradAccum)
+                .put("dropout", dropout).put("bias", bias)
+                .put("eval_interval", evalInterval).put("eval_iters", evalIters)
+                .put("seed", seed).put("threads", threads)
+                .put("residual_layout", layout.id()).put("init", init.id())
+                .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature);
+        return o;
+    }
+
+    /** Reads {@link #toJson()}'s output; a missing key is an error naming it. */
+    public static TrainConfig fromJson(JsonNode o) {
+        Builder b = new Builder();
+        b.data(o.path("data").isTextual() ? o.get("data").asText() : null);
+        b.tokenizer(o.path("tokenizer").isTextual() ? o.get("tokenizer").asText() : null);
+        b.nLayer(need(o, "n_layer").asInt()).nHead(need(o, "n_head").asInt()).nEmbd(need(o, "n_embd").asInt())
+                .blockSize(need(o, "block_size").asInt()).batchSize(need(o, "batch_size").asInt())
+                .iters(need(o, "max_iters").asInt()).lr(need(o, "learning_rate").asDouble())
+                .minLr(need(o, "min_lr").asDouble()).warmup(need(o, "warmup_iters").asInt())
+                .lrDecayIters(need(o, "lr_decay_iters").asInt()).weightDecay(need(o, "weight_decay").asDouble())
+                .beta1(need(o, "beta1").asDouble()).beta2(need(o, "beta2").asDouble()).eps(need(o, "eps").asDouble())
+                .gradClip(need(o, "grad_clip").asDouble()).gradAccum(need(o, "gradient_accumulation_steps").asInt())
+                .dropout((float) need(o, "dropout").asDouble()).bias(need(o, "bias").asBoolean())
+                .evalInterval(need(o, "eval_interval").asInt()).evalIters(need(o, "eval_iters").asInt())
+                .seed(need(o, "seed").asLong()).threads(need(o, "threads").asInt())
+                .layout(ResidualLayout.parse(need(o, "residual_layout").asText()))
+                .init(InitScheme.parse(need(o, "init").asText()))
+                .samples(need(o, "samples").asInt()).sampleTokens(need(o, "sample_tokens").asInt())
+                .temperature(need(o, "temperature").asDouble());
+        return b.build();
+    }
+
+    private static JsonNode need(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException("train config JSON: missing \"" + key + "\"");
+        }
+        return v;
+    }
+
+    /** Mutable builder; its defaults are the baby preset's optimizer settings (nanoGPT's shakespeare-char ones). */
+    public static final class Builder {
+        private String data, tokenizer;
+        private int nLayer = 4, nHead = 4, nEmbd = 128, blockSize = 64, batchSize = 12;
+        private int iters = 2000, warmup = 100, lrDecayIters = 0;
+        private double lr = 1e-3, minLr = 1e-4, weightDecay = 0.1, beta1 = 0.9, beta2 = 0.99, eps = 1e-8;
+        private double gradClip = 1.0;
+        private int gradAccum = 1;
+        private float dropout = 0f;
+        private boolean bias = true;
+        private int evalInterval = 250, evalIters = 20;
+        private long seed = 1337;
+        private int threads = 0;
+        private ResidualLayout layout = ResidualLayout.PRE_LN;
+        private InitScheme init = InitScheme.GPT2;
+        private int samples = 2, sampleTokens = 300;
+        private double temperature = 0.8;
+
+        public Builder() {
+        }
+
+        Builder(TrainConfig c) {
+            data = c.data;
+            tokenizer = c.tokenizer;
+            nLayer = c.nLayer;
+            nHead = c.nHead;
+            nEmbd = c.nEmbd;
+            blockSize = c.blockSize;
+            batchSize = c.batchSize;
+            iters = c.iters;
+            lr = c.lr;
+            minLr = c.minLr;
+            warmup = c.warmup;
+            lrDecayIters = c.lrDecayIters;
+            weightDecay = c.weightDecay;
+            beta1 = c.beta1;
+            beta2 = c.beta2;
+            eps = c.eps;
+            gradClip = c.gradClip;
+            gradAccum = c.gradAccum;
+            dropout = c.dropout;
+            bias = c.bias;
+            evalInterval = c.evalInterval;
+            evalIters = c.evalIters;
+            seed = c.seed;
+            threads = c.threads;
+            layout = c.layout;
+            init = c.init;
+            samples = c.samples;
+            sampleTokens = c.sampleTokens;
+            temperature = c.temperature;
+        }
+
+        public Builder data(String v) { data = v; return this; }
+        public Builder tokenizer(String v) { tokenizer = v; return this; }
+        public Builder nLayer(int v) { nLayer = v; return this; }
+        public Builder nHead(int v) { nHead = v; return this; }
+        public Builder nEmbd(int v) { nEmbd = v; return this; }
+        public Builder blockSize(int v) { blockSize = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder iters(int v) { iters = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        public Builder minLr(double v) { minLr = v; return this; }
+        public Builder warmup(int v) { warmup = v; return this; }
+        public Builder lrDecayIters(int v) { lrDecayIters = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder beta1(double v) { beta1 = v; return this; }
+        public Builder beta2(double v) { beta2 = v; return this; }
+        public Builder eps(double v) { eps = v; return this; }
+        public Builder gradClip(double v) { gradClip = v; return this; }
+        public Builder gradAccum(int v) { gradAccum = v; return this; }
+        public Builder dropout(float v) { dropout = v; return this; }
+        public Builder bias(boolean v) { bias = v; return this; }
+        public Builder evalInterval(int v) { evalInterval = v; return this; }
+        public Builder evalIters(int v) { evalIters = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        public Builder layout(ResidualLayout v) { layout = v; return this; }
+        public Builder init(InitScheme v) { init = v; return this; }
+        public Builder samples(int v) { samples = v; return this; }
+        public Builder sampleTokens(int v) { sampleTokens = v; return this; }
+        public Builder temperature(double v) { temperature = v; return this; }
+
+        public TrainConfig build() {
+            return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
+                    warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, bias,
+                    evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature);
+        }
+    }
+}

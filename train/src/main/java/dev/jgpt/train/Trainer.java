@@ -1,0 +1,433 @@
+package dev.jgpt.train;
+
+import dev.jgpt.kernel.AdamW;
+import dev.jgpt.kernel.GradNorm;
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.Vec;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.Param;
+import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.model.io.ModelDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * Trains a GPT from scratch as nanoGPT's train.py does: random windows, AdamW with decay on the
+ * 2-D weights only, warmup + cosine learning rate, gradient accumulation and clipping, periodic
+ * evaluation of train and val loss, crash-safe checkpoints, and samples at the end.
+ *
+ * <p>Deterministic for a seed and a thread count: batches, dropout masks and samples are derived
+ * from (seed, step, index), so {@link #resume} continues exactly the loss curve of an uninterrupted
+ * run. Start one with {@link #start} or {@link #resume}, then {@link #run}; benchmarks may call
+ * {@link #step()} directly.
+ */
+public final class Trainer implements AutoCloseable {
+    /** Callbacks for progress display; every method is optional. */
+    public interface Listener {
+        default void onStart(Trainer trainer, int startStep) {
+        }
+
+        /** After each optimizer step; {@code tokensPerS} is this session's mean training throughput. */
+        default void onStep(StepStats stats, double tokensPerS) {
+        }
+
+        default void onEval(MetricsLog.Point point) {
+        }
+
+        default void onCheckpoint(int step, Path dir) {
+        }
+
+        default void onSample(int index, String text) {
+        }
+    }
+
+    /** One optimizer step: its 0-based index, mean loss over the micro-batches, grad norm before clipping, lr. */
+    public record StepStats(int step, double loss, double gradNorm, double lr) {
+    }
+
+    /**
+     * The outcome of {@link #run}. Throughput counts only time spent in optimizer steps (not evaluation
+     * or checkpoints) in this session; {@code mfu} divides its FLOP rate (6N + 12·L·d·T per token) by
+     * {@code peakFlops}.
+     */
+    public record Result(int steps, double trainLoss, double valLoss, double tokensPerS, double flopsPerToken,
+                         double trainSeconds, double wallSeconds, List<String> samples) {
+        public double mfu(double peakFlops) {
+            return tokensPerS * flopsPerToken / peakFlops;
+        }
+    }
+
+    /** Text written after training: {@code samples.txt}. */
+    public static final String SAMPLES_FILE = "samples.txt";
+
+    private final TrainConfig cfg;
+    private final TrainData data;
+    private final boolean ownsData;
+    private final Path out;
+    private final GPT model;
+    private final Batcher batcher;
+    private final LrSchedule schedule;
+    private final List<Param> params;
+    private final List<float[]> grads;
+    private final float[][] m, v;
+    private final int[] x, y;
+    private final MetricsLog metrics;
+    private final boolean resumed;
+    private final double elapsedBefore;
+    private int step;
+    private int lastCheckpointStep = -1;
+    private StepStats last;
+    private long sessionStart;
+
+    private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, float[][] m, float[][] v,
+                    int step, double elapsedBefore, boolean resumed) {
+        this.cfg = cfg;
+        this.data = data;
+        this.ownsData = ownsData;
+        this.out = out;
+        this.model = model;
+        this.params = model.parameters();
+        this.grads = params.stream().map(p -> p.grad).toList();
+        this.m = m;
+        this.v = v;
+        this.step = step;
+        this.elapsedBefore = elapsedBefore;
+        this.resumed = resumed;
+        this.batcher = new Batcher(data.train, data.val, cfg.batchSize(), cfg.blockSize(), cfg.seed());
+        this.schedule = cfg.schedule();
+        this.x = new int[cfg.batchSize() * cfg.blockSize()];
+        this.y = new int[cfg.batchSize() * cfg.blockSize()];
+        this.metrics = out == null ? null : new MetricsLog(out);
+        if (resumed) {
+            lastCheckpointStep = step;
+        }
+        Parallel.setThreads(cfg.threads() > 0 ? cfg.threads() : Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * A fresh run on {@code data} (owned by the caller). {@code out} receives checkpoints, metrics, the plot
+     * and samples; {@code null} keeps everything in memory. An {@code out} that already holds a checkpoint is
+     * refused unless {@code overwrite} (then the previous run's files there are replaced).
+     */
+    public static Trainer start(TrainConfig cfg, TrainData data, Path out, boolean overwrite) throws IOException {
+        if (out != null) {
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
+            }
+            if (Checkpoint.exists(out) && !overwrite) {
+                throw new IllegalArgumentException("--out " + out + " already holds a training run; pass --resume to "
+                        + "continue it, --overwrite to start over there, or another --out");
+            }
+            if (overwrite) {
+                clearRun(out);
+            }
+            Files.createDirectories(out);
+        }
+        TrainConfig c = absolutePaths(cfg);
+        GPTConfig mc = c.modelConfig(data.tokenizer.vocabSize());
+        GPT model = new GPT(mc, c.seed());
+        List<Param> ps = model.parameters();
+        float[][] m = new float[ps.size()][], v = new float[ps.size()][];
+        for (int i = 0; i < ps.size(); i++) {
+            m[i] = new float[ps.get(i).size()];
+            v[i] = new float[ps.get(i).size()];
+        }
+        return new Trainer(c, data, false, out, model, m, v, 0, 0, false);
+    }
+
+    /**
+     * Continues the run checkpointed in {@code out}, on the data it was trained on. {@code change} may alter
+     * only what does not change the training itself: iters (to extend a run), threads, eval-interval,
+     * eval-iters and the samples; anything else is refused with the differing knob named.
+     */
+    public static Trainer resume(Path out, UnaryOperator<TrainConfig> change) throws IOException {
+        return resume(out, null, change);
+    }
+
+    /**
+     * As {@link #resume(Path, UnaryOperator)}, on {@code data} (owned by the caller) instead of the saved
+     * data path; its token counts must match the saved run's. {@code null} loads the saved data.
+     */
+    public static Trainer resume(Path out, TrainData given, UnaryOperator<TrainConfig> change) throws IOException {
+        Checkpoint.Loaded ck = Checkpoint.load(out);
+        TrainConfig saved = ck.state().config();
+        TrainConfig c = change.apply(saved);
+        checkResumable(saved, c);
+        TrainData data = given != null ? given : TrainData.load(c.data(), c.tokenizer());
+        try {
+            TrainState.DataInfo now = data.info(), then = ck.state().data();
+            if (now.vocabSize() != then.vocabSize() || now.trainTokens() != then.trainTokens()
+                    || now.valTokens() != then.valTokens()) {
+                throw new IllegalArgumentException("cannot resume " + out + ": its data was " + then
+                        + " but " + c.data() + " now gives " + now);
+            }
+            GPTConfig expected = c.modelConfig(now.vocabSize());
+            if (!expected.equals(ck.model().config)) {
+                throw new IllegalArgumentException("cannot resume " + out + ": " + ModelDir.CONFIG + " describes "
+                        + ck.model().config + " but the train state expects " + expected);
+            }
+            if (metricsExist(out)) {
+                new MetricsLog(out).truncateAfter(ck.state().step());
+            }
+            return new Trainer(c, data, given == null, out, ck.model(), ck.m(), ck.v(), ck.state().step(),
+                    ck.state().elapsedS(), true);
+        } catch (RuntimeException e) {
+            if (given == null) {
+                data.close();
+            }
+            throw e;
+        }
+    }
+
+    private static boolean metricsExist(Path out) {
+        return Files.exists(out.resolve(MetricsLog.FILE_NAME));
+    }
+
+    private static void checkResumable(TrainConfig saved, TrainConfig wanted) {
+        TrainConfig allowed = saved.toBuilder().iters(wanted.iters()).threads(wanted.threads())
+                .evalInterval(wanted.evalInterval()).evalIters(wanted.evalIters()).samples(wanted.samples())
+                .sampleTokens(wanted.sampleTokens()).temperature(wanted.temperature()).build();
+        if (allowed.equals(wanted)) {
+            return;
+        }
+        var a = saved.toJson();
+        var b = wanted.toJson();
+        List<String> diffs = new ArrayList<>();
+        a.fieldNames().forEachRemaining(k -> {
+            if (!a.get(k).equals(b.get(k))) {
+                diffs.add(k + " (saved " + a.get(k) + ", asked " + b.get(k) + ")");
+            }
+        });
+        throw new IllegalArgumentException("--resume continues the saved run; only iters, threads, eval-interval, "
+                + "eval-iters and the sample settings may change, but these differ: " + String.join(", ", diffs));
+    }
+
+    private static TrainConfig absolutePaths(TrainConfig c) {
+        TrainConfig.Builder b = c.toBuilder();
+        if (c.data() != null) {
+            b.data(Path.of(c.data()).toAbsolutePath().normalize().toString());
+        }
+        if (c.tokenizer() != null && !c.tokenizer().equals("char")) {
+            b.tokenizer(Path.of(c.tokenizer()).toAbsolutePath().normalize().toString());
+        }
+        return b.build();
+    }
+
+    /** Removes a previous run's files from {@code out} (only the files a run writes). */
+    private static void clearRun(Path out) throws IOException {
+        Checkpoint.deleteTree(out.resolve(Checkpoint.STAGING));
+        Checkpoint.deleteTree(out.resolve(Checkpoint.READY));
+        Checkpoint.deleteTree(out.resolve(Checkpoint.OLD_STATE));
+        Checkpoint.deleteTree(out.resolve(Checkpoint.STATE_DIR));
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.TOKENIZER, MetricsLog.FILE_NAME,
+                LossPlot.FILE_NAME, SAMPLES_FILE)) {
+            Files.deleteIfExists(out.resolve(f));
+        }
+    }
+
+    public TrainConfig config() {
+        return cfg;
+    }
+
+    public GPT model() {
+        return model;
+    }
+
+    public TrainData data() {
+        return data;
+    }
+
+    /** Optimizer steps completed. */
+    public int currentStep() {
+        return step;
+    }
+
+    public Path out() {
+        return out;
+    }
+
+    /** Training FLOPs per token (nanoGPT's 6N + 12·L·d·T). */
+    public double flopsPerToken() {
+        return model.config.trainingFlopsPerToken(cfg.blockSize());
+    }
+
+    /**
+     * One optimizer step: grad-accum micro-batches of forward + backward, gradient averaging, clipping,
+     * AdamW. Throws {@link TrainingDivergedException} (before changing any weight) if the loss or the
+     * gradient norm is not finite.
+     */
+    public StepStats step() {
+        int s = step;
+        int B = cfg.batchSize(), T = cfg.blockSize(), accum = cfg.gradAccum();
+        model.setTraining(true);
+        model.zeroGrad();
+        double lossSum = 0;
+        for (int micro = 0; micro < accum; micro++) {
+            batcher.trainBatch(s, micro, x, y);
+            model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, s, micro));
+            try {
+                lossSum += model.lossAndBackward(x, y, B, T);
+            } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
+                throw new TrainingDivergedException(s, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
+                        out, lastCheckpointStep, nonFiniteLogits);
+            }
+        }
+        double loss = lossSum / accum;
+        if (!Double.isFinite(loss)) {
+            throw new TrainingDivergedException(s, "the loss is " + loss, out, lastCheckpointStep, null);
+        }
+        if (accum > 1) {
+            // lossAndBackward accumulates the gradient of each micro-batch's mean loss: average them.
+            float scale = 1f / accum;
+            for (float[] g : grads) {
+                Vec.scale(g, scale, g.length);
+            }
+        }
+        double norm = cfg.gradClip() > 0 ? GradNorm.clip(grads, cfg.gradClip()) : GradNorm.globalNorm(grads);
+        if (!Double.isFinite(norm)) {
+            throw new TrainingDivergedException(s, "the gradient norm is " + norm, out, lastCheckpointStep, null);
+        }
+        double lr = schedule.lr(s);
+        float b1 = (float) cfg.beta1(), b2 = (float) cfg.beta2(), eps = (float) cfg.eps();
+        float wd = (float) cfg.weightDecay();
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            AdamW.update(p.data, p.grad, m[i], v[i], p.size(), (float) lr, b1, b2, eps, p.decays() ? wd : 0f, s + 1);
+        }
+        step = s + 1;
+        last = new StepStats(s, loss, norm, lr);
+        return last;
+    }
+
+    /** Mean loss over {@code evalIters} fixed batches of each split, dropout off: {train, val}. */
+    public double[] evaluate() {
+        model.setTraining(false);
+        double[] means = new double[2];
+        Batcher.Split[] splits = Batcher.Split.values();
+        for (int k = 0; k < splits.length; k++) {
+            double sum = 0;
+            for (int i = 0; i < cfg.evalIters(); i++) {
+                batcher.evalBatch(splits[k], i, x, y);
+                try {
+                    sum += model.loss(x, y, cfg.batchSize(), cfg.blockSize());
+                } catch (ArithmeticException nonFiniteLogits) {
+                    throw new TrainingDivergedException(step, "the evaluation loss is NaN ("
+                            + nonFiniteLogits.getMessage() + ")", out, lastCheckpointStep, nonFiniteLogits);
+                }
+            }
+            means[k] = sum / cfg.evalIters();
+        }
+        return means;
+    }
+
+    /** Trains to {@code iters}, evaluating and checkpointing every {@code evalInterval} steps and at the end. */
+    public Result run(Listener listener) throws IOException {
+        sessionStart = System.nanoTime();
+        int startStep = step;
+        listener.onStart(this, startStep);
+        long trainNanos = 0, intervalNanos = 0, intervalTokens = 0;
+        double[] losses = {Double.NaN, Double.NaN};
+        boolean first = true;
+        while (true) {
+            boolean evalHere = step % cfg.evalInterval() == 0 || step == cfg.iters();
+            // A resumed run's first step was evaluated and checkpointed by the session that saved it.
+            if (evalHere && !(first && resumed)) {
+                losses = evaluate();
+                double tps = intervalNanos > 0 ? intervalTokens / (intervalNanos / 1e9) : Double.NaN;
+                MetricsLog.Point p = new MetricsLog.Point(step, losses[0], losses[1],
+                        last == null ? Double.NaN : last.lr(), last == null ? Double.NaN : last.gradNorm(),
+                        last == null ? Double.NaN : last.loss(), tps, elapsed());
+                if (metrics != null) {
+                    metrics.append(p);
+                }
+                listener.onEval(p);
+                if (out != null) {
+                    checkpoint();
+                    listener.onCheckpoint(step, out);
+                }
+                intervalNanos = 0;
+                intervalTokens = 0;
+            }
+            first = false;
+            if (step >= cfg.iters()) {
+                break;
+            }
+            long t0 = System.nanoTime();
+            StepStats st = step();
+            long dt = System.nanoTime() - t0;
+            trainNanos += dt;
+            intervalNanos += dt;
+            intervalTokens += cfg.tokensPerStep();
+            listener.onStep(st, (step - startStep) * (double) cfg.tokensPerStep() / (trainNanos / 1e9));
+        }
+        if (resumed && startStep == step && metrics != null) {
+            List<MetricsLog.Point> pts = metrics.read();
+            if (!pts.isEmpty()) {
+                MetricsLog.Point p = pts.get(pts.size() - 1);
+                losses = new double[] {p.trainLoss(), p.valLoss()};
+            }
+        }
+        List<String> samples = samples(listener);
+        if (out != null) {
+            List<MetricsLog.Point> pts = metrics.read();
+            if (!pts.isEmpty()) {
+                LossPlot.write(pts, "jgpt " + model.config.nLayer() + "L " + model.config.nHead() + "H "
+                        + model.config.nEmbd() + "d, T=" + cfg.blockSize() + ", B=" + cfg.batchSize(),
+                        out.resolve(LossPlot.FILE_NAME));
+            }
+        }
+        double trainSeconds = trainNanos / 1e9;
+        double tps = trainSeconds > 0 ? (step - startStep) * (double) cfg.tokensPerStep() / trainSeconds : Double.NaN;
+        return new Result(step, losses[0], losses[1], tps, flopsPerToken(), trainSeconds,
+                (System.nanoTime() - sessionStart) / 1e9, samples);
+    }
+
+    private double elapsed() {
+        return elapsedBefore + (System.nanoTime() - sessionStart) / 1e9;
+    }
+
+    /** Writes a checkpoint of the current step to {@code out}. */
+    public void checkpoint() throws IOException {
+        if (out == null) {
+            throw new IllegalStateException("checkpoint: this run has no output directory");
+        }
+        TrainState state = new TrainState(step, elapsed(), cfg, data.info());
+        Checkpoint.save(out, model, data.tokenizer, state, m, v);
+        lastCheckpointStep = step;
+    }
+
+    private List<String> samples(Listener listener) throws IOException {
+        List<String> texts = new ArrayList<>();
+        if (cfg.samples() == 0 || cfg.sampleTokens() == 0) {
+            return texts;
+        }
+        int[] prompt = Sampler.startTokens(data.tokenizer);
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < cfg.samples(); i++) {
+            int[] ids = Sampler.generate(model, prompt, cfg.sampleTokens(), cfg.temperature(),
+                    Seeds.derive(cfg.seed(), Seeds.SAMPLE, step, i));
+            String text = data.tokenizer.decode(ids);
+            texts.add(text);
+            listener.onSample(i, text);
+            file.append("--- sample ").append(i + 1).append(" (step ").append(step).append(", temperature ")
+                    .append(cfg.temperature()).append(") ---\n").append(text).append("\n\n");
+        }
+        if (out != null) {
+            AtomicFiles.writeString(out.resolve(SAMPLES_FILE), file.toString());
+        }
+        return texts;
+    }
+
+    @Override
+    public void close() {
+        if (ownsData) {
+            data.close();
+        }
+    }
+}
