@@ -70,10 +70,15 @@ public final class HfTokenizer implements Tokenizer {
         }
         this.vocabSize = maxId + 1;
         this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
+        boolean addedTokenWithNewline = false;
+        for (JsonNode added : root.path("added_tokens")) {
+            addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
+        }
         this.byteLevel = root.path("normalizer").isNull()
                 && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
                 && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
-                && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false);
+                && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)
+                && !addedTokenWithNewline;
     }
 
     /** Loads {@code file} (already parsed as {@code root}) through DJL. */
@@ -143,8 +148,9 @@ public final class HfTokenizer implements Tokenizer {
 
     /**
      * True for GPT-2-style byte-level tokenizers (ByteLevel pre-tokenizer with GPT-2's regex, no
-     * normalizer). Their pre-tokens never cross a line start between two non-blank characters,
-     * so a long text can be encoded line-block by line-block with the same result.
+     * normalizer, no added token spanning a line break). Their pieces never cross a line start
+     * between two non-blank characters, so a long text can be encoded block by block with the
+     * same result ({@link ByteLevel#lastSafeCut}).
      */
     boolean isByteLevel() {
         return byteLevel;
