@@ -11,9 +11,10 @@ import static dev.jgpt.kernel.Simd.F;
  * (6 rows × 4 vectors of 16 floats on AVX-512): per k it loads 4 vectors of B and broadcasts
  * 6 scalars of A, i.e. 24 FMAs per 10 loads.
  *
- * <p>Blocking: a KC × NC block of B is packed once and stays in L2 (256 × 512 floats = 512 KB);
- * a 6 × KC panel of A (6 KB) stays in L1 while it sweeps the whole B block, whose 64-column
- * panels stream from L2 in order (the hardware prefetcher keeps up with one sequential stream).
+ * <p>Blocking (L1 48 KB, L2 1 MB per core): a KC × NR micro-panel of B (128 × 64 floats = 32 KB)
+ * stays in L1 while the kernel sweeps every MR-row panel of the packed A block (MC × KC, up to
+ * 512 KB, in L2); the packed B block (KC × NC) sits in L2/L3 and each of its micro-panels is
+ * brought to L1 once per A block. With MC and NC this large, most shapes pack A and B only once.
  * Threads split M or N, whichever keeps more tiles per thread; each packs its own buffers.
  */
 final class GemmPacked {
@@ -21,12 +22,12 @@ final class GemmPacked {
     static final int NV = 4;
     static final int L = Simd.LANES;
     static final int NR = NV * L;
-    /** Depth of one packed block: bounds the B block (KC × NC) to half of L2. */
-    static final int KC = Integer.getInteger("jgpt.gemm.kc", 256);
-    /** Columns of one packed B block; a multiple of NR. */
-    static final int NC = roundUp(Integer.getInteger("jgpt.gemm.nc", 512), NR);
-    /** Rows of A packed at a time (a multiple of MR); the A block is re-used across the B block. */
-    static final int MC = roundUp(Integer.getInteger("jgpt.gemm.mc", 96), MR);
+    /** Depth of one packed block: a KC × NR micro-panel of B must stay in L1. */
+    static final int KC = Integer.getInteger("jgpt.gemm.kc", 128);
+    /** Rows of A packed at a time (a multiple of MR): the A block (MC × KC) stays in L2. */
+    static final int MC = roundUp(Integer.getInteger("jgpt.gemm.mc", 1020), MR);
+    /** Columns of one packed B block (a multiple of NR). */
+    static final int NC = roundUp(Integer.getInteger("jgpt.gemm.nc", 4096), NR);
     /** Below this many FLOPs one thread is faster than handing work to the pool (~10 µs of work). */
     static final double PARALLEL_FLOPS = 2e6;
 
@@ -38,6 +39,8 @@ final class GemmPacked {
         final float[] b = new float[KC * NC];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
+        /** Scratch for one 16 × 16 transpose. */
+        final float[] t16 = new float[256];
     }
 
     private GemmPacked() {}
@@ -81,38 +84,47 @@ final class GemmPacked {
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] c, int cOff, int ldc, boolean accumulate) {
         Buffers buf = BUFFERS.get();
-        float[] ap = buf.a, bp = buf.b, edge = buf.edge;
+        float[] ap = buf.a, bp = buf.b, edge = buf.edge, t16 = buf.t16;
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp);
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, t16);
                 boolean add = accumulate || pc > 0;
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        int aPanel = ir * kc;
-                        for (int jr = 0; jr < nc; jr += NR) {
-                            int nr = Math.min(NR, nc - jr);
-                            int nv = (nr + L - 1) / L;
-                            int bPanel = jr * kc;
-                            int ci = cOff + (ic + ir) * ldc + jc + jr;
-                            if (mr == MR && nr == NR) {
-                                kernel4(kc, ap, aPanel, bp, bPanel, c, ci, ldc, add);
-                            } else {
-                                // Edge tile: compute the full (zero-padded) tile, copy the valid part.
-                                kernel(nv, kc, ap, aPanel, bp, bPanel, edge, 0, NR, false);
-                                for (int r = 0; r < mr; r++) {
-                                    int row = ci + r * ldc;
-                                    for (int j = 0; j < nr; j++) {
-                                        c[row + j] = add ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
-                                    }
-                                }
-                            }
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            tile(ap, ir, mc, bp, jr, nc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, add, edge);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /** One MR × NR tile of C at ci: C (+)= Apanel(ir) · Bpanel(jr). */
+    private static void tile(float[] ap, int ir, int mc, float[] bp, int jr, int nc, int kc,
+                             float[] c, int ci, int ldc, boolean add, float[] edge) {
+        int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr);
+        int aPanel = ir * kc, bPanel = jr * kc;
+        if (mr == MR && nr == NR) {
+            // The kernel always adds: a flag there costs a register and the 24-accumulator loop spills.
+            if (!add) {
+                for (int r = 0; r < MR; r++) {
+                    java.util.Arrays.fill(c, ci + r * ldc, ci + r * ldc + NR, 0f);
+                }
+            }
+            kernel4(kc, ap, aPanel, bp, bPanel, c, ci, ldc);
+        } else {
+            // Edge tile: compute the full (zero-padded) tile into a scratch tile, copy the valid part.
+            java.util.Arrays.fill(edge, 0f);
+            kernel((nr + L - 1) / L, kc, ap, aPanel, bp, bPanel, edge, 0, NR);
+            for (int r = 0; r < mr; r++) {
+                int row = ci + r * ldc;
+                for (int j = 0; j < nr; j++) {
+                    c[row + j] = add ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
                 }
             }
         }
@@ -158,13 +170,30 @@ final class GemmPacked {
      * Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-column panels: panel p (at p·NR·kc) holds, for each k,
      * NR consecutive values op(B)[pc+k, jc+p·NR+j]. The last panel is zero-padded to NR.
      */
-    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                      float[] bp, float[] t16) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
             if (transB) {
-                // op(B)[k, j] = b[j·ldb + k]: read each row of b contiguously, write with stride NR.
-                for (int j = 0; j < nr; j++) {
+                // op(B)[k, j] = b[j·ldb + k]: a transpose, in 16 × 16 register blocks where possible.
+                int j = 0;
+                if (L == 16) {
+                    for (; j + 16 <= nr; j += 16) {
+                        int src = bOff + (jc + jr + j) * ldb + pc;
+                        int k = 0;
+                        for (; k + 16 <= kc; k += 16) {
+                            Transpose16.firstHalf(b, src + k, ldb, t16);
+                            Transpose16.secondHalf(t16, bp, base + k * NR + j, NR);
+                        }
+                        for (; k < kc; k++) {
+                            for (int jj = 0; jj < 16; jj++) {
+                                bp[base + k * NR + j + jj] = b[src + jj * ldb + k];
+                            }
+                        }
+                    }
+                }
+                for (; j < nr; j++) {
                     int src = bOff + (jc + jr + j) * ldb + pc;
                     for (int k = 0; k < kc; k++) {
                         bp[base + k * NR + j] = b[src + k];
@@ -183,24 +212,28 @@ final class GemmPacked {
         }
     }
 
-    /** Narrow edge tiles use fewer vectors; all write an MR × (nv·L) tile. */
-    private static void kernel(int nv, int kc, float[] ap, int ao, float[] bp, int bo,
-                               float[] c, int ci, int ldc, boolean add) {
+    /** Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole vectors). */
+    private static void kernel(int nv, int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
         switch (nv) {
-            case 4 -> kernel4(kc, ap, ao, bp, bo, c, ci, ldc, add);
-            case 3, 2 -> kernel2x(nv, kc, ap, ao, bp, bo, c, ci, ldc, add);
-            default -> kernel1(kc, ap, ao, bp, bo, c, ci, ldc, add);
+            case 4 -> kernel4(kc, ap, ao, bp, bo, c, ci, ldc);
+            case 3 -> kernel3(kc, ap, ao, bp, bo, c, ci, ldc);
+            case 2 -> kernel2(kc, ap, ao, bp, bo, c, ci, ldc);
+            default -> kernel1(kc, ap, ao, bp, bo, c, ci, ldc);
         }
     }
 
-    /** The hot loop: C[6 × 4L] (+)= Apanel[6 × kc] · Bpanel[kc × 4L]. */
-    static void kernel4(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc, boolean add) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
-        FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    /**
+     * The hot loop: C[6 × 4L] += Apanel[6 × kc] · Bpanel[kc × 4L], with 24 accumulators, 4 B vectors
+     * and 4 broadcasts live: all 32 vector registers, so keep it free of anything else.
+     */
+    static void kernel4(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
         for (int k = 0; k < kc; k++) {
             int bk = bo + k * NR, ak = ao + k * MR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
@@ -220,31 +253,48 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, ap[ak + 5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
-        store(c00, c, ci, add); store(c01, c, ci + L, add); store(c02, c, ci + 2 * L, add); store(c03, c, ci + 3 * L, add);
-        ci += ldc;
-        store(c10, c, ci, add); store(c11, c, ci + L, add); store(c12, c, ci + 2 * L, add); store(c13, c, ci + 3 * L, add);
-        ci += ldc;
-        store(c20, c, ci, add); store(c21, c, ci + L, add); store(c22, c, ci + 2 * L, add); store(c23, c, ci + 3 * L, add);
-        ci += ldc;
-        store(c30, c, ci, add); store(c31, c, ci + L, add); store(c32, c, ci + 2 * L, add); store(c33, c, ci + 3 * L, add);
-        ci += ldc;
-        store(c40, c, ci, add); store(c41, c, ci + L, add); store(c42, c, ci + 2 * L, add); store(c43, c, ci + 3 * L, add);
-        ci += ldc;
-        store(c50, c, ci, add); store(c51, c, ci + L, add); store(c52, c, ci + 2 * L, add); store(c53, c, ci + 3 * L, add);
+        // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
+        // and every vector would be boxed.
+        int r0 = ci;
+        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
+        c03.add(FloatVector.fromArray(F, c, r0 + 3 * L)).intoArray(c, r0 + 3 * L);
+        int r1 = ci + ldc;
+        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
+        c13.add(FloatVector.fromArray(F, c, r1 + 3 * L)).intoArray(c, r1 + 3 * L);
+        int r2 = ci + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
+        c23.add(FloatVector.fromArray(F, c, r2 + 3 * L)).intoArray(c, r2 + 3 * L);
+        int r3 = ci + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
+        c33.add(FloatVector.fromArray(F, c, r3 + 3 * L)).intoArray(c, r3 + 3 * L);
+        int r4 = ci + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
+        c43.add(FloatVector.fromArray(F, c, r4 + 3 * L)).intoArray(c, r4 + 3 * L);
+        int r5 = ci + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
+        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
+        c53.add(FloatVector.fromArray(F, c, r5 + 3 * L)).intoArray(c, r5 + 3 * L);
     }
 
-    /**
-     * Edge kernel for 2 or 3 vectors (nv): computes 3 vectors regardless and stores nv of them.
-     * The B panel is zero-padded to NR, so the extra vector reads zeros.
-     */
-    private static void kernel2x(int nv, int kc, float[] ap, int ao, float[] bp, int bo,
-                                 float[] c, int ci, int ldc, boolean add) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00;
-        FloatVector c30 = c00, c31 = c00, c32 = c00;
-        FloatVector c40 = c00, c41 = c00, c42 = c00;
-        FloatVector c50 = c00, c51 = c00, c52 = c00;
+    static void kernel3(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z;
+        FloatVector c10 = z, c11 = z, c12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z;
+        FloatVector c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z;
+        FloatVector c50 = z, c51 = z, c52 = z;
         for (int k = 0; k < kc; k++) {
             int bk = bo + k * NR, ak = ao + k * MR;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
@@ -263,39 +313,118 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, ap[ak + 5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52);
         }
-        FloatVector[] rows = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, c40, c41, c42, c50, c51, c52};
-        for (int r = 0; r < MR; r++) {
-            for (int v = 0; v < nv; v++) {
-                store(rows[r * 3 + v], c, ci + r * ldc + v * L, add);
-            }
-        }
+        // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
+        // and every vector would be boxed.
+        int r0 = ci;
+        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
+        int r1 = ci + ldc;
+        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
+        int r2 = ci + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
+        int r3 = ci + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
+        int r4 = ci + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
+        int r5 = ci + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
+        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
     }
 
-    private static void kernel1(int kc, float[] ap, int ao, float[] bp, int bo,
-                                float[] c, int ci, int ldc, boolean add) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    static void kernel2(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z;
+        FloatVector c10 = z, c11 = z;
+        FloatVector c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z;
+        FloatVector c50 = z, c51 = z;
         for (int k = 0; k < kc; k++) {
-            int ak = ao + k * MR;
-            FloatVector b0 = FloatVector.fromArray(F, bp, bo + k * NR);
-            c0 = b0.fma(FloatVector.broadcast(F, ap[ak]), c0);
-            c1 = b0.fma(FloatVector.broadcast(F, ap[ak + 1]), c1);
-            c2 = b0.fma(FloatVector.broadcast(F, ap[ak + 2]), c2);
-            c3 = b0.fma(FloatVector.broadcast(F, ap[ak + 3]), c3);
-            c4 = b0.fma(FloatVector.broadcast(F, ap[ak + 4]), c4);
-            c5 = b0.fma(FloatVector.broadcast(F, ap[ak + 5]), c5);
+            int bk = bo + k * NR, ak = ao + k * MR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bk);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bk + L);
+            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, ap[ak + 1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, ap[ak + 2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, ap[ak + 3]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, ap[ak + 4]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, ap[ak + 5]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        store(c0, c, ci, add);
-        store(c1, c, ci + ldc, add);
-        store(c2, c, ci + 2 * ldc, add);
-        store(c3, c, ci + 3 * ldc, add);
-        store(c4, c, ci + 4 * ldc, add);
-        store(c5, c, ci + 5 * ldc, add);
+        // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
+        // and every vector would be boxed.
+        int r0 = ci;
+        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+        int r1 = ci + ldc;
+        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+        int r2 = ci + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+        int r3 = ci + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+        int r4 = ci + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+        int r5 = ci + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
     }
 
-    private static void store(FloatVector v, float[] c, int ci, boolean add) {
-        if (add) {
-            v = v.add(FloatVector.fromArray(F, c, ci));
+    static void kernel1(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z;
+        FloatVector c10 = z;
+        FloatVector c20 = z;
+        FloatVector c30 = z;
+        FloatVector c40 = z;
+        FloatVector c50 = z;
+        for (int k = 0; k < kc; k++) {
+            int bk = bo + k * NR, ak = ao + k * MR;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bk);
+            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            c00 = b0.fma(x, c00);
+            x = FloatVector.broadcast(F, ap[ak + 1]);
+            c10 = b0.fma(x, c10);
+            x = FloatVector.broadcast(F, ap[ak + 2]);
+            c20 = b0.fma(x, c20);
+            x = FloatVector.broadcast(F, ap[ak + 3]);
+            c30 = b0.fma(x, c30);
+            x = FloatVector.broadcast(F, ap[ak + 4]);
+            c40 = b0.fma(x, c40);
+            x = FloatVector.broadcast(F, ap[ak + 5]);
+            c50 = b0.fma(x, c50);
         }
-        v.intoArray(c, ci);
+        // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
+        // and every vector would be boxed.
+        int r0 = ci;
+        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        int r1 = ci + ldc;
+        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        int r2 = ci + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        int r3 = ci + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        int r4 = ci + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        int r5 = ci + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
     }
 }

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""PyTorch peer for DecodeBench: a minimal GPT-2 with a KV cache, random fp32 weights, same protocol.
+
+Models: gpt2 = GPT-2 124M (L12 H12 d768, context 1024, vocab 50257); baby = L4 H4 d128, context 64,
+vocab 65. Pre-LN blocks, GELU (tanh) MLP, tied LM head applied to the last position only, as in jgpt.
+The KV cache is preallocated for the whole context and written in place (no torch.cat per step).
+
+- prefill: a 64-token prompt into an empty cache, one batched forward; reported as prompt tok/s.
+- decode: one token per step, fed the previous greedy (argmax) token; the cache holds a prefix of
+  min(64, context/4) tokens and decoding runs up to 128 positions past it, then the cache is
+  truncated back to the prefix (gpt2: positions 64..191, baby: 16..63); reported as tok/s.
+
+Run with Debian's python (benchmarks/scripts/install-peers.sh), without the machine's OpenBLAS
+overrides so OpenBLAS picks its own kernel, with the thread count used for DecodeBench:
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/scripts/torch_decode.py --threads 2
+    ... torch_decode.py --model gpt2 --threads 1
+"""
+import argparse
+import math
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+CONFIGS = {
+    "gpt2": dict(vocab=50257, ctx=1024, layers=12, heads=12, dim=768),
+    "baby": dict(vocab=65, ctx=64, layers=4, heads=4, dim=128),
+}
+
+
+class GPT:
+    def __init__(self, vocab, ctx, layers, heads, dim, seed=1):
+        g = torch.Generator().manual_seed(seed)
+
+        def w(*shape):
+            return torch.randn(*shape, generator=g) * 0.02
+
+        self.H, self.C, self.ctx = heads, dim, ctx
+        self.wte, self.wpe = w(vocab, dim), w(ctx, dim)
+        self.blocks = []
+        for _ in range(layers):
+            self.blocks.append(dict(
+                ln1=(torch.ones(dim), torch.zeros(dim)),
+                attn_w=w(3 * dim, dim), attn_b=torch.zeros(3 * dim),
+                proj_w=w(dim, dim), proj_b=torch.zeros(dim),
+                ln2=(torch.ones(dim), torch.zeros(dim)),
+                fc_w=w(4 * dim, dim), fc_b=torch.zeros(4 * dim),
+                fc2_w=w(dim, 4 * dim), fc2_b=torch.zeros(dim)))
+        self.lnf = (torch.ones(dim), torch.zeros(dim))
+        hs = dim // heads
+        self.k = torch.zeros(layers, heads, ctx, hs)
+        self.v = torch.zeros(layers, heads, ctx, hs)
+        self.params = sum(t.numel() for t in [self.wte, self.wpe] + [x for b in self.blocks for v in b.values()
+                                                                  for x in (v if isinstance(v, tuple) else (v,))])
+
+    def forward(self, tokens, pos):
+        """Runs tokens (1-D) at positions pos.. into the cache; returns the last position's logits."""
+        n, C, H = tokens.shape[0], self.C, self.H
+        hs = C // H
+        x = self.wte[tokens] + self.wpe[pos:pos + n]
+        mask = None
+        if n > 1:   # causal within the new tokens; every cached position is visible
+            mask = torch.ones(n, pos + n, dtype=torch.bool).tril(diagonal=pos).logical_not()
+        for l, b in enumerate(self.blocks):
+            h = F.layer_norm(x, (C,), *b["ln1"], 1e-5)
+            qkv = F.linear(h, b["attn_w"], b["attn_b"])
+            q, k, v = qkv.split(C, dim=1)
+            q = q.view(n, H, hs).transpose(0, 1)
+            self.k[l, :, pos:pos + n] = k.view(n, H, hs).transpose(0, 1)
+            self.v[l, :, pos:pos + n] = v.view(n, H, hs).transpose(0, 1)
+            keys, values = self.k[l, :, :pos + n], self.v[l, :, :pos + n]
+            att = (q @ keys.transpose(1, 2)) * (1.0 / math.sqrt(hs))
+            if mask is not None:
+                att = att.masked_fill(mask, float("-inf"))
+            y = (att.softmax(dim=-1) @ values).transpose(0, 1).reshape(n, C)
+            x = x + F.linear(y, b["proj_w"], b["proj_b"])
+            h = F.layer_norm(x, (C,), *b["ln2"], 1e-5)
+            x = x + F.linear(F.gelu(F.linear(h, b["fc_w"], b["fc_b"]), approximate="tanh"), b["fc2_w"], b["fc2_b"])
+        last = F.layer_norm(x[-1], (C,), *self.lnf, 1e-5)
+        return self.wte @ last
+
+
+def bench(name, threads, seconds):
+    torch.set_num_threads(threads)
+    cfg = CONFIGS[name]
+    m = GPT(**cfg)
+    g = torch.Generator().manual_seed(7)
+    prompt_tokens = torch.randint(cfg["vocab"], (64,), generator=g)
+    prefix = min(64, cfg["ctx"] // 4)
+    end = min(cfg["ctx"], prefix + 128)
+
+    def prefill_once():
+        return m.forward(prompt_tokens, 0)
+
+    for _ in range(3):
+        prefill_once()
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(samples) < 5:
+        t0 = time.perf_counter()
+        prefill_once()
+        samples.append(64 / (time.perf_counter() - t0))
+    prefill = statistics.median(samples)
+
+    nxt = int(m.forward(prompt_tokens[:prefix], 0).argmax())
+    pos = prefix
+
+    def decode_steps(count):
+        nonlocal nxt, pos
+        for _ in range(count):
+            if pos == end:
+                pos = prefix
+            nxt = int(m.forward(torch.tensor([nxt]), pos).argmax())
+            pos += 1
+
+    decode_steps(end - prefix)   # warm-up: one full pass over the positions
+    samples = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(samples) < 5:
+        t0 = time.perf_counter()
+        decode_steps(16)
+        samples.append(16 / (time.perf_counter() - t0))
+    decode = statistics.median(samples)
+    gbyte = 4.0 * m.params / 1e9
+    print(f"torch {torch.__version__} {name:5s} threads {threads}: {m.params / 1e6:6.1f}M params, "
+          f"prefill(64) {prefill:9.1f} tok/s, decode {decode:8.1f} tok/s ({decode * gbyte:5.1f} GB/s of weights), "
+          f"decode positions {prefix}..{end - 1}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=list(CONFIGS) + ["all"], default="all")
+    ap.add_argument("--threads", type=int, nargs="+", default=[2])
+    ap.add_argument("--seconds", type=float, default=10.0, help="time per measurement (prefill and decode)")
+    args = ap.parse_args()
+    with torch.inference_mode():
+        for t in args.threads:
+            for name in (CONFIGS if args.model == "all" else [args.model]):
+                bench(name, t, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
