@@ -1,0 +1,133 @@
+package dev.jgpt.bench;
+
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.Simd;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.InferenceSession;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Single-stream generation speed with the KV cache, random fp32 weights.
+ *
+ * <ul>
+ *   <li>{@code decode}: one op = one generated token (feed the previous greedy token, argmax the
+ *       logits), so the score is <b>tokens/s</b>. The cache holds a {@code prompt}-token prefix
+ *       and decoding runs {@code decodeSpan} positions past it before the cache is truncated back
+ *       to the prefix: GPT-2 decodes at positions 64..191, the baby model (context 64) at 16..63.
+ *       The secondary result {@code decode:gbyte} is the <b>GB/s</b> of weights read (every
+ *       parameter once per token; the KV cache is not counted): compare with the ~30 GB/s of the
+ *       machine. 124M fp32 = 498 MB per token, so 30 GB/s bounds decode at ~60 tok/s.</li>
+ *   <li>{@code prefill}: one op = one prompt token of a 64-token prompt run as one batch into an
+ *       empty cache (the score is prompt <b>tokens/s</b>).</li>
+ * </ul>
+ *
+ * benchmarks/scripts/torch_decode.py times PyTorch with a KV cache under the same protocol.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar DecodeBench
+ * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar DecodeBench -p model=gpt2 -p threads=1
+ * </pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-XX:+UseParallelGC"})
+public class DecodeBench {
+
+    /** gpt2: GPT-2 124M (L12 H12 d768, 1024 context, 50257 tokens); baby: L4 H4 d128, 64 context, 65 tokens. */
+    @Param({"gpt2", "baby"})
+    public String model;
+
+    @Param({"2"})
+    public int threads;
+
+    private InferenceSession session;
+    private int vocab, prompt, end, next;
+    private int[] promptTokens;
+    private double gbytePerToken;
+
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class Rate {
+        public double gbyte;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            gbyte = 0;
+        }
+    }
+
+    static GPTConfig config(String model) {
+        return switch (model) {
+            case "gpt2" -> GPTConfig.gpt2Small();
+            case "baby" -> GPTConfig.of(65, 64, 4, 4, 128);
+            default -> throw new IllegalArgumentException("model must be gpt2 or baby, got " + model);
+        };
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Parallel.setThreads(threads);
+        GPTConfig cfg = config(model);
+        GPT gpt = new GPT(cfg, 1);
+        session = new InferenceSession(gpt);
+        vocab = cfg.vocabSize();
+        prompt = Math.min(64, cfg.blockSize() / 4);
+        end = Math.min(cfg.blockSize(), prompt + 128);
+        SplittableRandom r = new SplittableRandom(7);
+        promptTokens = new int[64];
+        for (int i = 0; i < promptTokens.length; i++) {
+            promptTokens[i] = r.nextInt(vocab);
+        }
+        gbytePerToken = 4.0 * gpt.parameterCount() / 1e9;
+        next = argmax(session.append(java.util.Arrays.copyOf(promptTokens, prompt)));
+        System.out.printf("# %s, %s: %.1fM params, decode positions %d..%d%n", Simd.describe(), model,
+                gpt.parameterCount() / 1e6, prompt, end - 1);
+    }
+
+    @Benchmark
+    public int decode(Rate rate) {
+        if (session.position() == end) {
+            session.truncate(prompt);
+        }
+        next = argmax(session.append(next));
+        rate.gbyte += gbytePerToken;
+        return next;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(64)
+    public float prefill() {
+        session.reset();
+        return session.append(promptTokens)[0];
+    }
+
+    private int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < vocab; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
