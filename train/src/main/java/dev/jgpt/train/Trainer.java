@@ -208,8 +208,12 @@ public final class Trainer implements AutoCloseable {
                 + "eval-iters and the sample settings may change, but these differ: " + String.join(", ", diffs));
     }
 
+    /**
+     * Fixes what the config leaves relative: data and tokenizer paths become absolute (a resume may run
+     * elsewhere) and the cosine's end becomes explicit (extending a resumed run keeps the schedule).
+     */
     private static TrainConfig absolutePaths(TrainConfig c) {
-        TrainConfig.Builder b = c.toBuilder();
+        TrainConfig.Builder b = c.toBuilder().lrDecayIters(c.decayIters());
         if (c.data() != null) {
             b.data(Path.of(c.data()).toAbsolutePath().normalize().toString());
         }

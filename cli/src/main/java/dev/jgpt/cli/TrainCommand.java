@@ -1,0 +1,177 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.ResidualLayout;
+import dev.jgpt.train.ProgressReporter;
+import dev.jgpt.train.TrainConfig;
+import dev.jgpt.train.TrainData;
+import dev.jgpt.train.Trainer;
+import dev.jgpt.train.TrainingDivergedException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a GPT from scratch (nanoGPT's train.py: AdamW, warmup + cosine, clipping, "
+                + "gradient accumulation, dropout). The --out directory becomes a model directory plus "
+                + "train_state/ for --resume, metrics.jsonl, loss.png and samples.txt.",
+                "Knobs default to the preset's values; any option given overrides the preset.",
+                "Exit codes: 0 done, 1 bad input, 3 the loss or gradient became NaN/Inf (the last good checkpoint is kept)."})
+final class TrainCommand implements Callable<Integer> {
+    static final int EXIT_DIVERGED = 3;
+
+    @Option(names = "--preset", paramLabel = "NAME",
+            description = "baby (nanoGPT's CPU run: L4 H4 d128 T64 B12, 2000 iters) or shakespeare-char "
+                    + "(L6 H6 d384 T256 B64, 5000 iters, dropout 0.2). Default: baby.")
+    String preset;
+
+    @Option(names = "--data", paramLabel = "PATH",
+            description = "A text file, a directory made by 'jgpt prepare', or nothing for tiny Shakespeare.")
+    String data;
+
+    @Option(names = "--tokenizer", paramLabel = "char|PATH",
+            description = "For a text file: 'char' (default) or a tokenizer.json (or a directory holding one).")
+    String tokenizer;
+
+    @Option(names = "--layers", paramLabel = "N") Integer layers;
+    @Option(names = "--heads", paramLabel = "N") Integer heads;
+    @Option(names = "--embd", paramLabel = "N", description = "Model width.") Integer embd;
+    @Option(names = "--block", paramLabel = "T", description = "Context length.") Integer block;
+    @Option(names = "--batch", paramLabel = "B", description = "Sequences per micro-batch.") Integer batch;
+    @Option(names = "--iters", paramLabel = "N", description = "Optimizer steps.") Integer iters;
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate.") Double lr;
+    @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine.") Double minLr;
+    @Option(names = "--warmup", paramLabel = "N", description = "Linear warmup steps.") Integer warmup;
+    @Option(names = "--lr-decay-iters", paramLabel = "N", description = "Where the cosine ends (default: --iters).") Integer lrDecayIters;
+    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW decay, on 2-D weights only.") Double weightDecay;
+    @Option(names = "--beta1", paramLabel = "B1") Double beta1;
+    @Option(names = "--beta2", paramLabel = "B2") Double beta2;
+    @Option(names = "--grad-clip", paramLabel = "NORM", description = "Clip the global gradient norm (0: off).") Double gradClip;
+    @Option(names = "--grad-accum", paramLabel = "N", description = "Micro-batches per optimizer step.") Integer gradAccum;
+    @Option(names = "--dropout", paramLabel = "P") Float dropout;
+    @Option(names = "--bias", negatable = true, description = "Biases in linear and layer-norm layers (default on).") Boolean bias;
+    @Option(names = "--eval-interval", paramLabel = "N", description = "Evaluate and checkpoint every N steps.") Integer evalInterval;
+    @Option(names = "--eval-iters", paramLabel = "N", description = "Batches per split in each evaluation.") Integer evalIters;
+    @Option(names = "--seed", paramLabel = "N") Long seed;
+    @Option(names = "--threads", paramLabel = "N", description = "Kernel threads (default: all cores).") Integer threads;
+    @Option(names = "--residual-layout", paramLabel = "L",
+            description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero or none.") String layout;
+    @Option(names = "--init", paramLabel = "S", description = "gpt2 (default) or xavier.") String init;
+    @Option(names = "--samples", paramLabel = "N", description = "Samples to print at the end (default 2).") Integer samples;
+    @Option(names = "--sample-tokens", paramLabel = "N", description = "Tokens per sample (default 300).") Integer sampleTokens;
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (default 0.8).") Double temperature;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: out-PRESET).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run saved in --out (only --iters, --threads, "
+            + "--eval-interval, --eval-iters and the sample options may change).")
+    boolean resume;
+
+    @Option(names = "--overwrite", description = "Start over in an --out that already holds a run.")
+    boolean overwrite;
+
+    @Option(names = "--log-interval", paramLabel = "N", defaultValue = "0",
+            description = "Also print the loss every N steps (default: only at evaluations).")
+    int logInterval;
+
+    @Option(names = "--peak-gflops", paramLabel = "G", defaultValue = "232",
+            description = "The machine's FP32 peak for the MFU figure (default ${DEFAULT-VALUE}: 2 Zen 4 cores).")
+    double peakGflops;
+
+    @Override
+    public Integer call() throws Exception {
+        if (resume) {
+            if (out == null) {
+                throw new IllegalArgumentException("--resume needs --out DIR (the run to continue)");
+            }
+            if (preset != null || data != null || tokenizer != null || overwrite) {
+                throw new IllegalArgumentException("--resume continues the saved run: --preset, --data, --tokenizer "
+                        + "and --overwrite cannot be used with it");
+            }
+            try (Trainer t = Trainer.resume(out, this::apply)) {
+                return train(t, "resuming " + out + " at step " + t.currentStep());
+            }
+        }
+        String name = preset == null ? TrainConfig.BABY : preset;
+        TrainConfig cfg = apply(TrainConfig.preset(name));
+        Path dir = out != null ? out : Path.of("out-" + name.toLowerCase(Locale.ROOT));
+        try (TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
+             Trainer t = Trainer.start(cfg, d, dir, overwrite)) {
+            return train(t, "preset " + name);
+        }
+    }
+
+    private int train(Trainer t, String what) throws Exception {
+        TrainConfig c = t.config();
+        var mc = t.model().config;
+        System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
+        System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads, %d wide, context %d, %s init, dropout %s "
+                        + "(%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(), mc.nEmbd(), mc.blockSize(),
+                mc.init(), c.dropout(), t.model().parameterCount());
+        System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
+                t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
+                t.data().train.length(), t.data().val.length());
+        System.out.printf(Locale.ROOT, "optimizer: AdamW lr %.2e -> %.2e (warmup %d, cosine to step %d), betas (%s, %s), "
+                        + "weight decay %s, clip %s; batch %d x %d x accum %d = %,d tokens/step, %d steps, %d threads, seed %d%n",
+                c.lr(), c.minLr(), c.warmup(), c.decayIters(), c.beta1(), c.beta2(), c.weightDecay(), c.gradClip(),
+                c.batchSize(), c.blockSize(), c.gradAccum(), c.tokensPerStep(), c.iters(),
+                dev.jgpt.kernel.Parallel.threads(), c.seed());
+        Trainer.Result r;
+        try (ProgressReporter progress = new ProgressReporter(System.out, System.err,
+                ProgressReporter.interactive(), logInterval)) {
+            r = t.run(progress);
+        } catch (TrainingDivergedException e) {
+            System.out.flush();
+            System.err.println("jgpt train: error: " + e.getMessage());
+            return EXIT_DIVERGED;
+        }
+        System.out.printf(Locale.ROOT, "done: step %d, train loss %.4f, val loss %.4f%n", r.steps(), r.trainLoss(), r.valLoss());
+        if (r.trainSeconds() > 0) {
+            System.out.printf(Locale.ROOT, "speed: %,.0f tokens/s in %.1f s of training (%.1f s wall); %.2f MFLOP/token "
+                            + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s%n",
+                    r.tokensPerS(), r.trainSeconds(), r.wallSeconds(), r.flopsPerToken() / 1e6,
+                    r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peakGflops * 1e9), peakGflops);
+        }
+        System.out.printf("wrote %s: model (config.json, model.safetensors, tokenizer.json), train_state/, "
+                + "metrics.jsonl, loss.png%s%n", t.out(), r.samples().isEmpty() ? "" : ", samples.txt");
+        return 0;
+    }
+
+    /** Overrides the config's fields with the options given on the command line. */
+    private TrainConfig apply(TrainConfig base) {
+        TrainConfig.Builder b = base.toBuilder();
+        if (data != null) b.data(data);
+        if (tokenizer != null) b.tokenizer(tokenizer);
+        if (layers != null) b.nLayer(layers);
+        if (heads != null) b.nHead(heads);
+        if (embd != null) b.nEmbd(embd);
+        if (block != null) b.blockSize(block);
+        if (batch != null) b.batchSize(batch);
+        if (iters != null) b.iters(iters);
+        if (lr != null) b.lr(lr);
+        if (minLr != null) b.minLr(minLr);
+        if (warmup != null) b.warmup(warmup);
+        if (lrDecayIters != null) b.lrDecayIters(lrDecayIters);
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (beta1 != null) b.beta1(beta1);
+        if (beta2 != null) b.beta2(beta2);
+        if (gradClip != null) b.gradClip(gradClip);
+        if (gradAccum != null) b.gradAccum(gradAccum);
+        if (dropout != null) b.dropout(dropout);
+        if (bias != null) b.bias(bias);
+        if (evalInterval != null) b.evalInterval(evalInterval);
+        if (evalIters != null) b.evalIters(evalIters);
+        if (seed != null) b.seed(seed);
+        if (threads != null) b.threads(threads);
+        if (layout != null) b.layout(ResidualLayout.parse(layout));
+        if (init != null) b.init(InitScheme.parse(init));
+        if (samples != null) b.samples(samples);
+        if (sampleTokens != null) b.sampleTokens(sampleTokens);
+        if (temperature != null) b.temperature(temperature);
+        return b.build();
+    }
+}
