@@ -1,6 +1,7 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import static dev.jgpt.kernel.Simd.F;
@@ -152,24 +153,23 @@ public final class Vec {
 
     /** max of x[off..off+n), n ≥ 1; NaN if any element is NaN. */
     public static float max(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int i = 0;
-        float m = Float.NEGATIVE_INFINITY;
-        if (n >= F.length()) {
-            FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int ub = F.loopBound(n); i < ub; i += F.length()) {
-                acc = acc.max(FloatVector.fromArray(F, x, off + i));
-            }
-            m = acc.reduceLanes(VectorOperators.MAX);
+        for (int ub = F.loopBound(n); i < ub; i += F.length()) {
+            acc = acc.max(FloatVector.fromArray(F, x, off + i));
         }
-        for (; i < n; i++) {
-            m = Math.max(m, x[off + i]);
+        if (i < n) {
+            // Masked tail: lanes past n keep −∞ (no scalar loop, which costs as much as the vectors for short rows).
+            VectorMask<Float> m = F.indexInRange(i, n);
+            acc = acc.max(FloatVector.fromArray(F, x, off + i, m).blend(Float.NEGATIVE_INFINITY, m.not()));
         }
-        return m;
+        return acc.reduceLanes(VectorOperators.MAX);
     }
 
     /**
      * dst[dOff+i] = exp(src[sOff+i] − shift) for i &lt; n and returns their sum in double (float partial
-     * sums per block). dst may equal src. The exponent uses the Vector API's EXP (≤ 1 ulp).
+     * sums per block). dst may equal src. The exponent uses the Vector API's EXP (≤ 1 ulp); the tail is a
+     * masked vector, not a scalar loop.
      */
     static double expShiftSum(float[] dst, int dOff, float[] src, int sOff, int n, float shift) {
         double total = 0;
@@ -183,13 +183,13 @@ public final class Vec {
                 e.intoArray(dst, dOff + j);
                 acc = acc.add(e);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < end; j++) {
-                float e = (float) Math.exp(src[sOff + j] - shift);
-                dst[dOff + j] = e;
-                s += e;
+            if (j < end) {
+                VectorMask<Float> m = F.indexInRange(j, end);
+                FloatVector e = FloatVector.fromArray(F, src, sOff + j, m).sub(vs).lanewise(VectorOperators.EXP);
+                e.intoArray(dst, dOff + j, m);
+                acc = acc.add(e, m);
             }
-            total += s;
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
         return total;
     }
@@ -205,11 +205,11 @@ public final class Vec {
             for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
                 acc = acc.add(FloatVector.fromArray(F, src, sOff + j).sub(vs).lanewise(VectorOperators.EXP));
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < end; j++) {
-                s += (float) Math.exp(src[sOff + j] - shift);
+            if (j < end) {
+                VectorMask<Float> m = F.indexInRange(j, end);
+                acc = acc.add(FloatVector.fromArray(F, src, sOff + j, m).sub(vs).lanewise(VectorOperators.EXP), m);
             }
-            total += s;
+            total += acc.reduceLanes(VectorOperators.ADD);
         }
         return total;
     }

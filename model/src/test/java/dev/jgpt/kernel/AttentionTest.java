@@ -22,9 +22,14 @@ class AttentionTest {
     private static final double TOL = 1e-5;
     private final SplittableRandom rng = new SplittableRandom(11);
 
-    /** {B, T, C, NH}: hs = 7 (all scalar tail), 21 and 43 (vector + tail), 32, 64; T = 1; T not a multiple of 4. */
+    /**
+     * {B, T, C, NH}: head sizes 7 (scalar only), 21, 43, 83 = 64+16+3 and 112 = 64+32+16 (every vector
+     * grouping of the kernels plus tails), 32, 64; T = 1, T below and above a vector, T not a multiple of
+     * the 8-key block.
+     */
     private static final int[][] SHAPES = {
-            {1, 1, 7, 1}, {2, 5, 63, 3}, {1, 9, 129, 3}, {2, 17, 128, 4}, {1, 6, 64, 1}, {3, 4, 16, 2}};
+            {1, 1, 7, 1}, {2, 5, 63, 3}, {1, 9, 129, 3}, {2, 17, 128, 4}, {1, 6, 64, 1}, {3, 4, 16, 2},
+            {1, 19, 83, 1}, {1, 35, 224, 2}};
 
     @Test
     void forwardAndBackwardMatchReference() {
