@@ -33,6 +33,7 @@ public final class HfTokenizer implements Tokenizer {
     private final OptionalInt endOfText;
     private final String kind;
     private final boolean byteLevel;
+    private final byte[][] tokenBytes;      // per id, for ByteLevel decoders; else null
 
     private HfTokenizer(Path file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
         this.file = file;
@@ -70,6 +71,8 @@ public final class HfTokenizer implements Tokenizer {
         }
         this.vocabSize = maxId + 1;
         this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
+        this.tokenBytes = "ByteLevel".equals(root.path("decoder").path("type").asText())
+                ? tokenBytes(vocab, root.path("added_tokens"), maxId + 1) : null;
         boolean addedTokenWithNewline = false;
         for (JsonNode added : root.path("added_tokens")) {
             addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
@@ -79,6 +82,41 @@ public final class HfTokenizer implements Tokenizer {
                 && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
                 && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)
                 && !addedTokenWithNewline;
+    }
+
+    /**
+     * What the ByteLevel decoder makes of each token: its characters mapped back to bytes, or,
+     * for a token with characters outside the byte alphabet (an added token), its UTF-8 bytes.
+     */
+    private static byte[][] tokenBytes(JsonNode vocab, JsonNode added, int size) {
+        byte[][] bytes = new byte[size][];
+        if (vocab.isObject()) {
+            for (var it = vocab.fields(); it.hasNext(); ) {
+                var e = it.next();
+                bytes[e.getValue().asInt()] = byteLevelBytes(e.getKey());
+            }
+        }
+        for (JsonNode token : added) {
+            bytes[token.path("id").asInt()] = byteLevelBytes(token.path("content").asText());
+        }
+        return bytes;
+    }
+
+    private static byte[] byteLevelBytes(String token) {
+        try {
+            return ByteLevel.toBytes(token);
+        } catch (IllegalArgumentException notByteLevel) {
+            return token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The bytes token {@code id} decodes to, for tokenizers with a ByteLevel decoder (so that a
+     * stream of tokens can be decoded byte-exactly); {@code null} for other tokenizers or ids
+     * the vocabulary does not define.
+     */
+    byte[] tokenBytes(int id) {
+        return tokenBytes == null || id < 0 || id >= tokenBytes.length ? null : tokenBytes[id];
     }
 
     /** Loads {@code file} (already parsed as {@code root}) through DJL. */

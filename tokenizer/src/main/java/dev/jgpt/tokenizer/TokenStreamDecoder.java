@@ -1,5 +1,10 @@
 package dev.jgpt.tokenizer;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -7,17 +12,31 @@ import java.util.Arrays;
  * that is complete. With byte-level BPE one character can span several tokens (an emoji is four
  * bytes, often two or more tokens); decoding each token alone would print U+FFFD halves.
  *
- * <p>Method (as in Hugging Face's text-generation-inference): keep the tokens since the last
- * emitted text plus the token before them as context; decode the window with and without the
- * newest tokens, and emit the difference once it no longer ends in an incomplete character
- * (U+FFFD). Decoding with context also keeps tokenizers whose decoders depend on neighbours
- * (e.g. a leading-space marker) correct. The concatenation of all returned strings and
- * {@link #finish()} equals {@code tokenizer.decode(allIds)}.
+ * <ul>
+ *   <li>Byte-level tokenizers (GPT-2's, {@link BpeTrainer}'s): each token's bytes go through an
+ *       incremental UTF-8 decoder that holds back only the bytes of an incomplete character
+ *       (at most 3). Invalid bytes become U+FFFD at once, as the full decode would.</li>
+ *   <li>Char-level: every token is a whole character.</li>
+ *   <li>Other Hugging Face tokenizers (as in text-generation-inference): decode the pending
+ *       tokens with one token of context, with and without the newest, and emit the difference
+ *       once it does not end in U+FFFD (or once 8 tokens are pending, so it never stalls).</li>
+ * </ul>
+ * The concatenation of all returned strings and {@link #finish()} equals
+ * {@code tokenizer.decode(allIds)}.
  *
  * <p>Not thread-safe: one decoder per generated sequence.
  */
 public final class TokenStreamDecoder {
+    private static final int MAX_PENDING_TOKENS = 8;
+
     private final Tokenizer tokenizer;
+    private final HfTokenizer byteLevel;        // non-null: decode through bytes
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE)
+            .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    private ByteBuffer bytes = ByteBuffer.allocate(64);
+
+    // Generic path: tokens since the context window start.
     private int[] ids = new int[16];
     private int size;
     private int prefixOffset;   // start of the context window
@@ -25,6 +44,7 @@ public final class TokenStreamDecoder {
 
     public TokenStreamDecoder(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
+        this.byteLevel = tokenizer instanceof HfTokenizer hf && hf.tokenBytes(0) != null ? hf : null;
     }
 
     /**
@@ -38,30 +58,61 @@ public final class TokenStreamDecoder {
             throw new IllegalArgumentException("token id " + id + " is out of range: the tokenizer has "
                     + tokenizer.vocabSize() + " tokens (0.." + (tokenizer.vocabSize() - 1) + ")");
         }
-        if (tokenizer instanceof CharTokenizer chars) {   // one token = one whole character
+        if (tokenizer instanceof CharTokenizer chars) {
             return Character.toString(chars.character(id));
         }
+        if (byteLevel != null && byteLevel.tokenBytes(id) != null) {
+            return pushBytes(byteLevel.tokenBytes(id));
+        }
+        return pushGeneric(id);
+    }
+
+    /** Returns whatever is still pending (an incomplete character decodes to U+FFFD) and resets. */
+    public String finish() {
+        String rest;
+        if (byteLevel != null) {
+            bytes.flip();
+            CharBuffer out = CharBuffer.allocate(bytes.remaining() + 1);
+            utf8.decode(bytes, out, true);
+            utf8.flush(out);
+            utf8.reset();
+            bytes.clear();
+            rest = out.flip().toString();
+        } else {
+            String before = decode(prefixOffset, readOffset);
+            String after = decode(prefixOffset, size);
+            rest = after.startsWith(before) ? after.substring(before.length()) : after;
+        }
+        size = prefixOffset = readOffset = 0;
+        return rest;
+    }
+
+    private String pushBytes(byte[] token) {
+        if (bytes.remaining() < token.length) {
+            bytes = ByteBuffer.allocate(bytes.position() + token.length + 64).put(bytes.flip());
+        }
+        bytes.put(token);
+        bytes.flip();
+        CharBuffer out = CharBuffer.allocate(bytes.remaining() + 1);
+        utf8.decode(bytes, out, false);
+        bytes.compact();
+        return out.flip().toString();
+    }
+
+    private String pushGeneric(int id) {
         if (size == ids.length) {
             compact();
         }
         ids[size++] = id;
         String before = decode(prefixOffset, readOffset);
         String after = decode(prefixOffset, size);
-        if (after.length() > before.length() && after.startsWith(before) && !after.endsWith("\uFFFD")) {
+        boolean complete = !after.endsWith("\uFFFD") || size - readOffset >= MAX_PENDING_TOKENS;
+        if (after.length() > before.length() && after.startsWith(before) && complete) {
             prefixOffset = readOffset;
             readOffset = size;
             return after.substring(before.length());
         }
         return "";
-    }
-
-    /** Returns whatever is still pending (an incomplete character decodes to U+FFFD) and resets. */
-    public String finish() {
-        String before = decode(prefixOffset, readOffset);
-        String after = decode(prefixOffset, size);
-        String rest = after.startsWith(before) ? after.substring(before.length()) : after;
-        size = prefixOffset = readOffset = 0;
-        return rest;
     }
 
     private String decode(int from, int to) {
