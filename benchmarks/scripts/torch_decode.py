@@ -17,6 +17,7 @@ overrides so OpenBLAS picks its own kernel, with the thread count used for Decod
     ... torch_decode.py --model gpt2 --threads 1
 """
 import argparse
+import json
 import math
 import statistics
 import time
@@ -82,7 +83,7 @@ class GPT:
         return self.wte @ last
 
 
-def bench(name, threads, seconds):
+def bench(name, threads, seconds, as_json=False):
     torch.set_num_threads(threads)
     cfg = CONFIGS[name]
     m = GPT(**cfg)
@@ -124,6 +125,11 @@ def bench(name, threads, seconds):
         samples.append(16 / (time.perf_counter() - t0))
     decode = statistics.median(samples)
     gbyte = 4.0 * m.params / 1e9
+    if as_json:
+        print(json.dumps({"torch": torch.__version__, "model": name, "threads": threads, "params": m.params,
+                          "prefill_tok_s": prefill, "decode_tok_s": decode, "decode_gbps": decode * gbyte,
+                          "positions": [prefix, end - 1]}), flush=True)
+        return
     print(f"torch {torch.__version__} {name:5s} threads {threads}: {m.params / 1e6:6.1f}M params, "
           f"prefill(64) {prefill:9.1f} tok/s, decode {decode:8.1f} tok/s ({decode * gbyte:5.1f} GB/s of weights), "
           f"decode positions {prefix}..{end - 1}")
@@ -134,11 +140,12 @@ def main():
     ap.add_argument("--model", choices=list(CONFIGS) + ["all"], default="all")
     ap.add_argument("--threads", type=int, nargs="+", default=[2])
     ap.add_argument("--seconds", type=float, default=10.0, help="time per measurement (prefill and decode)")
+    ap.add_argument("--json", action="store_true", help="one JSON line per result (for compare.py)")
     args = ap.parse_args()
     with torch.inference_mode():
         for t in args.threads:
             for name in (CONFIGS if args.model == "all" else [args.model]):
-                bench(name, t, args.seconds)
+                bench(name, t, args.seconds, args.json)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ OpenBLAS overrides so OpenBLAS picks its own kernel:
     ... torch_sgemm.py NN_1024x1024x1024 --threads 2     # selected shapes / thread counts
 """
 import argparse
+import json
 import os
 import statistics
 import time
@@ -79,26 +80,35 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--samples", type=int, default=7)
     ap.add_argument("--min-sample-s", type=float, default=0.2)
+    ap.add_argument("--json", action="store_true", help="JSON lines instead of the table (for compare.py)")
     args = ap.parse_args()
 
-    print("torch %s; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s" % (
-        torch.__version__, os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-        os.environ.get("OPENBLAS_L2_SIZE", "(unset)")))
-    for line in describe_blas():
-        print(line)
+    env = {k: os.environ.get(k, "(unset)") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    if args.json:
+        print(json.dumps({"torch": torch.__version__, "env": env, "blas": describe_blas()}))
+    else:
+        print("torch %s; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s" % (
+            torch.__version__, env["OPENBLAS_CORETYPE"], env["OPENBLAS_L2_SIZE"]))
+        for line in describe_blas():
+            print(line)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         threadpool_limits = None
 
-    print("%-22s %7s %10s %9s %12s" % ("shape", "threads", "GFLOP/s", "GB/s", "median ms"))
+    if not args.json:
+        print("%-22s %7s %10s %9s %12s" % ("shape", "threads", "GFLOP/s", "GB/s", "median ms"))
     for t in args.threads:
         # torch.set_num_threads sets OpenMP (torch's own ops); OpenBLAS has its own pool.
         torch.set_num_threads(t)
         limiter = threadpool_limits(limits=t, user_api="blas") if threadpool_limits else None
         for s in args.shapes:
             gflops, gbs, med = time_shape(s, args.samples, args.min_sample_s)
-            print("%-22s %7d %10.1f %9.2f %12.4f" % (s, t, gflops, gbs, med * 1e3), flush=True)
+            if args.json:
+                print(json.dumps({"shape": s, "threads": t, "gflops": gflops, "gbps": gbs, "median_ms": med * 1e3}),
+                      flush=True)
+            else:
+                print("%-22s %7d %10.1f %9.2f %12.4f" % (s, t, gflops, gbs, med * 1e3), flush=True)
         if limiter is not None:
             limiter.restore_original_limits()
 
