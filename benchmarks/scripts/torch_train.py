@@ -21,6 +21,7 @@ overrides so OpenBLAS picks its own kernel, with the thread count used for Train
     ... torch_train.py --train            # the baby run, 2000 steps, for its val loss and wall time
 """
 import argparse
+import json
 import math
 import os
 import time
@@ -120,6 +121,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "../../../shared/data/tinyshakespeare.txt"))
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--peak-gflops", type=float, default=232.0)
+    ap.add_argument("--json", action="store_true", help="speed mode: one JSON line instead of text (for compare.py)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -168,6 +170,11 @@ def main():
             step(1e-4)
         dt = time.perf_counter() - t0
         tps = a.steps * B * T / dt
+        if a.json:
+            print(json.dumps({"torch": torch.__version__, "preset": a.preset, "threads": torch.get_num_threads(),
+                              "steps": a.steps, "ms_per_step": 1000 * dt / a.steps, "tokens_per_s": tps,
+                              "gflops": tps * fpt / 1e9, "flops_per_token": fpt}), flush=True)
+            return
         print(f"train step: {1000 * dt / a.steps:.2f} ms/step, {tps:,.0f} tokens/s, {tps * fpt / 1e9:.1f} GFLOP/s, "
               f"MFU {100 * tps * fpt / (a.peak_gflops * 1e9):.1f}% of {a.peak_gflops:.0f} GFLOP/s")
         return
