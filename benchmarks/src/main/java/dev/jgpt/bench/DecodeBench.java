@@ -5,6 +5,8 @@ import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -36,6 +38,10 @@ import java.util.concurrent.TimeUnit;
  *       machine. 124M fp32 = 498 MB per token, so 30 GB/s bounds decode at ~60 tok/s.</li>
  *   <li>{@code prefill}: one op = one prompt token of a 64-token prompt run as one batch into an
  *       empty cache (the score is prompt <b>tokens/s</b>).</li>
+ *   <li>{@code sweep}: one op = one SIMD read of every parameter (a sum), split over the threads
+ *       like decode's matrix-vector work: the bandwidth bound measured in the same session.
+ *       {@code sweep:gbyte} is the GB/s a decode step could at best reach here, and its score
+ *       the matching ceiling in tok/s.</li>
  * </ul>
  *
  * benchmarks/scripts/torch_decode.py times PyTorch with a KV cache under the same protocol.
@@ -64,6 +70,7 @@ public class DecodeBench {
     private int vocab, prompt, end, next;
     private int[] promptTokens;
     private double gbytePerToken;
+    private float[][] weights;
 
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
@@ -99,6 +106,7 @@ public class DecodeBench {
             promptTokens[i] = r.nextInt(vocab);
         }
         gbytePerToken = 4.0 * gpt.parameterCount() / 1e9;
+        weights = gpt.parameters().stream().map(p -> p.data).toArray(float[][]::new);
         next = argmax(session.append(java.util.Arrays.copyOf(promptTokens, prompt)));
         System.out.printf("# %s, %s: %.1fM params, decode positions %d..%d%n", Simd.describe(), model,
                 gpt.parameterCount() / 1e6, prompt, end - 1);
@@ -119,6 +127,42 @@ public class DecodeBench {
     public float prefill() {
         session.reset();
         return session.append(promptTokens)[0];
+    }
+
+    @Benchmark
+    public float sweep(Rate rate) {
+        float total = 0;
+        for (float[] w : weights) {
+            total += sum(w);
+        }
+        rate.gbyte += gbytePerToken;
+        return total;
+    }
+
+    private static float sum(float[] w) {
+        int chunk = 1 << 14;
+        int chunks = (w.length + chunk - 1) / chunk;
+        float[] partial = new float[chunks];
+        Parallel.forRange(chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int from = c * chunk, to = Math.min(w.length, from + chunk);
+                FloatVector acc = FloatVector.zero(Simd.F);
+                int i = from, bound = from + Simd.F.loopBound(to - from);
+                for (; i < bound; i += Simd.LANES) {
+                    acc = acc.add(FloatVector.fromArray(Simd.F, w, i));
+                }
+                float s = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < to; i++) {
+                    s += w[i];
+                }
+                partial[c] = s;
+            }
+        });
+        float s = 0;
+        for (float p : partial) {
+            s += p;
+        }
+        return s;
     }
 
     private int argmax(float[] logits) {

@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
                         + "A summary (prompt and generated tokens, tok/s, why it stopped) goes to stderr.",
                 "The prompt comes from -p, --prompt-file, or else stdin. With --interactive, each line read from "
                         + "stdin is appended to the session (the KV cache is kept between turns) and answered; "
-                        + "the lines /reset and /quit clear the session and exit.",
+                        + "the line /reset clears the session and /quit (or the end of input) exits.",
                 "When the model's context is full, generation stops with a message, or with --slide keeps "
                         + "the last half of the context, re-reads it and continues."
         })
