@@ -49,6 +49,10 @@ final class GemmPacked {
         return (x + m - 1) / m * m;
     }
 
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
     static void gemm(boolean transA, boolean transB, int M, int N, int K,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc, boolean accumulate) {
@@ -85,14 +89,17 @@ final class GemmPacked {
                               float[] c, int cOff, int ldc, boolean accumulate) {
         Buffers buf = BUFFERS.get();
         float[] ap = buf.a, bp = buf.b, edge = buf.edge, t16 = buf.t16;
-        for (int jc = n0; jc < n1; jc += NC) {
-            int nc = Math.min(NC, n1 - jc);
+        // Equal blocks (rounded to whole panels) rather than full blocks plus a sliver.
+        int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, NC)), NR);
+        int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, MC)), MR);
+        for (int jc = n0; jc < n1; jc += ncBlock) {
+            int nc = Math.min(ncBlock, n1 - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, t16);
                 boolean add = accumulate || pc > 0;
-                for (int ic = m0; ic < m1; ic += MC) {
-                    int mc = Math.min(MC, m1 - ic);
+                for (int ic = m0; ic < m1; ic += mcBlock) {
+                    int mc = Math.min(mcBlock, m1 - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
                     for (int jr = 0; jr < nc; jr += NR) {
                         for (int ir = 0; ir < mc; ir += MR) {
