@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 SmokeCommand.class,
+                StabilityCommand.class,
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,
@@ -38,7 +39,7 @@ public final class Main implements Runnable {
     /** Bad input ends in one clear line on stderr and a non-zero exit, not a stack trace. */
     private static int reportError(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        cli.getErr().println("jgpt " + cli.getCommandName() + ": error: " + message);
+        cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": error: " + message);
         if (System.getenv("JGPT_DEBUG") != null) {
             e.printStackTrace(cli.getErr());
         }

@@ -5,10 +5,13 @@ import java.util.List;
 /**
  * Everything one run of the grid measured; one JSON line of results.jsonl.
  *
- * @param verdict          trained / stuck (final validation loss not clearly below the unigram entropy) /
- *                         diverged (a non-finite loss or gradient) / probe (init-only, no training)
+ * @param verdict          trained (validation loss at least {@link StabilityRun#TRAINED_MARGIN} nats below the
+ *                         unigram loss) / slow (below the unigram loss, but by less) / stuck (within
+ *                         {@link StabilityRun#STUCK_MARGIN} of it or above: learned character frequencies and
+ *                         nothing else) / diverged (a non-finite loss or gradient) / probe (init only, no training)
  * @param divergedAtStep   the 1-based step whose loss or gradient was NaN/∞, or null
- * @param stuckThreshold   the validation loss a run must beat to count as trained (unigram entropy − margin)
+ * @param unigramEntropy   H(X) of the training split (nats)
+ * @param unigramLoss      validation loss of the unigram model: the level a stuck run sits at
  * @param atInit           diagnostics at initialisation, on the fixed probe batch
  * @param early            gradient norms (on that step's batch, before the update) and the update size
  *                         ‖F(θ_t) − F(θ_0)‖ on the probe batch (after the update) at steps 1, 2, 3, 5, 10, 20, 50, ...
@@ -17,11 +20,12 @@ import java.util.List;
  * @param residualMeanSquareEnd m_l (see {@link Diagnostics#residualMeanSquare}) on the probe batch after training
  */
 public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, double initialLoss, double finalTrainLoss,
-                        double valLoss, double unigramEntropy, double stuckThreshold, InitDiagnostics atInit,
+                        double valLoss, double unigramEntropy, double unigramLoss, InitDiagnostics atInit,
                         List<StepDiagnostics> early, double[] lossCurve, double[] gradNormCurve,
                         double[] residualMeanSquareEnd, double seconds) {
 
-    public static final String TRAINED = "trained", STUCK = "stuck", DIVERGED = "diverged", PROBE = "probe";
+    public static final String TRAINED = "trained", SLOW = "slow", STUCK = "stuck", DIVERGED = "diverged",
+            PROBE = "probe";
 
     /**
      * @param residualMeanSquare m_0..m_L: mean ‖x_l‖²/d (x_0 = embeddings)
@@ -38,5 +42,10 @@ public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, do
 
     public boolean trained() {
         return TRAINED.equals(verdict);
+    }
+
+    /** Stuck near the unigram loss or diverged: the layout failed at this setting. */
+    public boolean failed() {
+        return STUCK.equals(verdict) || DIVERGED.equals(verdict);
     }
 }

@@ -16,8 +16,10 @@ import java.util.SplittableRandom;
  * every step and nothing else (no checkpoints, no schedules).
  */
 public final class StabilityRun {
-    /** A run is "trained" only if its validation loss is this far below the unigram entropy (nats). */
-    public static final double STUCK_MARGIN = 0.25;
+    /** A run is "trained" if its validation loss is at least this far below the unigram loss (nats). */
+    public static final double TRAINED_MARGIN = 0.25;
+    /** ... and "stuck" if it is not even this far below it. */
+    public static final double STUCK_MARGIN = 0.05;
     /** Size of the random weight perturbation of the sensitivity probe. */
     public static final double PERTURBATION = 1e-3;
     static final long PROBE_SEED = 0x5EEDL;
@@ -56,10 +58,9 @@ public final class StabilityRun {
         double perturb = Diagnostics.perturbationSensitivity(model, px, B, T, PERTURBATION, spec.seed() * 31 + 7);
         RunResult.InitDiagnostics atInit = new RunResult.InitDiagnostics(initLoss, initGrads, ms0,
                 Diagnostics.lemma2Normalised(ms0), perturb);
-        double threshold = corpus.unigramEntropy - STUCK_MARGIN;
         if (spec.probeOnly()) {
             return new RunResult(spec, RunResult.PROBE, null, initLoss, Double.NaN, Double.NaN, corpus.unigramEntropy,
-                    threshold, atInit, List.of(), new double[0], new double[0], ms0, seconds(t0));
+                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, seconds(t0));
         }
 
         Diagnostics.UpdateProbe probe = new Diagnostics.UpdateProbe(model, px, B, T);
@@ -120,11 +121,20 @@ public final class StabilityRun {
             }
             finalTrain = s / tail;
         }
-        String verdict = divergedAt != null ? RunResult.DIVERGED
-                : val < threshold ? RunResult.TRAINED : RunResult.STUCK;
-        return new RunResult(spec, verdict, divergedAt, initLoss, finalTrain, val, corpus.unigramEntropy, threshold,
+        return new RunResult(spec, verdict(divergedAt, val, corpus.unigramLoss), divergedAt, initLoss, finalTrain, val,
+                corpus.unigramEntropy, corpus.unigramLoss,
                 atInit, early, java.util.Arrays.copyOf(lossCurve, done), java.util.Arrays.copyOf(gradCurve, done),
                 msEnd, seconds(t0));
+    }
+
+    static String verdict(Integer divergedAt, double valLoss, double unigramLoss) {
+        if (divergedAt != null || !Double.isFinite(valLoss)) {
+            return RunResult.DIVERGED;
+        }
+        if (valLoss <= unigramLoss - TRAINED_MARGIN) {
+            return RunResult.TRAINED;
+        }
+        return valLoss < unigramLoss - STUCK_MARGIN ? RunResult.SLOW : RunResult.STUCK;
     }
 
     /** Mean loss over fixed validation batches (the same for every run). */

@@ -23,6 +23,11 @@ public final class StudyCorpus {
     public final double unigramEntropy;
     /** H(X_t | X_{t−1}) of the training split in nats: what a perfect bigram model would reach. */
     public final double bigramEntropy;
+    /**
+     * The validation loss of the unigram model (training-split character frequencies, add-one smoothed):
+     * where a run that learned nothing but frequencies ends. Verdicts are measured against it.
+     */
+    public final double unigramLoss;
 
     private StudyCorpus(String name, String text) {
         if (text.codePoints().limit(1000).count() < 1000) {
@@ -37,6 +42,7 @@ public final class StudyCorpus {
         this.val = java.util.Arrays.copyOfRange(ids, split, ids.length);
         this.unigramEntropy = unigramEntropy(train, vocabSize);
         this.bigramEntropy = bigramEntropy(train, vocabSize);
+        this.unigramLoss = unigramCrossEntropy(train, val, vocabSize);
     }
 
     public static StudyCorpus of(String name, String text) {
@@ -62,6 +68,19 @@ public final class StudyCorpus {
             }
         }
         return h;
+    }
+
+    static double unigramCrossEntropy(int[] fit, int[] eval, int V) {
+        double[] count = new double[V];
+        java.util.Arrays.fill(count, 1); // add-one: a character unseen in training must not cost ∞
+        for (int id : fit) {
+            count[id]++;
+        }
+        double total = fit.length + V, h = 0;
+        for (int id : eval) {
+            h -= Math.log(count[id] / total);
+        }
+        return h / eval.length;
     }
 
     static double bigramEntropy(int[] ids, int V) {

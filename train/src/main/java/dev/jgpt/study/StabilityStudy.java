@@ -1,0 +1,138 @@
+package dev.jgpt.study;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.jgpt.kernel.Parallel;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs a {@link StudyGrid}: grid points run concurrently, one per worker thread, with the kernels'
+ * own threading set to 1. At width 64 the matrices are too small to split well: two runs side by side
+ * used ~30% less CPU time than one run on two kernel threads, for the same work (measured here).
+ * Results stream to results.jsonl as runs finish; then report.md and the plots are written.
+ */
+public final class StabilityStudy {
+    /** Hooks for a progress display. */
+    public interface Progress {
+        default void started(List<RunSpec> runs) {
+        }
+
+        /** Called once all runs are done (before the report is written). */
+        default void done() {
+        }
+
+        default void finished(RunResult r) {
+        }
+
+        Progress NONE = new Progress() {
+        };
+    }
+
+    public record Outcome(List<RunResult> results, Path dir, Path report, List<Claims.Claim> claims, double seconds) {
+    }
+
+    private StabilityStudy() {
+    }
+
+    public static ObjectMapper mapper() {
+        return JsonMapper.builder()
+                .enable(SerializationFeature.WRITE_ENUMS_USING_TO_STRING)
+                .enable(DeserializationFeature.READ_ENUMS_USING_TO_STRING)
+                .enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+    }
+
+    /** Runs every grid point on {@code threads} workers and writes results.jsonl, report.md and plots into dir. */
+    public static Outcome run(StudyGrid grid, StudyCorpus corpus, Path dir, int threads, Progress progress)
+            throws IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("stability: --threads must be >= 1, got " + threads);
+        }
+        Files.createDirectories(dir);
+        List<RunSpec> runs = grid.expand();
+        progress.started(runs);
+        long t0 = System.nanoTime();
+        int previousKernelThreads = Parallel.threads();
+        Parallel.setThreads(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "jgpt-stability");
+            t.setDaemon(true);
+            return t;
+        });
+        ObjectMapper json = mapper();
+        List<RunResult> results = new ArrayList<>();
+        try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("results.jsonl"))) {
+            List<Future<RunResult>> futures = new ArrayList<>();
+            for (RunSpec spec : StudyGrid.longestFirst(runs)) {
+                futures.add(pool.submit(() -> {
+                    RunResult r = StabilityRun.run(spec, corpus);
+                    synchronized (out) {
+                        out.write(json.writeValueAsString(r));
+                        out.newLine();
+                        out.flush();
+                    }
+                    progress.finished(r);
+                    return r;
+                }));
+            }
+            for (Future<RunResult> f : futures) {
+                results.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("stability study interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException re ? re : new IllegalStateException("stability run failed: " + c, c);
+        } finally {
+            pool.shutdownNow();
+            Parallel.setThreads(previousKernelThreads);
+            progress.done();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return report(grid.describe(), corpus.name, results, dir, seconds, threads);
+    }
+
+    /** Writes report.md and the plots for these results (also used to re-plot a saved results.jsonl). */
+    public static Outcome report(String gridDescription, String corpusName, List<RunResult> results, Path dir,
+                                 double seconds, int threads) throws IOException {
+        List<RunResult> ordered = new ArrayList<>(results);
+        ordered.sort(StudyReport.ORDER);
+        List<Claims.Claim> claims = Claims.evaluate(ordered);
+        List<String> plots = StudyPlots.writeAll(ordered, dir);
+        Path report = dir.resolve("report.md");
+        Files.writeString(report, StudyReport.markdown(gridDescription, corpusName, ordered, claims, plots, seconds, threads));
+        return new Outcome(ordered, dir, report, claims, seconds);
+    }
+
+    /** Reads a results.jsonl written by {@link #run}. */
+    public static List<RunResult> readResults(Path jsonl) throws IOException {
+        ObjectMapper json = mapper();
+        List<RunResult> out = new ArrayList<>();
+        for (String line : Files.readAllLines(jsonl)) {
+            if (!line.isBlank()) {
+                try {
+                    out.add(json.readValue(line, RunResult.class));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("results file " + jsonl + ": cannot read a record: " + e.getMessage(), e);
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,161 @@
+package dev.jgpt.study;
+
+import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.ResidualLayout;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/** report.md: setup, the claims table, per-cell verdicts, diagnostics at init, definitions and plots. */
+public final class StudyReport {
+    /** Grid order: init, layout, depth, lr, warmup, seed; probes after training runs of the same depth. */
+    public static final Comparator<RunResult> ORDER = Comparator
+            .comparing((RunResult r) -> r.spec().init())
+            .thenComparing(r -> r.spec().layout())
+            .thenComparingInt(r -> r.spec().depth())
+            .thenComparingInt(r -> r.spec().probeOnly() ? 1 : 0)
+            .thenComparingDouble(r -> r.spec().lr())
+            .thenComparing(r -> r.spec().warmup())
+            .thenComparingLong(r -> r.spec().seed());
+
+    private StudyReport() {
+    }
+
+    static String markdown(String grid, String corpusName, List<RunResult> results, List<Claims.Claim> claims,
+                           List<String> plots, double seconds, int threads) {
+        StringBuilder md = new StringBuilder("# Residual-layout stability study\n\n");
+        RunResult any = results.isEmpty() ? null : results.get(0);
+        long training = results.stream().filter(r -> !r.spec().probeOnly()).count();
+        md.append(String.format(Locale.ROOT, "- Grid: %s.%n", grid));
+        md.append(String.format(Locale.ROOT, "- %d training runs and %d init-only probes in %.0f s wall (%d runs at a time, kernel threads 1 each).%n",
+                training, results.size() - training, seconds, threads));
+        if (any != null) {
+            md.append(String.format(Locale.ROOT,
+                    "- Corpus: %s, char-level. Unigram entropy of the training split %.3f nats; the unigram model's validation loss (\"unigram loss\") %.3f; untrained ≈ ln V.%n",
+                    corpusName, any.unigramEntropy(), any.unigramLoss()));
+            md.append(String.format(Locale.ROOT,
+                    "- Verdicts on the validation loss after training (8 fixed batches): **trained** ≤ unigram loss − %.2f = %.3f; **stuck** ≥ unigram loss − %.2f = %.3f (no better than character frequencies); **slow** in between; **diverged** = a NaN/∞ loss or gradient (step given).%n",
+                    StabilityRun.TRAINED_MARGIN, any.unigramLoss() - StabilityRun.TRAINED_MARGIN, StabilityRun.STUCK_MARGIN,
+                    any.unigramLoss() - StabilityRun.STUCK_MARGIN));
+        }
+        md.append("- Optimiser: AdamW (β = 0.9, 0.99, ε = 1e-8, weight decay on matrices and embeddings), constant lr after optional linear warmup, no dropout, no clipping unless stated. The init scheme is part of every run's configuration (results.jsonl).\n\n");
+
+        md.append("## Claims\n\n| # | claim | source | measured | seeds | result |\n|---|---|---|---|---|---|\n");
+        int i = 1;
+        for (Claims.Claim c : claims) {
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | **%s** |%n", i++, c.claim(), c.source(),
+                    c.measured(), c.seeds(), c.status().text));
+        }
+
+        md.append("\n## Verdicts per cell\n\nOne letter per seed: T trained, s slow, S stuck, D diverged; then the mean validation loss.\n\n");
+        appendVerdicts(md, results);
+
+        md.append("\n## Diagnostics at init\n\nMeans over seeds. g_L = ‖∂L/∂W²_L‖_F (last block's FFN output projection, Xiong Thm 1); ρ_L = 1 + m_L − m_0 (Lemma 2 normalisation, see below); δ = RMS logit change under ±1e-3 on every weight.\n\n");
+        appendInit(md, results);
+
+        md.append("""
+
+                ## Definitions
+
+                - **Gradient norms** are L2 norms of the mean cross-entropy's gradient on one fixed probe batch (validation split, the same tokens for every run), per block and per sublayer (attention: ln_1, c_attn, c_proj; FFN: ln_2, c_fc, c_proj). The Thm 1 figure is the last block's `mlp.c_proj.weight` (W² in Xiong et al.).
+                - **Residual stream**: m_l = mean over the B·T rows of ‖x_l‖²/d, x_0 = token + position embedding, x_l = stream after block l. Lemma 2 assumes unit-variance inputs (‖x_0‖²/d = 1) but GPT embeddings start near 0.02² per element. In pre-LN each sublayer sees LN(x), so its output does not depend on the scale of x and at init is uncorrelated with it: E‖x_l‖² = E‖x_0‖² + Σ E‖F‖². We therefore report ρ_l = 1 + m_l − m_0, the value a unit-variance input would give, against the band 1 + l/2 ≤ ρ_l ≤ 1 + 3l/2 (l = blocks applied). For post-LN and DeepNorm the stream is an LN output, m_l = 1 by construction.
+                - **Model update** ‖F(θ_t) − F(θ_0)‖: RMS over all logits of the probe batch, after step t's update.
+                - **Perturbation sensitivity** δ: every parameter gets an independent ±1e-3 (random sign); RMS logit change on the probe batch; weights restored.
+                - Init probes: runs with 0 steps that only measure at init, for depths the training grid does not include.
+                """);
+        if (!plots.isEmpty()) {
+            md.append("\n## Plots\n\nEach as PNG and SVG.\n\n");
+            for (String p : plots) {
+                md.append("![").append(p).append("](").append(p).append(".png)\n\n");
+            }
+        }
+        return md.toString();
+    }
+
+    private static void appendVerdicts(StringBuilder md, List<RunResult> results) {
+        var cells = Claims.cells(results);
+        Set<InitScheme> inits = new TreeSet<>();
+        Set<String> columns = new LinkedHashSet<>();
+        List<Claims.Cell> keys = new ArrayList<>(cells.keySet());
+        keys.sort(Comparator.comparing(Claims.Cell::lr).thenComparing(Claims.Cell::warmup));
+        for (Claims.Cell c : keys) {
+            inits.add(c.init());
+            columns.add(column(c));
+        }
+        for (InitScheme init : inits) {
+            md.append("**init ").append(init.id()).append("**\n\n| layout | depth |");
+            for (String col : columns) {
+                md.append(' ').append(col).append(" |");
+            }
+            md.append("\n|---|---|").append("---|".repeat(columns.size())).append('\n');
+            Map<String, Map<String, String>> rows = new LinkedHashMap<>();
+            cells.entrySet().stream()
+                    .filter(e -> e.getKey().init() == init)
+                    .sorted(Comparator.comparing((Map.Entry<Claims.Cell, List<RunResult>> e) -> e.getKey().layout())
+                            .thenComparingInt(e -> e.getKey().depth()))
+                    .forEach(e -> rows.computeIfAbsent(e.getKey().layout().id() + " | " + e.getKey().depth(),
+                            k -> new LinkedHashMap<>()).put(column(e.getKey()), cellText(e.getValue())));
+            rows.forEach((row, cols) -> {
+                md.append("| ").append(row).append(" |");
+                for (String col : columns) {
+                    md.append(' ').append(cols.getOrDefault(col, "")).append(" |");
+                }
+                md.append('\n');
+            });
+            md.append('\n');
+        }
+    }
+
+    private static String column(Claims.Cell c) {
+        return String.format(Locale.ROOT, "lr %.0e%s", c.lr(), c.warmup() ? " warmup" : "");
+    }
+
+    static String cellText(List<RunResult> runs) {
+        StringBuilder sb = new StringBuilder();
+        for (RunResult r : runs.stream().sorted(Comparator.comparingLong(r -> r.spec().seed())).toList()) {
+            sb.append(switch (r.verdict()) {
+                case RunResult.TRAINED -> "T";
+                case RunResult.SLOW -> "s";
+                case RunResult.STUCK -> "S";
+                default -> "D" + (r.divergedAtStep() != null ? "@" + r.divergedAtStep() : "");
+            });
+        }
+        double mean = runs.stream().mapToDouble(RunResult::valLoss).filter(Double::isFinite).average().orElse(Double.NaN);
+        return sb + (Double.isFinite(mean) ? String.format(Locale.ROOT, " %.2f", mean) : "");
+    }
+
+    private static void appendInit(StringBuilder md, List<RunResult> results) {
+        Set<Integer> depths = new TreeSet<>();
+        results.forEach(r -> depths.add(r.spec().depth()));
+        Set<InitScheme> inits = new TreeSet<>();
+        Set<ResidualLayout> layouts = new TreeSet<>();
+        results.forEach(r -> {
+            inits.add(r.spec().init());
+            layouts.add(r.spec().layout());
+        });
+        for (InitScheme init : inits) {
+            md.append("**init ").append(init.id()).append("**\n\n| layout | ");
+            md.append(depths.stream().map(d -> "L" + d + ": g_L / ρ_L / δ").collect(Collectors.joining(" | ")));
+            md.append(" |\n|---|").append("---|".repeat(depths.size())).append('\n');
+            for (ResidualLayout layout : layouts) {
+                var g = Claims.initMean(results, layout, init, d -> d.gradients().lastLayerFfn());
+                var rho = Claims.initMean(results, layout, init, d -> d.lemma2Rho()[d.lemma2Rho().length - 1]);
+                var pert = Claims.initMean(results, layout, init, RunResult.InitDiagnostics::perturbation);
+                md.append("| ").append(layout.id()).append(" |");
+                for (int d : depths) {
+                    md.append(g.containsKey(d) ? String.format(Locale.ROOT, " %.3g / %.3g / %.3g |", g.get(d), rho.get(d), pert.get(d)) : " |");
+                }
+                md.append('\n');
+            }
+            md.append('\n');
+        }
+    }
+}
