@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  *       Layer norm over B·T rows of C, GELU over B·T·4C, attention over packed qkv, embedding backward.</li>
  *   <li>{@code Vocab}: cross-entropy forward+backward over 256 rows at V = 65 (char) and 50257 (GPT-2).</li>
  *   <li>{@code Params}: AdamW and global grad-norm over 10M parameters (≈ shakespeare-char's 10.65M).</li>
+ *   <li>{@code Decode}: one inference attention step, C768 NH12, against 1024 cached positions.</li>
  * </ul>
  * Threads default to 2 (this machine); pass {@code -p threads=1} for one core.
  *
@@ -146,6 +147,26 @@ public class KernelBench {
         }
     }
 
+    @State(Scope.Benchmark)
+    public static class Decode {
+        @Param({"2"})
+        public int threads;
+
+        final int C = 768, NH = 12, pos = 1023;   // GPT-2 width, the last position of a 1024 context
+        float[] q, kc, vc, out, att;
+
+        @Setup
+        public void setup() {
+            Parallel.setThreads(threads);
+            SplittableRandom r = new SplittableRandom(4);
+            q = rand(r, C);
+            kc = rand(r, (pos + 1) * C);
+            vc = rand(r, (pos + 1) * C);
+            out = new float[C];
+            att = new float[NH * (pos + 1)];
+        }
+    }
+
     static float[] rand(SplittableRandom r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
@@ -206,6 +227,13 @@ public class KernelBench {
     public float adamW(Params a) {
         AdamW.update(a.p, a.grad, a.m, a.v, a.n, 1e-3f, 0.9f, 0.99f, 1e-8f, 0.1f, ++a.step % 1000 + 1);
         return a.p[0];
+    }
+
+    /** One token of inference attention against a full 1024-position KV cache (reads 6 MB of cache). */
+    @Benchmark
+    public float decodeStep(Decode d) {
+        Attention.decodeStep(d.out, d.q, d.kc, d.vc, d.pos, d.C, d.NH, d.att);
+        return d.out[0];
     }
 
     @Benchmark

@@ -11,10 +11,18 @@ import static dev.jgpt.kernel.Simd.F;
  * Causal multi-head self-attention over a packed qkv tensor [B, T, 3C] (q, k, v each C = NH·hs wide;
  * head h of q at row offset h·hs, of k at C + h·hs, of v at 2C + h·hs).
  * Forward writes out [B, T, C] and the attention probabilities att [B, NH, T, T] (needed by backward;
- * zeros above the diagonal). Parallel over (b, h); inside a head everything is built from two SIMD
- * kernels over the head size: 4-way dot products ({@link #dots}) and weighted row sums
- * ({@link #weightedSum}), neither of which needs a horizontal reduction per output element except
- * the dots' final one.
+ * zeros above the diagonal). Parallel over (b, h), one head per task. Inside a head, SIMD kernels
+ * that avoid a horizontal reduction per output:
+ * <ul>
+ *   <li>scores q·kᵀ: the head's keys are packed once into transposed panels of LANES keys
+ *       ({@link #packPanels}), so a query row gets LANES scores per vector FMA chain ({@link #panelDots});</li>
+ *   <li>P·V, dS·K: rows weighted and summed, vectorised along the head size ({@link #weightedSum});</li>
+ *   <li>dK, dV: blocks of 8 keys accumulated over all later queries in registers ({@link #keyBlock}).</li>
+ * </ul>
+ * Rows of the head are first copied out of qkv to contiguous scratch: at their natural 3C-float stride
+ * they fall into a few L1 sets. Measured on one core (B8 T256 C384 NH6, causal FLOPs): forward ≈45,
+ * backward ≈55 GFLOP/s, against ≈6 for the scalar loops this replaced.
+ * {@link #decodeStep} is the inference path: one query position against a KV cache.
  */
 public final class Attention {
     private Attention() {}

@@ -44,6 +44,42 @@ class DropoutTest {
     }
 
     @Test
+    void seededParallelFormIsIndependentOfThreadCount() {
+        int n = 3 * Dropout.SEED_BLOCK + 77;   // several blocks and a partial one
+        float p = 0.3f, keep = 1f / (1f - p);
+        float[] x = randn(new SplittableRandom(5), n, 1);
+        float[][] one = new float[2][], two = new float[2][];
+        KernelTesting.withThreads(1, () -> one[0] = seeded(one, x, n, p));
+        KernelTesting.withThreads(2, () -> two[0] = seeded(two, x, n, p));
+        assertBitEqual("mask", one[1], two[1]);
+        assertBitEqual("out", one[0], two[0]);
+        int dropped = 0;
+        for (int i = 0; i < n; i++) {
+            assertTrue(one[1][i] == 0f || one[1][i] == keep);
+            assertEquals(x[i] * one[1][i], one[0][i], 0f);
+            dropped += one[1][i] == 0f ? 1 : 0;
+        }
+        // σ of the rate ≈ √(0.21/49229) ≈ 0.002; 5σ.
+        assertEquals(p, dropped / (double) n, 0.01);
+        // Blocks are not copies of each other (each has its own seed).
+        boolean differ = false;
+        for (int i = 0; i < Dropout.SEED_BLOCK && !differ; i++) {
+            differ = one[1][i] != one[1][i + Dropout.SEED_BLOCK];
+        }
+        assertTrue(differ, "blocks must draw different masks");
+        float[] other = new float[n], otherMask = new float[n];
+        Dropout.forward(other, otherMask, x, n, p, 43L);
+        assertTrue(!java.util.Arrays.equals(otherMask, one[1]), "another seed, another mask");
+    }
+
+    private static float[] seeded(float[][] res, float[] x, int n, float p) {
+        float[] out = new float[n];
+        res[1] = new float[n];
+        Dropout.forward(out, res[1], x, n, p, 42L);
+        return out;
+    }
+
+    @Test
     void zeroRateIsIdentity() {
         int n = 37;
         float[] x = randn(new SplittableRandom(4), n, 1), out = new float[n], mask = new float[n];
