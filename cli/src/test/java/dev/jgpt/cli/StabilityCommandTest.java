@@ -1,0 +1,42 @@
+package dev.jgpt.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StabilityCommandTest {
+    @Test
+    void runsATinyGridAndPointsAtTheReport(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("stab");
+        CliRun r = CliRun.run("stability", "--layouts", "post-ln,pre-ln", "--depths", "1", "--steps", "3", "--seeds", "1",
+                "--inits", "xavier,gpt2", "--warmup", "off,on", "--probe-depths", "2", "--width", "32", "--batch", "2",
+                "--threads", "2", "--data", CliRun.SHAKESPEARE.toString(), "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Report: " + out.resolve("report.md").toAbsolutePath()), r.out());
+        assertTrue(r.out().contains("Claims:"), r.out());
+        assertTrue(r.out().contains("[reproduced]") || r.out().contains("[not "), r.out());
+        assertEquals(2 * 2 * 2 + 2 * 2, Files.readAllLines(out.resolve("results.jsonl")).size());
+        assertTrue(Files.exists(out.resolve("pass-fail.png")) && Files.exists(out.resolve("pass-fail.svg")));
+
+        // --replot rewrites the report from results.jsonl without training
+        Files.delete(out.resolve("report.md"));
+        CliRun again = CliRun.run("stability", "--replot", "--out", out.toString());
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(Files.readString(out.resolve("report.md")).contains("## Claims"));
+    }
+
+    @Test
+    void badAxisValuesFailWithOneClearLine(@TempDir Path dir) {
+        assertTrue(CliRun.run("stability", "--warmup", "sometimes", "--out", dir.toString()).failedWith("--warmup"));
+        assertTrue(CliRun.run("stability", "--layouts", "middle-ln", "--out", dir.toString()).failedWith("unknown residual layout"));
+        assertTrue(CliRun.run("stability", "--preset", "huge", "--out", dir.toString()).failedWith("quick or paper"));
+        assertTrue(CliRun.run("stability", "--seeds", "x", "--out", dir.toString()).failedWith("--seeds"));
+        assertTrue(CliRun.run("stability", "--width", "30", "--heads", "4", "--out", dir.toString()).failedWith("multiple"));
+        assertTrue(CliRun.run("stability", "--replot", "--out", dir.resolve("none").toString()).failedWith("not found"));
+    }
+}
