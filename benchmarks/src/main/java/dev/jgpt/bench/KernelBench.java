@@ -39,6 +39,12 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar KernelBench -wi 2 -i 3 -f 1
  * </pre>
+ *
+ * On a shared, loaded machine wall-clock figures are noise; {@link CpuTime} runs the same kernels on one
+ * kernel thread and reports the best thread CPU time per call, which other processes barely disturb:
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar 'dev.jgpt.bench.KernelBench$CpuTime'
+ * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -164,6 +170,65 @@ public class KernelBench {
             vc = rand(r, (pos + 1) * C);
             out = new float[C];
             att = new float[NH * (pos + 1)];
+        }
+    }
+
+    /** Best single-thread CPU time per call of every benchmark above (see the class note). */
+    public static final class CpuTime {
+        private CpuTime() {}
+
+        public static void main(String[] args) {
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            KernelBench k = new KernelBench();
+            java.util.Map<String, Runnable> runs = new java.util.LinkedHashMap<>();
+            for (String shape : new String[] {"baby", "shakespeare"}) {
+                Shape s = new Shape();
+                s.shape = shape;
+                s.threads = 1;
+                s.setup();
+                runs.put("layerNormForward " + shape, () -> k.layerNormForward(s));
+                runs.put("layerNormBackward " + shape, () -> k.layerNormBackward(s));
+                runs.put("geluForward " + shape, () -> k.geluForward(s));
+                runs.put("geluBackward " + shape, () -> k.geluBackward(s));
+                runs.put("attentionForward " + shape, () -> k.attentionForward(s));
+                runs.put("attentionBackward " + shape, () -> k.attentionBackward(s));
+                runs.put("embeddingBackward " + shape, () -> k.embeddingBackward(s));
+            }
+            for (int v : new int[] {65, 50257}) {
+                Vocab c = new Vocab();
+                c.V = v;
+                c.threads = 1;
+                c.setup();
+                runs.put("crossEntropy V=" + v, () -> k.crossEntropy(c));
+            }
+            Params a = new Params();
+            a.threads = 1;
+            a.setup();
+            runs.put("adamW 10M", () -> k.adamW(a));
+            runs.put("gradNorm 10M", () -> k.gradNorm(a));
+            Decode d = new Decode();
+            d.threads = 1;
+            d.setup();
+            runs.put("decodeStep", () -> k.decodeStep(d));
+            System.out.println(dev.jgpt.kernel.Simd.describe());
+            for (var e : runs.entrySet()) {
+                // Warm up to C2 (≥ 300 calls or 2 s), then keep the best of ≥ 20 calls or 2 s more.
+                long best = Long.MAX_VALUE, spent = 0;
+                for (int i = 0; i < 300 && spent < 2_000_000_000L; i++) {
+                    long t = mx.getCurrentThreadCpuTime();
+                    e.getValue().run();
+                    spent += mx.getCurrentThreadCpuTime() - t;
+                }
+                spent = 0;
+                for (int i = 0; i < 20 || spent < 2_000_000_000L && i < 2000; i++) {
+                    long t = mx.getCurrentThreadCpuTime();
+                    e.getValue().run();
+                    long dt = mx.getCurrentThreadCpuTime() - t;
+                    spent += dt;
+                    best = Math.min(best, dt);
+                }
+                System.out.printf("%-32s %10.1f us%n", e.getKey(), best / 1e3);
+            }
         }
     }
 
