@@ -1,8 +1,6 @@
 package dev.jgpt.model;
 
 import dev.jgpt.kernel.Attention;
-import dev.jgpt.kernel.Parallel;
-import dev.jgpt.kernel.Vec;
 
 /** Multi-head causal self-attention: qkv = x·W_attnᵀ, softmax(q·kᵀ/√hs)·v per head, then W_proj and dropout. */
 final class CausalSelfAttention implements Layer {
@@ -10,7 +8,7 @@ final class CausalSelfAttention implements Layer {
     private final DropoutLayer dropout;
     private final RunContext ctx;
     private final int layer, C, NH;
-    private float[] qkv, att, y, dqkv, dy, dproj;
+    private float[] qkv, att, y, dqkv, dy, dproj, scores;
     private int B, T;
 
     CausalSelfAttention(String prefix, int layer, GPTConfig cfg, RunContext ctx) {
@@ -43,38 +41,14 @@ final class CausalSelfAttention implements Layer {
      * attends each new row to every cached position up to its own.
      */
     private void attendCached(int n) {
-        int pos = ctx.position, hs = C / NH;
+        int pos = ctx.position;
         float[] kc = ctx.cache.k[layer], vc = ctx.cache.v[layer];
+        scores = Buffers.ensure(scores, (long) NH * (pos + n));
         for (int t = 0; t < n; t++) {
             System.arraycopy(qkv, t * 3 * C + C, kc, (pos + t) * C, C);
             System.arraycopy(qkv, t * 3 * C + 2 * C, vc, (pos + t) * C, C);
+            Attention.decodeStep(y, t * C, qkv, t * 3 * C, kc, vc, 0, pos + t, C, NH, scores);
         }
-        float scale = (float) (1.0 / Math.sqrt(hs));
-        Parallel.forRange(n * NH, 1, (s, e) -> {
-            float[] scores = new float[pos + n];
-            for (int th = s; th < e; th++) {
-                int t = th / NH, h = th % NH, last = pos + t;
-                int q = t * 3 * C + h * hs;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p <= last; p++) {
-                    scores[p] = Vec.dot(qkv, q, kc, p * C + h * hs, hs) * scale;
-                    max = Math.max(max, scores[p]);
-                }
-                float sum = 0f;
-                for (int p = 0; p <= last; p++) {
-                    scores[p] = (float) Math.exp(scores[p] - max);
-                    sum += scores[p];
-                }
-                int o = t * C + h * hs;
-                java.util.Arrays.fill(y, o, o + hs, 0f);
-                for (int p = 0; p <= last; p++) {
-                    float w = scores[p] / sum;
-                    for (int i = 0; i < hs; i++) {
-                        y[o + i] += w * vc[p * C + h * hs + i];
-                    }
-                }
-            }
-        });
     }
 
     @Override
