@@ -5,17 +5,18 @@ import jdk.incubator.vector.FloatVector;
 import static dev.jgpt.kernel.Simd.F;
 
 /**
- * Goto/BLIS-style packed sgemm. op(A) is copied into MR-row panels and op(B) into NR-column
- * panels, so the transposes are absorbed by packing and one register-blocked microkernel serves
- * NN, NT, TN and TT. The microkernel holds an MR × NR tile of C in 24 vector accumulators
- * (6 rows × 4 vectors of 16 floats on AVX-512): per k it loads 4 vectors of B and broadcasts
- * 6 scalars of A, i.e. 24 FMAs per 10 loads.
+ * Goto/BLIS-style sgemm. op(B) is packed into NR-column panels (packing absorbs transB: a
+ * transposed B goes through 16 × 16 register transposes); A is read in place, the microkernel
+ * taking its row and k strides, so NN, NT, TN and TT all run the same kernel and only a last,
+ * partial MR-row panel of A is copied. The microkernel holds an MR × NR tile of C in 24 vector
+ * accumulators (6 rows × 4 vectors of 16 floats on AVX-512): per k it loads 4 vectors of B and
+ * broadcasts 6 scalars of A, i.e. 24 FMAs per 10 loads.
  *
  * <p>Blocking (L1 48 KB, L2 1 MB per core): a KC × NR micro-panel of B (128 × 64 floats = 32 KB)
- * stays in L1 while the kernel sweeps every MR-row panel of the packed A block (MC × KC, up to
- * 512 KB, in L2); the packed B block (KC × NC) sits in L2/L3 and each of its micro-panels is
- * brought to L1 once per A block. With MC and NC this large, most shapes pack A and B only once.
- * Threads split M or N, whichever keeps more tiles per thread; each packs its own buffers.
+ * stays in L1 while the kernel sweeps every MR-row panel of an MC × KC block of A (up to 512 KB,
+ * from L2); the packed KC × NC block of B sits in L2/L3 and each micro-panel is brought to L1 once
+ * per A block. With NC this large, B is packed once for most shapes.
+ * Threads split M or N, whichever keeps more tiles per thread; each packs its own B buffer.
  */
 final class GemmPacked {
     static final int MR = 6;
@@ -24,7 +25,7 @@ final class GemmPacked {
     static final int NR = NV * L;
     /** Depth of one packed block: a KC × NR micro-panel of B must stay in L1. */
     static final int KC = Integer.getInteger("jgpt.gemm.kc", 128);
-    /** Rows of A packed at a time (a multiple of MR): the A block (MC × KC) stays in L2. */
+    /** Rows of A swept per B micro-panel (a multiple of MR): the A block (MC × KC) stays in L2. */
     static final int MC = roundUp(Integer.getInteger("jgpt.gemm.mc", 1020), MR);
     /** Columns of one packed B block (a multiple of NR). */
     static final int NC = roundUp(Integer.getInteger("jgpt.gemm.nc", 4096), NR);
@@ -35,7 +36,8 @@ final class GemmPacked {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
-        final float[] a = new float[MC * KC];
+        /** The last, partial MR-row panel of A (full panels are read in place). */
+        final float[] a = new float[MR * KC];
         final float[] b = new float[KC * NC];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
@@ -59,9 +61,11 @@ final class GemmPacked {
         int threads = Parallel.threads();
         int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : threads;
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
-        // Split the larger side: each part packs the whole of the other operand, so the smaller
-        // one is the one duplicated. Fall back to the other side if it has too few tiles to share.
-        boolean splitN = N >= M ? tilesN >= parts : tilesM < parts;
+        // Prefer splitting N: each part then packs only its own columns of B (split M and every part
+        // packs all of B). Split M instead when N has too few panels to share evenly (N = 65: 64 + 1).
+        double imbalanceN = (double) Math.min(N, ceilDiv(tilesN, parts) * NR) * parts / N;
+        double imbalanceM = (double) Math.min(M, ceilDiv(tilesM, parts) * MR) * parts / M;
+        boolean splitN = imbalanceN <= 1.1 || imbalanceN <= imbalanceM;
         int tiles = splitN ? tilesN : tilesM;
         parts = Math.min(parts, tiles);
         if (parts <= 1) {
@@ -100,10 +104,22 @@ final class GemmPacked {
                 boolean add = accumulate || pc > 0;
                 for (int ic = m0; ic < m1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, m1 - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, ap);
+                    // Full MR-row panels of A are read in place: the kernel takes A's strides, so A
+                    // needs no packing. Only a last, partial panel is copied (zero-padded) into ap.
+                    int full = mc / MR * MR;
+                    if (full < mc) {
+                        packPartialA(transA, a, aOff, lda, ic + full, mc - full, pc, kc, ap);
+                    }
+                    int ars = transA ? 1 : lda, aks = transA ? lda : 1;
                     for (int jr = 0; jr < nc; jr += NR) {
                         for (int ir = 0; ir < mc; ir += MR) {
-                            tile(ap, ir, mc, bp, jr, nc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, add, edge);
+                            int ci = cOff + (ic + ir) * ldc + jc + jr;
+                            if (ir < full) {
+                                int ao = aOff + (transA ? pc * lda + ic + ir : (ic + ir) * lda + pc);
+                                tile(a, ao, ars, aks, MR, bp, jr, nc, kc, c, ci, ldc, add, edge);
+                            } else {
+                                tile(ap, 0, 1, MR, mc - full, bp, jr, nc, kc, c, ci, ldc, add, edge);
+                            }
                         }
                     }
                 }
@@ -111,11 +127,11 @@ final class GemmPacked {
         }
     }
 
-    /** One MR × NR tile of C at ci: C (+)= Apanel(ir) · Bpanel(jr). */
-    private static void tile(float[] ap, int ir, int mc, float[] bp, int jr, int nc, int kc,
+    /** One MR × NR tile of C at ci: C (+)= A(mr rows) · Bpanel(jr). */
+    private static void tile(float[] a, int ao, int ars, int aks, int mr, float[] bp, int jr, int nc, int kc,
                              float[] c, int ci, int ldc, boolean add, float[] edge) {
-        int mr = Math.min(MR, mc - ir), nr = Math.min(NR, nc - jr);
-        int aPanel = ir * kc, bPanel = jr * kc;
+        int nr = Math.min(NR, nc - jr);
+        int bPanel = jr * kc;
         if (mr == MR && nr == NR) {
             // The kernel always adds: a flag there costs a register and the 24-accumulator loop spills.
             if (!add) {
@@ -123,11 +139,11 @@ final class GemmPacked {
                     java.util.Arrays.fill(c, ci + r * ldc, ci + r * ldc + NR, 0f);
                 }
             }
-            kernel4(kc, ap, aPanel, bp, bPanel, c, ci, ldc);
+            kernel4(kc, a, ao, ars, aks, bp, bPanel, c, ci, ldc);
         } else {
             // Edge tile: compute the full (zero-padded) tile into a scratch tile, copy the valid part.
             java.util.Arrays.fill(edge, 0f);
-            kernel((nr + L - 1) / L, kc, ap, aPanel, bp, bPanel, edge, 0, NR);
+            kernel((nr + L - 1) / L, kc, a, ao, ars, aks, bp, bPanel, edge, 0, NR);
             for (int r = 0; r < mr; r++) {
                 int row = ci + r * ldc;
                 for (int j = 0; j < nr; j++) {
@@ -138,37 +154,15 @@ final class GemmPacked {
     }
 
     /**
-     * Packs op(A)[ic:ic+mc, pc:pc+kc] as MR-row panels: panel q holds, for each k, MR consecutive
-     * values op(A)[ic+q·MR+r, pc+k]. The rows past mc in the last panel are zero.
+     * Copies the last mr (&lt; MR) rows op(A)[i0:i0+mr, pc:pc+kc] into a panel laid out as the kernel
+     * reads it with ars = 1, aks = MR: for each k, MR values, the rows past mr zero.
      */
-    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
-            if (transA) {
-                // op(A)[i, k] = a[k·lda + i]: MR consecutive values per k.
-                for (int k = 0; k < kc; k++) {
-                    int src = aOff + (pc + k) * lda + ic + ir;
-                    int dst = base + k * MR;
-                    for (int r = 0; r < mr; r++) {
-                        ap[dst + r] = a[src + r];
-                    }
-                    for (int r = mr; r < MR; r++) {
-                        ap[dst + r] = 0f;
-                    }
-                }
-            } else {
-                for (int r = 0; r < mr; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    for (int k = 0; k < kc; k++) {
-                        ap[base + k * MR + r] = a[src + k];
-                    }
-                }
-                for (int r = mr; r < MR; r++) {
-                    for (int k = 0; k < kc; k++) {
-                        ap[base + k * MR + r] = 0f;
-                    }
-                }
+    static void packPartialA(boolean transA, float[] a, int aOff, int lda, int i0, int mr, int pc, int kc,
+                             float[] ap) {
+        for (int k = 0; k < kc; k++) {
+            for (int r = 0; r < MR; r++) {
+                int i = i0 + r, kk = pc + k;
+                ap[k * MR + r] = r >= mr ? 0f : transA ? a[aOff + kk * lda + i] : a[aOff + i * lda + kk];
             }
         }
     }
@@ -220,20 +214,22 @@ final class GemmPacked {
     }
 
     /** Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole vectors). */
-    private static void kernel(int nv, int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+    private static void kernel(int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
+                               float[] c, int ci, int ldc) {
         switch (nv) {
-            case 4 -> kernel4(kc, ap, ao, bp, bo, c, ci, ldc);
-            case 3 -> kernel3(kc, ap, ao, bp, bo, c, ci, ldc);
-            case 2 -> kernel2(kc, ap, ao, bp, bo, c, ci, ldc);
-            default -> kernel1(kc, ap, ao, bp, bo, c, ci, ldc);
+            case 4 -> kernel4(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
+            case 3 -> kernel3(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
+            case 2 -> kernel2(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
+            default -> kernel1(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
         }
     }
 
     /**
-     * The hot loop: C[6 × 4L] += Apanel[6 × kc] · Bpanel[kc × 4L], with 24 accumulators, 4 B vectors
-     * and 4 broadcasts live: all 32 vector registers, so keep it free of anything else.
+     * The hot loop: C[6 × 4L] += A[6 × kc] · Bpanel[kc × 4L], with A(r, k) = a[ao + r·ars + k·aks]
+     * (A read in place, or a packed panel with ars = 1, aks = MR). 24 accumulators, 4 B vectors and
+     * 4 broadcasts are live: all 32 vector registers, so keep it free of anything else.
      */
-    static void kernel4(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+    static void kernel4(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
@@ -241,23 +237,24 @@ final class GemmPacked {
         FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
         FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        int a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int bk = bo + k * NR, ak = ao + k * MR;
+            int bk = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
             FloatVector b1 = FloatVector.fromArray(F, bp, bk + L);
             FloatVector b2 = FloatVector.fromArray(F, bp, bk + 2 * L);
             FloatVector b3 = FloatVector.fromArray(F, bp, bk + 3 * L);
-            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
-            x = FloatVector.broadcast(F, ap[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
-            x = FloatVector.broadcast(F, ap[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
-            x = FloatVector.broadcast(F, ap[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
-            x = FloatVector.broadcast(F, ap[ak + 4]);
+            x = FloatVector.broadcast(F, a[ak + a4]);
             c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
-            x = FloatVector.broadcast(F, ap[ak + 5]);
+            x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
         // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
@@ -294,7 +291,7 @@ final class GemmPacked {
         c53.add(FloatVector.fromArray(F, c, r5 + 3 * L)).intoArray(c, r5 + 3 * L);
     }
 
-    static void kernel3(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+    static void kernel3(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z;
         FloatVector c10 = z, c11 = z, c12 = z;
@@ -302,22 +299,23 @@ final class GemmPacked {
         FloatVector c30 = z, c31 = z, c32 = z;
         FloatVector c40 = z, c41 = z, c42 = z;
         FloatVector c50 = z, c51 = z, c52 = z;
+        int a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int bk = bo + k * NR, ak = ao + k * MR;
+            int bk = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
             FloatVector b1 = FloatVector.fromArray(F, bp, bk + L);
             FloatVector b2 = FloatVector.fromArray(F, bp, bk + 2 * L);
-            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02);
-            x = FloatVector.broadcast(F, ap[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12);
-            x = FloatVector.broadcast(F, ap[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22);
-            x = FloatVector.broadcast(F, ap[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32);
-            x = FloatVector.broadcast(F, ap[ak + 4]);
+            x = FloatVector.broadcast(F, a[ak + a4]);
             c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42);
-            x = FloatVector.broadcast(F, ap[ak + 5]);
+            x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52);
         }
         // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
@@ -348,7 +346,7 @@ final class GemmPacked {
         c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
     }
 
-    static void kernel2(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+    static void kernel2(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
@@ -356,21 +354,22 @@ final class GemmPacked {
         FloatVector c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z;
         FloatVector c50 = z, c51 = z;
+        int a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int bk = bo + k * NR, ak = ao + k * MR;
+            int bk = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
             FloatVector b1 = FloatVector.fromArray(F, bp, bk + L);
-            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
-            x = FloatVector.broadcast(F, ap[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
-            x = FloatVector.broadcast(F, ap[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
-            x = FloatVector.broadcast(F, ap[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
-            x = FloatVector.broadcast(F, ap[ak + 4]);
+            x = FloatVector.broadcast(F, a[ak + a4]);
             c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
-            x = FloatVector.broadcast(F, ap[ak + 5]);
+            x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
         // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
@@ -395,7 +394,7 @@ final class GemmPacked {
         c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
     }
 
-    static void kernel1(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int ci, int ldc) {
+    static void kernel1(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z;
         FloatVector c10 = z;
@@ -403,20 +402,21 @@ final class GemmPacked {
         FloatVector c30 = z;
         FloatVector c40 = z;
         FloatVector c50 = z;
+        int a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
         for (int k = 0; k < kc; k++) {
-            int bk = bo + k * NR, ak = ao + k * MR;
+            int bk = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);
-            FloatVector x = FloatVector.broadcast(F, ap[ak]);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
             c00 = b0.fma(x, c00);
-            x = FloatVector.broadcast(F, ap[ak + 1]);
+            x = FloatVector.broadcast(F, a[ak + a1]);
             c10 = b0.fma(x, c10);
-            x = FloatVector.broadcast(F, ap[ak + 2]);
+            x = FloatVector.broadcast(F, a[ak + a2]);
             c20 = b0.fma(x, c20);
-            x = FloatVector.broadcast(F, ap[ak + 3]);
+            x = FloatVector.broadcast(F, a[ak + a3]);
             c30 = b0.fma(x, c30);
-            x = FloatVector.broadcast(F, ap[ak + 4]);
+            x = FloatVector.broadcast(F, a[ak + a4]);
             c40 = b0.fma(x, c40);
-            x = FloatVector.broadcast(F, ap[ak + 5]);
+            x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50);
         }
         // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
