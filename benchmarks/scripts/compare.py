@@ -342,6 +342,13 @@ def fmt(v, digits=None):
     return "{:,.{}f}".format(v, digits)
 
 
+def fmt_ratio(ratio, of_bound):
+    """Speed ratios as 1.23×, fractions of a bound as 45%."""
+    if ratio is None:
+        return "—"
+    return "%.0f%%" % (100 * ratio) if of_bound else "%.2f×" % ratio
+
+
 def verdict(ratio, target):
     if ratio is None or target is None:
         return ""
@@ -356,6 +363,7 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
 
     def add(what, unit, j, peer, p, ratio, target=None, target_text=None):
         rows.append({"what": what, "unit": unit, "jgpt": j, "peer": peer, "peer_value": p, "ratio": ratio,
+                     "of_bound": "bound" in peer or "peak" in peer,
                      "target": target_text or (("≥ %.2g×" % target) if target else ""),
                      "verdict": verdict(ratio, target)})
 
@@ -418,14 +426,14 @@ def markdown(rows, gemm_rows, meta):
         out.append("**Measured under load**: other processes used %.0f%% of the CPUs on average while these ran "
                    "(1-min load average up to %.1f); treat the figures as lower bounds." % (
                        100 * meta["other_cpu_frac"], meta["max_load"]))
-    out += ["", "Ratio = speed ratio, **> 1 means jgpt is faster** (jgpt/peer for rates, peer/jgpt for times); "
-                "against a bound it is the fraction of the bound reached.", ""]
+    out += ["", "Ratio = speed ratio, **> 1× means jgpt is faster** (jgpt/peer for rates, peer/jgpt for times); "
+                "against a bound (FP32 peak, memory bandwidth) it is the % of the bound jgpt reaches.", ""]
     out.append("| benchmark | unit | jgpt | against | its value | ratio | target | |")
     out.append("| --- | --- | ---: | --- | ---: | ---: | --- | --- |")
     for r in rows:
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["what"], r["unit"], fmt(r["jgpt"]), r["peer"], fmt(r["peer_value"]),
-            fmt(r["ratio"], 2) + ("×" if r["ratio"] is not None else ""), r["target"], r["verdict"]))
+            fmt_ratio(r["ratio"], r["of_bound"]), r["target"], r["verdict"]))
     out += ["", "sgemm at the models' shapes (GFLOP/s; `LAYOUT_MxKxN`, see GemmBench):", "",
             "| shape | jgpt | OpenBLAS | jgpt/OpenBLAS |", "| --- | ---: | ---: | ---: |"]
     for s, j, t in gemm_rows:
