@@ -8,12 +8,10 @@ import dev.jgpt.study.RunResult;
 import dev.jgpt.study.StabilityStudy;
 import dev.jgpt.study.StudyCorpus;
 import dev.jgpt.study.StudyGrid;
-import dev.jgpt.tokenizer.Corpus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,14 +90,7 @@ final class StabilityCommand implements Callable<Integer> {
         PrintStream o = System.out;
         StabilityStudy.Outcome outcome;
         if (replot) {
-            Path jsonl = dir.resolve("results.jsonl");
-            if (!Files.isRegularFile(jsonl)) {
-                throw new IllegalArgumentException("--replot: " + jsonl + " not found");
-            }
-            List<RunResult> results = StabilityStudy.readResults(jsonl);
-            outcome = StabilityStudy.report("from " + jsonl + " (" + results.size() + " runs)",
-                    data != null ? data.getFileName().toString() : Corpus.FILE_NAME,
-                    results, dir, 0, n);
+            outcome = StabilityStudy.replot(dir);
         } else {
             StudyCorpus corpus = StudyCorpus.load(Optional.ofNullable(data));
             o.printf(Locale.ROOT, "jgpt stability: %d runs on %d threads into %s%n  %s%n", grid.expand().size(), n, dir,

@@ -99,8 +99,11 @@ public final class Claims {
 
     static String count(List<RunResult> runs) {
         long t = runs.stream().filter(RunResult::trained).count();
-        long f = runs.stream().filter(RunResult::failed).count();
-        return t + "/" + runs.size() + " trained" + (f > 0 ? ", " + f + " stuck/diverged" : "");
+        long slow = runs.stream().filter(r -> RunResult.SLOW.equals(r.verdict())).count();
+        long stuck = runs.stream().filter(r -> RunResult.STUCK.equals(r.verdict())).count();
+        long div = runs.stream().filter(r -> RunResult.DIVERGED.equals(r.verdict())).count();
+        return t + "/" + runs.size() + " trained" + (slow > 0 ? ", " + slow + " slow" : "")
+                + (stuck > 0 ? ", " + stuck + " stuck" : "") + (div > 0 ? ", " + div + " diverged" : "");
     }
 
     /** Mean of an init measurement per depth over distinct seeds (training runs of one seed share their init). */
@@ -452,7 +455,9 @@ public final class Claims {
         double rp = firstToLast(post), rd = firstToLast(deep);
         String measured = String.format(Locale.ROOT, "xavier, no warmup, RMS logit change after step 1: post-ln %s (×%.2f); deepnorm %s (×%.2f)",
                 series(post, "%.3f"), rp, series(deep, "%.3f"), rd);
-        return new Claim("update", claim, src, measured, "mean over all seeds and lrs of the cell",
+        long seeds = results.stream().filter(r -> r.spec().layout() == POST_LN && !r.spec().probeOnly())
+                .map(r -> r.spec().seed()).distinct().count();
+        return new Claim("update", claim, src, measured, "mean of " + seeds + " seeds per depth, at the grid's largest lr",
                 rp >= 1.5 && rd <= 1.5 ? Status.REPRODUCED : Status.NOT_REPRODUCED);
     }
 

@@ -105,19 +105,37 @@ public final class StabilityStudy {
             progress.done();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return report(grid.describe(), corpus.name, results, dir, seconds, threads);
+        Meta meta = new Meta(grid.describe(), corpus.name, seconds, threads);
+        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("study.json").toFile(), meta);
+        return report(meta, results, dir);
     }
 
-    /** Writes report.md and the plots for these results (also used to re-plot a saved results.jsonl). */
-    public static Outcome report(String gridDescription, String corpusName, List<RunResult> results, Path dir,
-                                 double seconds, int threads) throws IOException {
+    /** The header of a study (study.json), kept so --replot can rewrite the same report. */
+    public record Meta(String grid, String corpus, double seconds, int threads) {
+    }
+
+    /** Rewrites report.md and the plots from dir/results.jsonl (and dir/study.json when present). */
+    public static Outcome replot(Path dir) throws IOException {
+        Path jsonl = dir.resolve("results.jsonl");
+        if (!Files.isRegularFile(jsonl)) {
+            throw new IllegalArgumentException("replot: " + jsonl + " not found");
+        }
+        List<RunResult> results = readResults(jsonl);
+        Path metaFile = dir.resolve("study.json");
+        Meta meta = Files.isRegularFile(metaFile) ? mapper().readValue(metaFile.toFile(), Meta.class)
+                : new Meta("from " + jsonl + " (" + results.size() + " runs)", "(unknown)", 0, 0);
+        return report(meta, results, dir);
+    }
+
+    /** Writes report.md and the plots for these results. */
+    public static Outcome report(Meta meta, List<RunResult> results, Path dir) throws IOException {
         List<RunResult> ordered = new ArrayList<>(results);
         ordered.sort(StudyReport.ORDER);
         List<Claims.Claim> claims = Claims.evaluate(ordered);
         List<String> plots = StudyPlots.writeAll(ordered, dir);
         Path report = dir.resolve("report.md");
-        Files.writeString(report, StudyReport.markdown(gridDescription, corpusName, ordered, claims, plots, seconds, threads));
-        return new Outcome(ordered, dir, report, claims, seconds);
+        Files.writeString(report, StudyReport.markdown(meta, ordered, claims, plots));
+        return new Outcome(ordered, dir, report, claims, meta.seconds());
     }
 
     /** Reads a results.jsonl written by {@link #run}. */

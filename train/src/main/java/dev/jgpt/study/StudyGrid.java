@@ -110,10 +110,15 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
         return sorted;
     }
 
+    static String lr(double lr) {
+        return java.math.BigDecimal.valueOf(lr).stripTrailingZeros().toPlainString();
+    }
+
     public String describe() {
         return String.format(Locale.ROOT,
                 "layouts %s × depths %s × lr %s × warmup %s × init %s × seeds %s; %d steps, width %d, %d heads, batch %d×%d, warmup %d steps, clip %s, wd %s; init probes at depths %s",
-                layouts, depths, lrs, warmups.stream().map(w -> w ? "on" : "off").toList(), inits, seeds, steps, width,
+                layouts, depths, lrs.stream().map(StudyGrid::lr).toList(), warmups.stream().map(w -> w ? "on" : "off").toList(),
+                inits, seeds, steps, width,
                 heads, batch, seqLen, warmupSteps, clip > 0 ? clip : "off", weightDecay, probeDepths);
     }
 }

@@ -114,19 +114,17 @@ public final class StudyPlots {
             s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             if (logX) {
                 // label powers of two only; XChart also puts ticks at half steps (2^1.5 = 2.83...)
-                s.setxAxisTickLabelsFormattingFunction(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? number(Math.pow(2, v)) : "");
+                s.setxAxisTickLabelsFormattingFunction(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? number(Math.pow(2, v)) : " ");
             }
             if (logY) {
                 s.setyAxisTickLabelsFormattingFunction(v -> number(Math.pow(10, v)));
             }
         }
 
-        private static String number(double v) {
-            double r = Math.rint(v);
-            if (Math.abs(v - r) < 1e-6 * Math.max(1, Math.abs(v)) && Math.abs(v) < 1e6) {
-                return String.valueOf((long) r);
-            }
-            return String.format(Locale.ROOT, "%.3g", v);
+        /** 3 significant digits without trailing zeros: 0.1, 0.0316, 2, 1E-6. */
+        static String number(double v) {
+            java.math.BigDecimal b = new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros();
+            return Math.abs(v) >= 1e-4 && Math.abs(v) < 1e6 ? b.toPlainString() : b.toString();
         }
 
         /** Adds x/y points, dropping non-finite ones and, on a log axis, non-positive ones. */
@@ -291,8 +289,14 @@ public final class StudyPlots {
         }
         Plot p = new Plot("Training loss, " + cellTitle(cell, init) + " (mean of seeds, 10-step average)", "step",
                 "loss (nats)", false, false);
+        p.chart.getStyler().setXAxisMin(0.0).setXAxisMax((double) cell.steps());
         double unigram = Double.NaN;
-        for (ResidualLayout layout : layouts(rs)) {
+        // post-LN last, so a stuck post-LN is drawn on top of a stuck plain stack, not hidden under it
+        List<ResidualLayout> order = new ArrayList<>(layouts(rs));
+        if (order.remove(ResidualLayout.POST_LN)) {
+            order.add(ResidualLayout.POST_LN);
+        }
+        for (ResidualLayout layout : order) {
             List<RunResult> runs = rs.stream().filter(r -> r.spec().layout() == layout && sameCell(r.spec(), cell)).toList();
             if (runs.isEmpty()) {
                 continue;
@@ -318,10 +322,15 @@ public final class StudyPlots {
             XYSeries s = p.series(layout.id() + " (" + trained + "/" + runs.size() + " trained)", x, y, COLORS.get(layout));
             if (s != null) {
                 s.setMarker(SeriesMarkers.NONE);
+                if (layout == ResidualLayout.NONE) {
+                    s.setLineStyle(SeriesLines.DOT_DOT);
+                }
             }
         }
         if (Double.isFinite(unigram) && !p.isEmpty()) {
-            p.reference(String.format(Locale.ROOT, "unigram loss %.2f", unigram), List.of(1.0, (double) cell.steps()),
+            // starts at 0.5: with only equally spaced x values XChart ticks every n-th step (0, 9, 18, ...)
+            // instead of round numbers
+            p.reference(String.format(Locale.ROOT, "unigram loss %.2f", unigram), List.of(0.5, (double) cell.steps()),
                     List.of(unigram, unigram), Color.BLACK);
         }
         return p;
@@ -356,7 +365,7 @@ public final class StudyPlots {
         private final List<String> rowLabels = new ArrayList<>();
         private final List<String> colLabels = new ArrayList<>();
         private final List<List<List<RunResult>>> cells = new ArrayList<>();
-        private final int labelW = 250, cellW = 92, cellH = 26, top = 76, bottom = 70;
+        private final int labelW = 250, cellW = 92, cellH = 26, top = 84, bottom = 46;
 
         PassFailTable(List<RunResult> results) {
             var byCell = Claims.cells(results);
@@ -397,7 +406,7 @@ public final class StudyPlots {
         }
 
         int width() {
-            return Math.max(820, labelW + cellW * colLabels.size() + 20);
+            return Math.max(660, labelW + cellW * colLabels.size() + 20);
         }
 
         int height() {
@@ -411,7 +420,9 @@ public final class StudyPlots {
             g.fillRect(0, 0, width(), height());
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            g.drawString("Pass/fail per cell: one letter per seed (T trained, s slow, S stuck, D diverged)", 10, 24);
+            g.drawString("Verdict per cell: one letter per seed", 10, 24);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.drawString("T trained, s slow, S stuck, D@step diverged; then the mean validation loss (nats)", 10, 44);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
             FontMetrics fm = g.getFontMetrics();
             for (int j = 0; j < colLabels.size(); j++) {
@@ -456,7 +467,6 @@ public final class StudyPlots {
                 g.drawString(names[k], x + 24, y);
                 x += 40 + fm.stringWidth(names[k]);
             }
-            g.drawString("Number after the letters: mean validation loss (nats).", 10, y + 22);
         }
 
         private static String group(String label) {

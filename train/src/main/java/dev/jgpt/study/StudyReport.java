@@ -29,8 +29,10 @@ public final class StudyReport {
     private StudyReport() {
     }
 
-    static String markdown(String grid, String corpusName, List<RunResult> results, List<Claims.Claim> claims,
-                           List<String> plots, double seconds, int threads) {
+    static String markdown(StabilityStudy.Meta meta, List<RunResult> results, List<Claims.Claim> claims, List<String> plots) {
+        String grid = meta.grid(), corpusName = meta.corpus();
+        double seconds = meta.seconds();
+        int threads = meta.threads();
         StringBuilder md = new StringBuilder("# Residual-layout stability study\n\n");
         RunResult any = results.isEmpty() ? null : results.get(0);
         long training = results.stream().filter(r -> !r.spec().probeOnly()).count();
@@ -58,7 +60,7 @@ public final class StudyReport {
         md.append("\n## Verdicts per cell\n\nOne letter per seed: T trained, s slow, S stuck, D diverged; then the mean validation loss.\n\n");
         appendVerdicts(md, results);
 
-        md.append("\n## Diagnostics at init\n\nMeans over seeds. g_L = ‖∂L/∂W²_L‖_F (last block's FFN output projection, Xiong Thm 1); ρ_L = 1 + m_L − m_0 (Lemma 2 normalisation, see below); δ = RMS logit change under ±1e-3 on every weight.\n\n");
+        md.append("\n## Diagnostics at init\n\nMeans over seeds. g_L = ‖∂L/∂W²_L‖_F (last block's FFN output projection, Xiong Thm 1); ρ_L = 1 + m_L − m_0 (Lemma 2 normalisation, see below; for post-ln and deepnorm m_L itself, an LN output); δ = RMS logit change under ±1e-3 on every weight.\n\n");
         appendInit(md, results);
 
         md.append("""
@@ -147,11 +149,15 @@ public final class StudyReport {
             md.append(" |\n|---|").append("---|".repeat(depths.size())).append('\n');
             for (ResidualLayout layout : layouts) {
                 var g = Claims.initMean(results, layout, init, d -> d.gradients().lastLayerFfn());
-                var rho = Claims.initMean(results, layout, init, d -> d.lemma2Rho()[d.lemma2Rho().length - 1]);
+                // ρ is meaningful where the stream accumulates; post-LN/DeepNorm streams are LN outputs (m = 1)
+                boolean lnStream = layout == ResidualLayout.POST_LN || layout == ResidualLayout.DEEPNORM;
+                var rho = Claims.initMean(results, layout, init, d -> lnStream
+                        ? d.residualMeanSquare()[d.residualMeanSquare().length - 1] : d.lemma2Rho()[d.lemma2Rho().length - 1]);
                 var pert = Claims.initMean(results, layout, init, RunResult.InitDiagnostics::perturbation);
                 md.append("| ").append(layout.id()).append(" |");
                 for (int d : depths) {
-                    md.append(g.containsKey(d) ? String.format(Locale.ROOT, " %.3g / %.3g / %.3g |", g.get(d), rho.get(d), pert.get(d)) : " |");
+                    md.append(g.containsKey(d) ? String.format(Locale.ROOT, " %.3g / %s%.3g / %.3g |", g.get(d),
+                            lnStream ? "m=" : "", rho.get(d), pert.get(d)) : " |");
                 }
                 md.append('\n');
             }
