@@ -11,7 +11,12 @@ Modes:
 - default: speed. Times --steps training steps after --warmup-steps and prints tokens/s, ms/step,
   GFLOP/s by nanoGPT's count (6N + 12*L*d*T per token) and MFU against --peak-gflops.
 - --train: a full run with the preset's schedule (warmup + cosine to min-lr), evaluating train and
-  val loss every --eval-interval steps over --eval-iters batches; prints the final val loss and time.
+  val loss every --eval-interval steps over --eval-iters random batches (nanoGPT's protocol), then the
+  loss over the whole val split in consecutive windows (as `jgpt eval`, no sampling noise).
+  --no-bias --gelu none gives nanoGPT's exact defaults (no biases, erf GELU).
+
+On a busy machine libgomp's spin-waiting can make 2-thread steps 10x slower (one spinning thread
+waits for a descheduled one at every parallel region); OMP_WAIT_POLICY=PASSIVE avoids that.
 
 Run with Debian's python (benchmarks/scripts/install-peers.sh), without the machine's OpenBLAS
 overrides so OpenBLAS picks its own kernel, with the thread count used for TrainBench:
@@ -38,15 +43,15 @@ PRESETS = {
 
 
 class Block(nn.Module):
-    def __init__(self, dim, heads, ctx, dropout):
+    def __init__(self, dim, heads, ctx, dropout, bias=True, gelu="tanh"):
         super().__init__()
-        self.heads = heads
-        self.ln_1 = nn.LayerNorm(dim)
-        self.c_attn = nn.Linear(dim, 3 * dim)
-        self.c_proj = nn.Linear(dim, dim)
-        self.ln_2 = nn.LayerNorm(dim)
-        self.c_fc = nn.Linear(dim, 4 * dim)
-        self.mlp_proj = nn.Linear(4 * dim, dim)
+        self.heads, self.gelu = heads, gelu
+        self.ln_1 = nn.LayerNorm(dim) if bias else NoBiasLayerNorm(dim)
+        self.c_attn = nn.Linear(dim, 3 * dim, bias=bias)
+        self.c_proj = nn.Linear(dim, dim, bias=bias)
+        self.ln_2 = nn.LayerNorm(dim) if bias else NoBiasLayerNorm(dim)
+        self.c_fc = nn.Linear(dim, 4 * dim, bias=bias)
+        self.mlp_proj = nn.Linear(4 * dim, dim, bias=bias)
         self.drop = nn.Dropout(dropout)
         self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
 
@@ -62,17 +67,28 @@ class Block(nn.Module):
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
-        return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
+        return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate=self.gelu)))
+
+
+class NoBiasLayerNorm(nn.Module):
+    """nanoGPT's LayerNorm with bias=False (its train.py default)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, None, 1e-5)
 
 
 class GPT(nn.Module):
-    def __init__(self, vocab, layers, heads, dim, ctx, dropout):
+    def __init__(self, vocab, layers, heads, dim, ctx, dropout, bias=True, gelu="tanh"):
         super().__init__()
         self.wte = nn.Embedding(vocab, dim)
         self.wpe = nn.Embedding(ctx, dim)
         self.drop = nn.Dropout(dropout)
-        self.h = nn.ModuleList(Block(dim, heads, ctx, dropout) for _ in range(layers))
-        self.ln_f = nn.LayerNorm(dim)
+        self.h = nn.ModuleList(Block(dim, heads, ctx, dropout, bias, gelu) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(dim) if bias else NoBiasLayerNorm(dim)
         self.apply(self._init)
         for name, p in self.named_parameters():
             if name.endswith("c_proj.weight") or name.endswith("mlp_proj.weight"):
@@ -122,6 +138,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--peak-gflops", type=float, default=232.0)
     ap.add_argument("--json", action="store_true", help="speed mode: one JSON line instead of text (for compare.py)")
+    ap.add_argument("--no-bias", action="store_true", help="nanoGPT's default: no biases in Linear and LayerNorm")
+    ap.add_argument("--gelu", default="tanh", choices=["tanh", "none"], help="GELU approximation ('none' = exact erf, nanoGPT's)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -140,7 +158,7 @@ def main():
         ix = torch.randint(len(d) - T, (B,))
         return torch.stack([d[i:i + T] for i in ix]), torch.stack([d[i + 1:i + 1 + T] for i in ix])
 
-    model = GPT(len(chars), cfg["layers"], cfg["heads"], cfg["dim"], cfg["ctx"], cfg["dropout"])
+    model = GPT(len(chars), cfg["layers"], cfg["heads"], cfg["dim"], cfg["ctx"], cfg["dropout"], not a.no_bias, a.gelu)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -206,6 +224,25 @@ def main():
     tps = iters * B * T / train_time
     print(f"done: val loss {losses['val']:.4f}; {train_time:.1f} s training, {time.perf_counter() - t0:.1f} s wall, "
           f"{tps:,.0f} tokens/s, MFU {100 * tps * fpt / (a.peak_gflops * 1e9):.1f}%")
+    # The whole val split in consecutive windows of the context, as `jgpt eval` scores it: no sampling noise.
+    model.eval()
+    val = splits["val"]
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s in range(0, len(val) - 1, T * B):
+            xs, ys = [], []
+            for w in range(s, min(s + T * B, len(val) - 1), T):
+                n = min(T, len(val) - 1 - w)
+                if n == T:
+                    xs.append(val[w:w + T])
+                    ys.append(val[w + 1:w + 1 + T])
+                else:  # the last, shorter window on its own
+                    loss = model(val[w:w + n].unsqueeze(0), val[w + 1:w + 1 + n].unsqueeze(0))
+                    total, count = total + loss.item() * n, count + n
+            if xs:
+                loss = model(torch.stack(xs), torch.stack(ys))
+                total, count = total + loss.item() * len(xs) * T, count + len(xs) * T
+    print(f"full val loss {total / count:.4f} over {count:,} tokens")
 
 
 if __name__ == "__main__":
