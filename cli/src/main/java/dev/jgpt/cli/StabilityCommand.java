@@ -93,8 +93,9 @@ final class StabilityCommand implements Callable<Integer> {
             outcome = StabilityStudy.replot(dir);
         } else {
             StudyCorpus corpus = StudyCorpus.load(Optional.ofNullable(data));
-            o.printf(Locale.ROOT, "jgpt stability: %d runs on %d threads into %s%n  %s%n", grid.expand().size(), n, dir,
-                    grid.describe());
+            double cpu = grid.estimatedCpuSeconds();
+            o.printf(Locale.ROOT, "jgpt stability: %d runs, %d at a time, into %s (estimate: %.0f CPU-minutes, ~%.0f min wall on %d idle cores)%n  %s%n",
+                    grid.expand().size(), n, dir, cpu / 60, cpu / 60 / n, n, grid.describe());
             outcome = StabilityStudy.run(grid, corpus, dir, n, new ConsoleProgress());
         }
         summary(o, outcome);

@@ -104,6 +104,14 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
         return (double) r.depth() * Math.max(r.steps(), 2) * r.batch() * r.seqLen() * r.width() / (8.0 * 64 * 64);
     }
 
+    /**
+     * CPU seconds the grid should take: Σ cost × 2.4 ms, the rate measured for the quick preset on this
+     * machine class (Zen 4, one kernel thread per run). Divide by the number of free cores for wall time.
+     */
+    public double estimatedCpuSeconds() {
+        return expand().stream().mapToDouble(StudyGrid::cost).sum() * 2.4e-3;
+    }
+
     static List<RunSpec> longestFirst(List<RunSpec> runs) {
         List<RunSpec> sorted = new ArrayList<>(runs);
         sorted.sort(Comparator.comparingDouble(StudyGrid::cost).reversed());

@@ -53,8 +53,8 @@ public final class StudyReport {
         md.append("## Claims\n\n| # | claim | source | measured | seeds | result |\n|---|---|---|---|---|---|\n");
         int i = 1;
         for (Claims.Claim c : claims) {
-            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | **%s** |%n", i++, c.claim(), c.source(),
-                    c.measured(), c.seeds(), c.status().text));
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | **%s** |%n", i++, cell(c.claim()),
+                    cell(c.source()), cell(c.measured()), cell(c.seeds()), c.status().text));
         }
 
         md.append("\n## Verdicts per cell\n\nOne letter per seed: T trained, s slow, S stuck, D diverged; then the mean validation loss.\n\n");
@@ -80,6 +80,11 @@ public final class StudyReport {
             }
         }
         return md.toString();
+    }
+
+    /** A markdown table cell: a literal | would end the cell. */
+    static String cell(String s) {
+        return s.replace("|", "\\|");
     }
 
     private static void appendVerdicts(StringBuilder md, List<RunResult> results) {
