@@ -64,7 +64,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sample-tokens", paramLabel = "N", description = "Tokens per sample (default 300).") Integer sampleTokens;
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (default 0.8).") Double temperature;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: out-PRESET).")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Run directory. Default: out-PRESET, replaced by the next run without --out.")
     Path out;
 
     @Option(names = "--resume", description = "Continue the run saved in --out (only --iters, --threads, "
@@ -99,8 +100,14 @@ final class TrainCommand implements Callable<Integer> {
         String name = preset == null ? TrainConfig.BABY : preset;
         TrainConfig cfg = apply(TrainConfig.preset(name));
         Path dir = out != null ? out : Path.of("out-" + name.toLowerCase(Locale.ROOT));
+        // The default directory is scratch space (as nanoGPT's out dir): a new run replaces the last one
+        // there. A directory named with --out is only replaced with --overwrite.
+        boolean replace = overwrite || out == null;
+        if (out == null && dev.jgpt.train.Checkpoint.exists(dir)) {
+            System.out.println("jgpt train: replacing the previous run in " + dir + " (name one with --out to keep it)");
+        }
         try (TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
-             Trainer t = Trainer.start(cfg, d, dir, overwrite)) {
+             Trainer t = Trainer.start(cfg, d, dir, replace)) {
             return train(t, "preset " + name);
         }
     }

@@ -20,6 +20,8 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
     private final int logInterval;
     private ProgressBar progress;
     private long lastDraw;
+    private int iters;
+    private boolean done;
 
     /**
      * @param bar         draw a progress bar on {@code err} (only sensible on a terminal)
@@ -47,17 +49,18 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
 
     @Override
     public void onStart(Trainer trainer, int startStep) {
-        TrainConfig c = trainer.config();
-        if (bar && startStep < c.iters()) {
-            progress = new ProgressBarBuilder().setTaskName("train").setInitialMax(c.iters())
-                    .startsFrom(startStep, Duration.ZERO).setUnit(" steps", 1)
-                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(500)
-                    .setConsumer(new ConsoleProgressBarConsumer(err)).build();
-        }
+        iters = trainer.config().iters();
     }
 
     @Override
     public void onStep(Trainer.StepStats s, double tokensPerS) {
+        if (bar && progress == null && !done) {
+            // Started at the first step, so the ETA is not skewed by the first evaluation (and JIT warm-up).
+            progress = new ProgressBarBuilder().setTaskName("train").setInitialMax(iters)
+                    .startsFrom(s.step(), Duration.ZERO).setUnit(" steps", 1)
+                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(500)
+                    .setConsumer(new ConsoleProgressBarConsumer(err)).build();
+        }
         if (progress != null) {
             progress.stepTo(s.step() + 1);
             long now = System.nanoTime();
@@ -117,6 +120,7 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
     }
 
     private void closeBar() {
+        done = true;
         if (progress != null) {
             progress.close();
             progress = null;

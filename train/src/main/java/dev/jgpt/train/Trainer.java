@@ -104,6 +104,7 @@ public final class Trainer implements AutoCloseable {
         this.x = new int[cfg.batchSize() * cfg.blockSize()];
         this.y = new int[cfg.batchSize() * cfg.blockSize()];
         this.metrics = out == null ? null : new MetricsLog(out);
+        this.sessionStart = System.nanoTime();
         if (resumed) {
             lastCheckpointStep = step;
         }

@@ -164,7 +164,9 @@ class TrainerTest {
             assertFalse(java.util.Arrays.equals(before, Checkpoint.load(dir).model().parameters().get(0).data),
                     "the checkpoint holds the step-0 weights, not the step-1 ones");
         }
-        assertEquals(0, Checkpoint.load(dir).state().step());
+        TrainState state = Checkpoint.load(dir).state();
+        assertEquals(0, state.step());
+        assertTrue(state.elapsedS() >= 0 && state.elapsedS() < 600, "elapsed " + state.elapsedS());
     }
 
     @Test
