@@ -2,6 +2,7 @@ package dev.jgpt.cli;
 
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.ResidualLayout;
+import dev.jgpt.study.DiagnosticsLog;
 import dev.jgpt.train.ProgressReporter;
 import dev.jgpt.train.TrainConfig;
 import dev.jgpt.train.TrainData;
@@ -83,6 +84,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "The machine's FP32 peak for the MFU figure (default ${DEFAULT-VALUE}: 2 Zen 4 cores).")
     double peakGflops;
 
+    @Option(names = "--diagnostics", paramLabel = "N", arity = "0..1", fallbackValue = "0",
+            description = "Every N steps (default: the eval interval), log per-block gradient norms and the "
+                    + "residual stream's RMS per layer to diagnostics.jsonl and stdout (as jgpt stability measures).")
+    Integer diagnostics;
+
     @Override
     public Integer call() throws Exception {
         if (resume) {
@@ -128,9 +134,11 @@ final class TrainCommand implements Callable<Integer> {
                 c.batchSize(), c.blockSize(), c.gradAccum(), c.tokensPerStep(), c.iters(),
                 dev.jgpt.kernel.Parallel.threads(), c.seed());
         Trainer.Result r;
+        int diagEvery = diagnostics == null ? -1 : diagnostics > 0 ? diagnostics : c.evalInterval();
         try (ProgressReporter progress = new ProgressReporter(System.out, System.err,
-                ProgressReporter.interactive(), logInterval)) {
-            r = t.run(progress);
+                ProgressReporter.interactive(), logInterval);
+             DiagnosticsLog diag = diagEvery > 0 ? new DiagnosticsLog(diagEvery, System.out) : null) {
+            r = t.run(diag == null ? progress : both(progress, diag));
         } catch (TrainingDivergedException e) {
             System.out.flush();
             System.err.println("jgpt train: error: " + e.getMessage());
@@ -146,6 +154,36 @@ final class TrainCommand implements Callable<Integer> {
         System.out.printf("wrote %s: model (config.json, model.safetensors, tokenizer.json), train_state/, "
                 + "metrics.jsonl, loss.png%s%n", t.out(), r.samples().isEmpty() ? "" : ", samples.txt");
         return 0;
+    }
+
+    /** Sends every training event to a, then b. */
+    private static Trainer.Listener both(Trainer.Listener a, Trainer.Listener b) {
+        return new Trainer.Listener() {
+            public void onStart(Trainer trainer, int startStep) {
+                a.onStart(trainer, startStep);
+                b.onStart(trainer, startStep);
+            }
+
+            public void onStep(Trainer.StepStats stats, double tokensPerS) {
+                a.onStep(stats, tokensPerS);
+                b.onStep(stats, tokensPerS);
+            }
+
+            public void onEval(dev.jgpt.train.MetricsLog.Point point) {
+                a.onEval(point);
+                b.onEval(point);
+            }
+
+            public void onCheckpoint(int step, Path dir) {
+                a.onCheckpoint(step, dir);
+                b.onCheckpoint(step, dir);
+            }
+
+            public void onSample(int index, String text) {
+                a.onSample(index, text);
+                b.onSample(index, text);
+            }
+        };
     }
 
     /** Overrides the config's fields with the options given on the command line. */

@@ -50,6 +50,27 @@ class TrainCommandTest {
         return steps;
     }
 
+    /** --diagnostics logs per-block gradient norms and per-layer residual RMS, as the stability study measures. */
+    @Test
+    void diagnosticsAreLoggedPerBlockAndLayer() throws Exception {
+        Path out = tmp.resolve("diag");
+        CliRun r = train(tiny(out, "--layers", "2", "--diagnostics", "2"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("diagnostics: step 0 loss "), r.out());
+        ObjectMapper json = new ObjectMapper();
+        List<Integer> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("diagnostics.jsonl"))) {
+            var rec = json.readTree(line);
+            steps.add(rec.get("step").asInt());
+            assertEquals(2, rec.get("block_grad_norm").size());
+            assertEquals(3, rec.get("residual_rms").size()); // the embedding, then after each block
+            double block0 = rec.get("block_grad_norm").get(0).asDouble();
+            assertTrue(block0 > 0 && block0 <= rec.get("grad_norm").asDouble(), line);
+            assertTrue(rec.get("residual_rms").get(2).asDouble() > 0, line);
+        }
+        assertEquals(List.of(0, 2, 4, 5), steps);
+    }
+
     @Test
     void trainsWritesARunDirectoryAndResumes() throws Exception {
         Path out = tmp.resolve("run");
