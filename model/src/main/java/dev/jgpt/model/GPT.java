@@ -5,7 +5,6 @@ import dev.jgpt.kernel.Embedding;
 import dev.jgpt.kernel.Gemm;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,10 +107,6 @@ public final class GPT {
             throw new IllegalArgumentException("model has no parameter named " + name);
         }
         return p;
-    }
-
-    public boolean hasParam(String name) {
-        return byName.containsKey(name);
     }
 
     public long parameterCount() {
@@ -278,10 +273,5 @@ public final class GPT {
     /** The residual stream after block {@code layer} from the last forward ([B·T × C], read-only). */
     public float[] blockOutput(int layer) {
         return blocks[layer].output();
-    }
-
-    /** The last forward's per-row losses (valid after {@link #loss} or {@link #lossAndBackward}). */
-    public float[] rowLosses() {
-        return Arrays.copyOf(losses, B * T);
     }
 }
