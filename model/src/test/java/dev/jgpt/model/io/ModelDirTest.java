@@ -112,6 +112,10 @@ class ModelDirTest {
             assertEquals(Set.of(ModelDir.CONFIG, ModelDir.WEIGHTS),
                     files.map(p -> p.getFileName().toString()).collect(Collectors.toSet()));
         }
+        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(dir.resolve(ModelDir.WEIGHTS))), "written files are readable by others");
+        }
         GPT b = ModelDir.load(dir);
         assertEquals(cfg, b.config);
         for (Param p : a.parameters()) {
