@@ -15,14 +15,7 @@ public final class Dropout {
      * mask) and writes out = x·mask. The draw is sequential; the multiply is SIMD.
      */
     public static void forward(float[] out, float[] mask, float[] x, int n, float p, SplittableRandom rng) {
-        String op = "dropout(n=" + n + ", p=" + p + ")";
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
-        }
-        Checks.nonNegative(op, "n", n);
-        Checks.length(op, "x", x, n);
-        Checks.length(op, "out", out, n);
-        Checks.length(op, "mask", mask, n);
+        checkForward(out, mask, x, n, p);
         float keep = 1f / (1f - p);
         for (int i = 0; i < n; i++) {
             mask[i] = rng.nextFloat() < p ? 0f : keep;
@@ -40,14 +33,7 @@ public final class Dropout {
      * not on the thread count. The caller supplies a fresh seed per call (e.g. from its own rng).
      */
     public static void forward(float[] out, float[] mask, float[] x, int n, float p, long seed) {
-        String op = "dropout(n=" + n + ", p=" + p + ")";
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
-        }
-        Checks.nonNegative(op, "n", n);
-        Checks.length(op, "x", x, n);
-        Checks.length(op, "out", out, n);
-        Checks.length(op, "mask", mask, n);
+        checkForward(out, mask, x, n, p);
         float keep = 1f / (1f - p);
         int blocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
         Parallel.forRange(blocks, 2, (b0, b1) -> {
@@ -103,5 +89,16 @@ public final class Dropout {
         for (; i < e; i++) {
             out[i] = x[i] * mask[i];
         }
+    }
+
+    private static void checkForward(float[] out, float[] mask, float[] x, int n, float p) {
+        String op = "dropout(n=" + n + ", p=" + p + ")";
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
+        }
+        Checks.nonNegative(op, "n", n);
+        Checks.length(op, "x", x, n);
+        Checks.length(op, "out", out, n);
+        Checks.length(op, "mask", mask, n);
     }
 }

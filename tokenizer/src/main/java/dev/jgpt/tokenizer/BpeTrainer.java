@@ -71,15 +71,7 @@ public final class BpeTrainer {
             byteLevel(root.putObject("pre_tokenizer"), true);
             byteLevel(root.putObject("post_processor"), false);
             byteLevel(root.putObject("decoder"), true);
-            ObjectNode model = root.putObject("model");
-            model.put("type", "BPE");
-            model.putNull("dropout");
-            model.putNull("unk_token");
-            model.putNull("continuing_subword_prefix");
-            model.putNull("end_of_word_suffix");
-            model.put("fuse_unk", false);
-            model.put("byte_fallback", false);
-            model.put("ignore_merges", false);
+            ObjectNode model = Json.bpeModel(root);
             ObjectNode vocabNode = model.putObject("vocab");
             for (int id = 0; id < vocab.size(); id++) {
                 vocabNode.put(vocab.get(id), id);

@@ -158,15 +158,7 @@ public final class CharTokenizer implements Tokenizer {
         root.putNull("pre_tokenizer");
         root.putNull("post_processor");
         root.putObject("decoder").put("type", "Fuse");
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
+        ObjectNode model = Json.bpeModel(root);
         ObjectNode vocab = model.putObject("vocab");
         for (int id = 0; id < codePoints.length; id++) {
             vocab.put(Character.toString(codePoints[id]), id);

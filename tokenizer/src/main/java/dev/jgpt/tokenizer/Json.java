@@ -34,4 +34,18 @@ final class Json {
         }
         return root;
     }
+
+    /** The "model" object of a plain BPE tokenizer.json (no dropout, unk or affixes); the caller adds vocab and merges. */
+    static com.fasterxml.jackson.databind.node.ObjectNode bpeModel(com.fasterxml.jackson.databind.node.ObjectNode root) {
+        var model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        model.put("ignore_merges", false);
+        return model;
+    }
 }
