@@ -1,13 +1,15 @@
-# Sourced by bin/jgpt and .ci/run: sets JAVA_HOME to a JDK 21+ (the Vector API needs it).
-java_major() { "$1/bin/java" -version 2>&1 | sed -nE '1s/.*version "([0-9]+).*/\1/p'; }
+# Sourced (POSIX sh) by ./mvnw and bin/jgpt: sets JAVA_HOME to a JDK 21+, which the Vector API needs.
+# JAVA_HOME wins when it is one; otherwise the newest-looking JDK under /usr/lib/jvm is taken.
+jgpt_java_major() { "$1/bin/java" -version 2>&1 | sed -nE '1s/.*version "(1\.)?([0-9]+).*/\2/p'; }
 jgpt_find_java() {
-  local c
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-*-jdk* /usr/lib/jvm/*; do
-    if [ -n "$c" ] && [ -x "$c/bin/javac" ] && [ "$(java_major "$c")" -ge 21 ] 2>/dev/null; then
-      export JAVA_HOME="$c"; return 0
+  for jgpt_c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/temurin-*-jdk* /usr/lib/jvm/*; do
+    if [ -n "$jgpt_c" ] && [ -x "$jgpt_c/bin/javac" ] && [ "$(jgpt_java_major "$jgpt_c")" -ge 21 ] 2>/dev/null; then
+      export JAVA_HOME="$jgpt_c"; unset jgpt_c; return 0
     fi
   done
-  echo "jgpt: no JDK 21+ found; install one (e.g. Temurin 25) and set JAVA_HOME" >&2
+  unset jgpt_c
+  echo "jgpt: needs a JDK 21 or newer and found none (JAVA_HOME, /usr/lib/jvm); install one, e.g." \
+    "Temurin 25 from https://adoptium.net, and set JAVA_HOME to it" >&2
   return 1
 }
 jgpt_find_java

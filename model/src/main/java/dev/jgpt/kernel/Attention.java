@@ -342,8 +342,8 @@ public final class Attention {
                 acc2 = va.fma(FloatVector.fromArray(F, rows, r2 + i), acc2);
                 acc3 = va.fma(FloatVector.fromArray(F, rows, r3 + i), acc3);
             }
-            float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-            float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+            float s0 = Simd.sum(acc0), s1 = Simd.sum(acc1);
+            float s2 = Simd.sum(acc2), s3 = Simd.sum(acc3);
             for (; i < n; i++) {
                 float x = a[aOff + i];
                 s0 += x * rows[r0 + i];

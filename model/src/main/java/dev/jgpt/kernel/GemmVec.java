@@ -75,8 +75,8 @@ final class GemmVec {
                 s2 = FloatVector.fromArray(F, mat, r2 + k).fma(xk, s2);
                 s3 = FloatVector.fromArray(F, mat, r3 + k).fma(xk, s3);
             }
-            float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-            float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+            float d0 = Simd.sum(s0), d1 = Simd.sum(s1);
+            float d2 = Simd.sum(s2), d3 = Simd.sum(s3);
             for (int k = kb; k < K; k++) {
                 float xk = x[xOff + k];
                 d0 += mat[r0 + k] * xk;
@@ -95,7 +95,7 @@ final class GemmVec {
             for (int k = 0; k < kb; k += L) {
                 s = FloatVector.fromArray(F, mat, r + k).fma(FloatVector.fromArray(F, x, xOff + k), s);
             }
-            float d = s.reduceLanes(VectorOperators.ADD);
+            float d = Simd.sum(s);
             for (int k = kb; k < K; k++) {
                 d += mat[r + k] * x[xOff + k];
             }

@@ -51,7 +51,7 @@ public final class LayerNorm {
             accD = accD.add(d);
             accDD = d.fma(d, accDD);
         }
-        float sd = accD.reduceLanes(VectorOperators.ADD), sdd = accDD.reduceLanes(VectorOperators.ADD);
+        float sd = Simd.sum(accD), sdd = Simd.sum(accDD);
         for (; i < C; i++) {
             float d = x[o + i] - m0;
             sd += d;
@@ -133,8 +133,8 @@ public final class LayerNorm {
             accDn = accDn.add(dn);
             accDnN = dn.fma(n, accDnN);
         }
-        float sDn = accDn.reduceLanes(VectorOperators.ADD);
-        float sDnN = accDnN.reduceLanes(VectorOperators.ADD);
+        float sDn = Simd.sum(accDn);
+        float sDnN = Simd.sum(accDnN);
         for (; i < C; i++) {
             float n = (x[o + i] - m) * s;
             float dn = gamma[i] * dout[o + i];

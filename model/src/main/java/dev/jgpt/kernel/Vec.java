@@ -105,7 +105,7 @@ public final class Vec {
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Simd.sum(acc);
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -128,7 +128,7 @@ public final class Vec {
                 FloatVector v = FloatVector.fromArray(F, x, off + j);
                 acc = v.fma(v, acc);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = Simd.sum(acc);
             for (; j < end; j++) {
                 s += x[off + j] * x[off + j];
             }
@@ -144,7 +144,7 @@ public final class Vec {
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
             acc = acc.add(FloatVector.fromArray(F, x, off + i));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Simd.sum(acc);
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -168,7 +168,7 @@ public final class Vec {
 
     /**
      * dst[dOff+i] = exp(src[sOff+i] − shift) for i &lt; n and returns their sum in double (float partial
-     * sums per block). dst may equal src. The exponent uses the Vector API's EXP (≤ 1 ulp); the tail is a
+     * sums per block). dst may equal src. The exponent is {@link Simd#exp} (≤ 2 ulp, reproducible); the tail is a
      * masked vector, not a scalar loop.
      */
     static double expShiftSum(float[] dst, int dOff, float[] src, int sOff, int n, float shift) {
@@ -179,17 +179,17 @@ public final class Vec {
             FloatVector acc = FloatVector.zero(F);
             int j = i;
             for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
-                FloatVector e = FloatVector.fromArray(F, src, sOff + j).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e = Simd.exp(FloatVector.fromArray(F, src, sOff + j).sub(vs));
                 e.intoArray(dst, dOff + j);
                 acc = acc.add(e);
             }
             if (j < end) {
                 VectorMask<Float> m = F.indexInRange(j, end);
-                FloatVector e = FloatVector.fromArray(F, src, sOff + j, m).sub(vs).lanewise(VectorOperators.EXP);
+                FloatVector e = Simd.exp(FloatVector.fromArray(F, src, sOff + j, m).sub(vs));
                 e.intoArray(dst, dOff + j, m);
                 acc = acc.add(e, m);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += Simd.sum(acc);
         }
         return total;
     }
@@ -203,13 +203,13 @@ public final class Vec {
             FloatVector acc = FloatVector.zero(F);
             int j = i;
             for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
-                acc = acc.add(FloatVector.fromArray(F, src, sOff + j).sub(vs).lanewise(VectorOperators.EXP));
+                acc = acc.add(Simd.exp(FloatVector.fromArray(F, src, sOff + j).sub(vs)));
             }
             if (j < end) {
                 VectorMask<Float> m = F.indexInRange(j, end);
-                acc = acc.add(FloatVector.fromArray(F, src, sOff + j, m).sub(vs).lanewise(VectorOperators.EXP), m);
+                acc = acc.add(Simd.exp(FloatVector.fromArray(F, src, sOff + j, m).sub(vs)), m);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += Simd.sum(acc);
         }
         return total;
     }

@@ -56,6 +56,10 @@ public final class Prepare {
 
     /** True on a terminal: a progress bar redrawn with carriage returns would litter a log file. */
     private static boolean interactive() {
+        String launcher = System.getProperty("jgpt.stderr.tty"); // bin/jgpt knows where stderr goes
+        if (launcher != null) {
+            return Boolean.parseBoolean(launcher);
+        }
         java.io.Console console = System.console();
         if (console == null) {
             return false;

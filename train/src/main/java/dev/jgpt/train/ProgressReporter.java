@@ -36,6 +36,10 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
 
     /** True on a terminal: a bar redrawn with carriage returns would litter a log file. */
     public static boolean interactive() {
+        String launcher = System.getProperty("jgpt.stderr.tty"); // bin/jgpt knows where stderr goes
+        if (launcher != null) {
+            return Boolean.parseBoolean(launcher);
+        }
         java.io.Console console = System.console();
         if (console == null) {
             return false;
