@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.TokenSequence;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.Evaluation;
@@ -47,19 +48,11 @@ final class EvalCommand implements Callable<Integer> {
         Evaluation.Result result;
         if (data.getFileName().toString().endsWith(".bin")) {
             try (TokenFile tokens = TokenFile.open(data)) {
-                result = Evaluation.meanLoss(gpt, new Evaluation.TokenSource() {
-                    public long size() {
-                        return tokens.size();
-                    }
-
-                    public void read(long start, int[] dst, int off, int len) {
-                        tokens.read(start, dst, off, len);
-                    }
-                });
+                result = Evaluation.meanLoss(gpt, tokens);
             }
         } else {
             try (Tokenizer tok = Tokenizers.load(model)) {
-                result = Evaluation.meanLoss(gpt, Evaluation.TokenSource.of(tok.encode(Utf8File.readString(data))));
+                result = Evaluation.meanLoss(gpt, TokenSequence.of(tok.encode(Utf8File.readString(data))));
             }
         }
         if (json) {

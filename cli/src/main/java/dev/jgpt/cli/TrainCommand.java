@@ -127,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
                 mc.init(), c.dropout(), t.model().parameterCount());
         System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
                 t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
-                t.data().train.length(), t.data().val.length());
+                t.data().train.size(), t.data().val.size());
         System.out.printf(Locale.ROOT, "optimizer: AdamW lr %.2e -> %.2e (warmup %d, cosine to step %d), betas (%s, %s), "
                         + "weight decay %s, clip %s; batch %d x %d x accum %d = %,d tokens/step, %d steps, %d threads, seed %d%n",
                 c.lr(), c.minLr(), c.warmup(), c.decayIters(), c.beta1(), c.beta2(), c.weightDecay(), c.gradClip(),
@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
         Trainer.Result r;
         int diagEvery = diagnostics == null ? -1 : diagnostics > 0 ? diagnostics : c.evalInterval();
         try (ProgressReporter progress = new ProgressReporter(System.out, System.err,
-                ProgressReporter.interactive(), logInterval);
+                dev.jgpt.common.Terminal.stderrIsTerminal(), logInterval);
              DiagnosticsLog diag = diagEvery > 0 ? new DiagnosticsLog(diagEvery, System.out) : null) {
             r = t.run(diag == null ? progress : both(progress, diag));
         } catch (TrainingDivergedException e) {

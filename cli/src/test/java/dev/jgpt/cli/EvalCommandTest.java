@@ -52,7 +52,7 @@ class EvalCommandTest {
         Path bin = tmp.resolve("data.bin");
         TokenFile.write(bin, ids);
 
-        double expected = Evaluation.meanLoss(gpt, Evaluation.TokenSource.of(ids)).loss();
+        double expected = Evaluation.meanLoss(gpt, dev.jgpt.common.TokenSequence.of(ids)).loss();
         for (Path data : new Path[] {text, bin}) {
             Run r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
             assertEquals(0, r.exit(), r.err());

@@ -1,30 +1,13 @@
 package dev.jgpt.model;
 
+import dev.jgpt.common.TokenSequence;
+
 /**
  * Mean next-token cross-entropy of a model over a token stream, in consecutive windows of the
  * model's context (each window predicts tokens 1..T from 0..T−1; the last window may be shorter),
  * so every token after the first is scored exactly once.
  */
 public final class Evaluation {
-    /** Random access to a token stream (a memory-mapped token file, or an array). */
-    public interface TokenSource {
-        long size();
-
-        void read(long start, int[] dst, int off, int len);
-
-        static TokenSource of(int[] tokens) {
-            return new TokenSource() {
-                public long size() {
-                    return tokens.length;
-                }
-
-                public void read(long start, int[] dst, int off, int len) {
-                    System.arraycopy(tokens, (int) start, dst, off, len);
-                }
-            };
-        }
-    }
-
     /** The mean loss in nats and how many tokens it averaged over. */
     public record Result(double loss, long tokens) {
         public double perplexity() {
@@ -37,12 +20,12 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    public static Result meanLoss(GPT model, TokenSource src) {
+    public static Result meanLoss(GPT model, TokenSequence src) {
         return meanLoss(model, src, null);
     }
 
-    /** As {@link #meanLoss(GPT, TokenSource)}, calling {@code progress} with the tokens scored so far. */
-    public static Result meanLoss(GPT model, TokenSource src, java.util.function.LongConsumer progress) {
+    /** As {@link #meanLoss(GPT, TokenSequence)}, calling {@code progress} with the tokens scored so far. */
+    public static Result meanLoss(GPT model, TokenSequence src, java.util.function.LongConsumer progress) {
         long n = src.size();
         if (n < 2) {
             throw new IllegalArgumentException("evaluation needs at least 2 tokens, got " + n);

@@ -1,5 +1,6 @@
 package dev.jgpt.model;
 
+import dev.jgpt.common.TokenSequence;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -18,7 +19,7 @@ class EvaluationTest {
         GPT m = new GPT(GPTConfig.of(V, T, 1, 2, 8), 3);
         SplittableRandom r = new SplittableRandom(4);
         int[] tokens = IntStream.range(0, 23).map(i -> r.nextInt(V)).toArray(); // 22 targets: 3 windows of 6 + 4
-        Evaluation.Result res = Evaluation.meanLoss(m, Evaluation.TokenSource.of(tokens));
+        Evaluation.Result res = Evaluation.meanLoss(m, TokenSequence.of(tokens));
         assertEquals(22, res.tokens());
         double sum = 0;
         for (int start = 0; start < 22; start += T) {
@@ -35,8 +36,8 @@ class EvaluationTest {
     void tokensOutsideTheVocabularyAreNamed() {
         GPT m = new GPT(GPTConfig.of(5, 4, 1, 1, 4), 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Evaluation.meanLoss(m, Evaluation.TokenSource.of(new int[] {1, 2, 9, 1})));
+                () -> Evaluation.meanLoss(m, TokenSequence.of(new int[] {1, 2, 9, 1})));
         assertTrue(e.getMessage().contains("token id 9 at position 2"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Evaluation.meanLoss(m, Evaluation.TokenSource.of(new int[] {1})));
+        assertThrows(IllegalArgumentException.class, () -> Evaluation.meanLoss(m, TokenSequence.of(new int[] {1})));
     }
 }

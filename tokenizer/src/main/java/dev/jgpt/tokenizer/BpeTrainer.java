@@ -1,5 +1,6 @@
 package dev.jgpt.tokenizer;
 
+import dev.jgpt.common.AtomicFiles;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

@@ -1,5 +1,6 @@
 package dev.jgpt.tokenizer;
 
+import dev.jgpt.common.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,5 +1,6 @@
 package dev.jgpt.tokenizer;
 
+import dev.jgpt.common.AtomicFiles;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 

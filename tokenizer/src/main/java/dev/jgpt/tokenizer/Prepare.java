@@ -1,5 +1,7 @@
 package dev.jgpt.tokenizer;
 
+import dev.jgpt.common.Terminal;
+import dev.jgpt.common.AtomicFiles;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -51,25 +53,9 @@ public final class Prepare {
      */
     public static Result run(Path text, String tokenizer, Path outDir, double valFraction) throws IOException {
         return run(text, tokenizer, outDir, valFraction, BLOCK_BYTES,
-                interactive() ? PROGRESS_MIN_BYTES : Long.MAX_VALUE);
+                Terminal.stderrIsTerminal() ? PROGRESS_MIN_BYTES : Long.MAX_VALUE);
     }
 
-    /** True on a terminal: a progress bar redrawn with carriage returns would litter a log file. */
-    private static boolean interactive() {
-        String launcher = System.getProperty("jgpt.stderr.tty"); // bin/jgpt knows where stderr goes
-        if (launcher != null) {
-            return Boolean.parseBoolean(launcher);
-        }
-        java.io.Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {   // JDK 22+ returns a console even when redirected; isTerminal() tells
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true;    // JDK 21: console() is null unless interactive
-        }
-    }
 
     static Result run(Path text, String tokenizerSpec, Path outDir, double valFraction, int blockBytes,
                       long progressMinBytes) throws IOException {
@@ -116,11 +102,11 @@ public final class Prepare {
                 return result;
             } catch (IOException | RuntimeException | Error e) {
                 if (created) {
-                    AtomicFiles.deleteTree(outDir);
+                    AtomicFiles.deleteTreeQuietly(outDir);
                 }
                 throw e;
             } finally {
-                AtomicFiles.deleteTree(staging);
+                AtomicFiles.deleteTreeQuietly(staging);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.jgpt.tokenizer;
 
+import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.TokenSequence;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,7 +18,7 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Files over 2 GiB are mapped in several pieces. Reading is thread-safe.
  */
-public final class TokenFile implements AutoCloseable {
+public final class TokenFile implements TokenSequence, AutoCloseable {
     /** Largest id a uint16 file can hold; a vocabulary must have at most MAX_ID + 1 tokens. */
     public static final int MAX_ID = 0xFFFF;
 

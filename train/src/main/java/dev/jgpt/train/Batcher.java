@@ -1,5 +1,6 @@
 package dev.jgpt.train;
 
+import dev.jgpt.common.TokenSequence;
 import java.util.SplittableRandom;
 
 /**
@@ -12,12 +13,12 @@ import java.util.SplittableRandom;
 public final class Batcher {
     public enum Split { TRAIN, VAL }
 
-    private final Tokens train, val;
+    private final TokenSequence train, val;
     private final int B, T;
     private final long seed;
     private final int[] window;
 
-    public Batcher(Tokens train, Tokens val, int batchSize, int blockSize, long seed) {
+    public Batcher(TokenSequence train, TokenSequence val, int batchSize, int blockSize, long seed) {
         this.B = batchSize;
         this.T = blockSize;
         this.train = checked(train, "train");
@@ -26,9 +27,9 @@ public final class Batcher {
         this.window = new int[blockSize + 1];
     }
 
-    private Tokens checked(Tokens t, String split) {
-        if (t.length() <= T) {
-            throw new IllegalArgumentException("batcher: the " + split + " split has " + t.length()
+    private TokenSequence checked(TokenSequence t, String split) {
+        if (t.size() <= T) {
+            throw new IllegalArgumentException("batcher: the " + split + " split has " + t.size()
                     + " tokens; it needs more than the block size (" + T + ")");
         }
         return t;
@@ -49,18 +50,18 @@ public final class Batcher {
 
     /** Fills x and y with evaluation batch {@code index} of {@code split}. */
     public void evalBatch(Split split, int index, int[] x, int[] y) {
-        Tokens t = split == Split.TRAIN ? train : val;
+        TokenSequence t = split == Split.TRAIN ? train : val;
         long purpose = split == Split.TRAIN ? Seeds.EVAL_TRAIN : Seeds.EVAL_VAL;
         fill(t, Seeds.derive(seed, purpose, 0, index), x, y);
     }
 
-    private void fill(Tokens tokens, long batchSeed, int[] x, int[] y) {
+    private void fill(TokenSequence tokens, long batchSeed, int[] x, int[] y) {
         if (x.length < B * T || y.length < B * T) {
             throw new IllegalArgumentException("batcher: x and y need " + B + "×" + T + " = " + B * T
                     + " slots, got " + x.length + " and " + y.length);
         }
         SplittableRandom rng = new SplittableRandom(batchSeed);
-        long bound = tokens.length() - T;
+        long bound = tokens.size() - T;
         for (int b = 0; b < B; b++) {
             long start = rng.nextLong(bound);
             tokens.read(start, window, 0, T + 1);

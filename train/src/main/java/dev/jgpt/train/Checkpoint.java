@@ -5,24 +5,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.Param;
-import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.model.io.SafeTensors;
 import dev.jgpt.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The run directory's checkpoint: a model directory ({@code config.json}, {@code model.safetensors},
@@ -67,7 +62,7 @@ public final class Checkpoint {
         Files.createDirectories(dir);
         recover(dir);
         Path staging = dir.resolve(STAGING);
-        deleteTree(staging);
+        AtomicFiles.deleteTree(staging);
         Files.createDirectories(staging.resolve(STATE_DIR));
         ModelDir.save(model, staging);
         byte[] tokenizerJson = tokenizerBytes(tokenizer, staging);
@@ -87,7 +82,7 @@ public final class Checkpoint {
         if (crashAfterPhase == 1) {
             return;
         }
-        move(staging, dir.resolve(READY)); // the commit point
+        AtomicFiles.move(staging, dir.resolve(READY)); // the commit point
         AtomicFiles.syncDirectory(dir);
         if (crashAfterPhase == 2) {
             return;
@@ -109,7 +104,7 @@ public final class Checkpoint {
      * installing a committed one. Idempotent; safe to call on any directory.
      */
     public static void recover(Path dir) throws IOException {
-        deleteTree(dir.resolve(STAGING));
+        AtomicFiles.deleteTree(dir.resolve(STAGING));
         install(dir);
     }
 
@@ -120,7 +115,7 @@ public final class Checkpoint {
         }
         for (String name : MODEL_FILES) {
             if (Files.exists(ready.resolve(name))) {
-                move(ready.resolve(name), dir.resolve(name));
+                AtomicFiles.move(ready.resolve(name), dir.resolve(name));
             }
             if (crashAfterPhase == 3) {
                 return; // a kill between two file moves
@@ -128,18 +123,18 @@ public final class Checkpoint {
         }
         Path old = dir.resolve(OLD_STATE);
         if (Files.isDirectory(ready.resolve(STATE_DIR))) {
-            deleteTree(old);
+            AtomicFiles.deleteTree(old);
             if (Files.exists(dir.resolve(STATE_DIR))) {
-                move(dir.resolve(STATE_DIR), old);
+                AtomicFiles.move(dir.resolve(STATE_DIR), old);
             }
             if (crashAfterPhase == 4) {
                 return; // a kill with the old state moved away and the new one not yet in place
             }
-            move(ready.resolve(STATE_DIR), dir.resolve(STATE_DIR));
+            AtomicFiles.move(ready.resolve(STATE_DIR), dir.resolve(STATE_DIR));
         }
         AtomicFiles.syncDirectory(dir);
-        deleteTree(old);
-        deleteTree(ready);
+        AtomicFiles.deleteTree(old);
+        AtomicFiles.deleteTree(ready);
     }
 
     /** Loads the checkpoint in {@code dir} (after {@link #recover}); each problem is one clear error. */
@@ -182,24 +177,5 @@ public final class Checkpoint {
         return t.data();
     }
 
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
 
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
 }

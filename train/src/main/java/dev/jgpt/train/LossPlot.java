@@ -1,6 +1,6 @@
 package dev.jgpt.train;
 
-import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.common.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;

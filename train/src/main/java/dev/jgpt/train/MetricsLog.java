@@ -3,7 +3,7 @@ package dev.jgpt.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.common.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

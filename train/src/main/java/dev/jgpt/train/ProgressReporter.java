@@ -1,5 +1,6 @@
 package dev.jgpt.train;
 
+import dev.jgpt.common.Terminal;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -34,22 +35,6 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
         this.logInterval = logInterval;
     }
 
-    /** True on a terminal: a bar redrawn with carriage returns would litter a log file. */
-    public static boolean interactive() {
-        String launcher = System.getProperty("jgpt.stderr.tty"); // bin/jgpt knows where stderr goes
-        if (launcher != null) {
-            return Boolean.parseBoolean(launcher);
-        }
-        java.io.Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try { // JDK 22+ returns a console even when redirected; isTerminal() tells
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException e) {
-            return true; // JDK 21: console() is null unless interactive
-        }
-    }
 
     @Override
     public void onStart(Trainer trainer, int startStep) {

@@ -1,5 +1,6 @@
 package dev.jgpt.train;
 
+import dev.jgpt.common.TokenSequence;
 import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.tokenizer.Corpus;
 import dev.jgpt.tokenizer.Prepare;
@@ -23,13 +24,13 @@ public final class TrainData implements AutoCloseable {
     /** nanoGPT's split: the last 10% of the characters validate. */
     public static final double VAL_FRACTION = 0.1;
 
-    public final Tokens train, val;
+    public final TokenSequence train, val;
     public final Tokenizer tokenizer;
     /** Where the tokens came from (an absolute path, or a label for in-memory data). */
     public final String source;
     private final AutoCloseable[] resources;
 
-    private TrainData(Tokens train, Tokens val, Tokenizer tokenizer, String source, AutoCloseable... resources) {
+    private TrainData(TokenSequence train, TokenSequence val, Tokenizer tokenizer, String source, AutoCloseable... resources) {
         this.train = train;
         this.val = val;
         this.tokenizer = tokenizer;
@@ -39,7 +40,7 @@ public final class TrainData implements AutoCloseable {
 
     /** In-memory data (tests, benchmarks). */
     public static TrainData of(Tokenizer tokenizer, int[] train, int[] val, String source) {
-        return new TrainData(Tokens.of(train), Tokens.of(val), tokenizer, source);
+        return new TrainData(TokenSequence.of(train), TokenSequence.of(val), tokenizer, source);
     }
 
     /**
@@ -72,22 +73,8 @@ public final class TrainData implements AutoCloseable {
         Tokenizer tok = Tokenizers.load(dir.resolve(Tokenizers.FILE_NAME));
         TokenFile train = TokenFile.open(dir.resolve(Prepare.TRAIN));
         TokenFile val = TokenFile.open(dir.resolve(Prepare.VAL));
-        return new TrainData(view(train), view(val), tok, dir.toAbsolutePath().normalize().toString(),
+        return new TrainData(train, val, tok, dir.toAbsolutePath().normalize().toString(),
                 train, val, tok);
-    }
-
-    private static Tokens view(TokenFile f) {
-        return new Tokens() {
-            @Override
-            public long length() {
-                return f.size();
-            }
-
-            @Override
-            public void read(long start, int[] dst, int off, int n) {
-                f.read(start, dst, off, n);
-            }
-        };
     }
 
     private static TrainData text(Path file, String tokenizerSpec) throws IOException {
@@ -106,11 +93,11 @@ public final class TrainData implements AutoCloseable {
         int split = text.offsetByCodePoints(0, (int) (chars * (1 - VAL_FRACTION)));
         int[] train = tok.encode(text.substring(0, split));
         int[] val = tok.encode(text.substring(split));
-        return new TrainData(Tokens.of(train), Tokens.of(val), tok, file.toAbsolutePath().normalize().toString(), tok);
+        return new TrainData(TokenSequence.of(train), TokenSequence.of(val), tok, file.toAbsolutePath().normalize().toString(), tok);
     }
 
     public TrainState.DataInfo info() {
-        return new TrainState.DataInfo(source, tokenizer.kind(), tokenizer.vocabSize(), train.length(), val.length());
+        return new TrainState.DataInfo(source, tokenizer.kind(), tokenizer.vocabSize(), train.size(), val.size());
     }
 
     @Override

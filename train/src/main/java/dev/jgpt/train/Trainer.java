@@ -7,7 +7,7 @@ import dev.jgpt.kernel.Vec;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.Param;
-import dev.jgpt.model.io.AtomicFiles;
+import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.model.io.ModelDir;
 
 import java.io.IOException;
@@ -226,10 +226,10 @@ public final class Trainer implements AutoCloseable {
 
     /** Removes a previous run's files from {@code out} (only the files a run writes). */
     private static void clearRun(Path out) throws IOException {
-        Checkpoint.deleteTree(out.resolve(Checkpoint.STAGING));
-        Checkpoint.deleteTree(out.resolve(Checkpoint.READY));
-        Checkpoint.deleteTree(out.resolve(Checkpoint.OLD_STATE));
-        Checkpoint.deleteTree(out.resolve(Checkpoint.STATE_DIR));
+        AtomicFiles.deleteTree(out.resolve(Checkpoint.STAGING));
+        AtomicFiles.deleteTree(out.resolve(Checkpoint.READY));
+        AtomicFiles.deleteTree(out.resolve(Checkpoint.OLD_STATE));
+        AtomicFiles.deleteTree(out.resolve(Checkpoint.STATE_DIR));
         for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.TOKENIZER, MetricsLog.FILE_NAME,
                 LossPlot.FILE_NAME, SAMPLES_FILE)) {
             Files.deleteIfExists(out.resolve(f));

@@ -1,5 +1,6 @@
 package dev.jgpt.train;
 
+import dev.jgpt.common.TokenSequence;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -18,7 +19,7 @@ class BatcherTest {
         return a;
     }
 
-    private final Batcher batcher = new Batcher(Tokens.of(ramp(1000)), Tokens.of(ramp(100)), 4, 8, 42);
+    private final Batcher batcher = new Batcher(TokenSequence.of(ramp(1000)), TokenSequence.of(ramp(100)), 4, 8, 42);
 
     @Test
     void targetsAreInputsShiftedByOne() {
@@ -40,7 +41,7 @@ class BatcherTest {
     void deterministicPerStepAndDifferentAcrossSteps() {
         int[] x1 = new int[32], y1 = new int[32], x2 = new int[32], y2 = new int[32];
         batcher.trainBatch(7, 1, x1, y1);
-        new Batcher(Tokens.of(ramp(1000)), Tokens.of(ramp(100)), 4, 8, 42).trainBatch(7, 1, x2, y2);
+        new Batcher(TokenSequence.of(ramp(1000)), TokenSequence.of(ramp(100)), 4, 8, 42).trainBatch(7, 1, x2, y2);
         assertArrayEquals(x1, x2, "same (seed, step, micro) → same batch, in a new batcher too");
         batcher.trainBatch(8, 1, x2, y2);
         assertFalse(java.util.Arrays.equals(x1, x2), "another step draws another batch");
@@ -62,7 +63,7 @@ class BatcherTest {
     @Test
     void everyStartIsReachable() {
         // Data of T+2 tokens has two possible windows; both must appear.
-        Batcher small = new Batcher(Tokens.of(ramp(10)), Tokens.of(ramp(10)), 16, 8, 1);
+        Batcher small = new Batcher(TokenSequence.of(ramp(10)), TokenSequence.of(ramp(10)), 16, 8, 1);
         int[] x = new int[128], y = new int[128];
         boolean[] seen = new boolean[2];
         for (int s = 0; s < 10; s++) {
@@ -77,7 +78,7 @@ class BatcherTest {
     @Test
     void tooShortDataIsAClearError() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> new Batcher(Tokens.of(ramp(100)), Tokens.of(ramp(8)), 4, 8, 1));
+                () -> new Batcher(TokenSequence.of(ramp(100)), TokenSequence.of(ramp(8)), 4, 8, 1));
         assertTrue(e.getMessage().contains("val split has 8 tokens"), e.getMessage());
     }
 }

@@ -1,5 +1,6 @@
 package dev.jgpt.model.io;
 
+import dev.jgpt.common.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -43,7 +43,7 @@ public final class DiagnosticsLog implements Trainer.Listener, AutoCloseable {
         T = trainer.config().blockSize();
         B = Math.min(4, trainer.config().batchSize());
         lastStep = trainer.config().iters() - 1;
-        var split = trainer.data().val.length() > (long) B * T ? trainer.data().val : trainer.data().train;
+        var split = trainer.data().val.size() > (long) B * T ? trainer.data().val : trainer.data().train;
         int[] window = new int[B * T + 1];
         split.read(0, window, 0, window.length);
         probe = java.util.Arrays.copyOf(window, B * T);

@@ -1,19 +1,19 @@
-package dev.jgpt.train;
+package dev.jgpt.common;
 
 import java.util.Arrays;
 
-/** A read-only sequence of token ids: in memory, or a view of a memory-mapped token file. */
-public interface Tokens {
-    long length();
+/** A read-only sequence of token ids: in memory, or a memory-mapped token file. */
+public interface TokenSequence {
+    long size();
 
     /** Copies tokens [start, start + n) into {@code dst[off..]}. */
     void read(long start, int[] dst, int off, int n);
 
     /** The ids as they are (not copied). */
-    static Tokens of(int[] ids) {
-        return new Tokens() {
+    static TokenSequence of(int[] ids) {
+        return new TokenSequence() {
             @Override
-            public long length() {
+            public long size() {
                 return ids.length;
             }
 
@@ -30,7 +30,7 @@ public interface Tokens {
     }
 
     /** Tokens [from, to) of {@code ids} (a copy). */
-    static Tokens slice(int[] ids, int from, int to) {
+    static TokenSequence slice(int[] ids, int from, int to) {
         return of(Arrays.copyOfRange(ids, from, to));
     }
 }
