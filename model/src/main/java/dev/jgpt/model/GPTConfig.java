@@ -66,27 +66,4 @@ public record GPTConfig(int vocabSize, int blockSize, int nLayer, int nHead, int
     public static double deepNormBeta(int nLayer) {
         return Math.pow(8.0 * nLayer, -0.25);
     }
-
-    /** Parameter count with the LM head tied to the token embedding. */
-    public long parameterCount() {
-        long C = nEmbd, b = bias ? 1 : 0;
-        long attn = C * 3 * C + b * 3 * C + C * C + b * C;
-        long mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C;
-        long ln = C + b * C;
-        long lnPerBlock = switch (layout) {
-            case REZERO -> 0;
-            case SANDWICH -> 4 * ln;
-            default -> 2 * ln;
-        };
-        long alphas = layout == ResidualLayout.REZERO ? 2 : 0;
-        long perBlock = attn + mlp + lnPerBlock + alphas;
-        return (long) vocabSize * C + (long) blockSize * C + nLayer * perBlock
-                + (layout.hasFinalLayerNorm() ? ln : 0);
-    }
-
-    /** Training FLOPs per token, nanoGPT's estimate: 6N + 12·L·d·T (N without position embeddings). */
-    public double trainingFlopsPerToken(int seqLen) {
-        long n = parameterCount() - (long) blockSize * nEmbd;
-        return 6.0 * n + 12.0 * nLayer * nEmbd * seqLen;
-    }
 }

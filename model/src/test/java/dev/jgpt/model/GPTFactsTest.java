@@ -81,7 +81,7 @@ class GPTFactsTest {
         for (Param p : m.parameters()) {
             boolean inBlock = p.name.startsWith("transformer.h.");
             double norm = 0;
-            for (float g : p.grad) {
+            for (float g : p.grad()) {
                 norm += g * g;
             }
             if (p.name.endsWith("_alpha")) {
@@ -94,13 +94,31 @@ class GPTFactsTest {
         assertTrue(m.parameters().stream().noneMatch(p -> p.name.contains("ln")), "ReZero has no layer norm");
     }
 
+    /** The count the layers report equals the count by hand, for every layout, with and without bias. */
     @Test
-    void parameterCountMatchesConfigFormula() {
+    void parameterCountMatchesTheFormula() {
         for (ResidualLayout l : ResidualLayout.values()) {
-            GPTConfig cfg = new GPTConfig(100, 32, 3, 4, 32, true, 0f, 1e-5f, l, InitScheme.GPT2);
-            assertEquals(cfg.parameterCount(), new GPT(cfg, 1).parameterCount(), l.id());
+            for (boolean bias : new boolean[] {true, false}) {
+                GPTConfig cfg = new GPTConfig(100, 32, 3, 4, 32, bias, 0f, 1e-5f, l, InitScheme.GPT2);
+                assertEquals(countByHand(cfg), new GPT(cfg, 1).parameterCount(), l.id() + " bias " + bias);
+            }
         }
-        assertEquals(124_439_808L, GPTConfig.gpt2Small().parameterCount());
+        assertEquals(124_439_808L, GPT.uninitialized(GPTConfig.gpt2Small()).parameterCount());
+    }
+
+    private static long countByHand(GPTConfig c) {
+        long C = c.nEmbd(), b = c.bias() ? 1 : 0;
+        long attn = C * 3 * C + b * 3 * C + C * C + b * C;
+        long mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C;
+        long ln = C + b * C;
+        long norms = switch (c.layout()) {
+            case REZERO -> 0;
+            case SANDWICH -> 4 * ln;
+            default -> 2 * ln;
+        };
+        long alphas = c.layout() == ResidualLayout.REZERO ? 2 : 0;
+        return (long) c.vocabSize() * C + (long) c.blockSize() * C + c.nLayer() * (attn + mlp + norms + alphas)
+                + (c.layout().hasFinalLayerNorm() ? ln : 0);
     }
 
     @Test
