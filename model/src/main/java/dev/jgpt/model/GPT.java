@@ -30,6 +30,7 @@ public final class GPT {
 
     private float[] logits, losses, dA, dB, dxf, headIn;
     private float[] xf; // the input of the LM head: the last hidden state
+    private float[] x0; // the input of the first block
     private Batch batch;
 
     /** A model with freshly initialised weights (deterministic for a seed). */
@@ -169,7 +170,7 @@ public final class GPT {
     /** Embeddings → blocks → final LN: the last hidden state of every row of the batch. */
     private float[] hidden(int[] tokens, Batch b) {
         this.batch = b;
-        float[] x = embeddings.forward(tokens, b);
+        float[] x = x0 = embeddings.forward(tokens, b);
         for (Block block : blocks) {
             x = block.forward(x, b);
         }
@@ -264,8 +265,11 @@ public final class GPT {
         }
     }
 
-    /** The residual stream after block {@code layer} from the last forward ([rows × C], read-only). */
-    public float[] blockOutput(int layer) {
-        return blocks.get(layer).output();
+    /**
+     * The residual stream of the last forward ([rows × C], read-only, the buffer may be longer): the
+     * embeddings entering the first block for l = 0, the output of block l − 1 for l ≥ 1.
+     */
+    public float[] residualStream(int l) {
+        return l == 0 ? x0 : blocks.get(l - 1).output();
     }
 }

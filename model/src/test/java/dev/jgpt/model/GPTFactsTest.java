@@ -76,7 +76,7 @@ class GPTFactsTest {
             }
         }
         for (int l = 0; l < 3; l++) {
-            assertArrayEquals(embedding, java.util.Arrays.copyOf(m.blockOutput(l), B * T * 8), "block " + l);
+            assertArrayEquals(embedding, java.util.Arrays.copyOf(m.residualStream(l + 1), B * T * 8), "block " + l);
         }
         for (Param p : m.parameters()) {
             boolean inBlock = p.name.startsWith("transformer.h.");

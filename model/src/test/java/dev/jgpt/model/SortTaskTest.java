@@ -1,6 +1,7 @@
 package dev.jgpt.model;
 
 import dev.jgpt.model.optim.AdamW;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -17,6 +18,7 @@ class SortTaskTest {
     static final int N = 5, SYMBOLS = 3, T = 2 * N - 1;
 
     @Test
+    @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void tinyModelLearnsToSort() {
         GPT m = new GPT(new GPTConfig(SYMBOLS, T, 2, 4, 32, true, 0f, 1e-5f,
                 ResidualLayout.PRE_LN, InitScheme.GPT2), 1);

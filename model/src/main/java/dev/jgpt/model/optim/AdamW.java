@@ -58,6 +58,16 @@ public final class AdamW {
         }
     }
 
+    /** The first moment (exp_avg) of the i-th parameter, live. */
+    public float[] firstMoment(int i) {
+        return m[i];
+    }
+
+    /** The second moment (exp_avg_sq) of the i-th parameter, live. */
+    public float[] secondMoment(int i) {
+        return v[i];
+    }
+
     /** Updates taken so far (the bias correction's t). */
     public int steps() {
         return steps;
