@@ -181,6 +181,41 @@ public final class Reference {
         }
     }
 
+    // ---------------------------------------------------------------- rotary position embedding (Su et al. 2021)
+
+    /**
+     * In place on rows r &lt; rows of rowStride from off, heads h &lt; heads of hd: with d = hd/2 and the angle
+     * a = positions[r]·invFreq[i], (x_i, x_{i+d}) ← (x_i·cos a − x_{i+d}·sin a, x_{i+d}·cos a + x_i·sin a)
+     * (Hugging Face's rotate_half pairing: the two halves of a head, not neighbours).
+     */
+    public static void ropeForward(double[] x, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                                   double[] invFreq) {
+        rope(x, off, rowStride, rows, heads, hd, positions, invFreq, 1);
+    }
+
+    /** The transpose of {@link #ropeForward} (rotation by −a), in place on the gradient. */
+    public static void ropeBackward(double[] dx, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                                    double[] invFreq) {
+        rope(dx, off, rowStride, rows, heads, hd, positions, invFreq, -1);
+    }
+
+    private static void rope(double[] x, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                             double[] invFreq, int sign) {
+        int d = hd / 2;
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int a = off + r * rowStride + h * hd;
+                for (int i = 0; i < d; i++) {
+                    double angle = positions[r] * invFreq[i];
+                    double c = Math.cos(angle), s = sign * Math.sin(angle);
+                    double x1 = x[a + i], x2 = x[a + d + i];
+                    x[a + i] = x1 * c - x2 * s;
+                    x[a + d + i] = x2 * c + x1 * s;
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- softmax
 
     /** p_i = exp(z_i − max z) / Σ_j exp(z_j − max z) over n elements (the max shift changes nothing but overflow). */
