@@ -215,6 +215,26 @@ class ReferenceGradientTest {
     }
 
     @Test
+    void groupedQueryAttention() {
+        // {B, T, NH, NKV, hd}: groups of 2 and 3 query heads, multi-query (NKV = 1), and NH·hd unrelated to any width.
+        for (int[] s : new int[][] {{2, 3, 4, 2, 2}, {1, 4, 3, 1, 3}, {1, 3, 6, 2, 1}}) {
+            int B = s[0], T = s[1], NH = s[2], NKV = s[3], hd = s[4];
+            int W = (NH + 2 * NKV) * hd;
+            double[] qkv = randnD(rng, B * T * W, 1), w = randnD(rng, B * T * NH * hd, 1);
+            double[] att = new double[B * NH * T * T];
+            Reference.attentionForward(new double[B * T * NH * hd], att, qkv, B, T, NH, NKV, hd);
+            double[] d0 = randnD(rng, qkv.length, 1), d = d0.clone();
+            Reference.attentionBackward(d, w, qkv, att, B, T, NH, NKV, hd);
+            minus(d, d0);
+            checkGradient("gqa dqkv " + java.util.Arrays.toString(s), qkv, d, qq -> {
+                double[] y = new double[B * T * NH * hd];
+                Reference.attentionForward(y, new double[B * NH * T * T], qq, B, T, NH, NKV, hd);
+                return weighted(w, y);
+            });
+        }
+    }
+
+    @Test
     void crossEntropy() {
         int rows = 4, V = 6;
         double[] logits = randnD(rng, rows * V, 2);
