@@ -41,6 +41,12 @@ public final class Block implements Layer {
         return out;
     }
 
+    /** This block left out of a forward: its output is its input. */
+    float[] passThrough(float[] x) {
+        out = x;
+        return x;
+    }
+
     /** The block's output from the last forward. */
     float[] output() {
         return out;

@@ -29,6 +29,7 @@ public final class GPT {
     private final Map<String, Param> byName = new LinkedHashMap<>();
 
     private float[] logits, losses, dA, dB, dxf, headIn;
+    private boolean[] skipped;  // blocks left out of forward and backward (lesions, layer drop); null: none
     private float[] xf; // the input of the LM head: the last hidden state
     private float[] x0; // the input of the first block
     private Batch batch;
@@ -123,6 +124,22 @@ public final class GPT {
         ctx.rng = new SplittableRandom(seed);
     }
 
+    /**
+     * Leaves the marked blocks out of every following forward and backward: each becomes the identity on
+     * the residual stream (a lesion; LayerDrop's dropped block). {@code null} or all false: every block runs.
+     * Their outputs ({@link #residualStream}) are then the stream passed through unchanged.
+     */
+    public void skipBlocks(boolean[] skip) {
+        if (skip != null && skip.length != blocks.size()) {
+            throw new IllegalArgumentException("skipBlocks: " + skip.length + " flags for " + blocks.size() + " blocks");
+        }
+        skipped = skip == null ? null : skip.clone();
+    }
+
+    private boolean skips(int l) {
+        return skipped != null && skipped[l];
+    }
+
     public void zeroGrad() {
         for (Param p : params) {
             p.zeroGrad();
@@ -171,8 +188,8 @@ public final class GPT {
     private float[] hidden(int[] tokens, Batch b) {
         this.batch = b;
         float[] x = x0 = embeddings.forward(tokens, b);
-        for (Block block : blocks) {
-            x = block.forward(x, b);
+        for (int l = 0; l < blocks.size(); l++) {
+            x = skips(l) ? blocks.get(l).passThrough(x) : blocks.get(l).forward(x, b);
         }
         return lnF != null ? lnF.forward(x, b) : x;
     }
@@ -220,6 +237,9 @@ public final class GPT {
             dout = dA;
         }
         for (int l = blocks.size() - 1; l >= 0; l--) {
+            if (skips(l)) {
+                continue;   // the identity: the gradient passes through unchanged
+            }
             float[] din = dout == dB ? (dA = Buffers.zeroed(dA, n)) : (dB = Buffers.zeroed(dB, n));
             blocks.get(l).backward(dout, din);
             dout = din;

@@ -53,10 +53,6 @@ public record GPTConfig(int vocabSize, int blockSize, int nLayer, int nHead, int
         return new GPTConfig(vocabSize, blockSize, nLayer, nHead, nEmbd, b, dropout, layerNormEps, layout, init);
     }
 
-    public int headSize() {
-        return nEmbd / nHead;
-    }
-
     /** DeepNorm's residual scale α = (2N)^¼ for a decoder-only model of N layers (Wang et al. 2022). */
     public static double deepNormAlpha(int nLayer) {
         return Math.pow(2.0 * nLayer, 0.25);

@@ -136,6 +136,28 @@ class GPTFactsTest {
         assertThrows(IllegalArgumentException.class, () -> ResidualLayout.parse("postln2"));
     }
 
+    /** A skipped block is the identity: its gradient is zero and the rest still match finite differences. */
+    @Test
+    void skippedBlocksAreTheIdentity() {
+        GPTConfig cfg = new GPTConfig(9, 8, 3, 2, 8, true, 0f, 1e-5f, ResidualLayout.PRE_LN, InitScheme.XAVIER);
+        GPT m = new GPT(cfg, 3);
+        int[] x = {1, 2, 3, 4, 5, 6}, y = {2, 3, 4, 5, 6, 7};
+        m.loss(x, y, 1, 6);
+        float[] afterFirst = java.util.Arrays.copyOf(m.residualStream(1), 6 * 8);
+        m.skipBlocks(new boolean[] {false, true, false});
+        m.zeroGrad();
+        m.lossAndBackward(x, y, 1, 6);
+        assertArrayEquals(afterFirst, java.util.Arrays.copyOf(m.residualStream(2), 6 * 8), "block 1 passes its input on");
+        for (Param p : m.blocks().get(1).parameters()) {
+            for (float g : p.grad()) {
+                assertEquals(0f, g, p.name + " of a skipped block gets no gradient");
+            }
+        }
+        GPTGradientTest.check(m, 3, false);
+        m.skipBlocks(null);
+        assertThrows(IllegalArgumentException.class, () -> m.skipBlocks(new boolean[2]));
+    }
+
     static double std(float[] a, int off, int n) {
         double s = 0, s2 = 0;
         for (int i = off; i < off + n; i++) {
