@@ -155,6 +155,7 @@ public final class Scheduler implements AutoCloseable {
             if (!accepting) {
                 throw new RejectedException(Rejection.SHUTTING_DOWN, "the server is shutting down");
             }
+            dropCancelled();
             if (waiting.size() >= maxQueued + (slots.length - running)) {
                 throw new RejectedException(Rejection.QUEUE_FULL, "the server is busy: " + running
                         + " requests running and " + waiting.size() + " queued (at most " + maxQueued + ")");
@@ -303,11 +304,8 @@ public final class Scheduler implements AutoCloseable {
                 return;
             }
             if (s.job == null) {
+                dropCancelled();
                 Job job = waiting.poll();
-                while (job != null && job.isCancelled()) {
-                    metrics.recordFinished(job.prompt.length, StopReason.CANCELLED);
-                    job = waiting.poll();
-                }
                 if (job == null) {
                     return;
                 }
@@ -315,6 +313,17 @@ public final class Scheduler implements AutoCloseable {
                 running++;
             }
         }
+    }
+
+    /** Forgets queued jobs whose client is gone. Holds the lock. */
+    private void dropCancelled() {
+        waiting.removeIf(j -> {
+            if (j.isCancelled()) {
+                metrics.recordFinished(j.prompt.length, StopReason.CANCELLED);
+                return true;
+            }
+            return false;
+        });
     }
 
     private void failWaiting(String message) {
@@ -368,18 +377,21 @@ public final class Scheduler implements AutoCloseable {
         }
 
         void finish(StopReason reason) {
-            continuation.cancel();   // no-op unless the reason is CANCELLED
-            metrics.recordFinished(job.prompt.length, reason);
+            Job done = job;
+            Continuation c = continuation;
+            c.cancel();   // no-op unless the reason is CANCELLED
+            metrics.recordFinished(done.prompt.length, reason);
+            release();    // first, so a client that has its answer can send the next request at once
             if (reason != StopReason.CANCELLED) {
-                job.emit(new Job.Finished(reason, continuation.text(), job.prompt.length, continuation.generated()));
+                done.emit(new Job.Finished(reason, c.text(), done.prompt.length, c.generated()));
             }
-            release();
         }
 
         void fail(String message) {
+            Job failed = job;
             metrics.recordFailed();
-            job.emit(new Job.Failed(message));
             release();
+            failed.emit(new Job.Failed(message));
         }
 
         private void release() {
@@ -389,6 +401,9 @@ public final class Scheduler implements AutoCloseable {
             lock.lock();
             try {
                 running--;
+                if (isIdle()) {
+                    becameIdle.signalAll();
+                }
             } finally {
                 lock.unlock();
             }

@@ -9,6 +9,7 @@ import dev.jgpt.model.GPT;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.util.List;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every endpoint, answered whole and streamed, against the same model run without a server. */
+@Timeout(120)
 class OpenAiServerTest {
     static final long SEED = 1;
     static OpenAiServer server;
