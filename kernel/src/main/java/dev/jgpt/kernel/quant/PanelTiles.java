@@ -71,16 +71,32 @@ final class PanelTiles {
             a32 = v.fma(b2, a32);
             a33 = v.fma(b3, a33);
         }
-        FloatVector[] acc = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-        for (int t = 0; t < 16; t++) {
-            int r = t >> 2, c = t & 3;
-            int xr = xa + r * ldx, wc = wa + c * K;
-            float s = Simd.sum(acc[t]);
-            for (int kk = k; kk < K; kk++) {
-                s += x[xr + kk] * w[wc + kk];
-            }
-            y[ya + r * ldy + c] = s;
+        // Named stores, not an array of vectors (which would box every accumulator).
+        store(a00, k, K, x, x0, w, w0, y, ya);
+        store(a01, k, K, x, x0, w, w1, y, ya + 1);
+        store(a02, k, K, x, x0, w, w2, y, ya + 2);
+        store(a03, k, K, x, x0, w, w3, y, ya + 3);
+        store(a10, k, K, x, x1, w, w0, y, ya + ldy);
+        store(a11, k, K, x, x1, w, w1, y, ya + ldy + 1);
+        store(a12, k, K, x, x1, w, w2, y, ya + ldy + 2);
+        store(a13, k, K, x, x1, w, w3, y, ya + ldy + 3);
+        store(a20, k, K, x, x2, w, w0, y, ya + 2 * ldy);
+        store(a21, k, K, x, x2, w, w1, y, ya + 2 * ldy + 1);
+        store(a22, k, K, x, x2, w, w2, y, ya + 2 * ldy + 2);
+        store(a23, k, K, x, x2, w, w3, y, ya + 2 * ldy + 3);
+        store(a30, k, K, x, x3, w, w0, y, ya + 3 * ldy);
+        store(a31, k, K, x, x3, w, w1, y, ya + 3 * ldy + 1);
+        store(a32, k, K, x, x3, w, w2, y, ya + 3 * ldy + 2);
+        store(a33, k, K, x, x3, w, w3, y, ya + 3 * ldy + 3);
+    }
+
+    /** y[yi] = Σ lanes of acc + the scalar tail k0 ≤ k &lt; K of x[xr..]·w[wr..]. */
+    private static void store(FloatVector acc, int k0, int K, float[] x, int xr, float[] w, int wr, float[] y, int yi) {
+        float s = Simd.sum(acc);
+        for (int k = k0; k < K; k++) {
+            s += x[xr + k] * w[wr + k];
         }
+        y[yi] = s;
     }
 
     private static void tile1x4(int K, float[] x, int xa, float[] w, int wa, float[] y, int ya) {
