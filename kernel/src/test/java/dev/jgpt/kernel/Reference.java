@@ -70,6 +70,79 @@ public final class Reference {
         }
     }
 
+    // ---------------------------------------------------------------- RMSNorm (Zhang & Sennrich 2019)
+
+    /**
+     * Per row r of x [rows × C]: rstd = 1/√((1/C)Σ x_i² + ε), n_i = x_i·rstd, y_i = g_i·n_i. Saves rstd.
+     */
+    public static void rmsNormForward(double[] out, double[] rstd, double[] x, double[] weight, int rows, int C,
+                                      double eps) {
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int i = 0; i < C; i++) {
+                ss += x[r * C + i] * x[r * C + i];
+            }
+            double s = 1.0 / Math.sqrt(ss / C + eps);
+            for (int i = 0; i < C; i++) {
+                out[r * C + i] = weight[i] * (x[r * C + i] * s);
+            }
+            rstd[r] = s;
+        }
+    }
+
+    /**
+     * With dn_i = g_i·dy_i (the gradient reaching n_i) and ∂rstd/∂x_j = −rstd³·x_j/C:
+     * dx_j += rstd·(dn_j − n_j·(1/C)Σ_i dn_i·n_i),  dg_i += Σ_rows dy_i·n_i.
+     */
+    public static void rmsNormBackward(double[] dx, double[] dweight, double[] dout, double[] x, double[] weight,
+                                       double[] rstd, int rows, int C) {
+        for (int r = 0; r < rows; r++) {
+            double s = rstd[r];
+            double sumDnN = 0;
+            for (int i = 0; i < C; i++) {
+                sumDnN += weight[i] * dout[r * C + i] * x[r * C + i] * s;
+            }
+            for (int i = 0; i < C; i++) {
+                double n = x[r * C + i] * s;
+                dx[r * C + i] += s * (weight[i] * dout[r * C + i] - n * sumDnN / C);
+                dweight[i] += dout[r * C + i] * n;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- SwiGLU (Shazeer 2020)
+
+    /** silu(a) = a·σ(a) = a/(1 + e^(−a)). */
+    public static double silu(double a) {
+        return a / (1.0 + Math.exp(-a));
+    }
+
+    /** silu'(a) = σ(a)·(1 + a·(1 − σ(a))). */
+    public static double siluGrad(double a) {
+        double sig = 1.0 / (1.0 + Math.exp(-a));
+        return sig * (1.0 + a * (1.0 - sig));
+    }
+
+    /** gateUp [rows × 2I], row r = [gate (I) | up (I)]: out[r, i] = silu(gate_i)·up_i. */
+    public static void swigluForward(double[] out, double[] gateUp, int rows, int I) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < I; i++) {
+                out[r * I + i] = silu(gateUp[2 * r * I + i]) * gateUp[2 * r * I + I + i];
+            }
+        }
+    }
+
+    /** dgate_i += dy_i·up_i·silu'(gate_i),  dup_i += dy_i·silu(gate_i), into the packed dGateUp. */
+    public static void swigluBackward(double[] dGateUp, double[] dout, double[] gateUp, int rows, int I) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < I; i++) {
+                double gate = gateUp[2 * r * I + i], up = gateUp[2 * r * I + I + i], d = dout[r * I + i];
+                dGateUp[2 * r * I + i] += d * up * siluGrad(gate);
+                dGateUp[2 * r * I + I + i] += d * silu(gate);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- GELU (Hendrycks & Gimpel, tanh form)
 
     private static final double K = Math.sqrt(2.0 / Math.PI);

@@ -56,6 +56,63 @@ class ReferenceGradientTest {
     }
 
     @Test
+    void rmsNorm() {
+        int rows = 3, C = 5;
+        double eps = 1e-5;
+        double[] x = randnD(rng, rows * C, 1), weight = randnD(rng, C, 1), w = randnD(rng, rows * C, 1);
+        double[] rstd = new double[rows], out = new double[rows * C];
+        Reference.rmsNormForward(out, rstd, x, weight, rows, C, eps);
+        double[] dx0 = randnD(rng, rows * C, 1), dg0 = randnD(rng, C, 1);
+        double[] dx = dx0.clone(), dg = dg0.clone();
+        Reference.rmsNormBackward(dx, dg, w, x, weight, rstd, rows, C);
+        minus(dx, dx0);
+        minus(dg, dg0);
+        checkGradient("rmsNorm dx", x, dx, xx -> {
+            double[] y = new double[rows * C];
+            Reference.rmsNormForward(y, new double[rows], xx, weight, rows, C, eps);
+            return weighted(w, y);
+        });
+        checkGradient("rmsNorm dweight", weight, dg, gg -> {
+            double[] y = new double[rows * C];
+            Reference.rmsNormForward(y, new double[rows], x, gg, rows, C, eps);
+            return weighted(w, y);
+        });
+        // Scale invariance (ε aside): y(λx) = y(x), so with ε = 0 a row times 1000 gives the same output.
+        double[] big = x.clone(), y0 = new double[rows * C], y1 = new double[rows * C];
+        for (int i = 0; i < big.length; i++) {
+            big[i] *= 1000;
+        }
+        Reference.rmsNormForward(y0, new double[rows], x, weight, rows, C, 0);
+        Reference.rmsNormForward(y1, new double[rows], big, weight, rows, C, 0);
+        assertArrayEquals(y0, y1, 1e-12);
+    }
+
+    @Test
+    void swiglu() {
+        int rows = 3, I = 4;
+        double[] gu = randnD(rng, rows * 2 * I, 2.5), w = randnD(rng, rows * I, 1);
+        double[] d0 = randnD(rng, gu.length, 1), d = d0.clone();
+        Reference.swigluBackward(d, w, gu, rows, I);
+        minus(d, d0);
+        checkGradient("swiglu dGateUp", gu, d, gg -> {
+            double[] y = new double[rows * I];
+            Reference.swigluForward(y, gg, rows, I);
+            return weighted(w, y);
+        });
+        // silu's own derivative, one value at a time (purely relative, as for GELU), and known values:
+        // silu(0) = 0, silu'(0) = ½, silu → a for a ≫ 0 and → 0 for a ≪ 0.
+        for (double t : new double[] {-30, -5, -1, 0.5, 3, 20}) {
+            double h = 1e-5;
+            double num = (Reference.silu(t + h) - Reference.silu(t - h)) / (2 * h);
+            assertEquals(0.0, Math.abs(Reference.siluGrad(t) - num) / Math.abs(num), 1e-6, "silu' at " + t);
+        }
+        assertEquals(0.0, Reference.silu(0.0));
+        assertEquals(0.5, Reference.siluGrad(0.0));
+        assertEquals(40.0, Reference.silu(40.0), 1e-15);
+        assertEquals(0.0, Reference.silu(-800.0), 0.0);
+    }
+
+    @Test
     void gelu() {
         int n = 40;
         double[] x = randnD(rng, n, 2.5);
