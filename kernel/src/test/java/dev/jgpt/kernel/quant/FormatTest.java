@@ -110,8 +110,10 @@ class FormatTest {
             case Q4_K -> assertTrue(rel <= 0.09, "q4_K: relative RMS error " + rel);
             case Q6_K -> assertTrue(rel <= 0.02, "q6_K: relative RMS error " + rel);
         }
-        System.out.printf("%-5s relative RMS error %.5f%s%n", t.ggmlName(), rel,
-                t == WeightType.Q4_K || t == WeightType.Q6_K ? "" : String.format(", worst %.4f × its scale", worstOverScale));
+        if (System.getenv("JGPT_KERNEL_VERBOSE") != null) {
+            System.out.printf("%-5s relative RMS error %.5f%s%n", t.ggmlName(), rel,
+                    t == WeightType.Q4_K || t == WeightType.Q6_K ? "" : String.format(", worst %.4f × its scale", worstOverScale));
+        }
     }
 
     @Test
