@@ -113,6 +113,48 @@ class ReferenceGradientTest {
     }
 
     @Test
+    void rope() {
+        // Two rows of a packed [q (2 heads) | k (1 head) | v (1 head)] layout, hd = 6, at positions 3 and 11,
+        // placed at an offset; q and k are rotated, v and the padding are not.
+        int hd = 6, heads = 3, stride = 4 * hd + 1, off = 2, rows = 2;
+        int[] pos = {3, 11};
+        double[] invFreq = {1.0, 0.3, 0.05};
+        double[] x = randnD(rng, off + rows * stride, 1), w = randnD(rng, x.length, 1);
+        double[] d = w.clone();
+        Reference.ropeBackward(d, off, stride, rows, heads, hd, pos, invFreq);
+        checkGradient("rope dx", x, d, xx -> {
+            double[] y = xx.clone();
+            Reference.ropeForward(y, off, stride, rows, heads, hd, pos, invFreq);
+            return weighted(w, y);
+        });
+        // A rotation: the backward undoes the forward, and each pair keeps its length.
+        double[] y = x.clone();
+        Reference.ropeForward(y, off, stride, rows, heads, hd, pos, invFreq);
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    int a = off + r * stride + h * hd + i;
+                    assertEquals(Math.hypot(x[a], x[a + hd / 2]), Math.hypot(y[a], y[a + hd / 2]), 1e-12);
+                }
+            }
+        }
+        Reference.ropeBackward(y, off, stride, rows, heads, hd, pos, invFreq);
+        assertArrayEquals(x, y, 1e-12);
+        // Attention sees relative positions only: q at m and k at n score the same as at m + δ and n + δ.
+        double[] q = randnD(rng, hd, 1), k = randnD(rng, hd, 1);
+        double s0 = rotatedDot(q, 7, k, 2, invFreq), s1 = rotatedDot(q, 107, k, 102, invFreq);
+        assertEquals(s0, s1, 1e-12);
+        assertTrue(Math.abs(s0 - rotatedDot(q, 8, k, 2, invFreq)) > 1e-3, "a different offset scores differently");
+    }
+
+    private static double rotatedDot(double[] q, int m, double[] k, int n, double[] invFreq) {
+        double[] a = q.clone(), b = k.clone();
+        Reference.ropeForward(a, 0, a.length, 1, 1, a.length, new int[] {m}, invFreq);
+        Reference.ropeForward(b, 0, b.length, 1, 1, b.length, new int[] {n}, invFreq);
+        return weighted(a, b);
+    }
+
+    @Test
     void gelu() {
         int n = 40;
         double[] x = randnD(rng, n, 2.5);
@@ -169,6 +211,26 @@ class ReferenceGradientTest {
                 }
                 assertEquals(1.0, sum, 1e-12);
             }
+        }
+    }
+
+    @Test
+    void groupedQueryAttention() {
+        // {B, T, NH, NKV, hd}: groups of 2 and 3 query heads, multi-query (NKV = 1), and NH·hd unrelated to any width.
+        for (int[] s : new int[][] {{2, 3, 4, 2, 2}, {1, 4, 3, 1, 3}, {1, 3, 6, 2, 1}}) {
+            int B = s[0], T = s[1], NH = s[2], NKV = s[3], hd = s[4];
+            int W = (NH + 2 * NKV) * hd;
+            double[] qkv = randnD(rng, B * T * W, 1), w = randnD(rng, B * T * NH * hd, 1);
+            double[] att = new double[B * NH * T * T];
+            Reference.attentionForward(new double[B * T * NH * hd], att, qkv, B, T, NH, NKV, hd);
+            double[] d0 = randnD(rng, qkv.length, 1), d = d0.clone();
+            Reference.attentionBackward(d, w, qkv, att, B, T, NH, NKV, hd);
+            minus(d, d0);
+            checkGradient("gqa dqkv " + java.util.Arrays.toString(s), qkv, d, qq -> {
+                double[] y = new double[B * T * NH * hd];
+                Reference.attentionForward(y, new double[B * NH * T * T], qq, B, T, NH, NKV, hd);
+                return weighted(w, y);
+            });
         }
     }
 
