@@ -14,10 +14,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -43,19 +45,19 @@ public final class ModelDir {
 
     private ModelDir() {}
 
-    /** Writes config.json and model.safetensors (F32) into dir (created if needed), each atomically. */
+    /**
+     * Writes config.json and model.safetensors (F32) into dir (created if needed), each atomically; the
+     * weights stream from the model's arrays (no copy of them is made, so a model that fits once saves).
+     */
     public static void save(GPT model, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
+        List<SafeTensors.Slice> tensors = new ArrayList<>();
         for (Param p : model.parameters()) {
             int rowSize = p.rowSize();
             for (Param.Stored s : p.stored) {
-                float[] rows = p.stored.size() == 1 ? p.data
-                        : Arrays.copyOfRange(p.data, s.rowStart() * rowSize, (s.rowStart() + s.rows()) * rowSize);
-                SafeTensors.Tensor t = p.shape.length == 1 ? new SafeTensors.Tensor(s.name(), new int[] {s.rows()}, rows)
-                        : s.transposed() ? new SafeTensors.Tensor(s.name(), new int[] {rowSize, s.rows()}, transpose(rows, s.rows(), rowSize))
-                        : new SafeTensors.Tensor(s.name(), new int[] {s.rows(), rowSize}, rows);
-                tensors.put(s.name(), t);
+                int[] shape = p.shape.length == 1 ? new int[] {s.rows()}
+                        : s.transposed() ? new int[] {rowSize, s.rows()} : new int[] {s.rows(), rowSize};
+                tensors.add(new SafeTensors.Slice(s.name(), shape, p.data, s.rowStart() * rowSize, s.transposed()));
             }
         }
         SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
@@ -149,7 +151,7 @@ public final class ModelDir {
     private static Iterable<Path> weightFiles(Path dir) throws IOException {
         Path single = dir.resolve(WEIGHTS), index = dir.resolve(WEIGHTS_INDEX);
         if (Files.isRegularFile(single)) {
-            return java.util.List.of(single);
+            return List.of(single);
         }
         if (!Files.isRegularFile(index)) {
             throw new NoSuchFileException(single + ": missing (a model directory needs " + CONFIG + " and " + WEIGHTS
