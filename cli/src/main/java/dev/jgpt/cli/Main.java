@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 PrepareCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                ServeCommand.class,
                 TrainCommand.class,
         })
 public final class Main implements Runnable {
