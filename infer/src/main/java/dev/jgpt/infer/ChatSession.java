@@ -68,10 +68,19 @@ public final class ChatSession {
         messages.add(Objects.requireNonNull(message, "message"));
     }
 
-    /** Adds the user's message and generates the assistant's reply ({@link #reply}). */
+    /**
+     * Adds the user's message and generates the assistant's reply ({@link #reply}). If the reply
+     * fails (the template rejects the conversation, it no longer fits the context), the
+     * conversation is left as it was.
+     */
     public GenerationResult send(String userMessage, GenerationOptions options, TokenListener listener) {
         add(new ChatMessage(ChatMessage.Role.USER, userMessage));
-        return reply(options, listener);
+        try {
+            return reply(options, listener);
+        } catch (RuntimeException e) {
+            messages.removeLast();
+            throw e;
+        }
     }
 
     /**

@@ -181,6 +181,7 @@ class ChatSessionTest {
                 () -> chat.send("Tell me a story about the sea, please.", GREEDY, TokenListener.NONE));
         assertTrue(e.getMessage().matches("the conversation is \\d+ tokens, more than the model's context of 24 tokens"),
                 e.getMessage());
+        assertEquals(List.of(), chat.messages(), "a failed turn leaves the conversation as it was");
     }
 
     @Test
