@@ -1,13 +1,11 @@
 package dev.jgpt.infer;
 
-import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.TokenizerConfig;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalInt;
 
 /**
  * A multi-turn chat on a {@link Generator}: the conversation so far, rendered by the model's
@@ -47,12 +45,9 @@ public final class ChatSession {
     public ChatSession(Generator generator, ChatTemplate template) {
         this.generator = Objects.requireNonNull(generator, "generator");
         this.template = Objects.requireNonNull(template, "template");
-        Tokenizer tokenizer = generator.tokenizer();
+        endOfTurnTokens.addAll(template.stopTokens(generator.tokenizer()));
         for (String marker : template.stopStrings()) {
-            OptionalInt id = TokenizerConfig.singleTokenId(tokenizer, marker);
-            if (id.isPresent()) {
-                endOfTurnTokens.add(id.getAsInt());
-            } else {
+            if (TokenizerConfig.singleTokenId(generator.tokenizer(), marker).isEmpty()) {
                 endOfTurnStrings.add(marker);
             }
         }
@@ -93,7 +88,7 @@ public final class ChatSession {
     public GenerationResult reply(GenerationOptions options, TokenListener listener) {
         int[] prompt = generator.tokenizer().encode(template.render(messages));
         if (prompt.length == 0) {
-            throw new ChatTemplateException(template.name() + ": the chat template renders the conversation as no text");
+            throw new ChatTemplateException(template.name(), "the chat template renders the conversation as no text", null);
         }
         if (prompt.length > generator.contextLength()) {
             throw new IllegalArgumentException("the conversation is " + prompt.length + " tokens, more than the model's "

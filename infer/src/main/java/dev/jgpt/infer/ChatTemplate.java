@@ -1,9 +1,11 @@
 package dev.jgpt.infer;
 
+import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,6 +31,19 @@ public interface ChatTemplate {
 
     /** Text that ends the assistant's turn (besides the end-of-text token); not part of the reply. */
     List<String> stopStrings();
+
+    /**
+     * The ids of the {@linkplain #stopStrings() end-of-turn markers} that {@code tokenizer} has as
+     * single tokens ({@code <|im_end|>}, {@code <|eot_id|>}): generation can stop at these ids
+     * ({@link GenerationOptions#stopTokens()}) rather than at their text.
+     */
+    default List<Integer> stopTokens(Tokenizer tokenizer) {
+        List<Integer> ids = new ArrayList<>();
+        for (String marker : stopStrings()) {
+            TokenizerConfig.singleTokenId(tokenizer, marker).ifPresent(ids::add);
+        }
+        return ids;
+    }
 
     /**
      * The template of a model directory: its own ({@link JinjaChatTemplate}, from

@@ -6,11 +6,19 @@ package dev.jgpt.infer;
  * template's file and the problem, in one line.
  */
 public final class ChatTemplateException extends IllegalArgumentException {
-    public ChatTemplateException(String message) {
-        super(message);
+    private final String problem;
+
+    /**
+     * @param source  the template's file (or another name for it)
+     * @param problem what went wrong, without the file: for answers that should not show local paths
+     */
+    public ChatTemplateException(Object source, String problem, Throwable cause) {
+        super(source + ": " + problem, cause);
+        this.problem = problem;
     }
 
-    public ChatTemplateException(String message, Throwable cause) {
-        super(message, cause);
+    /** The problem without the template's file name. */
+    public String problem() {
+        return problem;
     }
 }

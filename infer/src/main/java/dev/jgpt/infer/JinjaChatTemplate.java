@@ -159,7 +159,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         } catch (JinjaPython.RaisedException e) {
             throw raised(e);
         } catch (RuntimeException e) {
-            throw new ChatTemplateException(source + ": the chat template cannot be rendered: " + e.getMessage(), e);
+            throw new ChatTemplateException(source, "the chat template cannot be rendered: " + e.getMessage(), e);
         }
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
@@ -170,15 +170,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
                         }
                     }
                 }
-                throw new ChatTemplateException(source + ": the chat template cannot be rendered: line "
-                        + error.getLineno() + ": " + error.getMessage());
+                throw new ChatTemplateException(source, "the chat template cannot be rendered: line "
+                        + error.getLineno() + ": " + error.getMessage(), error.getException());
             }
         }
         for (String resolved : result.getContext().getResolvedValues()) {
             // Jinjava passes a value through a filter it does not know as null, silently; Jinja2 refuses
             if (resolved.startsWith(FILTER) && jinjava.getGlobalContext().getFilter(resolved.substring(FILTER.length())) == null) {
-                throw new ChatTemplateException(source + ": the chat template cannot be rendered: no filter named '"
-                        + resolved.substring(FILTER.length()) + "'");
+                throw new ChatTemplateException(source, "the chat template cannot be rendered: no filter named '"
+                        + resolved.substring(FILTER.length()) + "'", null);
             }
         }
         return result.getOutput();
@@ -187,7 +187,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final String FILTER = "filter:";   // how Jinjava records a filter it looked up
 
     private ChatTemplateException raised(JinjaPython.RaisedException e) {
-        return new ChatTemplateException(source + ": the chat template rejects the conversation: " + e.getMessage(), e);
+        return new ChatTemplateException(source, "the chat template rejects the conversation: " + e.getMessage(), e);
     }
 
     /**
