@@ -120,8 +120,8 @@ public final class Generator {
 
     /**
      * Runs the prompt through the model (prefill) and returns the generation as an iterator of
-     * tokens; each {@code next()} computes one token. An empty prompt continues the session, or
-     * starts from the end-of-text token if the session is empty.
+     * tokens; each {@code next()} computes one token. An empty prompt continues the session, or, if
+     * the session is empty, starts from {@link Tokenizer#startTokens()} (BOS, end-of-text or a newline).
      *
      * @throws IllegalArgumentException if the prompt is longer than the context, holds an id
      *                                  outside the model's vocabulary, or is empty with nothing to
@@ -132,7 +132,7 @@ public final class Generator {
     public Generation start(int[] prompt, GenerationOptions options) {
         for (int i = 0; i < prompt.length; i++) {
             if (prompt[i] < 0 || prompt[i] >= model.config.vocabSize()) {
-                throw new IllegalArgumentException("generate: prompt token " + prompt[i] + " at position " + i
+                throw new IllegalArgumentException("prompt token " + prompt[i] + " at position " + i
                         + " is outside the model's vocabulary of " + model.config.vocabSize());
             }
         }
@@ -142,19 +142,19 @@ public final class Generator {
             feed[0] = pending;
             System.arraycopy(prompt, 0, feed, 1, prompt.length);
         } else if (prompt.length == 0) {
-            if (endOfText < 0) {
-                throw new IllegalArgumentException("generate: the prompt is empty and the tokenizer has no "
-                        + "end-of-text token to start from");
+            feed = tokenizer.startTokens();
+            if (feed.length == 0 || Arrays.stream(feed).anyMatch(id -> id < 0 || id >= vocab)) {
+                throw new IllegalArgumentException("the prompt is empty and the tokenizer has no token to start "
+                        + "from (beginning or end of text, or a newline): give a prompt");
             }
-            feed = new int[] {endOfText};
         }
         int capacity = session.capacity();
         if (feed.length > capacity) {
-            throw new IllegalArgumentException("generate: the prompt is " + feed.length + " tokens but the model's context is "
+            throw new IllegalArgumentException("the prompt is " + feed.length + " tokens but the model's context is "
                     + capacity + " tokens");
         }
         if (historySize + feed.length > capacity && options.overflow() == GenerationOptions.Overflow.STOP) {
-            throw new IllegalStateException("generate: context full: " + historySize + " tokens in the session + "
+            throw new IllegalStateException("context full: " + historySize + " tokens in the session + "
                     + feed.length + " new exceed the model's context of " + capacity + " tokens (reset the session, "
                     + "or slide the window)");
         }

@@ -239,8 +239,23 @@ class GeneratorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> g.generate("abcdefghijkl", GenerationOptions.greedy(3), TokenListener.NONE));
         assertTrue(e.getMessage().contains("12 tokens") && e.getMessage().contains("context is 8"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
-                () -> g.generate("", GenerationOptions.greedy(3), TokenListener.NONE), "empty prompt, no end-of-text");
+    }
+
+    @Test
+    void anEmptyPromptStartsFromTheTokenizersStartToken() {
+        Generator g = new Generator(tinyModel(ResidualLayout.PRE_LN, 16, 9), CHARS);
+        String fromNewline = g.generate("\n", GenerationOptions.greedy(5), TokenListener.NONE).text();
+        g.reset();
+        GenerationResult empty = g.generate("", GenerationOptions.greedy(5), TokenListener.NONE);
+        assertEquals(fromNewline, empty.text(), "a char vocabulary starts from the newline, as nanoGPT");
+        assertArrayEquals(new int[] {0}, Arrays.copyOf(g.tokens(), 1));
+
+        Letters withEot = new Letters(CHARS.vocabSize(), 3);
+        assertArrayEquals(new int[] {3}, withEot.startTokens(), "end-of-text when there is one");
+        Generator none = new Generator(tinyModel(ResidualLayout.PRE_LN, 8, 9), new Letters(CHARS.vocabSize(), -1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> none.generate("", GenerationOptions.greedy(3), TokenListener.NONE));
+        assertTrue(e.getMessage().contains("give a prompt"), e.getMessage());
     }
 
     @Test

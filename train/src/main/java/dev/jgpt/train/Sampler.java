@@ -70,19 +70,9 @@ public final class Sampler {
         return p.length - 1;
     }
 
-    /** A prompt to start unconditional samples: end-of-text if the vocabulary has it, else a newline. */
+    /** A prompt to start unconditional samples: {@link Tokenizer#startTokens()}, else token 0. */
     public static int[] startTokens(Tokenizer tokenizer) {
-        if (tokenizer.endOfText().isPresent()) {
-            return new int[] {tokenizer.endOfText().getAsInt()};
-        }
-        try {
-            int[] nl = tokenizer.encode("\n");
-            if (nl.length > 0) {
-                return nl;
-            }
-        } catch (RuntimeException unknownCharacter) {
-            // fall through: a vocabulary without a newline
-        }
-        return new int[] {0};
+        int[] start = tokenizer.startTokens();
+        return start.length > 0 ? start : new int[] {0};
     }
 }
