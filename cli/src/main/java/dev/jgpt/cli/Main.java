@@ -56,10 +56,11 @@ public final class Main implements Runnable {
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {
-            Runtime rt = Runtime.getRuntime();
-            return reportFatal(cli, String.format(Locale.ROOT, "out of memory: the Java heap (%.1f GB) is full; choose "
-                    + "a smaller model, batch or context, or give Java more memory (bin/jgpt: JGPT_JAVA_OPTS=-Xmx16g)",
-                    rt.maxMemory() / (double) (1L << 30)), e);
+            long heap = Runtime.getRuntime().maxMemory();
+            return reportFatal(cli, "out of memory: the Java heap (" + (heap >= 1L << 30
+                    ? String.format(Locale.ROOT, "%.1f GB", heap / (double) (1L << 30)) : (heap >> 20) + " MB")
+                    + ") is full; choose a smaller model, batch or context, or give Java more memory "
+                    + "(bin/jgpt: JGPT_JAVA_OPTS=-Xmx16g)", e);
         } catch (Error e) {
             return reportFatal(cli, "internal error: " + e + " (a bug: please report it with the command; "
                     + "JGPT_DEBUG=1 shows where)", e);

@@ -16,15 +16,14 @@ import java.nio.file.Path;
 public final class IoErrors {
     private IoErrors() {}
 
-    /** "FILE: reason" for a file-system error; the message (or the class name) for any other. */
+    /** "FILE: reason" for a file-system error; the reason alone (the message, or the class name) for any other. */
     public static String describe(IOException e) {
         if (e instanceof FileSystemException fs) {
             String where = fs.getFile() == null ? "" : fs.getFile()
                     + (fs.getOtherFile() == null ? "" : " -> " + fs.getOtherFile()) + ": ";
             return where + reason(fs);
         }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return reason(e);
     }
 
     /** As {@link #describe(IOException)}, leaving out the file when it is {@code about}, which the caller names. */

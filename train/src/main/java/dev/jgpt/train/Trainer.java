@@ -125,6 +125,7 @@ public final class Trainer implements AutoCloseable {
         }
         TrainConfig c = absolutePaths(cfg);
         GPTConfig mc = c.modelConfig(data.tokenizer.vocabSize());
+        Batcher.checkSplits(data.train, data.val, c.blockSize());
         TrainingMemory.of(mc, c.batchSize(), c.blockSize(), c.dropout()).checkFits();
         GPT model = new GPT(mc, c.seed());
         List<Param> ps = model.parameters();

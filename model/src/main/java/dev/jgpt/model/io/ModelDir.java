@@ -57,7 +57,7 @@ public final class ModelDir {
         GPTConfig cfg = readConfig(dir);
         Path weights = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weights)) {
-            throw new NoSuchFileException(weights + ": missing (a model directory needs " + CONFIG + " and " + WEIGHTS + ")");
+            throw new NoSuchFileException(weights.toString(), null, "missing (a model directory needs " + CONFIG + " and " + WEIGHTS + ")");
         }
         Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(weights);
         Map<String, SafeTensors.Tensor> byName = new LinkedHashMap<>();
@@ -91,14 +91,14 @@ public final class ModelDir {
 
     public static GPTConfig readConfig(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir + ": not a model directory (expected " + CONFIG + " and " + WEIGHTS + ")");
+            throw new NoSuchFileException(dir.toString(), null, "not a model directory (expected " + CONFIG + " and " + WEIGHTS + ")");
         }
         Path file = dir.resolve(CONFIG);
         JsonNode c;
         try {
             c = JSON.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file + ": missing");
+            throw new NoSuchFileException(file.toString(), null, "missing");
         } catch (JsonProcessingException e) {
             throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage());
         }

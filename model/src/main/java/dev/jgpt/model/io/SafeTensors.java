@@ -83,7 +83,7 @@ public final class SafeTensors {
             }
             return out;
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file + ": no such file");
+            throw new NoSuchFileException(file.toString(), null, "no such file");
         }
     }
 
