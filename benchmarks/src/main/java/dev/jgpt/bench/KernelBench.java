@@ -8,6 +8,12 @@ import dev.jgpt.kernel.Gelu;
 import dev.jgpt.kernel.GradNorm;
 import dev.jgpt.kernel.LayerNorm;
 import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.RmsNorm;
+import dev.jgpt.kernel.Rope;
+import dev.jgpt.kernel.RopeTable;
+import dev.jgpt.kernel.Simd;
+import dev.jgpt.kernel.SwiGlu;
+import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,6 +39,13 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code Vocab}: cross-entropy forward+backward over 256 rows at V = 65 (char) and 50257 (GPT-2).</li>
  *   <li>{@code Params}: AdamW and global grad-norm over 10M parameters (≈ shakespeare-char's 10.65M).</li>
  *   <li>{@code Decode}: one inference attention step, C768 NH12, against 1024 cached positions.</li>
+ *   <li>{@code Llama}: the Llama-family ops at SmolLM2-135M's training shape (B4 T256, C576, I1536, 9 query
+ *       heads and 3 key/value heads of 64): RMSNorm, SwiGLU, RoPE on q and k, grouped-query attention; and
+ *       {@code gqaDecode}, Llama-3.2-1B's decode attention (32 query heads, 8 kv heads of 64) against 1024
+ *       cached positions.</li>
+ *   <li>{@code Stream}: the bandwidth the same threads get in the same run, to read the memory-bound ops
+ *       against: {@code streamRead} sums an array, {@code streamCopy} writes b = a·s (4 and 8 bytes per
+ *       element), at 4, 16 and 256 MB (in cache, in L3 or not, memory).</li>
  * </ul>
  * Threads default to 2 (this machine); pass {@code -p threads=1} for one core.
  *
@@ -173,6 +186,72 @@ public class KernelBench {
         }
     }
 
+    @State(Scope.Benchmark)
+    public static class Llama {
+        @Param({"2"})
+        public int threads;
+
+        final int B = 4, T = 256, C = 576, I = 1536, rows = B * T;
+        final Attention.Heads heads = new Attention.Heads(9, 3, 64);
+        final Attention.Heads decodeHeads = new Attention.Heads(32, 8, 64);
+        final int decodePos = 1023;
+        float[] x, w, rstd, y, dy, dx, dw;
+        float[] gu, h, dh, dgu;
+        float[] qkv, att, out, dout, dqkv;
+        int[] positions;
+        RopeTable table;
+        float[] dq, kc, vc, dOut, dAtt;
+
+        @Setup
+        public void setup() {
+            Parallel.setThreads(threads);
+            SplittableRandom r = new SplittableRandom(5);
+            x = rand(r, rows * C);
+            w = rand(r, C);
+            rstd = new float[rows];
+            y = new float[rows * C];
+            dy = rand(r, rows * C);
+            dx = new float[rows * C];
+            dw = new float[C];
+            gu = rand(r, rows * 2 * I);
+            h = new float[rows * I];
+            dh = rand(r, rows * I);
+            dgu = new float[rows * 2 * I];
+            qkv = rand(r, rows * heads.rowWidth());
+            att = new float[B * heads.n() * T * T];
+            out = new float[rows * heads.qWidth()];
+            dout = rand(r, rows * heads.qWidth());
+            dqkv = new float[qkv.length];
+            positions = Rope.sequencePositions(B, T, 0);
+            table = new RopeTable(64, 100000, RopeTable.Scaling.NONE, 8192);
+            dq = rand(r, decodeHeads.qWidth());
+            kc = rand(r, (decodePos + 1) * decodeHeads.kvWidth());
+            vc = rand(r, (decodePos + 1) * decodeHeads.kvWidth());
+            dOut = new float[decodeHeads.qWidth()];
+            dAtt = new float[decodeHeads.n() * (decodePos + 1)];
+            RmsNorm.forward(y, rstd, x, w, rows, C, 1e-5f);
+            Attention.forward(out, att, qkv, B, T, heads);
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Stream {
+        @Param({"4", "16", "256"})
+        public int megabytes;
+
+        @Param({"2"})
+        public int threads;
+
+        float[] a, b;
+
+        @Setup
+        public void setup() {
+            Parallel.setThreads(threads);
+            a = rand(new SplittableRandom(6), megabytes << 18);
+            b = new float[a.length];
+        }
+    }
+
     /** Best single-thread CPU time per call of every benchmark above (see the class note). */
     public static final class CpuTime {
         private CpuTime() {}
@@ -299,6 +378,98 @@ public class KernelBench {
     public float decodeStep(Decode d) {
         Attention.decodeStep(d.out, d.q, d.kc, d.vc, d.pos, d.C, d.NH, d.att);
         return d.out[0];
+    }
+
+    /** RMSNorm over 1024 rows of 576: reads x, writes y (8 bytes per element). */
+    @Benchmark
+    public float rmsNormForward(Llama l) {
+        RmsNorm.forward(l.y, l.rstd, l.x, l.w, l.rows, l.C, 1e-5f);
+        return l.y[0];
+    }
+
+    /** Reads x, dout and dx, writes dx (16 bytes per element). */
+    @Benchmark
+    public float rmsNormBackward(Llama l) {
+        RmsNorm.backward(l.dx, l.dw, l.dy, l.x, l.w, l.rstd, l.rows, l.C);
+        return l.dx[0];
+    }
+
+    /** SwiGLU over 1024 rows of I = 1536: reads [gate | up], writes h (12 bytes per output element). */
+    @Benchmark
+    public float swigluForward(Llama l) {
+        SwiGlu.forward(l.h, l.gu, l.rows, l.I);
+        return l.h[0];
+    }
+
+    /** Reads [gate | up], dout and dGateUp, writes dGateUp (28 bytes per output element). */
+    @Benchmark
+    public float swigluBackward(Llama l) {
+        SwiGlu.backward(l.dgu, l.dh, l.gu, l.rows, l.I);
+        return l.dgu[0];
+    }
+
+    /** RoPE on the 9 + 3 q and k heads of 1024 packed rows, in place (8 bytes per rotated element). */
+    @Benchmark
+    public float ropeForward(Llama l) {
+        Rope.forward(l.qkv, 0, l.heads.rowWidth(), l.rows, l.heads.n() + l.heads.nKv(), l.positions, l.table);
+        return l.qkv[0];
+    }
+
+    @Benchmark
+    public float ropeBackward(Llama l) {
+        Rope.backward(l.qkv, 0, l.heads.rowWidth(), l.rows, l.heads.n() + l.heads.nKv(), l.positions, l.table);
+        return l.qkv[0];
+    }
+
+    /** Grouped-query attention, B4 T256, 9 query and 3 kv heads of 64 (causal: 2·B·n·T²·hd FLOPs). */
+    @Benchmark
+    public float gqaForward(Llama l) {
+        Attention.forward(l.out, l.att, l.qkv, l.B, l.T, l.heads);
+        return l.out[0];
+    }
+
+    /** 4·B·n·T²·hd FLOPs (causal half of dP, dQ, dK, dV). */
+    @Benchmark
+    public float gqaBackward(Llama l) {
+        Attention.backward(l.dqkv, l.dout, l.qkv, l.att, l.B, l.T, l.heads);
+        return l.dqkv[0];
+    }
+
+    /** Llama-3.2-1B decode attention at position 1023: reads 2 MB of keys and 2 MB of values. */
+    @Benchmark
+    public float gqaDecode(Llama l) {
+        Attention.decode(l.dOut, 0, l.dq, 0, 0, l.kc, l.vc, 0, l.decodePos, 1, l.decodeHeads, l.dAtt);
+        return l.dOut[0];
+    }
+
+    /** Σ a over the array, split across the kernel threads: 4 bytes read per element. */
+    @Benchmark
+    public double streamRead(Stream s) {
+        int vectors = s.a.length / Simd.LANES;
+        double[] partial = new double[Parallel.threads()];
+        Parallel.forRange(vectors, 1 << 12, (v0, v1) -> {
+            FloatVector acc = FloatVector.zero(Simd.F);
+            for (int v = v0; v < v1; v++) {
+                acc = acc.add(FloatVector.fromArray(Simd.F, s.a, v * Simd.LANES));
+            }
+            partial[(int) ((long) v0 * partial.length / vectors)] = Simd.sum(acc);
+        });
+        double t = 0;
+        for (double p : partial) {
+            t += p;
+        }
+        return t;
+    }
+
+    /** b = a·s over the array, split across the kernel threads: 8 bytes moved per element. */
+    @Benchmark
+    public float streamCopy(Stream s) {
+        Parallel.forRange(s.a.length / Simd.LANES, 1 << 12, (v0, v1) -> {
+            for (int v = v0; v < v1; v++) {
+                FloatVector.fromArray(Simd.F, s.a, v * Simd.LANES).mul(1.0001f).intoArray(s.b, v * Simd.LANES);
+            }
+        });
+        return s.b[0];
     }
 
     @Benchmark

@@ -8,10 +8,17 @@ import java.util.Arrays;
 import static dev.jgpt.kernel.Simd.F;
 
 /**
- * Causal multi-head self-attention over a packed qkv tensor [B, T, 3C] (q, k, v each C = NH·hs wide;
- * head h of q at row offset h·hs, of k at C + h·hs, of v at 2C + h·hs).
- * Forward writes out [B, T, C] and the attention probabilities att [B, NH, T, T] (needed by backward;
- * zeros above the diagonal). Parallel over (b, h), one head per task. Inside a head, SIMD kernels
+ * Causal self-attention with grouped-query heads (Ainslie et al. 2023) over packed rows.
+ *
+ * <p>Heads ({@link Heads}): n query heads and nKv key/value heads of dim floats each, n a multiple of nKv;
+ * query head h uses key/value head h / (n/nKv). nKv = n is multi-head attention (GPT-2), nKv = 1
+ * multi-query. The head size is free of the model width (Llama and Qwen allow n·dim ≠ hidden size).
+ * A packed row of the qkv tensor [B, T, (n + 2·nKv)·dim] is [q (n·dim) | k (nKv·dim) | v (nKv·dim)],
+ * head h of q at h·dim, kv head g of k at n·dim + g·dim and of v at (n + nKv)·dim + g·dim. With nKv = n
+ * and dim = C/n that is exactly GPT-2's [q | k | v] of 3C, and the (C, NH) methods are that case.
+ *
+ * <p>Forward writes out [B, T, n·dim] and the attention probabilities att [B, n, T, T] (needed by backward;
+ * zeros above the diagonal). Parallel over (b, h), one query head per task. Inside a head, SIMD kernels
  * that avoid a horizontal reduction per output:
  * <ul>
  *   <li>scores q·kᵀ: the head's keys are packed once into transposed panels of LANES keys
@@ -19,98 +26,179 @@ import static dev.jgpt.kernel.Simd.F;
  *   <li>P·V, dS·K: rows weighted and summed, vectorised along the head size ({@link #weightedSum});</li>
  *   <li>dK, dV: blocks of 8 keys accumulated over all later queries in registers ({@link #keyBlock}).</li>
  * </ul>
- * Rows of the head are first copied out of qkv to contiguous scratch: at their natural 3C-float stride
+ * Rows of the head are first copied out of qkv to contiguous scratch: at their natural row stride
  * they fall into a few L1 sets. Measured on one core (B8 T256 C384 NH6, causal FLOPs): forward ≈45,
  * backward ≈55 GFLOP/s, against ≈6 for the scalar loops this replaced.
- * {@link #decodeStep} is the inference path: one query position against a KV cache.
+ * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
     private Attention() {}
 
+    /**
+     * The head layout: {@code n} query heads, {@code nKv} key/value heads, {@code dim} floats per head.
+     * Query head h reads key/value head h / {@link #group()}.
+     */
+    public record Heads(int n, int nKv, int dim) {
+        public Heads {
+            if (n <= 0 || nKv <= 0 || dim <= 0) {
+                throw new IllegalArgumentException("attention heads: n_head, n_kv_head and head_dim must be positive, "
+                        + "got n_head=" + n + " n_kv_head=" + nKv + " head_dim=" + dim);
+            }
+            if (n % nKv != 0) {
+                throw new IllegalArgumentException("attention heads: n_head=" + n + " is not a multiple of n_kv_head="
+                        + nKv);
+            }
+            if ((long) (n + 2 * nKv) * dim > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("attention heads: a row of (n_head + 2·n_kv_head)·head_dim exceeds "
+                        + "2^31 floats");
+            }
+        }
+
+        /** GPT-2's heads: nh heads of C/nh, as many key/value heads as query heads. */
+        public static Heads multiHead(int C, int nh) {
+            if (C <= 0 || nh <= 0 || C % nh != 0) {
+                throw new IllegalArgumentException("attention heads: C=" + C + " is not divisible by NH=" + nh);
+            }
+            return new Heads(nh, nh, C / nh);
+        }
+
+        /** Query heads per key/value head. */
+        public int group() {
+            return n / nKv;
+        }
+
+        /** Width of q and of the attention output: n·dim. */
+        public int qWidth() {
+            return n * dim;
+        }
+
+        /** Width of k, of v and of a KV-cache row: nKv·dim. */
+        public int kvWidth() {
+            return nKv * dim;
+        }
+
+        /** Width of a packed [q | k | v] row: (n + 2·nKv)·dim. */
+        public int rowWidth() {
+            return qWidth() + 2 * kvWidth();
+        }
+
+        @Override
+        public String toString() {
+            return "n_head=" + n + ", n_kv_head=" + nKv + ", head_dim=" + dim;
+        }
+    }
+
+    /** GPT-2's multi-head attention over qkv [B, T, 3C]: {@link #forward(float[], float[], float[], int, int, Heads)}. */
     public static void forward(float[] out, float[] att, float[] qkv, int B, int T, int C, int NH) {
-        String op = "attention(B=" + B + ", T=" + T + ", C=" + C + ", NH=" + NH + ")";
-        check(op, B, T, C, NH);
-        Checks.length(op, "qkv", qkv, 3L * B * T * C);
-        Checks.length(op, "out", out, (long) B * T * C);
-        Checks.length(op, "att", att, (long) B * NH * T * T);
-        int hs = C / NH, C3 = 3 * C;
+        check("attention(B=" + B + ", T=" + T + ", C=" + C + ", NH=" + NH + ")", B, T, C, NH);
+        forward(out, att, qkv, B, T, Heads.multiHead(C, NH));
+    }
+
+    /**
+     * Causal attention of qkv [B, T, heads.rowWidth()] (layout in the class note): out [B, T, n·dim],
+     * att [B, n, T, T].
+     */
+    public static void forward(float[] out, float[] att, float[] qkv, int B, int T, Heads heads) {
+        String op = "attention(B=" + B + ", T=" + T + ", " + heads + ")";
+        check(op, B, T, heads);
+        Checks.length(op, "qkv", qkv, (long) B * T * heads.rowWidth());
+        Checks.length(op, "out", out, (long) B * T * heads.qWidth());
+        Checks.length(op, "att", att, (long) B * heads.n() * T * T);
+        int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
+        int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
         int L = F.length(), panels = (T + L - 1) / L;
         Parallel.forRange(B * NH, 1, (s, e) -> {
-            float[] kp = new float[panels * hs * L];   // this head's keys, transposed into panels of L
-            float[] vh = new float[T * hs];            // this head's values, contiguous rows
+            float[] kp = new float[panels * hs * L];   // this kv head's keys, transposed into panels of L
+            float[] vh = new float[T * hs];            // this kv head's values, contiguous rows
             float[] srow = new float[panels * L];
+            int packed = -1;                           // b·nKv + g of the kv head in kp/vh
             for (int bh = s; bh < e; bh++) {
-                int b = bh / NH, h = bh % NH;
-                int base = b * T * C3;
-                int qB = base + h * hs, kB = base + C + h * hs, vB = base + 2 * C + h * hs;
-                packPanels(qkv, kB, C3, T, hs, kp);
-                packRows(qkv, vB, C3, T, hs, vh);
+                int b = bh / NH, h = bh % NH, g = h / G;
+                int base = b * T * W;
+                int qB = base + h * hs, kB = base + kOff + g * hs, vB = base + vOff + g * hs;
+                if (b * heads.nKv() + g != packed) {
+                    packPanels(qkv, kB, W, T, hs, kp);
+                    packRows(qkv, vB, W, T, hs, vh);
+                    packed = b * heads.nKv() + g;
+                }
                 for (int t = 0; t < T; t++) {
                     int a = (bh * T + t) * T;
-                    panelDots(qkv, qB + t * C3, kp, hs, t / L + 1, scale, srow);
+                    panelDots(qkv, qB + t * W, kp, hs, t / L + 1, scale, srow);
                     // Stable softmax over the causal prefix (max subtracted before exp), into att.
                     float max = Vec.max(srow, 0, t + 1);
                     double sum = Vec.expShiftSum(att, a, srow, 0, t + 1, max);
                     Vec.scale(att, a, (float) (1.0 / sum), t + 1);
                     Arrays.fill(att, a + t + 1, a + T, 0f);
-                    weightedSum(att, a, 1, vh, 0, hs, t + 1, hs, out, (b * T + t) * C + h * hs, false);
+                    weightedSum(att, a, 1, vh, 0, hs, t + 1, hs, out, (b * T + t) * Q + h * hs, false);
                 }
             }
         });
     }
 
-    /**
-     * Accumulates dqkv (+=) from dout [B, T, C], using qkv and the forward's att.
-     * Per head: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP))·scale, dQ = dS·K, dK = dSᵀ·Q.
-     * dS for the head is kept in a per-thread T×T scratch so dK and dV can be summed per key row.
-     */
+    /** GPT-2's multi-head attention backward: {@link #backward(float[], float[], float[], float[], int, int, Heads)}. */
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, int C, int NH) {
-        String op = "attentionBackward(B=" + B + ", T=" + T + ", C=" + C + ", NH=" + NH + ")";
-        check(op, B, T, C, NH);
-        Checks.length(op, "qkv", qkv, 3L * B * T * C);
-        Checks.length(op, "dqkv", dqkv, 3L * B * T * C);
-        Checks.length(op, "dout", dout, (long) B * T * C);
-        Checks.length(op, "att", att, (long) B * NH * T * T);
-        int hs = C / NH, C3 = 3 * C;
+        check("attentionBackward(B=" + B + ", T=" + T + ", C=" + C + ", NH=" + NH + ")", B, T, C, NH);
+        backward(dqkv, dout, qkv, att, B, T, Heads.multiHead(C, NH));
+    }
+
+    /**
+     * Accumulates dqkv (+=) from dout [B, T, n·dim], using qkv and the forward's att.
+     * Per query head: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP))·scale, dQ = dS·K, dK = dSᵀ·Q;
+     * a key/value head sums dK and dV over the query heads of its group. dS for the head is kept in a
+     * per-thread T×T scratch so dK and dV can be summed per key row. Parallel over (b, kv head): the
+     * query heads of a group run in order in one task, so no two threads add to the same dK/dV row and
+     * the sums do not depend on the thread count.
+     */
+    public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, Heads heads) {
+        String op = "attentionBackward(B=" + B + ", T=" + T + ", " + heads + ")";
+        check(op, B, T, heads);
+        Checks.length(op, "qkv", qkv, (long) B * T * heads.rowWidth());
+        Checks.length(op, "dqkv", dqkv, (long) B * T * heads.rowWidth());
+        Checks.length(op, "dout", dout, (long) B * T * heads.qWidth());
+        Checks.length(op, "att", att, (long) B * heads.n() * T * T);
+        int hs = heads.dim(), NH = heads.n(), NKV = heads.nKv(), G = heads.group();
+        int W = heads.rowWidth(), Q = heads.qWidth(), kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
         int L = F.length(), panels = (T + L - 1) / L;
         // dS scratch row stride: room for whole panels, plus one vector so the stride is not a power of
         // two (column-block reads at a 2^k stride would all land in the same few L1 sets).
         int S = panels * L + L;
-        Parallel.forRange(B * NH, 1, (s, e) -> {
+        Parallel.forRange(B * NKV, 1, (s, e) -> {
             float[] ds = new float[T * S];
             float[] vp = new float[panels * hs * L];
-            // Contiguous copies of this head's rows: in qkv they are 3C floats apart, a stride that maps
+            // Contiguous copies of this head's rows: in qkv they are a row apart, a stride that maps
             // them onto a few L1 sets.
             float[] qh = new float[T * hs], kh = new float[T * hs], dh = new float[T * hs];
-            for (int bh = s; bh < e; bh++) {
-                int b = bh / NH, h = bh % NH;
-                int base = b * T * C3;
-                int qB = base + h * hs, kB = base + C + h * hs, vB = base + 2 * C + h * hs;
-                int oB = b * T * C + h * hs;
-                int aB = bh * T * T;
-                packPanels(qkv, vB, C3, T, hs, vp);
-                packRows(qkv, qB, C3, T, hs, qh);
-                packRows(qkv, kB, C3, T, hs, kh);
-                packRows(dout, oB, C, T, hs, dh);
-                for (int t = 0; t < T; t++) {
-                    int row = t * S, aRow = aB + t * T;
-                    panelDots(dh, t * hs, vp, hs, t / L + 1, 1f, ds, row);             // dP row
-                    float pdp = Vec.dot(att, aRow, ds, row, t + 1);                      // Σ P·dP
-                    softmaxBackwardRow(ds, row, att, aRow, t + 1, pdp, scale);          // dS row
-                    // Zero just past the diagonal: the key blocks below read up to KEY_BLOCK−1 columns beyond it.
-                    Arrays.fill(ds, row + t + 1, row + Math.min(T, t + KEY_BLOCK), 0f);
-                    weightedSum(ds, row, 1, kh, 0, hs, t + 1, hs, dqkv, qB + t * C3, true);
-                }
-                int t2 = 0;
-                for (; t2 + KEY_BLOCK <= T; t2 += KEY_BLOCK) {
-                    keyBlock(ds, S, att, aB, T, qh, dh, t2, hs, dqkv, kB, vB, C3);
-                }
-                for (; t2 < T; t2++) {
-                    // Leftover keys: column t2 of dS / P, rows t ≥ t2 (causal).
-                    weightedSum(ds, t2 * S + t2, S, qh, t2 * hs, hs, T - t2, hs, dqkv, kB + t2 * C3, true);
-                    weightedSum(att, aB + t2 * T + t2, T, dh, t2 * hs, hs, T - t2, hs, dqkv, vB + t2 * C3, true);
+            for (int bg = s; bg < e; bg++) {
+                int b = bg / NKV, g = bg % NKV;
+                int base = b * T * W;
+                int kB = base + kOff + g * hs, vB = base + vOff + g * hs;
+                packPanels(qkv, vB, W, T, hs, vp);
+                packRows(qkv, kB, W, T, hs, kh);
+                for (int h = g * G; h < (g + 1) * G; h++) {
+                    int qB = base + h * hs;
+                    int aB = (b * NH + h) * T * T;
+                    packRows(qkv, qB, W, T, hs, qh);
+                    packRows(dout, b * T * Q + h * hs, Q, T, hs, dh);
+                    for (int t = 0; t < T; t++) {
+                        int row = t * S, aRow = aB + t * T;
+                        panelDots(dh, t * hs, vp, hs, t / L + 1, 1f, ds, row);             // dP row
+                        float pdp = Vec.dot(att, aRow, ds, row, t + 1);                      // Σ P·dP
+                        softmaxBackwardRow(ds, row, att, aRow, t + 1, pdp, scale);          // dS row
+                        // Zero just past the diagonal: the key blocks below read up to KEY_BLOCK−1 columns beyond it.
+                        Arrays.fill(ds, row + t + 1, row + Math.min(T, t + KEY_BLOCK), 0f);
+                        weightedSum(ds, row, 1, kh, 0, hs, t + 1, hs, dqkv, qB + t * W, true);
+                    }
+                    int t2 = 0;
+                    for (; t2 + KEY_BLOCK <= T; t2 += KEY_BLOCK) {
+                        keyBlock(ds, S, att, aB, T, qh, dh, t2, hs, dqkv, kB, vB, W);
+                    }
+                    for (; t2 < T; t2++) {
+                        // Leftover keys: column t2 of dS / P, rows t ≥ t2 (causal).
+                        weightedSum(ds, t2 * S + t2, S, qh, t2 * hs, hs, T - t2, hs, dqkv, kB + t2 * W, true);
+                        weightedSum(att, aB + t2 * T + t2, T, dh, t2 * hs, hs, T - t2, hs, dqkv, vB + t2 * W, true);
+                    }
                 }
             }
         });
@@ -124,7 +212,7 @@ public final class Attention {
      * q, dO, dS and P is read once per 8 keys. Entries above the diagonal are 0 in both dS and P.
      */
     private static void keyBlock(float[] ds, int S, float[] att, int aB, int T, float[] qh, float[] dh, int t2,
-                                 int hs, float[] dqkv, int kB, int vB, int C3) {
+                                 int hs, float[] dqkv, int kB, int vB, int W) {
         int ub = F.loopBound(hs);
         int i = 0;
         for (; i < ub; i += F.length()) {
@@ -152,23 +240,23 @@ public final class Attention {
                 v7 = d.fma(FloatVector.broadcast(F, att[p + 7]), v7);
             }
             // Written out: an array of vectors indexed in a loop would not be scalar-replaced (boxing).
-            int kd = kB + t2 * C3 + i, vd = vB + t2 * C3 + i;
+            int kd = kB + t2 * W + i, vd = vB + t2 * W + i;
             addInto(k0, dqkv, kd);
-            addInto(k1, dqkv, kd + C3);
-            addInto(k2, dqkv, kd + 2 * C3);
-            addInto(k3, dqkv, kd + 3 * C3);
-            addInto(k4, dqkv, kd + 4 * C3);
-            addInto(k5, dqkv, kd + 5 * C3);
-            addInto(k6, dqkv, kd + 6 * C3);
-            addInto(k7, dqkv, kd + 7 * C3);
+            addInto(k1, dqkv, kd + W);
+            addInto(k2, dqkv, kd + 2 * W);
+            addInto(k3, dqkv, kd + 3 * W);
+            addInto(k4, dqkv, kd + 4 * W);
+            addInto(k5, dqkv, kd + 5 * W);
+            addInto(k6, dqkv, kd + 6 * W);
+            addInto(k7, dqkv, kd + 7 * W);
             addInto(v0, dqkv, vd);
-            addInto(v1, dqkv, vd + C3);
-            addInto(v2, dqkv, vd + 2 * C3);
-            addInto(v3, dqkv, vd + 3 * C3);
-            addInto(v4, dqkv, vd + 4 * C3);
-            addInto(v5, dqkv, vd + 5 * C3);
-            addInto(v6, dqkv, vd + 6 * C3);
-            addInto(v7, dqkv, vd + 7 * C3);
+            addInto(v1, dqkv, vd + W);
+            addInto(v2, dqkv, vd + 2 * W);
+            addInto(v3, dqkv, vd + 3 * W);
+            addInto(v4, dqkv, vd + 4 * W);
+            addInto(v5, dqkv, vd + 5 * W);
+            addInto(v6, dqkv, vd + 6 * W);
+            addInto(v7, dqkv, vd + 7 * W);
         }
         for (; i < hs; i++) {
             for (int j = 0; j < KEY_BLOCK; j++) {
@@ -177,8 +265,8 @@ public final class Attention {
                     sk += ds[t * S + t2 + j] * qh[t * hs + i];
                     sv += att[aB + t * T + t2 + j] * dh[t * hs + i];
                 }
-                dqkv[kB + (t2 + j) * C3 + i] += sk;
-                dqkv[vB + (t2 + j) * C3 + i] += sv;
+                dqkv[kB + (t2 + j) * W + i] += sk;
+                dqkv[vB + (t2 + j) * W + i] += sv;
             }
         }
     }
@@ -276,9 +364,8 @@ public final class Attention {
     }
 
     /**
-     * Attention of one new position against a KV cache (inference decode).
-     * Same as {@link #decodeStep(float[], int, float[], int, float[], float[], int, int, int, int, float[])}
-     * with all offsets 0.
+     * GPT-2's decode of one new position against a KV cache of C-wide rows, all offsets 0:
+     * {@link #decode}.
      */
     public static void decodeStep(float[] out, float[] q, float[] kCache, float[] vCache, int pos, int C, int NH,
                                   float[] att) {
@@ -286,15 +373,9 @@ public final class Attention {
     }
 
     /**
-     * Attention of one new position against a KV cache (inference decode).
-     *
-     * <p>Layout: the caches are row-major [T_max × C] starting at {@code cacheOff}; row p holds position p's
-     * key (in kCache) or value (in vCache) for all heads, head h in columns h·hs .. h·hs+hs−1 — the same
-     * per-row layout as the k and v thirds of a packed qkv row. Rows 0..pos must be filled: the caller
-     * writes the new position's k and v into row {@code pos} before the call.
-     * q is the new position's query, C floats at {@code qOff} (e.g. a packed qkv row at offset 0).
-     * Writes the output C floats at {@code outOff}; att is scratch of at least NH·(pos+1) floats and
-     * receives the probabilities of head h at att[h·(pos+1) ..]. Parallel over heads when the prefix is long.
+     * GPT-2's decode of one new position: {@link #decode} with rows = 1 and nKv = n = NH heads of C/NH.
+     * The caches are [T_max × C] from cacheOff, q is C floats at qOff, the output C floats at outOff; att
+     * (≥ NH·(pos+1) floats) receives the probabilities of head h at att[h·(pos+1) ..].
      */
     public static void decodeStep(float[] out, int outOff, float[] q, int qOff, float[] kCache, float[] vCache,
                                   int cacheOff, int pos, int C, int NH, float[] att) {
@@ -310,17 +391,77 @@ public final class Attention {
                     + (vCache == null ? "null" : vCache.length) + "), att ≥ NH·(pos+1) ("
                     + (att == null ? "null" : att.length) + ")");
         }
-        int hs = C / NH, n = pos + 1;
+        decode(out, outOff, q, qOff, C, kCache, vCache, cacheOff, pos, 1, Heads.multiHead(C, NH), att);
+    }
+
+    /**
+     * Attention of {@code rows} new positions firstPos..firstPos+rows−1 of one sequence against its KV
+     * cache (inference: one decoded token, or a chunk of a prompt). Row r attends to positions
+     * 0..firstPos+r, so the new rows are causal among themselves too.
+     *
+     * <p>Layout: the caches are row-major [T_max × nKv·dim] from {@code cacheOff}; row p holds position
+     * p's keys (kCache) or values (vCache) of every kv head, head g at g·dim — the k and v parts of a
+     * packed row, so the cache holds nKv heads per position, not n. Rows 0..firstPos+rows−1 must be filled
+     * before the call ({@link #appendToCache}). Row r's query is n·dim floats at q[qOff + r·qStride] (for
+     * packed qkv rows qStride = {@link Heads#rowWidth()}); its output goes to out[outOff + r·n·dim ..].
+     * att is scratch of at least rows·n·(firstPos+rows) floats; it receives row r's probabilities of head h
+     * at att[(r·n + h)·(firstPos+rows) ..] (firstPos+r+1 of them). Parallel over (row, head) when the
+     * work is large; the result does not depend on the split.
+     */
+    public static void decode(float[] out, int outOff, float[] q, int qOff, int qStride, float[] kCache,
+                              float[] vCache, int cacheOff, int firstPos, int rows, Heads heads, float[] att) {
+        String op = "attentionDecode(firstPos=" + firstPos + ", rows=" + rows + ", " + heads + ")";
+        Checks.nonNegative(op, "firstPos", firstPos);
+        Checks.nonNegative(op, "rows", rows);
+        Checks.nonNegative(op, "outOff", outOff);
+        Checks.nonNegative(op, "qOff", qOff);
+        Checks.nonNegative(op, "cacheOff", cacheOff);
+        int hs = heads.dim(), NH = heads.n(), G = heads.group(), KW = heads.kvWidth(), Q = heads.qWidth();
+        if (rows > 1 && qStride < Q) {
+            throw new IllegalArgumentException(op + ": query rows " + qStride + " floats apart overlap (n·dim = " + Q + ")");
+        }
+        if (rows == 0) {
+            return;
+        }
+        int span = firstPos + rows;
+        Checks.length(op, "q", q, qOff + (long) (rows - 1) * qStride + Q);
+        Checks.length(op, "out", out, outOff + (long) rows * Q);
+        Checks.length(op, "kCache", kCache, cacheOff + (long) span * KW);
+        Checks.length(op, "vCache", vCache, cacheOff + (long) span * KW);
+        Checks.length(op, "att", att, (long) rows * NH * span);
         float scale = (float) (1.0 / Math.sqrt(hs));
-        int minHeads = (long) n * C >= (1 << 16) ? 1 : NH;
-        Parallel.forRange(NH, minHeads, (h0, h1) -> {
-            for (int h = h0; h < h1; h++) {
-                int a = h * n;
-                dots(q, qOff + h * hs, kCache, cacheOff + h * hs, C, n, hs, scale, att, a);
+        int minTasks = (long) rows * NH * span * hs >= (1 << 16) ? 1 : rows * NH;
+        Parallel.forRange(rows * NH, minTasks, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int r = i / NH, h = i % NH, g = h / G, n = firstPos + r + 1;
+                int a = i * span;
+                dots(q, qOff + r * qStride + h * hs, kCache, cacheOff + g * hs, KW, n, hs, scale, att, a);
                 Vec.softmaxInPlace(att, a, n);
-                weightedSum(att, a, 1, vCache, cacheOff + h * hs, C, n, hs, out, outOff + h * hs, false);
+                weightedSum(att, a, 1, vCache, cacheOff + g * hs, KW, n, hs, out, outOff + r * Q + h * hs, false);
             }
         });
+    }
+
+    /**
+     * Copies the k and v parts of {@code rows} packed [q | k | v] rows (qkv from qkvOff, rows
+     * {@link Heads#rowWidth()} apart) into KV-cache rows firstPos..firstPos+rows−1 (layout of {@link #decode}).
+     */
+    public static void appendToCache(float[] kCache, float[] vCache, int cacheOff, int firstPos, float[] qkv,
+                                     int qkvOff, int rows, Heads heads) {
+        String op = "attentionAppendToCache(firstPos=" + firstPos + ", rows=" + rows + ", " + heads + ")";
+        Checks.nonNegative(op, "firstPos", firstPos);
+        Checks.nonNegative(op, "rows", rows);
+        Checks.nonNegative(op, "cacheOff", cacheOff);
+        Checks.nonNegative(op, "qkvOff", qkvOff);
+        int W = heads.rowWidth(), Q = heads.qWidth(), KW = heads.kvWidth();
+        Checks.length(op, "qkv", qkv, qkvOff + (long) rows * W);
+        Checks.length(op, "kCache", kCache, cacheOff + (long) (firstPos + rows) * KW);
+        Checks.length(op, "vCache", vCache, cacheOff + (long) (firstPos + rows) * KW);
+        for (int r = 0; r < rows; r++) {
+            int src = qkvOff + r * W, dst = cacheOff + (firstPos + r) * KW;
+            System.arraycopy(qkv, src + Q, kCache, dst, KW);
+            System.arraycopy(qkv, src + Q + KW, vCache, dst, KW);
+        }
     }
 
     /**
@@ -460,6 +601,13 @@ public final class Attention {
         }
         for (; i < n; i++) {
             ds[dOff + i] = p[pOff + i] * (ds[dOff + i] - pdp) * scale;
+        }
+    }
+
+    private static void check(String op, int B, int T, Heads heads) {
+        Checks.positive(op, "B, T", B, T);
+        if ((long) B * heads.n() * T * T > Integer.MAX_VALUE || (long) B * T * heads.rowWidth() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": tensors exceed 2^31 elements");
         }
     }
 

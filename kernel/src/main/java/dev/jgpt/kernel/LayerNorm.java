@@ -11,9 +11,6 @@ import static dev.jgpt.kernel.Simd.F;
  * Both directions are SIMD over C and parallel over rows.
  */
 public final class LayerNorm {
-    /** Backward reduces dγ/dβ over at most this many fixed row blocks (see {@link #backward}). */
-    private static final int MAX_BLOCKS = 128;
-
     private LayerNorm() {}
 
     /** beta may be null (no bias). */
@@ -86,9 +83,8 @@ public final class LayerNorm {
 
     /**
      * Accumulates dx, dgamma, dbeta (dbeta may be null).
-     * dx is computed row-parallel. dγ = Σ_rows n·dout and dβ = Σ_rows dout are summed per fixed block of
-     * rows into private partials, then the partials are added in block order: no two threads write the
-     * same element, and the result does not depend on the thread count.
+     * dx is computed row-parallel; dγ = Σ_rows n·dout and dβ = Σ_rows dout are summed per fixed block of
+     * rows ({@link RowBlocks}), so the result does not depend on the thread count.
      */
     public static void backward(float[] dx, float[] dgamma, float[] dbeta, float[] dout, float[] x, float[] gamma,
                                 float[] mean, float[] rstd, int rows, int C) {
@@ -100,23 +96,17 @@ public final class LayerNorm {
         if (dbeta != null) {
             Checks.length(op, "dbeta", dbeta, C);
         }
-        int blocks = Math.min(MAX_BLOCKS, Math.max(1, rows / 8));
+        int blocks = RowBlocks.count(rows);
         float[] pg = new float[blocks * C];
         float[] pb = dbeta != null ? new float[blocks * C] : null;
-        int minBlocks = (int) Math.max(1, blocks * 4096L / Math.max(1L, (long) rows * C));
-        Parallel.forRange(blocks, minBlocks, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                int r0 = (int) ((long) rows * b / blocks), r1 = (int) ((long) rows * (b + 1) / blocks);
-                for (int r = r0; r < r1; r++) {
-                    backwardRow(dx, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);
-                }
+        RowBlocks.forEach(rows, C, (b, r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                backwardRow(dx, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);
             }
         });
-        for (int b = 0; b < blocks; b++) {
-            Vec.add(dgamma, 0, pg, b * C, C);
-            if (dbeta != null) {
-                Vec.add(dbeta, 0, pb, b * C, C);
-            }
+        RowBlocks.addPartials(dgamma, pg, rows, C);
+        if (dbeta != null) {
+            RowBlocks.addPartials(dbeta, pb, rows, C);
         }
     }
 

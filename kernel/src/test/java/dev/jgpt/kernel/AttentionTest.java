@@ -120,6 +120,173 @@ class AttentionTest {
         }
     }
 
+    /**
+     * {B, T, NH, NKV, hd}: head sizes 64/80/96/128 (Llama, SmolLM, Qwen) and odd ones (7, 33, 83), groups of
+     * 1 to 8 query heads per key/value head, multi-query (NKV = 1), T = 1 and T across vector and key-block
+     * boundaries. There is no model width: NH·hd is whatever the heads make.
+     */
+    private static final int[][] GQA_SHAPES = {
+            {1, 1, 1, 1, 7}, {2, 5, 4, 2, 64}, {1, 9, 6, 3, 80}, {2, 17, 8, 1, 96}, {1, 6, 2, 2, 128},
+            {1, 35, 9, 3, 64}, {3, 4, 4, 4, 8}, {1, 19, 3, 1, 83}, {1, 40, 4, 2, 33}};
+
+    @Test
+    void groupedQueryForwardAndBackwardMatchReference() {
+        for (int[] s : GQA_SHAPES) {
+            compare(s[0], s[1], new Attention.Heads(s[2], s[3], s[4]), 1.0, "gqa " + java.util.Arrays.toString(s), TOL);
+        }
+        compare(2, 8, new Attention.Heads(4, 1, 32), 30.0, "gqa saturated", 2e-3);
+    }
+
+    @Test
+    void groupedQueryIsMultiHeadWithRepeatedKeysAndValues() {
+        // Hugging Face's repeat_kv: GQA equals multi-head attention whose kv heads are copies, head h getting
+        // kv head h/G. Forward and dq are the same computation, so the same bits; a shared kv head's dk/dv is
+        // the sum of its copies' (in another order, hence close).
+        int B = 2, T = 21, NH = 6, NKV = 2, hd = 24, G = NH / NKV;
+        Attention.Heads gqa = new Attention.Heads(NH, NKV, hd), mha = new Attention.Heads(NH, NH, hd);
+        float[] qkv = randn(rng, B * T * gqa.rowWidth(), 1);
+        float[] rep = new float[B * T * mha.rowWidth()];
+        for (int bt = 0; bt < B * T; bt++) {
+            int src = bt * gqa.rowWidth(), dst = bt * mha.rowWidth();
+            System.arraycopy(qkv, src, rep, dst, NH * hd);
+            for (int h = 0; h < NH; h++) {
+                int g = h / G;
+                System.arraycopy(qkv, src + (NH + g) * hd, rep, dst + (NH + h) * hd, hd);
+                System.arraycopy(qkv, src + (NH + NKV + g) * hd, rep, dst + (2 * NH + h) * hd, hd);
+            }
+        }
+        float[] out1 = new float[B * T * NH * hd], att1 = new float[B * NH * T * T];
+        float[] out2 = new float[B * T * NH * hd], att2 = new float[B * NH * T * T];
+        Attention.forward(out1, att1, qkv, B, T, gqa);
+        Attention.forward(out2, att2, rep, B, T, mha);
+        assertBitEqual("out", out1, out2);
+        assertBitEqual("att", att1, att2);
+        float[] dout = randn(rng, out1.length, 1);
+        float[] d1 = new float[qkv.length], d2 = new float[rep.length];
+        Attention.backward(d1, dout, qkv, att1, B, T, gqa);
+        Attention.backward(d2, dout, rep, att2, B, T, mha);
+        double[] summed = new double[d1.length];
+        float[] dq1 = new float[B * T * NH * hd], dq2 = new float[dq1.length];
+        for (int bt = 0; bt < B * T; bt++) {
+            System.arraycopy(d1, bt * gqa.rowWidth(), dq1, bt * NH * hd, NH * hd);
+            System.arraycopy(d2, bt * mha.rowWidth(), dq2, bt * NH * hd, NH * hd);
+            for (int i = 0; i < NH * hd; i++) {
+                summed[bt * gqa.rowWidth() + i] = d1[bt * gqa.rowWidth() + i];
+            }
+            for (int h = 0; h < NH; h++) {
+                int g = h / G;
+                for (int i = 0; i < hd; i++) {
+                    summed[bt * gqa.rowWidth() + (NH + g) * hd + i] += d2[bt * mha.rowWidth() + (NH + h) * hd + i];
+                    summed[bt * gqa.rowWidth() + (NH + NKV + g) * hd + i] += d2[bt * mha.rowWidth() + (2 * NH + h) * hd + i];
+                }
+            }
+        }
+        assertBitEqual("dq", dq1, dq2);
+        assertClose("dk, dv summed over each group", summed, d1, TOL);
+    }
+
+    @Test
+    void groupedQueryIndependentOfThreadCount() {
+        int B = 2, T = 9;
+        Attention.Heads heads = new Attention.Heads(6, 2, 40);
+        float[] qkv = randn(rng, B * T * heads.rowWidth(), 1), dout = randn(rng, B * T * heads.qWidth(), 1);
+        float[][] one = run(B, T, heads, qkv, dout, 1);
+        for (int threads : new int[] {2, 3}) {
+            float[][] many = run(B, T, heads, qkv, dout, threads);
+            assertBitEqual("out, " + threads + " threads", one[0], many[0]);
+            assertBitEqual("att, " + threads + " threads", one[1], many[1]);
+            assertBitEqual("dqkv, " + threads + " threads", one[2], many[2]);
+            assertBitEqual("decode, " + threads + " threads", one[3], many[3]);
+        }
+    }
+
+    private static float[][] run(int B, int T, Attention.Heads heads, float[] qkv, float[] dout, int threads) {
+        float[] out = new float[B * T * heads.qWidth()], att = new float[B * heads.n() * T * T];
+        float[] dqkv = new float[qkv.length], dec = new float[T * heads.qWidth()];
+        withThreads(threads, () -> {
+            Attention.forward(out, att, qkv, B, T, heads);
+            Attention.backward(dqkv, dout, qkv, att, B, T, heads);
+            float[] kc = new float[T * heads.kvWidth()], vc = new float[T * heads.kvWidth()];
+            Attention.appendToCache(kc, vc, 0, 0, qkv, 0, T, heads);
+            Attention.decode(dec, 0, qkv, 0, heads.rowWidth(), kc, vc, 0, 0, T, heads,
+                    new float[T * heads.n() * T]);
+        });
+        return new float[][] {out, att, dqkv, dec};
+    }
+
+    /**
+     * The KV-cache path with n_kv heads per cached position: a prompt as one chunk of rows, then the rest one
+     * or a few rows at a time, must give what the full forward gives at those positions.
+     */
+    @Test
+    void groupedQueryDecodeMatchesForward() {
+        for (int[] s : new int[][] {{13, 4, 2, 64}, {9, 6, 3, 80}, {7, 8, 1, 96}, {5, 2, 2, 128}, {11, 3, 1, 7}}) {
+            int T = s[0];
+            Attention.Heads heads = new Attention.Heads(s[1], s[2], s[3]);
+            int W = heads.rowWidth(), Q = heads.qWidth(), KW = heads.kvWidth(), NH = heads.n();
+            float[] qkv = randn(rng, T * W, 1), out = new float[T * Q], att = new float[NH * T * T];
+            Attention.forward(out, att, qkv, 1, T, heads);
+            // Caches at an offset inside larger arrays; the qkv rows are read in place (an offset into qkv).
+            int cacheOff = 3;
+            float[] kc = new float[cacheOff + T * KW + 2], vc = new float[cacheOff + T * KW + 2];
+            int pos = 0;
+            for (int rows : new int[] {T / 2, 1, 2, T}) {
+                rows = Math.min(rows, T - pos);
+                if (rows == 0) {
+                    continue;
+                }
+                Attention.appendToCache(kc, vc, cacheOff, pos, qkv, pos * W, rows, heads);
+                int span = pos + rows;
+                float[] o = new float[1 + rows * Q], a = new float[rows * NH * span];
+                Attention.decode(o, 1, qkv, pos * W, W, kc, vc, cacheOff, pos, rows, heads, a);
+                for (int r = 0; r < rows; r++) {
+                    int p = pos + r;
+                    for (int i = 0; i < Q; i++) {
+                        assertEquals(out[p * Q + i], o[1 + r * Q + i], 1e-6f, java.util.Arrays.toString(s) + " pos " + p);
+                    }
+                    for (int h = 0; h < NH; h++) {
+                        for (int t2 = 0; t2 <= p; t2++) {
+                            assertEquals(att[(h * T + p) * T + t2], a[(r * NH + h) * span + t2], 1e-6f);
+                        }
+                    }
+                }
+                pos += rows;
+            }
+            assertEquals(T, pos);
+            // The cache holds k and v of n_kv heads per position, exactly the packed rows' k and v parts.
+            for (int p = 0; p < T; p++) {
+                for (int i = 0; i < KW; i++) {
+                    assertEquals(qkv[p * W + Q + i], kc[cacheOff + p * KW + i], 0f);
+                    assertEquals(qkv[p * W + Q + KW + i], vc[cacheOff + p * KW + i], 0f);
+                }
+            }
+        }
+        // No rows: nothing to do, nothing read.
+        Attention.decode(new float[0], 0, new float[0], 0, 0, new float[0], new float[0], 0, 5, 0,
+                new Attention.Heads(2, 1, 4), new float[0]);
+    }
+
+    @Test
+    void groupedQueryBadInput() {
+        assertBadInput(() -> new Attention.Heads(6, 4, 8), "n_head=6", "n_kv_head=4", "multiple");
+        assertBadInput(() -> new Attention.Heads(4, 2, 0), "head_dim", "positive");
+        Attention.Heads heads = new Attention.Heads(4, 2, 8);   // rows of (4 + 4)·8 = 64
+        float[] qkv = new float[2 * 3 * 64], out = new float[2 * 3 * 32], att = new float[2 * 4 * 9];
+        assertBadInput(() -> Attention.forward(out, att, new float[100], 2, 3, heads),
+                "attention", "n_head=4", "n_kv_head=2", "head_dim=8", "qkv", "384");
+        assertBadInput(() -> Attention.forward(new float[191], att, qkv, 2, 3, heads), "attention", "out", "192");
+        assertBadInput(() -> Attention.backward(qkv, new float[5], qkv, att, 2, 3, heads), "attentionBackward", "dout");
+        float[] kc = new float[3 * 16], vc = new float[3 * 16];
+        assertBadInput(() -> Attention.decode(new float[64], 0, qkv, 0, 64, kc, vc, 0, 2, 2, heads, new float[64]),
+                "attentionDecode", "firstPos=2", "rows=2", "kCache", "64");
+        assertBadInput(() -> Attention.decode(new float[64], 0, qkv, 0, 16, kc, vc, 0, 0, 2, heads, new float[64]),
+                "attentionDecode", "overlap");
+        assertBadInput(() -> Attention.decode(new float[32], 0, qkv, 0, 64, kc, vc, 0, 0, 1, heads, new float[3]),
+                "attentionDecode", "att");
+        assertBadInput(() -> Attention.appendToCache(kc, vc, 0, 2, qkv, 0, 2, heads),
+                "attentionAppendToCache", "kCache", "64");
+    }
+
     @Test
     void badInput() {
         float[] qkv = new float[2 * 3 * 3 * 12], out = new float[2 * 3 * 12], att = new float[2 * 4 * 9];
@@ -137,11 +304,26 @@ class AttentionTest {
     }
 
     private void compare(int B, int T, int C, int NH, double std, String label, double tol) {
-        float[] qkv = randn(rng, B * T * 3 * C, std);
-        float[] out = new float[B * T * C], att = new float[B * NH * T * T];
-        Attention.forward(out, att, qkv, B, T, C, NH);
+        compare(B, T, Attention.Heads.multiHead(C, NH), std, label, tol);
+        // The (C, NH) methods are the multi-head case of the general ones, to the bit.
+        float[] qkv = randn(rng, B * T * 3 * C, std), dout = randn(rng, B * T * C, 1);
+        float[] o1 = new float[B * T * C], a1 = new float[B * NH * T * T], d1 = new float[qkv.length];
+        float[] o2 = new float[B * T * C], a2 = new float[B * NH * T * T], d2 = new float[qkv.length];
+        Attention.forward(o1, a1, qkv, B, T, C, NH);
+        Attention.backward(d1, dout, qkv, a1, B, T, C, NH);
+        Attention.forward(o2, a2, qkv, B, T, Attention.Heads.multiHead(C, NH));
+        Attention.backward(d2, dout, qkv, a2, B, T, Attention.Heads.multiHead(C, NH));
+        assertBitEqual(label + " out (C, NH)", o2, o1);
+        assertBitEqual(label + " dqkv (C, NH)", d2, d1);
+    }
+
+    private void compare(int B, int T, Attention.Heads heads, double std, String label, double tol) {
+        int NH = heads.n(), NKV = heads.nKv(), hd = heads.dim();
+        float[] qkv = randn(rng, B * T * heads.rowWidth(), std);
+        float[] out = new float[B * T * heads.qWidth()], att = new float[B * NH * T * T];
+        Attention.forward(out, att, qkv, B, T, heads);
         double[] rq = toDouble(qkv), rout = new double[out.length], ratt = new double[att.length];
-        Reference.attentionForward(rout, ratt, rq, B, T, C, NH);
+        Reference.attentionForward(rout, ratt, rq, B, T, NH, NKV, hd);
         for (float f : out) {
             assertTrue(Float.isFinite(f), label + ": non-finite output");
         }
@@ -151,8 +333,8 @@ class AttentionTest {
         float[] dout = randn(rng, out.length, 1);
         float[] dqkv = randn(rng, qkv.length, 1);       // non-zero start: backward must accumulate
         double[] rd = toDouble(dqkv);
-        Attention.backward(dqkv, dout, qkv, att, B, T, C, NH);
-        Reference.attentionBackward(rd, toDouble(dout), rq, ratt, B, T, C, NH);
+        Attention.backward(dqkv, dout, qkv, att, B, T, heads);
+        Reference.attentionBackward(rd, toDouble(dout), rq, ratt, B, T, NH, NKV, hd);
         assertClose(label + " dqkv", rd, dqkv, tol);
     }
 }

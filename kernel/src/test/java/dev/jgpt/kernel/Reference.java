@@ -70,6 +70,79 @@ public final class Reference {
         }
     }
 
+    // ---------------------------------------------------------------- RMSNorm (Zhang & Sennrich 2019)
+
+    /**
+     * Per row r of x [rows × C]: rstd = 1/√((1/C)Σ x_i² + ε), n_i = x_i·rstd, y_i = g_i·n_i. Saves rstd.
+     */
+    public static void rmsNormForward(double[] out, double[] rstd, double[] x, double[] weight, int rows, int C,
+                                      double eps) {
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int i = 0; i < C; i++) {
+                ss += x[r * C + i] * x[r * C + i];
+            }
+            double s = 1.0 / Math.sqrt(ss / C + eps);
+            for (int i = 0; i < C; i++) {
+                out[r * C + i] = weight[i] * (x[r * C + i] * s);
+            }
+            rstd[r] = s;
+        }
+    }
+
+    /**
+     * With dn_i = g_i·dy_i (the gradient reaching n_i) and ∂rstd/∂x_j = −rstd³·x_j/C:
+     * dx_j += rstd·(dn_j − n_j·(1/C)Σ_i dn_i·n_i),  dg_i += Σ_rows dy_i·n_i.
+     */
+    public static void rmsNormBackward(double[] dx, double[] dweight, double[] dout, double[] x, double[] weight,
+                                       double[] rstd, int rows, int C) {
+        for (int r = 0; r < rows; r++) {
+            double s = rstd[r];
+            double sumDnN = 0;
+            for (int i = 0; i < C; i++) {
+                sumDnN += weight[i] * dout[r * C + i] * x[r * C + i] * s;
+            }
+            for (int i = 0; i < C; i++) {
+                double n = x[r * C + i] * s;
+                dx[r * C + i] += s * (weight[i] * dout[r * C + i] - n * sumDnN / C);
+                dweight[i] += dout[r * C + i] * n;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- SwiGLU (Shazeer 2020)
+
+    /** silu(a) = a·σ(a) = a/(1 + e^(−a)). */
+    public static double silu(double a) {
+        return a / (1.0 + Math.exp(-a));
+    }
+
+    /** silu'(a) = σ(a)·(1 + a·(1 − σ(a))). */
+    public static double siluGrad(double a) {
+        double sig = 1.0 / (1.0 + Math.exp(-a));
+        return sig * (1.0 + a * (1.0 - sig));
+    }
+
+    /** gateUp [rows × 2I], row r = [gate (I) | up (I)]: out[r, i] = silu(gate_i)·up_i. */
+    public static void swigluForward(double[] out, double[] gateUp, int rows, int I) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < I; i++) {
+                out[r * I + i] = silu(gateUp[2 * r * I + i]) * gateUp[2 * r * I + I + i];
+            }
+        }
+    }
+
+    /** dgate_i += dy_i·up_i·silu'(gate_i),  dup_i += dy_i·silu(gate_i), into the packed dGateUp. */
+    public static void swigluBackward(double[] dGateUp, double[] dout, double[] gateUp, int rows, int I) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < I; i++) {
+                double gate = gateUp[2 * r * I + i], up = gateUp[2 * r * I + I + i], d = dout[r * I + i];
+                dGateUp[2 * r * I + i] += d * up * siluGrad(gate);
+                dGateUp[2 * r * I + I + i] += d * silu(gate);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- GELU (Hendrycks & Gimpel, tanh form)
 
     private static final double K = Math.sqrt(2.0 / Math.PI);
@@ -108,6 +181,41 @@ public final class Reference {
         }
     }
 
+    // ---------------------------------------------------------------- rotary position embedding (Su et al. 2021)
+
+    /**
+     * In place on rows r &lt; rows of rowStride from off, heads h &lt; heads of hd: with d = hd/2 and the angle
+     * a = positions[r]·invFreq[i], (x_i, x_{i+d}) ← (x_i·cos a − x_{i+d}·sin a, x_{i+d}·cos a + x_i·sin a)
+     * (Hugging Face's rotate_half pairing: the two halves of a head, not neighbours).
+     */
+    public static void ropeForward(double[] x, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                                   double[] invFreq) {
+        rope(x, off, rowStride, rows, heads, hd, positions, invFreq, 1);
+    }
+
+    /** The transpose of {@link #ropeForward} (rotation by −a), in place on the gradient. */
+    public static void ropeBackward(double[] dx, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                                    double[] invFreq) {
+        rope(dx, off, rowStride, rows, heads, hd, positions, invFreq, -1);
+    }
+
+    private static void rope(double[] x, int off, int rowStride, int rows, int heads, int hd, int[] positions,
+                             double[] invFreq, int sign) {
+        int d = hd / 2;
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int a = off + r * rowStride + h * hd;
+                for (int i = 0; i < d; i++) {
+                    double angle = positions[r] * invFreq[i];
+                    double c = Math.cos(angle), s = sign * Math.sin(angle);
+                    double x1 = x[a + i], x2 = x[a + d + i];
+                    x[a + i] = x1 * c - x2 * s;
+                    x[a + d + i] = x2 * c + x1 * s;
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- softmax
 
     /** p_i = exp(z_i − max z) / Σ_j exp(z_j − max z) over n elements (the max shift changes nothing but overflow). */
@@ -127,22 +235,29 @@ public final class Reference {
 
     // ---------------------------------------------------------------- causal self-attention (Vaswani et al. 2017)
 
-    /**
-     * qkv [B, T, 3C] packs q | k | v; head h uses columns h·hs..h·hs+hs−1 of each (hs = C/NH).
-     * For each (b, h): S = Q·Kᵀ/√hs with S[t][t2] = −∞ for t2 &gt; t (causal mask), P = softmax over each
-     * row (att [B, NH, T, T], zeros above the diagonal), O = P·V written into out [B, T, C] at head h's columns.
-     */
+    /** GPT-2's multi-head case: qkv [B, T, 3C], NH heads of C/NH, as many key/value heads as query heads. */
     public static void attentionForward(double[] out, double[] att, double[] qkv, int B, int T, int C, int NH) {
-        int hs = C / NH;
-        double scale = 1.0 / Math.sqrt(hs);
+        attentionForward(out, att, qkv, B, T, NH, NH, C / NH);
+    }
+
+    /**
+     * Grouped-query attention (Ainslie et al. 2023). qkv [B, T, (NH + 2·NKV)·hd] packs q (NH heads) | k (NKV
+     * heads) | v (NKV heads); query head h uses key/value head g = h/(NH/NKV). For each (b, h):
+     * S = Q_h·K_gᵀ/√hd with S[t][t2] = −∞ for t2 &gt; t (causal mask), P = softmax over each row
+     * (att [B, NH, T, T], zeros above the diagonal), O = P·V_g written into out [B, T, NH·hd] at head h.
+     */
+    public static void attentionForward(double[] out, double[] att, double[] qkv, int B, int T, int NH, int NKV,
+                                        int hd) {
+        double scale = 1.0 / Math.sqrt(hd);
         double[] s = new double[T];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
+                int g = h / (NH / NKV);
                 for (int t = 0; t < T; t++) {
                     for (int t2 = 0; t2 <= t; t2++) {
                         double dot = 0;
-                        for (int i = 0; i < hs; i++) {
-                            dot += q(qkv, b, t, h, i, T, C, hs) * k(qkv, b, t2, h, i, T, C, hs);
+                        for (int i = 0; i < hd; i++) {
+                            dot += qkv[qIdx(b, t, h, i, T, NH, NKV, hd)] * qkv[kIdx(b, t2, g, i, T, NH, NKV, hd)];
                         }
                         s[t2] = dot * scale;
                     }
@@ -151,38 +266,45 @@ public final class Reference {
                     for (int t2 = t + 1; t2 < T; t2++) {
                         att[a + t2] = 0;
                     }
-                    for (int i = 0; i < hs; i++) {
+                    for (int i = 0; i < hd; i++) {
                         double o = 0;
                         for (int t2 = 0; t2 <= t; t2++) {
-                            o += att[a + t2] * v(qkv, b, t2, h, i, T, C, hs);
+                            o += att[a + t2] * qkv[vIdx(b, t2, g, i, T, NH, NKV, hd)];
                         }
-                        out[(b * T + t) * C + h * hs + i] = o;
+                        out[(b * T + t) * NH * hd + h * hd + i] = o;
                     }
                 }
             }
         }
     }
 
-    /**
-     * Chain rule through O = P·V, P = softmax(S), S = Q·Kᵀ/√hs (accumulates into dqkv):
-     * dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS[t][t2] = P[t][t2]·(dP[t][t2] − Σ_j P[t][j]·dP[t][j]) (softmax Jacobian);
-     * dQ = dS·K/√hs;  dK = dSᵀ·Q/√hs. Masked entries have P = 0, so they contribute nothing.
-     */
+    /** GPT-2's multi-head case of {@link #attentionBackward(double[], double[], double[], double[], int, int, int, int, int)}. */
     public static void attentionBackward(double[] dqkv, double[] dout, double[] qkv, double[] att,
                                          int B, int T, int C, int NH) {
-        int hs = C / NH;
-        double scale = 1.0 / Math.sqrt(hs);
+        attentionBackward(dqkv, dout, qkv, att, B, T, NH, NH, C / NH);
+    }
+
+    /**
+     * Chain rule through O = P·V, P = softmax(S), S = Q·Kᵀ/√hd per query head (accumulates into dqkv):
+     * dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS[t][t2] = P[t][t2]·(dP[t][t2] − Σ_j P[t][j]·dP[t][j]) (softmax Jacobian);
+     * dQ = dS·K/√hd;  dK = dSᵀ·Q/√hd. A key/value head shared by a group of query heads receives the sum
+     * of their dK and dV. Masked entries have P = 0, so they contribute nothing.
+     */
+    public static void attentionBackward(double[] dqkv, double[] dout, double[] qkv, double[] att,
+                                         int B, int T, int NH, int NKV, int hd) {
+        double scale = 1.0 / Math.sqrt(hd);
         double[] dp = new double[T];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < NH; h++) {
+                int g = h / (NH / NKV);
                 for (int t = 0; t < T; t++) {
                     int a = ((b * NH + h) * T + t) * T;
-                    int o = (b * T + t) * C + h * hs;
+                    int o = (b * T + t) * NH * hd + h * hd;
                     for (int t2 = 0; t2 <= t; t2++) {
                         double d = 0;
-                        for (int i = 0; i < hs; i++) {
-                            d += dout[o + i] * v(qkv, b, t2, h, i, T, C, hs);
-                            dqkv[idx(b, t2, 2, h, i, T, C, hs)] += att[a + t2] * dout[o + i];   // dV
+                        for (int i = 0; i < hd; i++) {
+                            d += dout[o + i] * qkv[vIdx(b, t2, g, i, T, NH, NKV, hd)];
+                            dqkv[vIdx(b, t2, g, i, T, NH, NKV, hd)] += att[a + t2] * dout[o + i];   // dV
                         }
                         dp[t2] = d;
                     }
@@ -192,9 +314,9 @@ public final class Reference {
                     }
                     for (int t2 = 0; t2 <= t; t2++) {
                         double ds = att[a + t2] * (dp[t2] - pdp);
-                        for (int i = 0; i < hs; i++) {
-                            dqkv[idx(b, t, 0, h, i, T, C, hs)] += ds * scale * k(qkv, b, t2, h, i, T, C, hs);
-                            dqkv[idx(b, t2, 1, h, i, T, C, hs)] += ds * scale * q(qkv, b, t, h, i, T, C, hs);
+                        for (int i = 0; i < hd; i++) {
+                            dqkv[qIdx(b, t, h, i, T, NH, NKV, hd)] += ds * scale * qkv[kIdx(b, t2, g, i, T, NH, NKV, hd)];
+                            dqkv[kIdx(b, t2, g, i, T, NH, NKV, hd)] += ds * scale * qkv[qIdx(b, t, h, i, T, NH, NKV, hd)];
                         }
                     }
                 }
@@ -202,20 +324,17 @@ public final class Reference {
         }
     }
 
-    private static int idx(int b, int t, int part, int h, int i, int T, int C, int hs) {
-        return (b * T + t) * 3 * C + part * C + h * hs + i;
+    /** Index of q[b, t, head h, i] in the packed rows of (NH + 2·NKV)·hd. */
+    private static int qIdx(int b, int t, int h, int i, int T, int NH, int NKV, int hd) {
+        return (b * T + t) * (NH + 2 * NKV) * hd + h * hd + i;
     }
 
-    private static double q(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
-        return qkv[idx(b, t, 0, h, i, T, C, hs)];
+    private static int kIdx(int b, int t, int g, int i, int T, int NH, int NKV, int hd) {
+        return (b * T + t) * (NH + 2 * NKV) * hd + (NH + g) * hd + i;
     }
 
-    private static double k(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
-        return qkv[idx(b, t, 1, h, i, T, C, hs)];
-    }
-
-    private static double v(double[] qkv, int b, int t, int h, int i, int T, int C, int hs) {
-        return qkv[idx(b, t, 2, h, i, T, C, hs)];
+    private static int vIdx(int b, int t, int g, int i, int T, int NH, int NKV, int hd) {
+        return (b * T + t) * (NH + 2 * NKV) * hd + (NH + NKV + g) * hd + i;
     }
 
     // ---------------------------------------------------------------- cross-entropy

@@ -56,6 +56,105 @@ class ReferenceGradientTest {
     }
 
     @Test
+    void rmsNorm() {
+        int rows = 3, C = 5;
+        double eps = 1e-5;
+        double[] x = randnD(rng, rows * C, 1), weight = randnD(rng, C, 1), w = randnD(rng, rows * C, 1);
+        double[] rstd = new double[rows], out = new double[rows * C];
+        Reference.rmsNormForward(out, rstd, x, weight, rows, C, eps);
+        double[] dx0 = randnD(rng, rows * C, 1), dg0 = randnD(rng, C, 1);
+        double[] dx = dx0.clone(), dg = dg0.clone();
+        Reference.rmsNormBackward(dx, dg, w, x, weight, rstd, rows, C);
+        minus(dx, dx0);
+        minus(dg, dg0);
+        checkGradient("rmsNorm dx", x, dx, xx -> {
+            double[] y = new double[rows * C];
+            Reference.rmsNormForward(y, new double[rows], xx, weight, rows, C, eps);
+            return weighted(w, y);
+        });
+        checkGradient("rmsNorm dweight", weight, dg, gg -> {
+            double[] y = new double[rows * C];
+            Reference.rmsNormForward(y, new double[rows], x, gg, rows, C, eps);
+            return weighted(w, y);
+        });
+        // Scale invariance (ε aside): y(λx) = y(x), so with ε = 0 a row times 1000 gives the same output.
+        double[] big = x.clone(), y0 = new double[rows * C], y1 = new double[rows * C];
+        for (int i = 0; i < big.length; i++) {
+            big[i] *= 1000;
+        }
+        Reference.rmsNormForward(y0, new double[rows], x, weight, rows, C, 0);
+        Reference.rmsNormForward(y1, new double[rows], big, weight, rows, C, 0);
+        assertArrayEquals(y0, y1, 1e-12);
+    }
+
+    @Test
+    void swiglu() {
+        int rows = 3, I = 4;
+        double[] gu = randnD(rng, rows * 2 * I, 2.5), w = randnD(rng, rows * I, 1);
+        double[] d0 = randnD(rng, gu.length, 1), d = d0.clone();
+        Reference.swigluBackward(d, w, gu, rows, I);
+        minus(d, d0);
+        checkGradient("swiglu dGateUp", gu, d, gg -> {
+            double[] y = new double[rows * I];
+            Reference.swigluForward(y, gg, rows, I);
+            return weighted(w, y);
+        });
+        // silu's own derivative, one value at a time (purely relative, as for GELU), and known values:
+        // silu(0) = 0, silu'(0) = ½, silu → a for a ≫ 0 and → 0 for a ≪ 0.
+        for (double t : new double[] {-30, -5, -1, 0.5, 3, 20}) {
+            double h = 1e-5;
+            double num = (Reference.silu(t + h) - Reference.silu(t - h)) / (2 * h);
+            assertEquals(0.0, Math.abs(Reference.siluGrad(t) - num) / Math.abs(num), 1e-6, "silu' at " + t);
+        }
+        assertEquals(0.0, Reference.silu(0.0));
+        assertEquals(0.5, Reference.siluGrad(0.0));
+        assertEquals(40.0, Reference.silu(40.0), 1e-15);
+        assertEquals(0.0, Reference.silu(-800.0), 0.0);
+    }
+
+    @Test
+    void rope() {
+        // Two rows of a packed [q (2 heads) | k (1 head) | v (1 head)] layout, hd = 6, at positions 3 and 11,
+        // placed at an offset; q and k are rotated, v and the padding are not.
+        int hd = 6, heads = 3, stride = 4 * hd + 1, off = 2, rows = 2;
+        int[] pos = {3, 11};
+        double[] invFreq = {1.0, 0.3, 0.05};
+        double[] x = randnD(rng, off + rows * stride, 1), w = randnD(rng, x.length, 1);
+        double[] d = w.clone();
+        Reference.ropeBackward(d, off, stride, rows, heads, hd, pos, invFreq);
+        checkGradient("rope dx", x, d, xx -> {
+            double[] y = xx.clone();
+            Reference.ropeForward(y, off, stride, rows, heads, hd, pos, invFreq);
+            return weighted(w, y);
+        });
+        // A rotation: the backward undoes the forward, and each pair keeps its length.
+        double[] y = x.clone();
+        Reference.ropeForward(y, off, stride, rows, heads, hd, pos, invFreq);
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    int a = off + r * stride + h * hd + i;
+                    assertEquals(Math.hypot(x[a], x[a + hd / 2]), Math.hypot(y[a], y[a + hd / 2]), 1e-12);
+                }
+            }
+        }
+        Reference.ropeBackward(y, off, stride, rows, heads, hd, pos, invFreq);
+        assertArrayEquals(x, y, 1e-12);
+        // Attention sees relative positions only: q at m and k at n score the same as at m + δ and n + δ.
+        double[] q = randnD(rng, hd, 1), k = randnD(rng, hd, 1);
+        double s0 = rotatedDot(q, 7, k, 2, invFreq), s1 = rotatedDot(q, 107, k, 102, invFreq);
+        assertEquals(s0, s1, 1e-12);
+        assertTrue(Math.abs(s0 - rotatedDot(q, 8, k, 2, invFreq)) > 1e-3, "a different offset scores differently");
+    }
+
+    private static double rotatedDot(double[] q, int m, double[] k, int n, double[] invFreq) {
+        double[] a = q.clone(), b = k.clone();
+        Reference.ropeForward(a, 0, a.length, 1, 1, a.length, new int[] {m}, invFreq);
+        Reference.ropeForward(b, 0, b.length, 1, 1, b.length, new int[] {n}, invFreq);
+        return weighted(a, b);
+    }
+
+    @Test
     void gelu() {
         int n = 40;
         double[] x = randnD(rng, n, 2.5);
@@ -112,6 +211,26 @@ class ReferenceGradientTest {
                 }
                 assertEquals(1.0, sum, 1e-12);
             }
+        }
+    }
+
+    @Test
+    void groupedQueryAttention() {
+        // {B, T, NH, NKV, hd}: groups of 2 and 3 query heads, multi-query (NKV = 1), and NH·hd unrelated to any width.
+        for (int[] s : new int[][] {{2, 3, 4, 2, 2}, {1, 4, 3, 1, 3}, {1, 3, 6, 2, 1}}) {
+            int B = s[0], T = s[1], NH = s[2], NKV = s[3], hd = s[4];
+            int W = (NH + 2 * NKV) * hd;
+            double[] qkv = randnD(rng, B * T * W, 1), w = randnD(rng, B * T * NH * hd, 1);
+            double[] att = new double[B * NH * T * T];
+            Reference.attentionForward(new double[B * T * NH * hd], att, qkv, B, T, NH, NKV, hd);
+            double[] d0 = randnD(rng, qkv.length, 1), d = d0.clone();
+            Reference.attentionBackward(d, w, qkv, att, B, T, NH, NKV, hd);
+            minus(d, d0);
+            checkGradient("gqa dqkv " + java.util.Arrays.toString(s), qkv, d, qq -> {
+                double[] y = new double[B * T * NH * hd];
+                Reference.attentionForward(y, new double[B * NH * T * T], qq, B, T, NH, NKV, hd);
+                return weighted(w, y);
+            });
         }
     }
 

@@ -1,0 +1,119 @@
+package dev.jgpt.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.jgpt.kernel.Simd.F;
+
+/**
+ * The SwiGLU gate of Llama's MLP (Shazeer 2020): out = silu(gate) ⊙ up, silu(a) = a·σ(a).
+ *
+ * <p>Input is one packed [rows × 2I] matrix whose row r is [gate_r (I) | up_r (I)], i.e. the output of a
+ * single linear layer whose weight stacks W_gate over W_up ([2I × C]). That is the cheapest layout for
+ * the matmuls around it: one GEMM instead of two reads x once and gives twice the columns to split
+ * across threads (in decode, one pass over one contiguous weight), and backward takes one
+ * {@code linearBackward} on the packed gradient [dgate | dup]. Hugging Face's separate
+ * {@code gate_proj}/{@code up_proj} weights stack into it without any reordering.
+ *
+ * <p>σ is taken in its overflow-free form through {@link Simd#exp}: z = e^(−|a|), r = 1/(1 + z),
+ * σ(a) = r for a ≥ 0 and z·r for a &lt; 0, σ(1−σ) = z·r² either way; silu'(a) = σ + a·σ(1−σ). Every
+ * element, tails included, goes through the same vector formula (a masked vector for the tail), so the
+ * result does not depend on where the rows are split between threads.
+ */
+public final class SwiGlu {
+    /** silu' multiplies a by σ(1−σ), which is 0 for |a| &gt; 88: clamping keeps ±∞ from making it 0·∞. */
+    private static final float A_CLAMP = 1e4f;
+
+    private SwiGlu() {}
+
+    /** out[r, i] = silu(gateUp[r, i])·gateUp[r, I + i] for r &lt; rows, i &lt; I. */
+    public static void forward(float[] out, float[] gateUp, int rows, int I) {
+        String op = "swiglu(rows=" + rows + ", I=" + I + ")";
+        check(op, gateUp, rows, I);
+        Checks.length(op, "out", out, (long) rows * I);
+        forEachSegment(rows, I, (r, c0, c1) -> {
+            int g = 2 * r * I, o = r * I;
+            int i = c0;
+            for (int ub = c0 + F.loopBound(c1 - c0); i < ub; i += F.length()) {
+                FloatVector a = FloatVector.fromArray(F, gateUp, g + i);
+                silu(a).mul(FloatVector.fromArray(F, gateUp, g + I + i)).intoArray(out, o + i);
+            }
+            if (i < c1) {
+                VectorMask<Float> m = F.indexInRange(i, c1);
+                FloatVector a = FloatVector.fromArray(F, gateUp, g + i, m);
+                silu(a).mul(FloatVector.fromArray(F, gateUp, g + I + i, m)).intoArray(out, o + i, m);
+            }
+        });
+    }
+
+    /**
+     * Accumulates the packed gradient dGateUp [rows × 2I] from dout [rows × I]:
+     * dgate += dout·up·silu'(gate), dup += dout·silu(gate).
+     */
+    public static void backward(float[] dGateUp, float[] dout, float[] gateUp, int rows, int I) {
+        String op = "swigluBackward(rows=" + rows + ", I=" + I + ")";
+        check(op, gateUp, rows, I);
+        Checks.length(op, "dGateUp", dGateUp, 2L * rows * I);
+        Checks.length(op, "dout", dout, (long) rows * I);
+        forEachSegment(rows, I, (r, c0, c1) -> {
+            int g = 2 * r * I, o = r * I;
+            int i = c0;
+            for (int ub = c0 + F.loopBound(c1 - c0); i < ub; i += F.length()) {
+                backwardVector(dGateUp, dout, gateUp, g + i, g + I + i, o + i, F.maskAll(true));
+            }
+            if (i < c1) {
+                backwardVector(dGateUp, dout, gateUp, g + i, g + I + i, o + i, F.indexInRange(i, c1));
+            }
+        });
+    }
+
+    private static void backwardVector(float[] dGateUp, float[] dout, float[] gateUp, int gi, int ui, int oi,
+                                       VectorMask<Float> m) {
+        FloatVector a = FloatVector.fromArray(F, gateUp, gi, m);
+        FloatVector up = FloatVector.fromArray(F, gateUp, ui, m);
+        FloatVector d = FloatVector.fromArray(F, dout, oi, m);
+        FloatVector z = Simd.exp(a.abs().neg());
+        FloatVector rr = FloatVector.broadcast(F, 1f).div(z.add(1f));
+        FloatVector sig = z.mul(rr).blend(rr, a.compare(VectorOperators.GE, 0f));
+        FloatVector ac = a.max(-A_CLAMP).min(A_CLAMP);
+        FloatVector grad = ac.mul(z.mul(rr).mul(rr)).add(sig);                     // σ + a·σ(1−σ)
+        d.mul(up).fma(grad, FloatVector.fromArray(F, dGateUp, gi, m)).intoArray(dGateUp, gi, m);
+        d.mul(a.mul(sig)).add(FloatVector.fromArray(F, dGateUp, ui, m)).intoArray(dGateUp, ui, m);
+    }
+
+    /** silu(a) = a·σ(a), lane-wise (σ as in the class note). */
+    private static FloatVector silu(FloatVector a) {
+        FloatVector z = Simd.exp(a.abs().neg());
+        FloatVector r = FloatVector.broadcast(F, 1f).div(z.add(1f));
+        return a.mul(z.mul(r).blend(r, a.compare(VectorOperators.GE, 0f)));
+    }
+
+    @FunctionalInterface
+    private interface Segment {
+        void run(int row, int c0, int c1);
+    }
+
+    /**
+     * Splits the rows·I elements evenly across threads (decode has one row of I = 8192 elements, training
+     * thousands of rows) and hands each thread its part as row segments [c0, c1).
+     */
+    private static void forEachSegment(int rows, int I, Segment body) {
+        Parallel.forRange(rows * I, 1 << 14, (s, e) -> {
+            for (int k = s; k < e; ) {
+                int r = k / I, c0 = k - r * I, c1 = Math.min(I, c0 + (e - k));
+                body.run(r, c0, c1);
+                k += c1 - c0;
+            }
+        });
+    }
+
+    private static void check(String op, float[] gateUp, int rows, int I) {
+        Checks.nonNegative(op, "rows", rows);
+        Checks.positive(op, "I", I);
+        if (2L * rows * I > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": tensors exceed 2^31 elements");
+        }
+        Checks.length(op, "gateUp", gateUp, 2L * rows * I);
+    }
+}
