@@ -23,6 +23,7 @@ import java.util.Map;
                 PrepareCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                ServeCommand.class,
                 TrainCommand.class,
         })
 public final class Main implements Runnable {

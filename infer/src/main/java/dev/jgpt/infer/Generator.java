@@ -2,7 +2,6 @@ package dev.jgpt.infer;
 
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.InferenceSession;
-import dev.jgpt.tokenizer.TokenStreamDecoder;
 import dev.jgpt.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -46,7 +45,7 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private final InferenceSession session;
     private final int vocab;          // ids the sampler may draw: those both model and tokenizer know
-    private final int endOfText;      // −1 if the tokenizer has none
+    private final int endOfText;      // −1 if the tokenizer has none: an empty prompt cannot start
     private int[] history = new int[64];   // the tokens in the cache, in order
     private int historySize;
     private int pending = -1;         // sampled but not yet fed to the model
@@ -200,36 +199,23 @@ public final class Generator {
      * Starting another generation or resetting the generator ends this one.
      */
     public final class Generation implements Iterator<Token> {
-        private final GenerationOptions options;
-        private final Sampler sampler;
-        private final TokenStreamDecoder text;
-        private final StopMatcher stops;
-        private final StringBuilder released = new StringBuilder();
-        private int[] ids = new int[16];
-        private int generated;
+        private final Continuation continuation;
         private float[] logits;
         private final int promptTokens;
         private final long prefillNanos;
         private long decodeNanos;
-        private StopReason reason;
         private Token next;
 
         private Generation(GenerationOptions options, float[] logits, int promptTokens, long prefillNanos) {
-            this.options = options;
-            this.sampler = options.newSampler();
-            this.text = new TokenStreamDecoder(tokenizer);
-            this.stops = new StopMatcher(options.stop());
+            this.continuation = new Continuation(tokenizer, vocab, options);
             this.logits = logits;
             this.promptTokens = promptTokens;
             this.prefillNanos = prefillNanos;
-            if (options.maxTokens() == 0) {
-                reason = StopReason.MAX_TOKENS;
-            }
         }
 
         @Override
         public boolean hasNext() {
-            if (next == null && reason == null) {
+            if (next == null && !continuation.isDone()) {
                 next = step();
             }
             return next != null;
@@ -238,7 +224,7 @@ public final class Generator {
         @Override
         public Token next() {
             if (!hasNext()) {
-                throw new NoSuchElementException("generation ended: " + reason.label());
+                throw new NoSuchElementException("generation ended: " + continuation.reason().label());
             }
             Token t = next;
             next = null;
@@ -261,7 +247,7 @@ public final class Generator {
 
         /** True once the generation has ended (by any {@link StopReason}). */
         public boolean isDone() {
-            return reason != null && next == null;
+            return continuation.isDone() && next == null;
         }
 
         /**
@@ -269,11 +255,9 @@ public final class Generator {
          * {@link StopReason#CANCELLED}.
          */
         public GenerationResult result() {
-            if (reason == null) {
-                reason = StopReason.CANCELLED;
-            }
-            return new GenerationResult(Arrays.copyOf(ids, generated), released.toString(), reason,
-                    new GenerationStats(promptTokens, generated, prefillNanos, decodeNanos));
+            continuation.cancel();
+            return new GenerationResult(continuation.tokens(), continuation.text(), continuation.reason(),
+                    new GenerationStats(promptTokens, continuation.generated(), prefillNanos, decodeNanos));
         }
 
         /** Computes the next token, or ends the generation and returns null. */
@@ -283,7 +267,7 @@ public final class Generator {
                         + "started another generation");
             }
             long t0 = System.nanoTime();
-            if (generated > 0) {
+            if (continuation.generated() > 0) {
                 // feed the previous token; the first one came from the prefill's logits
                 int[] feed = {pending};
                 if (historySize == session.capacity()) {   // only under SLIDE: STOP ended the generation
@@ -293,40 +277,14 @@ public final class Generator {
                 addHistory(feed);
                 pending = -1;
             }
-            int window = options.repeatLastN() < 0 ? historySize : Math.min(historySize, options.repeatLastN());
-            int id = sampler.sample(logits, vocab, history, historySize - window, historySize);
-            pending = id;
-            if (generated == ids.length) {
-                ids = Arrays.copyOf(ids, ids.length * 2);
-            }
-            ids[generated++] = id;
-            String out = "";
-            if (id == endOfText && options.stopAtEndOfText()) {
-                reason = StopReason.END_OF_TEXT;   // its own text ("<|endoftext|>") is not output
-            } else {
-                out = stops.push(text.push(id));
-                if (stops.matched()) {
-                    reason = StopReason.STOP_STRING;
-                } else if (generated == options.maxTokens()) {
-                    reason = StopReason.MAX_TOKENS;
-                } else if (historySize == session.capacity() && options.overflow() == GenerationOptions.Overflow.STOP) {
-                    reason = StopReason.CONTEXT_FULL;   // the next token would have no position to go to
-                }
-            }
-            if (reason != null && reason != StopReason.STOP_STRING) {
-                // release what was held back: an incomplete character, a possible stop-string start
-                out += stops.push(text.finish());
-                if (stops.matched()) {
-                    reason = StopReason.STOP_STRING;
-                } else {
-                    out += stops.flush();
-                }
-            }
-            released.append(out);
-            if (generated > 1) {
+            boolean contextFull = historySize == session.capacity()
+                    && continuation.options().overflow() == GenerationOptions.Overflow.STOP;
+            Token t = continuation.next(logits, history, historySize, contextFull);
+            pending = t.id();
+            if (continuation.generated() > 1) {
                 decodeNanos += System.nanoTime() - t0;
             }
-            return new Token(id, out, generated - 1);
+            return t;
         }
     }
 }
