@@ -43,7 +43,8 @@ public final class Main implements Runnable {
         codes.put("1", "bad input or a failure: one line on stderr names the file or flag and the problem");
         codes.put("2", "usage: an unknown option, a missing one, or a value of the wrong type");
         codes.put("3", "training diverged (NaN or infinite loss); the last good checkpoint is kept");
-        codes.put("130", "interrupted (Ctrl-C); jgpt train saves a checkpoint first, --resume continues");
+        codes.put("130", "interrupted (Ctrl-C); jgpt train saves a checkpoint first, --resume continues "
+                + "(jgpt serve drains its requests and exits with 0)");
         return codes;
     }
 
