@@ -3,14 +3,15 @@ package dev.jgpt.study;
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.ResidualLayout;
 
+import dev.jgpt.study.StudyResults.Cell;
+
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static dev.jgpt.model.InitScheme.GPT2;
 import static dev.jgpt.model.InitScheme.XAVIER;
@@ -20,11 +21,13 @@ import static dev.jgpt.model.ResidualLayout.POST_LN;
 import static dev.jgpt.model.ResidualLayout.PRE_LN;
 import static dev.jgpt.model.ResidualLayout.REZERO;
 import static dev.jgpt.model.ResidualLayout.SANDWICH;
+import static dev.jgpt.study.StudyResults.fails;
+import static dev.jgpt.study.StudyResults.initMean;
+import static dev.jgpt.study.StudyResults.trains;
 
 /**
  * The literature's claims about residual layouts (list in docs/REFERENCE.md), each checked against a set of
  * results: the measured figure, the seeds, and reproduced / not reproduced / not measured in this grid.
- * A grid cell (layout, depth, lr, warmup, init) "trains" or "fails" by the majority of its seeds.
  */
 public final class Claims {
     public enum Status {
@@ -40,26 +43,11 @@ public final class Claims {
     public record Claim(String id, String claim, String source, String measured, String seeds, Status status) {
     }
 
-    /** One training cell: everything but the seed. */
-    record Cell(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init) {
-        Cell with(ResidualLayout l) {
-            return new Cell(l, depth, lr, warmup, init);
-        }
-
-        Cell withWarmup(boolean w) {
-            return new Cell(layout, depth, lr, w, init);
-        }
-
-        String label() {
-            return String.format(Locale.ROOT, "L%d lr %.0e %s %s", depth, lr, warmup ? "warmup" : "no warmup", init.id());
-        }
-    }
-
     private Claims() {
     }
 
     public static List<Claim> evaluate(List<RunResult> results) {
-        Map<Cell, List<RunResult>> cells = cells(results);
+        Map<Cell, List<RunResult>> cells = StudyResults.cells(results);
         List<Claim> out = new ArrayList<>();
         out.add(thm1PostLn(results));
         out.add(thm1PreLn(results, XAVIER));
@@ -78,85 +66,6 @@ public final class Claims {
         return out;
     }
 
-    static Map<Cell, List<RunResult>> cells(List<RunResult> results) {
-        Map<Cell, List<RunResult>> m = new LinkedHashMap<>();
-        for (RunResult r : results) {
-            if (!r.spec().probeOnly()) {
-                RunSpec s = r.spec();
-                m.computeIfAbsent(new Cell(s.layout(), s.depth(), s.lr(), s.warmup(), s.init()), k -> new ArrayList<>()).add(r);
-            }
-        }
-        return m;
-    }
-
-    static boolean trains(List<RunResult> runs) {
-        return runs != null && runs.stream().filter(RunResult::trained).count() * 2 > runs.size();
-    }
-
-    static boolean fails(List<RunResult> runs) {
-        return runs != null && runs.stream().filter(RunResult::failed).count() * 2 > runs.size();
-    }
-
-    static String count(List<RunResult> runs) {
-        long t = runs.stream().filter(RunResult::trained).count();
-        long slow = runs.stream().filter(r -> RunResult.SLOW.equals(r.verdict())).count();
-        long stuck = runs.stream().filter(r -> RunResult.STUCK.equals(r.verdict())).count();
-        long div = runs.stream().filter(r -> RunResult.DIVERGED.equals(r.verdict())).count();
-        return t + "/" + runs.size() + " trained" + (slow > 0 ? ", " + slow + " slow" : "")
-                + (stuck > 0 ? ", " + stuck + " stuck" : "") + (div > 0 ? ", " + div + " diverged" : "");
-    }
-
-    /** Mean of an init measurement per depth over distinct seeds (training runs of one seed share their init). */
-    static TreeMap<Integer, Double> initMean(List<RunResult> results, ResidualLayout layout, InitScheme init,
-                                             ToDoubleFunction<RunResult.InitDiagnostics> f) {
-        Map<Integer, Map<Long, Double>> bySeed = new TreeMap<>();
-        for (RunResult r : results) {
-            if (r.spec().layout() == layout && r.spec().init() == init) {
-                bySeed.computeIfAbsent(r.spec().depth(), d -> new TreeMap<>())
-                        .putIfAbsent(r.spec().seed(), f.applyAsDouble(r.atInit()));
-            }
-        }
-        TreeMap<Integer, Double> mean = new TreeMap<>();
-        bySeed.forEach((d, m) -> mean.put(d, m.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
-        return mean;
-    }
-
-    static String seedsAt(List<RunResult> results, ResidualLayout layout, InitScheme init) {
-        var seeds = results.stream().filter(r -> r.spec().layout() == layout && r.spec().init() == init)
-                .map(r -> r.spec().seed()).distinct().sorted().toList();
-        return seeds.isEmpty() ? "-" : seeds.size() + " per depth (" + seeds.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")";
-    }
-
-    static String seedsOf(List<List<RunResult>> groups) {
-        var seeds = groups.stream().flatMap(List::stream).map(r -> r.spec().seed()).distinct().sorted().toList();
-        return seeds.isEmpty() ? "-" : seeds.size() + " per cell (" + seeds.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")";
-    }
-
-    /** Least-squares slope of log y against log x. */
-    static double logLogSlope(Map<Integer, Double> m) {
-        double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-        for (var e : m.entrySet()) {
-            if (e.getValue() > 0) {
-                double x = Math.log(e.getKey()), y = Math.log(e.getValue());
-                n++;
-                sx += x;
-                sy += y;
-                sxx += x * x;
-                sxy += x * y;
-            }
-        }
-        return (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    }
-
-    static String series(Map<Integer, Double> m, String fmt) {
-        return m.entrySet().stream().map(e -> "L" + e.getKey() + " " + String.format(Locale.ROOT, fmt, e.getValue()))
-                .collect(Collectors.joining(", "));
-    }
-
-    static double firstToLast(TreeMap<Integer, Double> m) {
-        return m.lastEntry().getValue() / m.firstEntry().getValue();
-    }
-
     private static Claim thm1PostLn(List<RunResult> results) {
         String claim = "Post-LN: the last layer's FFN gradient at init does not shrink with depth (O(d√ln d))";
         String src = "Xiong et al. 2020, Thm 1";
@@ -164,7 +73,7 @@ public final class Claims {
         if (g.size() < 2) {
             return new Claim("thm1-post", claim, src, "needs post-ln at ≥ 2 depths with xavier init", "-", Status.NOT_MEASURED);
         }
-        double ratio = firstToLast(g);
+        double ratio = Stats.lastOverFirst(g);
         String measured = String.format(Locale.ROOT, "xavier: ‖∂L/∂W²_L‖ %s; L%d/L%d ratio %.2f (1/√L would give %.2f)",
                 series(g, "%.3f"), g.lastKey(), g.firstKey(), ratio, Math.sqrt((double) g.firstKey() / g.lastKey()));
         return new Claim("thm1-post", claim, src, measured, seedsAt(results, POST_LN, XAVIER),
@@ -181,7 +90,7 @@ public final class Claims {
             return new Claim(xavier ? "thm1-pre" : "thm1-pre-gpt2", claim, src,
                     "needs pre-ln at ≥ 2 depths with " + init.id() + " init", "-", Status.NOT_MEASURED);
         }
-        double slope = logLogSlope(g);
+        double slope = Stats.logLogSlope(g);
         String measured = String.format(Locale.ROOT, "%s: %s; log-log slope %.2f (1/√L: −0.5)", init.id(),
                 series(g, "%.3f"), slope);
         boolean ok = xavier ? slope <= -0.3 && slope >= -0.75 : Math.abs(slope) < 0.15;
@@ -197,67 +106,28 @@ public final class Claims {
         if (deepest < 2) {
             return new Claim("lemma2", claim, src, "needs pre-ln with xavier init at depth ≥ 2", "-", Status.NOT_MEASURED);
         }
-        double[] rho = meanRho(results, PRE_LN, XAVIER, deepest);
+        double[] rho = StudyResults.initMeanProfile(results, PRE_LN, XAVIER, deepest, RunResult.InitDiagnostics::lemma2Rho);
         int inBand = 0;
         for (int l = 1; l <= deepest; l++) {
             if (rho[l] >= Diagnostics.lemma2Lower(l) && rho[l] <= Diagnostics.lemma2Upper(l)) {
                 inBand++;
             }
         }
-        double[] fit = linearFit(rho);
-        double[] gpt2 = meanRho(results, PRE_LN, GPT2, deepest);
+        Stats.Fit fit = Stats.linearFit(rho);
+        double[] gpt2 = StudyResults.initMeanProfile(results, PRE_LN, GPT2, deepest, RunResult.InitDiagnostics::lemma2Rho);
         String measured = String.format(Locale.ROOT,
                 "xavier, L%d: ρ_l = 1 + m_l − m_0 rises %.2f per block (R² %.3f; band slope 0.5–1.5), ρ_%d = %.1f (band %.0f–%.0f); %d/%d layers inside the band%s",
-                deepest, fit[0], fit[1], deepest, rho[deepest], Diagnostics.lemma2Lower(deepest),
+                deepest, fit.slope(), fit.r2(), deepest, rho[deepest], Diagnostics.lemma2Lower(deepest),
                 Diagnostics.lemma2Upper(deepest), inBand, deepest,
                 gpt2 == null ? "" : String.format(Locale.ROOT, ". gpt2 init: ρ_%d = %.3f (weights ≪ N(0,1/d): outside the lemma's assumptions)",
                         deepest, gpt2[deepest]));
         // The lemma's constants assume d→d ReLU FFNs with N(0, 1/d) weights; ours are 4d-wide GELU FFNs with
         // Xavier weights, so the per-layer band is checked on the trend: linear, with a slope inside [1/2, 3/2]
         // per block and the deepest layer inside the band. How many single layers fall inside is reported.
-        boolean ok = fit[1] >= 0.9 && fit[0] >= 0.5 && fit[0] <= 1.5
+        boolean ok = fit.r2() >= 0.9 && fit.slope() >= 0.5 && fit.slope() <= 1.5
                 && rho[deepest] >= Diagnostics.lemma2Lower(deepest) && rho[deepest] <= Diagnostics.lemma2Upper(deepest);
         return new Claim("lemma2", claim, src, measured, seedsAt(results, PRE_LN, XAVIER),
                 ok ? Status.REPRODUCED : Status.NOT_REPRODUCED);
-    }
-
-    /** Mean over seeds of ρ_l (l = 0..depth) for this layout, init and depth; null if none. */
-    static double[] meanRho(List<RunResult> results, ResidualLayout layout, InitScheme init, int depth) {
-        Map<Long, double[]> bySeed = new TreeMap<>();
-        for (RunResult r : results) {
-            RunSpec s = r.spec();
-            if (s.layout() == layout && s.init() == init && s.depth() == depth) {
-                bySeed.putIfAbsent(s.seed(), r.atInit().lemma2Rho());
-            }
-        }
-        if (bySeed.isEmpty()) {
-            return null;
-        }
-        double[] mean = new double[depth + 1];
-        for (double[] rho : bySeed.values()) {
-            for (int l = 0; l <= depth; l++) {
-                mean[l] += rho[l] / bySeed.size();
-            }
-        }
-        return mean;
-    }
-
-    /** Slope and R² of y_l against l. */
-    static double[] linearFit(double[] y) {
-        int n = y.length;
-        double mx = (n - 1) / 2.0, my = 0;
-        for (double v : y) {
-            my += v / n;
-        }
-        double sxy = 0, sxx = 0, syy = 0;
-        for (int l = 0; l < n; l++) {
-            sxy += (l - mx) * (y[l] - my);
-            sxx += (l - mx) * (l - mx);
-            syy += (y[l] - my) * (y[l] - my);
-        }
-        double slope = sxy / sxx;
-        double r2 = syy == 0 ? 1 : sxy * sxy / (sxx * syy);
-        return new double[] {slope, r2};
     }
 
     private static Claim warmup(Map<Cell, List<RunResult>> cells) {
@@ -397,11 +267,6 @@ public final class Claims {
                 seedsOf(q == null ? List.of(p) : List.of(p, q)), ok ? Status.REPRODUCED : Status.NOT_REPRODUCED);
     }
 
-    static String losses(List<RunResult> runs) {
-        return runs.stream().map(r -> Double.isFinite(r.valLoss()) ? String.format(Locale.ROOT, "%.2f", r.valLoss()) : "NaN")
-                .collect(Collectors.joining(", "));
-    }
-
     private static Claim perturbation(List<RunResult> results) {
         String claim = "Output change under a ±1e-3 weight perturbation grows ~linearly with depth for post-LN, flattens for pre-LN";
         String src = "REFERENCE.md (post-LN 0.017 → 0.359, pre-LN 0.013 → 0.048 from L2 to L32)";
@@ -410,7 +275,7 @@ public final class Claims {
         if (post.size() < 2 || pre.size() < 2) {
             return new Claim("perturb", claim, src, "needs post-ln and pre-ln at ≥ 2 depths with xavier init", "-", Status.NOT_MEASURED);
         }
-        double sPost = logLogSlope(post), sPre = logLogSlope(pre);
+        double sPost = Stats.logLogSlope(post), sPre = Stats.logLogSlope(pre);
         String measured = String.format(Locale.ROOT, "xavier, RMS logit change: post-ln %s (log-log slope %.2f); pre-ln %s (slope %.2f)",
                 series(post, "%.4f"), sPost, series(pre, "%.4f"), sPre);
         return new Claim("perturb", claim, src, measured, seedsAt(results, POST_LN, XAVIER),
@@ -452,7 +317,7 @@ public final class Claims {
             return new Claim("update", claim, src, "needs trained post-ln and deepnorm runs at ≥ 2 depths (xavier, no warmup)", "-",
                     Status.NOT_MEASURED);
         }
-        double rp = firstToLast(post), rd = firstToLast(deep);
+        double rp = Stats.lastOverFirst(post), rd = Stats.lastOverFirst(deep);
         String measured = String.format(Locale.ROOT, "xavier, no warmup, RMS logit change after step 1: post-ln %s (×%.2f); deepnorm %s (×%.2f)",
                 series(post, "%.3f"), rp, series(deep, "%.3f"), rd);
         long seeds = results.stream().filter(r -> r.spec().layout() == POST_LN && !r.spec().probeOnly())
@@ -462,7 +327,7 @@ public final class Claims {
     }
 
     /** Mean update size after step 1 per depth (xavier, no warmup, the largest lr run for the layout). */
-    static TreeMap<Integer, Double> firstUpdate(List<RunResult> results, ResidualLayout layout) {
+    private static TreeMap<Integer, Double> firstUpdate(List<RunResult> results, ResidualLayout layout) {
         double lr = results.stream().filter(r -> !r.spec().probeOnly()).mapToDouble(r -> r.spec().lr()).max().orElse(0);
         Map<Integer, List<Double>> m = new TreeMap<>();
         for (RunResult r : results) {
@@ -473,7 +338,41 @@ public final class Claims {
             }
         }
         TreeMap<Integer, Double> mean = new TreeMap<>();
-        m.forEach((d, v) -> mean.put(d, v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
+        m.forEach((d, v) -> mean.put(d, Stats.mean(v)));
         return mean;
+    }
+
+    // How the measured column words its figures.
+
+    /** "2/3 trained, 1 stuck": the seeds' verdicts in a cell. */
+    private static String count(List<RunResult> runs) {
+        long t = StudyResults.count(runs, RunResult.TRAINED), slow = StudyResults.count(runs, RunResult.SLOW),
+                stuck = StudyResults.count(runs, RunResult.STUCK), div = StudyResults.count(runs, RunResult.DIVERGED);
+        return t + "/" + runs.size() + " trained" + (slow > 0 ? ", " + slow + " slow" : "")
+                + (stuck > 0 ? ", " + stuck + " stuck" : "") + (div > 0 ? ", " + div + " diverged" : "");
+    }
+
+    /** "3 per depth (0,1,2)": the distinct seeds of these runs, each {@code per} depth or cell. */
+    private static String seeds(Stream<RunResult> runs, String per) {
+        var seeds = runs.map(r -> r.spec().seed()).distinct().sorted().toList();
+        return seeds.isEmpty() ? "-" : seeds.size() + " per " + per + " (" + seeds.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")";
+    }
+
+    private static String seedsAt(List<RunResult> results, ResidualLayout layout, InitScheme init) {
+        return seeds(results.stream().filter(r -> r.spec().layout() == layout && r.spec().init() == init), "depth");
+    }
+
+    private static String seedsOf(List<List<RunResult>> groups) {
+        return seeds(groups.stream().flatMap(List::stream), "cell");
+    }
+
+    private static String series(Map<Integer, Double> m, String fmt) {
+        return m.entrySet().stream().map(e -> "L" + e.getKey() + " " + String.format(Locale.ROOT, fmt, e.getValue()))
+                .collect(Collectors.joining(", "));
+    }
+
+    private static String losses(List<RunResult> runs) {
+        return runs.stream().map(r -> Double.isFinite(r.valLoss()) ? String.format(Locale.ROOT, "%.2f", r.valLoss()) : "NaN")
+                .collect(Collectors.joining(", "));
     }
 }

@@ -33,10 +33,6 @@ public final class Diagnostics {
         public double lastLayerFfn() {
             return ffnOut[ffnOut.length - 1];
         }
-
-        public boolean finite() {
-            return Double.isFinite(total);
-        }
     }
 
     /** Gradient norms grouped per block and sublayer, from the gradients the model holds now. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.kernel.Parallel;
 
 import java.io.BufferedWriter;
@@ -105,37 +106,34 @@ public final class StabilityStudy {
             progress.done();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Meta meta = new Meta(grid.describe(), corpus.name, seconds, threads);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("study.json").toFile(), meta);
-        return report(meta, results, dir);
+        StudyReport.Header header = new StudyReport.Header(grid.describe(), corpus.name, seconds, threads);
+        AtomicFiles.write(dir.resolve("study.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(header));
+        return report(header, results, dir);
     }
 
-    /** The header of a study (study.json), kept so --replot can rewrite the same report. */
-    public record Meta(String grid, String corpus, double seconds, int threads) {
-    }
-
-    /** Rewrites report.md and the plots from dir/results.jsonl (and dir/study.json when present). */
+    /** Rewrites report.md and the plots from dir/results.jsonl (and the header from dir/study.json when present). */
     public static Outcome replot(Path dir) throws IOException {
         Path jsonl = dir.resolve("results.jsonl");
         if (!Files.isRegularFile(jsonl)) {
             throw new IllegalArgumentException("replot: " + jsonl + " not found");
         }
         List<RunResult> results = readResults(jsonl);
-        Path metaFile = dir.resolve("study.json");
-        Meta meta = Files.isRegularFile(metaFile) ? mapper().readValue(metaFile.toFile(), Meta.class)
-                : new Meta("from " + jsonl + " (" + results.size() + " runs)", "(unknown)", 0, 0);
-        return report(meta, results, dir);
+        Path headerFile = dir.resolve("study.json");
+        StudyReport.Header header = Files.isRegularFile(headerFile)
+                ? mapper().readValue(headerFile.toFile(), StudyReport.Header.class)
+                : new StudyReport.Header("from " + jsonl + " (" + results.size() + " runs)", "(unknown)", 0, 0);
+        return report(header, results, dir);
     }
 
     /** Writes report.md and the plots for these results. */
-    public static Outcome report(Meta meta, List<RunResult> results, Path dir) throws IOException {
+    public static Outcome report(StudyReport.Header header, List<RunResult> results, Path dir) throws IOException {
         List<RunResult> ordered = new ArrayList<>(results);
         ordered.sort(StudyReport.ORDER);
         List<Claims.Claim> claims = Claims.evaluate(ordered);
         List<String> plots = StudyPlots.writeAll(ordered, dir);
         Path report = dir.resolve("report.md");
-        Files.writeString(report, StudyReport.markdown(meta, ordered, claims, plots));
-        return new Outcome(ordered, dir, report, claims, meta.seconds());
+        AtomicFiles.writeString(report, StudyReport.markdown(header, ordered, claims, plots));
+        return new Outcome(ordered, dir, report, claims, header.seconds());
     }
 
     /** Reads a results.jsonl written by {@link #run}. */

@@ -21,8 +21,6 @@ public final class StudyCorpus {
     public final int[] val;
     /** H(X) of the training split in nats: −Σ p(c) ln p(c) over characters. */
     public final double unigramEntropy;
-    /** H(X_t | X_{t−1}) of the training split in nats: what a perfect bigram model would reach. */
-    public final double bigramEntropy;
     /**
      * The validation loss of the unigram model (training-split character frequencies, add-one smoothed):
      * where a run that learned nothing but frequencies ends. Verdicts are measured against it.
@@ -41,7 +39,6 @@ public final class StudyCorpus {
         this.train = java.util.Arrays.copyOfRange(ids, 0, split);
         this.val = java.util.Arrays.copyOfRange(ids, split, ids.length);
         this.unigramEntropy = unigramEntropy(train, vocabSize);
-        this.bigramEntropy = bigramEntropy(train, vocabSize);
         this.unigramLoss = unigramCrossEntropy(train, val, vocabSize);
     }
 
@@ -81,25 +78,6 @@ public final class StudyCorpus {
             h -= Math.log(count[id] / total);
         }
         return h / eval.length;
-    }
-
-    static double bigramEntropy(int[] ids, int V) {
-        long[] pair = new long[V * V];
-        long[] first = new long[V];
-        for (int i = 1; i < ids.length; i++) {
-            pair[ids[i - 1] * V + ids[i]]++;
-            first[ids[i - 1]]++;
-        }
-        double h = 0, n = ids.length - 1;
-        for (int a = 0; a < V; a++) {
-            for (int b = 0; b < V; b++) {
-                long c = pair[a * V + b];
-                if (c > 0) {
-                    h -= c / n * Math.log((double) c / first[a]);
-                }
-            }
-        }
-        return h;
     }
 
     /** B random windows of T+1 tokens from {@code split}: inputs into x, next tokens into y. */

@@ -2,6 +2,7 @@ package dev.jgpt.study;
 
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.ResidualLayout;
+import dev.jgpt.study.StudyResults.Cell;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,23 +27,33 @@ public final class StudyReport {
             .thenComparing(r -> r.spec().warmup())
             .thenComparingLong(r -> r.spec().seed());
 
+    /**
+     * What the report says about the study beyond its results (kept in study.json, so that --replot can
+     * rewrite the same report).
+     *
+     * @param grid    the grid's description ({@link StudyGrid#describe})
+     * @param corpus  the corpus's name
+     * @param seconds wall time of the whole study
+     * @param threads runs at a time
+     */
+    public record Header(String grid, String corpus, double seconds, int threads) {
+    }
+
     private StudyReport() {
     }
 
-    static String markdown(StabilityStudy.Meta meta, List<RunResult> results, List<Claims.Claim> claims, List<String> plots) {
-        String grid = meta.grid(), corpusName = meta.corpus();
-        double seconds = meta.seconds();
-        int threads = meta.threads();
+    /** report.md for results sorted in {@link #ORDER}, their claims and the plots written beside it (base names). */
+    static String markdown(Header header, List<RunResult> results, List<Claims.Claim> claims, List<String> plots) {
         StringBuilder md = new StringBuilder("# Residual-layout stability study\n\n");
         RunResult any = results.isEmpty() ? null : results.get(0);
         long training = results.stream().filter(r -> !r.spec().probeOnly()).count();
-        md.append(String.format(Locale.ROOT, "- Grid: %s.%n", grid));
+        md.append(String.format(Locale.ROOT, "- Grid: %s.%n", header.grid()));
         md.append(String.format(Locale.ROOT, "- %d training runs and %d init-only probes in %.0f s wall (%d runs at a time, kernel threads 1 each).%n",
-                training, results.size() - training, seconds, threads));
+                training, results.size() - training, header.seconds(), header.threads()));
         if (any != null) {
             md.append(String.format(Locale.ROOT,
                     "- Corpus: %s, char-level. Unigram entropy of the training split %.3f nats; the unigram model's validation loss (\"unigram loss\") %.3f; untrained ≈ ln V.%n",
-                    corpusName, any.unigramEntropy(), any.unigramLoss()));
+                    header.corpus(), any.unigramEntropy(), any.unigramLoss()));
             md.append(String.format(Locale.ROOT,
                     "- Verdicts on the validation loss after training (8 fixed batches): **trained** ≤ unigram loss − %.2f = %.3f; **stuck** ≥ unigram loss − %.2f = %.3f (no better than character frequencies); **slow** in between; **diverged** = a NaN/∞ loss or gradient (step given).%n",
                     StabilityRun.TRAINED_MARGIN, any.unigramLoss() - StabilityRun.TRAINED_MARGIN, StabilityRun.STUCK_MARGIN,
@@ -88,12 +99,12 @@ public final class StudyReport {
     }
 
     private static void appendVerdicts(StringBuilder md, List<RunResult> results) {
-        var cells = Claims.cells(results);
+        var cells = StudyResults.cells(results);
         Set<InitScheme> inits = new TreeSet<>();
         Set<String> columns = new LinkedHashSet<>();
-        List<Claims.Cell> keys = new ArrayList<>(cells.keySet());
-        keys.sort(Comparator.comparing(Claims.Cell::lr).thenComparing(Claims.Cell::warmup));
-        for (Claims.Cell c : keys) {
+        List<Cell> keys = new ArrayList<>(cells.keySet());
+        keys.sort(Comparator.comparing(Cell::lr).thenComparing(Cell::warmup));
+        for (Cell c : keys) {
             inits.add(c.init());
             columns.add(column(c));
         }
@@ -106,10 +117,10 @@ public final class StudyReport {
             Map<String, Map<String, String>> rows = new LinkedHashMap<>();
             cells.entrySet().stream()
                     .filter(e -> e.getKey().init() == init)
-                    .sorted(Comparator.comparing((Map.Entry<Claims.Cell, List<RunResult>> e) -> e.getKey().layout())
+                    .sorted(Comparator.comparing((Map.Entry<Cell, List<RunResult>> e) -> e.getKey().layout())
                             .thenComparingInt(e -> e.getKey().depth()))
                     .forEach(e -> rows.computeIfAbsent(e.getKey().layout().id() + " | " + e.getKey().depth(),
-                            k -> new LinkedHashMap<>()).put(column(e.getKey()), cellText(e.getValue())));
+                            k -> new LinkedHashMap<>()).put(column(e.getKey()), StudyResults.cellText(e.getValue())));
             rows.forEach((row, cols) -> {
                 md.append("| ").append(row).append(" |");
                 for (String col : columns) {
@@ -121,22 +132,8 @@ public final class StudyReport {
         }
     }
 
-    private static String column(Claims.Cell c) {
+    private static String column(Cell c) {
         return String.format(Locale.ROOT, "lr %.0e%s", c.lr(), c.warmup() ? " warmup" : "");
-    }
-
-    static String cellText(List<RunResult> runs) {
-        StringBuilder sb = new StringBuilder();
-        for (RunResult r : runs.stream().sorted(Comparator.comparingLong(r -> r.spec().seed())).toList()) {
-            sb.append(switch (r.verdict()) {
-                case RunResult.TRAINED -> "T";
-                case RunResult.SLOW -> "s";
-                case RunResult.STUCK -> "S";
-                default -> "D" + (r.divergedAtStep() != null ? "@" + r.divergedAtStep() : "");
-            });
-        }
-        double mean = runs.stream().mapToDouble(RunResult::valLoss).filter(Double::isFinite).average().orElse(Double.NaN);
-        return sb + (Double.isFinite(mean) ? String.format(Locale.ROOT, " %.2f", mean) : "");
     }
 
     private static void appendInit(StringBuilder md, List<RunResult> results) {
@@ -153,12 +150,12 @@ public final class StudyReport {
             md.append(depths.stream().map(d -> "L" + d + ": g_L / ρ_L / δ").collect(Collectors.joining(" | ")));
             md.append(" |\n|---|").append("---|".repeat(depths.size())).append('\n');
             for (ResidualLayout layout : layouts) {
-                var g = Claims.initMean(results, layout, init, d -> d.gradients().lastLayerFfn());
+                var g = StudyResults.initMean(results, layout, init, d -> d.gradients().lastLayerFfn());
                 // ρ is meaningful where the stream accumulates; post-LN/DeepNorm streams are LN outputs (m = 1)
                 boolean lnStream = layout == ResidualLayout.POST_LN || layout == ResidualLayout.DEEPNORM;
-                var rho = Claims.initMean(results, layout, init, d -> lnStream
+                var rho = StudyResults.initMean(results, layout, init, d -> lnStream
                         ? d.residualMeanSquare()[d.residualMeanSquare().length - 1] : d.lemma2Rho()[d.lemma2Rho().length - 1]);
-                var pert = Claims.initMean(results, layout, init, RunResult.InitDiagnostics::perturbation);
+                var pert = StudyResults.initMean(results, layout, init, RunResult.InitDiagnostics::perturbation);
                 md.append("| ").append(layout.id()).append(" |");
                 for (int d : depths) {
                     md.append(g.containsKey(d) ? String.format(Locale.ROOT, " %.3g / %s%.3g / %.3g |", g.get(d),

@@ -64,9 +64,9 @@ class InitTheoremsTest {
             assertTrue(rho[l] >= 1 + l / 4.0 && rho[l] <= 1 + 2.25 * l,
                     "ρ_" + l + " = " + rho[l] + " outside the widened band: " + Arrays.toString(rho));
         }
-        double[] fit = Claims.linearFit(rho);
-        assertTrue(fit[0] > 0.5 && fit[0] < 1.5, "slope per block " + fit[0]);
-        assertTrue(fit[1] > 0.95, "linear growth expected, R² = " + fit[1]);
+        Stats.Fit fit = Stats.linearFit(rho);
+        assertTrue(fit.slope() > 0.5 && fit.slope() < 1.5, "slope per block " + fit.slope());
+        assertTrue(fit.r2() > 0.95, "linear growth expected, R² = " + fit.r2());
     }
 
     @Test

@@ -1,0 +1,71 @@
+package dev.jgpt.study;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The few statistics the study's claims, report and plots need: means, least-squares slopes and R². */
+final class Stats {
+    /** Slope of a least-squares line and its coefficient of determination R². */
+    record Fit(double slope, double r2) {
+    }
+
+    private Stats() {
+    }
+
+    /** Arithmetic mean; NaN for no values. */
+    static double mean(Collection<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    /** Element-wise mean of equally long vectors; null for none. */
+    static double[] elementwiseMean(Collection<double[]> vectors) {
+        if (vectors.isEmpty()) {
+            return null;
+        }
+        double[] mean = new double[vectors.iterator().next().length];
+        for (double[] v : vectors) {
+            for (int i = 0; i < mean.length; i++) {
+                mean[i] += v[i] / vectors.size();
+            }
+        }
+        return mean;
+    }
+
+    /** Least-squares line through (l, y_l) for l = 0, 1, ...; R² is 1 for a constant y. */
+    static Fit linearFit(double[] y) {
+        int n = y.length;
+        double mx = (n - 1) / 2.0, my = 0;
+        for (double v : y) {
+            my += v / n;
+        }
+        double sxy = 0, sxx = 0, syy = 0;
+        for (int l = 0; l < n; l++) {
+            sxy += (l - mx) * (y[l] - my);
+            sxx += (l - mx) * (l - mx);
+            syy += (y[l] - my) * (y[l] - my);
+        }
+        return new Fit(sxy / sxx, syy == 0 ? 1 : sxy * sxy / (sxx * syy));
+    }
+
+    /** Least-squares slope of ln y against ln x, over the points with y > 0: the exponent of a power law. */
+    static double logLogSlope(Map<Integer, Double> points) {
+        double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (var e : points.entrySet()) {
+            if (e.getValue() > 0) {
+                double x = Math.log(e.getKey()), y = Math.log(e.getValue());
+                n++;
+                sx += x;
+                sy += y;
+                sxx += x * x;
+                sxy += x * y;
+            }
+        }
+        return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    }
+
+    /** The value at the largest key divided by the value at the smallest. */
+    static double lastOverFirst(TreeMap<Integer, Double> series) {
+        return series.lastEntry().getValue() / series.firstEntry().getValue();
+    }
+}
