@@ -1,14 +1,14 @@
-# Sourced (POSIX sh) by ./mvnw and bin/jgpt: sets JAVA_HOME to a JDK 21+, which the Vector API needs.
+# Sourced (POSIX sh) by ./mvnw and bin/jgpt: sets JAVA_HOME to a JDK 22+ (the Vector API, java.lang.foreign).
 # JAVA_HOME wins when it is one; otherwise the newest-looking JDK under /usr/lib/jvm is taken.
 jgpt_java_major() { "$1/bin/java" -version 2>&1 | sed -nE '1s/.*version "(1\.)?([0-9]+).*/\2/p'; }
 jgpt_find_java() {
   for jgpt_c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/temurin-*-jdk* /usr/lib/jvm/*; do
-    if [ -n "$jgpt_c" ] && [ -x "$jgpt_c/bin/javac" ] && [ "$(jgpt_java_major "$jgpt_c")" -ge 21 ] 2>/dev/null; then
+    if [ -n "$jgpt_c" ] && [ -x "$jgpt_c/bin/javac" ] && [ "$(jgpt_java_major "$jgpt_c")" -ge 22 ] 2>/dev/null; then
       export JAVA_HOME="$jgpt_c"; unset jgpt_c; return 0
     fi
   done
   unset jgpt_c
-  echo "jgpt: needs a JDK 21 or newer and found none (JAVA_HOME, /usr/lib/jvm); install one, e.g." \
+  echo "jgpt: needs a JDK 22 or newer and found none (JAVA_HOME, /usr/lib/jvm); install one, e.g." \
     "Temurin 25 from https://adoptium.net, and set JAVA_HOME to it" >&2
   return 1
 }

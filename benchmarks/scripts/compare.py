@@ -181,12 +181,12 @@ def json_lines(text):
 # the programs
 
 def find_java():
-    """A JDK 21+ as bin/jgpt finds it."""
+    """A JDK 22+ as bin/jgpt finds it."""
     p = subprocess.run(["bash", "-c", 'source "$1/bin/find-java.sh" >/dev/null && echo "$JAVA_HOME"', "_", ROOT],
                        capture_output=True, text=True)
     home = p.stdout.strip()
     if p.returncode != 0 or not home:
-        sys.exit("compare: no JDK 21+ found (set JAVA_HOME): " + p.stderr.strip())
+        sys.exit("compare: no JDK 22+ found (set JAVA_HOME): " + p.stderr.strip())
     return os.path.join(home, "bin", "java")
 
 

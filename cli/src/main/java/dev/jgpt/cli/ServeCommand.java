@@ -104,9 +104,6 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--ctx must be >= 1, got " + ctx);
         }
         Parallel.setThreads(threads.resolve());
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");   // Jetty's start-up chatter
-        }
         GPT gpt = ModelDir.load(model);
         int context = ctx != null ? ctx : gpt.config.blockSize();
         if (context > gpt.config.blockSize()) {

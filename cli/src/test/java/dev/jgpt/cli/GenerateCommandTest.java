@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.SharedData;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -233,8 +234,7 @@ class GenerateCommandTest {
     /** A GPT-2-vocabulary model (random, tiny width) with the real GPT-2 tokenizer, end to end. */
     @Test
     void generatesWithTheGpt2Tokenizer() throws Exception {
-        Path shared = Path.of(System.getProperty("jgpt.shared", "../shared"), "data", "gpt2", "tokenizer.json");
-        assertTrue(Files.isRegularFile(shared), "GPT-2 tokenizer not found at " + shared);
+        Path shared = SharedData.gpt2();
         Path dir = tmp.resolve("gpt2-tiny");
         GPT gpt = new GPT(GPTConfig.of(50257, 64, 1, 2, 16), 9);
         ModelDir.save(gpt, dir);

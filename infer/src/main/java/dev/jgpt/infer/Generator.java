@@ -45,7 +45,6 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private final InferenceSession session;
     private final int vocab;          // ids the sampler may draw: those both model and tokenizer know
-    private final int endOfText;      // −1 if the tokenizer has none: an empty prompt cannot start
     private int[] history = new int[64];   // the tokens in the cache, in order
     private int historySize;
     private int pending = -1;         // sampled but not yet fed to the model
@@ -64,7 +63,6 @@ public final class Generator {
         this.tokenizer = tokenizer;
         this.session = new InferenceSession(model);
         this.vocab = tokenizer.vocabSize();
-        this.endOfText = tokenizer.endOfText().orElse(-1);
     }
 
     public GPT model() {
@@ -141,11 +139,7 @@ public final class Generator {
             feed[0] = pending;
             System.arraycopy(prompt, 0, feed, 1, prompt.length);
         } else if (prompt.length == 0) {
-            feed = tokenizer.startTokens();
-            if (feed.length == 0 || Arrays.stream(feed).anyMatch(id -> id < 0 || id >= vocab)) {
-                throw new IllegalArgumentException("the prompt is empty and the tokenizer has no token to start "
-                        + "from (beginning or end of text, or a newline): give a prompt");
-            }
+            feed = startTokens();
         }
         int capacity = session.capacity();
         if (feed.length > capacity) {
@@ -169,6 +163,19 @@ public final class Generator {
         Generation g = new Generation(options, logits, feed.length, prefill);
         active = g;
         return g;
+    }
+
+    /**
+     * What an empty prompt starts from: {@link Tokenizer#startTokens()}, the beginning-of-text token, else
+     * end-of-text where the vocabulary has one (as nanoGPT's sample.py), else a newline (character models).
+     */
+    private int[] startTokens() {
+        int[] start = tokenizer.startTokens();
+        if (start.length == 0 || Arrays.stream(start).anyMatch(id -> id < 0 || id >= vocab)) {
+            throw new IllegalArgumentException("the prompt is empty and the tokenizer has no token to start "
+                    + "from (beginning or end of text, or a newline): give a prompt");
+        }
+        return start;
     }
 
     /**

@@ -9,7 +9,7 @@ import java.util.Locale;
  * a model too large for the heap is refused with both figures instead of dying in an
  * {@code OutOfMemoryError} halfway through its start. All in bytes of float32.
  *
- * @param parameters  the weights
+ * @param parameters  the weights (GPT-2's: 12·L·d² + (V + T)·d and the small vectors)
  * @param gradients   one gradient per weight
  * @param optimizer   AdamW's two moments per weight
  * @param activations what the forward and backward passes of one micro-batch keep, as the layers
@@ -21,7 +21,10 @@ public record TrainingMemory(long parameters, long gradients, long optimizer, lo
 
     /** The estimate for {@code model} trained on micro-batches of {@code batch} × {@code block} tokens. */
     public static TrainingMemory of(GPTConfig model, int batch, int block, double dropout) {
-        long p = model.parameterCount();
+        // Weights as GPT-2's layers hold them (the model counts its own only once built, i.e. allocated):
+        // per block q/k/v, projection and a 4d MLP, 12·d² with their biases and two layer norms; embeddings.
+        long d = model.nEmbd();
+        long p = model.nLayer() * (12 * d * d + 13 * d) + ((long) model.vocabSize() + model.blockSize()) * d + 2 * d;
         long rows = (long) batch * block, c = model.nEmbd();
         long perBlock = 37 * rows * c + 4 * rows + (long) batch * model.nHead() * block * block
                 + (dropout > 0 ? 4 * rows * c : 0);

@@ -1,0 +1,267 @@
+package dev.jgpt.kernel.quant;
+
+import dev.jgpt.kernel.Simd;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.jgpt.kernel.quant.QuantSimd.F;
+import static dev.jgpt.kernel.quant.QuantSimd.L;
+
+/**
+ * Q4_K (ggml's block_q4_K): super-blocks of 256 weights in 144 bytes, as 8 sub-blocks of 32 with a
+ * 6-bit scale s_j and a 6-bit minimum m_j each: w = d·s_j·q − dmin·m_j, q a 4-bit quant.
+ * <pre>
+ *   bytes 0-1     d    (f16)  scale of the sub-block scales
+ *   bytes 2-3     dmin (f16)  scale of the sub-block minimums
+ *   bytes 4-15    s_j, m_j packed in 12 bytes (below)
+ *   bytes 16-143  quants: 4 groups of 32 bytes; group g holds sub-block 2g in its low nibbles and
+ *                 sub-block 2g+1 in its high nibbles (element 64g + l and 64g + 32 + l in byte l)
+ * </pre>
+ * Packing of the scales, with p = bytes 4-15: for j &lt; 4, s_j = p[j] &amp; 63 and m_j = p[j+4] &amp; 63;
+ * for j ≥ 4, the low 4 bits of s_j and m_j are the low and high nibble of p[j+4], and their top 2
+ * bits are the top 2 bits of p[j−4] (for s_j) and of p[j] (for m_j).
+ *
+ * <p>Quantizing follows ggml: each sub-block gets the scale and minimum that minimise a weighted
+ * squared error over a small search (ggml's make_qkx2_quants, weights |x| + RMS of the sub-block),
+ * the 8 scales and minimums are themselves quantized to 6 bits against their maximum, and the quants
+ * are recomputed against the stored scales.
+ */
+final class Q4_K implements Format {
+    static final int BLOCK = 256, BYTES = 144, SUB = 32;
+
+    /** s_j (low byte) and m_j (second byte) of sub-block j from the 12 packed bytes at p. */
+    static int scaleMin(MemorySegment s, long p, int j) {
+        if (j < 4) {
+            return (QuantSimd.u8(s, p + j) & 63) | (QuantSimd.u8(s, p + j + 4) & 63) << 8;
+        }
+        int sc = (QuantSimd.u8(s, p + j + 4) & 0x0f) | (QuantSimd.u8(s, p + j - 4) >>> 6) << 4;
+        int m = (QuantSimd.u8(s, p + j + 4) >>> 4) | (QuantSimd.u8(s, p + j) >>> 6) << 4;
+        return sc | m << 8;
+    }
+
+    @Override
+    public void quantize(float[] x, int xOff, int n, MemorySegment dst, long off) {
+        byte[] q = new byte[BLOCK];
+        byte[] qAux = new byte[SUB];
+        float[] weights = new float[SUB];
+        float[] mins = new float[BLOCK / SUB];
+        float[] scales = new float[BLOCK / SUB];
+        byte[] packed = new byte[12];
+        for (int b = 0; b < n / BLOCK; b++) {
+            int base = xOff + b * BLOCK;
+            long o = off + (long) b * BYTES;
+            float maxScale = 0f, maxMin = 0f;
+            for (int j = 0; j < BLOCK / SUB; j++) {
+                int sb = base + SUB * j;
+                float sumX2 = 0f;
+                for (int l = 0; l < SUB; l++) {
+                    sumX2 += x[sb + l] * x[sb + l];
+                }
+                float avX = (float) Math.sqrt(sumX2 / 32f);
+                for (int l = 0; l < SUB; l++) {
+                    weights[l] = avX + Math.abs(x[sb + l]);
+                }
+                scales[j] = fitScaleAndMin(x, sb, weights, q, SUB * j, mins, j, qAux);
+                if (scales[j] > maxScale) {
+                    maxScale = scales[j];
+                }
+                if (mins[j] > maxMin) {
+                    maxMin = mins[j];
+                }
+            }
+            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+            java.util.Arrays.fill(packed, (byte) 0);
+            for (int j = 0; j < BLOCK / SUB; j++) {
+                // ggml stores nearest_int into a uint8_t before clamping: keep its wrap-around.
+                int ls = Math.min(63, QuantSimd.nearestInt(invScale * scales[j]) & 0xff);
+                int lm = Math.min(63, QuantSimd.nearestInt(invMin * mins[j]) & 0xff);
+                if (j < 4) {
+                    packed[j] = (byte) ls;
+                    packed[j + 4] = (byte) lm;
+                } else {
+                    packed[j + 4] = (byte) ((ls & 0x0f) | (lm & 0x0f) << 4);
+                    packed[j - 4] |= (byte) ((ls >>> 4) << 6);
+                    packed[j] |= (byte) ((lm >>> 4) << 6);
+                }
+            }
+            QuantSimd.putF16(dst, o, maxScale / 63f);
+            QuantSimd.putF16(dst, o + 2, maxMin / 63f);
+            MemorySegment.copy(packed, 0, dst, ValueLayout.JAVA_BYTE, o + 4, 12);
+            float d = QuantSimd.f16(dst, o), dmin = QuantSimd.f16(dst, o + 2);
+            for (int j = 0; j < BLOCK / SUB; j++) {
+                int sm = scaleMin(dst, o + 4, j);
+                float dj = d * (sm & 0xff);
+                if (dj == 0f) {
+                    continue; // ggml keeps the quants of the search
+                }
+                float mj = dmin * (sm >>> 8);
+                for (int l = 0; l < SUB; l++) {
+                    int v = QuantSimd.nearestInt((x[base + SUB * j + l] + mj) / dj);
+                    q[SUB * j + l] = (byte) Math.max(0, Math.min(15, v));
+                }
+            }
+            for (int g = 0; g < BLOCK / 64; g++) {
+                for (int l = 0; l < 32; l++) {
+                    dst.set(ValueLayout.JAVA_BYTE, o + 16 + 32L * g + l,
+                            (byte) (q[64 * g + l] | q[64 * g + 32 + l] << 4));
+                }
+            }
+        }
+    }
+
+    /**
+     * ggml's make_qkx2_quants for 32 values and 4-bit quants: fits x ≈ scale·q + min (min ≤ 0) with
+     * weights w, trying 21 grid steps around 15 / (max − min) and solving the weighted least squares
+     * for scale and min at each; keeps the best. Writes the quants to q[qOff..], −min to mins[j].
+     */
+    private static float fitScaleAndMin(float[] x, int xOff, float[] w, byte[] q, int qOff, float[] mins, int j,
+                                        byte[] qAux) {
+        final int nmax = 15;
+        float min = x[xOff], max = x[xOff];
+        float sumW = w[0];
+        float sumX = sumW * x[xOff];
+        for (int i = 1; i < SUB; i++) {
+            float v = x[xOff + i];
+            if (v < min) {
+                min = v;
+            }
+            if (v > max) {
+                max = v;
+            }
+            sumW += w[i];
+            sumX += w[i] * v;
+        }
+        if (min > 0) {
+            min = 0;
+        }
+        if (max == min) {
+            java.util.Arrays.fill(q, qOff, qOff + SUB, (byte) 0);
+            mins[j] = -min;
+            return 0f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0f;
+        for (int i = 0; i < SUB; i++) {
+            int l = Math.max(0, Math.min(nmax, QuantSimd.nearestInt(iscale * (x[xOff + i] - min))));
+            q[qOff + i] = (byte) l;
+            float diff = scale * l + min - x[xOff + i];
+            bestError += w[i] * (diff * diff);
+        }
+        for (int step = 0; step <= 20; step++) {
+            iscale = (-1f + 0.1f * step + nmax) / (max - min);
+            float sumL = 0f, sumL2 = 0f, sumXL = 0f;
+            for (int i = 0; i < SUB; i++) {
+                int l = Math.max(0, Math.min(nmax, QuantSimd.nearestInt(iscale * (x[xOff + i] - min))));
+                qAux[i] = (byte) l;
+                sumL += w[i] * l;
+                sumL2 += w[i] * l * l;
+                sumXL += w[i] * l * x[xOff + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXL - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXL / sumL2;
+                }
+                float error = 0f;
+                for (int i = 0; i < SUB; i++) {
+                    float diff = thisScale * qAux[i] + thisMin - x[xOff + i];
+                    error += w[i] * (diff * diff);
+                }
+                if (error < bestError) {
+                    System.arraycopy(qAux, 0, q, qOff, SUB);
+                    bestError = error;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        mins[j] = -min;
+        return scale;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long off, float[] y, int yOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            float d = QuantSimd.f16(src, o), dmin = QuantSimd.f16(src, o + 2);
+            for (int g = 0; g < BLOCK / 64; g++) {
+                int sm0 = scaleMin(src, o + 4, 2 * g), sm1 = scaleMin(src, o + 4, 2 * g + 1);
+                float d0 = d * (sm0 & 0xff), m0 = dmin * (sm0 >>> 8);
+                float d1 = d * (sm1 & 0xff), m1 = dmin * (sm1 >>> 8);
+                int yb = yOff + b * BLOCK + 64 * g;
+                for (int l = 0; l < 32; l++) {
+                    int q = QuantSimd.u8(src, o + 16 + 32L * g + l);
+                    y[yb + l] = d0 * (q & 0x0f) - m0;
+                    y[yb + 32 + l] = d1 * (q >>> 4) - m1;
+                }
+            }
+        }
+    }
+
+    static FloatVector low(ByteVector q) {
+        return QuantSimd.toFloats(q.and((byte) 0x0f));
+    }
+
+    static FloatVector high(ByteVector q) {
+        return QuantSimd.toFloats(q.lanewise(VectorOperators.LSHR, 4));
+    }
+
+    @Override
+    public void decode(MemorySegment src, long off, float[] y, int yOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            float d = QuantSimd.f16(src, o), dmin = QuantSimd.f16(src, o + 2);
+            for (int g = 0; g < BLOCK / 64; g++) {
+                int sm0 = scaleMin(src, o + 4, 2 * g), sm1 = scaleMin(src, o + 4, 2 * g + 1);
+                float d0 = d * (sm0 & 0xff), m0 = dmin * (sm0 >>> 8);
+                float d1 = d * (sm1 & 0xff), m1 = dmin * (sm1 >>> 8);
+                int yb = yOff + b * BLOCK + 64 * g;
+                for (int c = 0; c < 32; c += L) {
+                    ByteVector q = QuantSimd.bytes(src, o + 16 + 32L * g + c);
+                    low(q).mul(d0).sub(m0).intoArray(y, yb + c);
+                    high(q).mul(d1).sub(m1).intoArray(y, yb + 32 + c);
+                }
+            }
+        }
+    }
+
+    /**
+     * Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − dmin·Σ_j m_j·(Σ x): the quant products accumulate
+     * per sub-block in a vector, the minimums take one scalar multiply-add per sub-block from xSums.
+     */
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+        FloatVector acc = FloatVector.zero(F);
+        float minSum = 0f;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            float d = QuantSimd.f16(w, o), dmin = QuantSimd.f16(w, o + 2);
+            float blockMins = 0f;
+            for (int g = 0; g < BLOCK / 64; g++) {
+                int sm0 = scaleMin(w, o + 4, 2 * g), sm1 = scaleMin(w, o + 4, 2 * g + 1);
+                int xb = xOff + b * BLOCK + 64 * g;
+                FloatVector s0 = FloatVector.zero(F), s1 = s0;
+                for (int c = 0; c < 32; c += L) {
+                    ByteVector q = QuantSimd.bytes(w, o + 16 + 32L * g + c);
+                    s0 = low(q).fma(QuantSimd.x(x, xb + c), s0);
+                    s1 = high(q).fma(QuantSimd.x(x, xb + 32 + c), s1);
+                }
+                acc = s0.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
+                acc = s1.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
+                int k = b * (BLOCK / SUB) + 2 * g;
+                blockMins += (sm0 >>> 8) * xSums[k] + (sm1 >>> 8) * xSums[k + 1];
+            }
+            minSum += dmin * blockMins;
+        }
+        return Simd.sum(acc) - minSum;
+    }
+}

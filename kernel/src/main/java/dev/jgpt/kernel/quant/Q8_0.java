@@ -1,0 +1,74 @@
+package dev.jgpt.kernel.quant;
+
+import dev.jgpt.kernel.Simd;
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.jgpt.kernel.quant.QuantSimd.F;
+import static dev.jgpt.kernel.quant.QuantSimd.L;
+
+/**
+ * Q8_0 (ggml's block_q8_0): blocks of 32 weights in 34 bytes, an f16 scale d then 32 signed bytes q;
+ * w_j = d·q_j. d = max|x| / 127 and q_j = round(x_j / d), ties away from zero.
+ */
+final class Q8_0 implements Format {
+    static final int BLOCK = 32, BYTES = 34;
+
+    @Override
+    public void quantize(float[] x, int xOff, int n, MemorySegment dst, long off) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            int base = xOff + b * BLOCK;
+            long o = off + (long) b * BYTES;
+            float amax = 0f;
+            for (int j = 0; j < BLOCK; j++) {
+                amax = Math.max(amax, Math.abs(x[base + j]));
+            }
+            float d = amax / 127f;
+            float id = d != 0f ? 1f / d : 0f;
+            QuantSimd.putF16(dst, o, d);
+            for (int j = 0; j < BLOCK; j++) {
+                dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) QuantSimd.roundHalfAway(x[base + j] * id));
+            }
+        }
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long off, float[] y, int yOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            float d = QuantSimd.f16(src, o);
+            for (int j = 0; j < BLOCK; j++) {
+                y[yOff + b * BLOCK + j] = src.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
+            }
+        }
+    }
+
+    @Override
+    public void decode(MemorySegment src, long off, float[] y, int yOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            float d = QuantSimd.f16(src, o);
+            for (int c = 0; c < BLOCK; c += L) {
+                QuantSimd.toFloats(QuantSimd.bytes(src, o + 2 + c)).mul(d).intoArray(y, yOff + b * BLOCK + c);
+            }
+        }
+    }
+
+    /** Per block Σ q_j·x_j in a vector, then one fused multiply-add by d. */
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            int xb = xOff + b * BLOCK;
+            FloatVector block = FloatVector.zero(F);
+            for (int c = 0; c < BLOCK; c += L) {
+                block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2 + c)).fma(QuantSimd.x(x, xb + c), block);
+            }
+            acc = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), acc);
+        }
+        return Simd.sum(acc);
+    }
+}

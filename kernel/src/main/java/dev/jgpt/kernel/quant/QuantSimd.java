@@ -1,0 +1,79 @@
+package dev.jgpt.kernel.quant;
+
+import dev.jgpt.kernel.Simd;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Vector shapes and scalar helpers shared by the formats. The in-register kernels turn L bytes (or L
+ * 16-bit values) into one vector of L floats, so they need L = 8 or 16 floats per vector (AVX2,
+ * AVX-512, 256/512-bit SVE): L bytes must form a vector of their own (at least 64 bits) and divide a
+ * 16-byte group of packed quants. Other shapes ({@link #VECTOR} false) decode blocks with the scalar
+ * dequantizer and use plain float dot products.
+ */
+final class QuantSimd {
+    static final VectorSpecies<Float> F = Simd.F;
+    static final int L = Simd.LANES;
+    static final boolean VECTOR = L == 8 || L == 16;
+    /** L bytes, L shorts: the packed sources of one float vector. */
+    static final VectorSpecies<Byte> B = VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+    static final VectorSpecies<Short> S = VECTOR ? VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L)) : null;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    private QuantSimd() {}
+
+    static ByteVector bytes(MemorySegment s, long off) {
+        return ByteVector.fromMemorySegment(B, s, off, LE);
+    }
+
+    static ShortVector shorts(MemorySegment s, long off) {
+        return ShortVector.fromMemorySegment(S, s, off, LE);
+    }
+
+    /** L signed bytes as L floats. */
+    static FloatVector toFloats(ByteVector q) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static FloatVector x(float[] x, int i) {
+        return FloatVector.fromArray(F, x, i);
+    }
+
+    static float f16(MemorySegment s, long off) {
+        return Halves.f16ToFloat(s.get(SHORT_LE, off));
+    }
+
+    static void putF16(MemorySegment s, long off, float v) {
+        s.set(SHORT_LE, off, Halves.floatToF16(v));
+    }
+
+    static int u8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off) & 0xff;
+    }
+
+    /**
+     * ggml's nearest_int: adding 1.5·2²³ leaves round(v) (ties to even) in the low mantissa bits,
+     * valid for |v| ≤ 2²² − 1; outside that range it gives what ggml's gives, so files still match.
+     */
+    static int nearestInt(float v) {
+        return (Float.floatToRawIntBits(v + 12582912f) & 0x007fffff) - 0x00400000;
+    }
+
+    /** C's roundf: to nearest, ties away from zero (exact in double for any float). */
+    static int roundHalfAway(float v) {
+        double a = Math.floor(Math.abs((double) v) + 0.5);
+        return (int) (v < 0 ? -a : a);
+    }
+}

@@ -1,0 +1,235 @@
+package dev.jgpt.kernel.quant;
+
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.Simd;
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix W [rows × cols] kept in its storage format: row r is the {@code rowBytes} bytes at
+ * r·rowBytes of {@link #data()}, which may be heap or native memory or a memory-mapped file (a GGUF
+ * tensor used in place). Nothing is expanded to f32 except transiently, a few rows at a time.
+ *
+ * <p>Products keep the activations in f32: {@link #matvec} (y = W·x, decode) decodes each weight in
+ * registers right before its multiply-add, rows split across the kernel threads; {@link #matmul}
+ * (Y = X·Wᵀ for several rows of X: prefill, batched decode) decodes panels of 16 rows of W into a
+ * small f32 buffer and multiplies them with 4×4 register tiles, so each weight is decoded once for
+ * all rows of X. Every output is summed by one thread in a fixed order: results do not depend on the
+ * thread count.
+ */
+public final class WeightMatrix {
+    /** Matrices smaller than this (bytes per thread) are not split: threading costs microseconds. */
+    private static final long PARALLEL_BYTES = 1 << 15;
+    /** Rows of W decoded together by matmul: 16 rows of f32 stay in L2 for cols up to ~16k. */
+    static final int PANEL = 16;
+
+    private final WeightType type;
+    private final int rows, cols;
+    private final long rowBytes;
+    private final MemorySegment data;
+
+    private WeightMatrix(WeightType type, int rows, int cols, MemorySegment data) {
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.rowBytes(cols);
+        this.data = data;
+    }
+
+    /** Uses data in place as W [rows × cols] of this type; its size must be exactly rows·rowBytes(cols). */
+    public static WeightMatrix wrap(WeightType type, int rows, int cols, MemorySegment data) {
+        if (rows <= 0) {
+            throw new IllegalArgumentException(type.ggmlName() + " matrix: rows must be positive, got " + rows);
+        }
+        long need = (long) rows * type.rowBytes(cols);
+        if (data.byteSize() != need) {
+            throw new IllegalArgumentException(type.ggmlName() + " matrix [" + rows + " × " + cols + "] takes "
+                    + need + " bytes, the segment has " + data.byteSize());
+        }
+        return new WeightMatrix(type, rows, cols, data);
+    }
+
+    /** Quantizes the row-major f32 matrix w[off, off + rows·cols) to this type, in new native memory. */
+    public static WeightMatrix quantize(WeightType type, float[] w, int off, int rows, int cols) {
+        long rowBytes = type.rowBytes(cols);
+        if (rows <= 0) {
+            throw new IllegalArgumentException(type.ggmlName() + " matrix: rows must be positive, got " + rows);
+        }
+        if (off < 0 || (long) off + (long) rows * cols > w.length) {
+            throw new IllegalArgumentException("quantize: [" + rows + " × " + cols + "] at " + off
+                    + " does not fit in " + w.length + " values");
+        }
+        for (int i = off; i < off + rows * cols; i++) {
+            if (!Float.isFinite(w[i])) {
+                throw new IllegalArgumentException("quantize: weight [" + (i - off) / cols + ", " + (i - off) % cols
+                        + "] is " + w[i]);
+            }
+        }
+        MemorySegment seg = Arena.ofAuto().allocate(rows * rowBytes, 64);
+        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                type.format.quantize(w, off + r * cols, cols, seg, r * rowBytes);
+            }
+        });
+        return new WeightMatrix(type, rows, cols, seg);
+    }
+
+    public static WeightMatrix quantize(WeightType type, float[] w, int rows, int cols) {
+        return quantize(type, w, 0, rows, cols);
+    }
+
+    public WeightType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The stored blocks (exactly rows·rowBytes bytes), as a GGUF file holds them. */
+    public MemorySegment data() {
+        return data;
+    }
+
+    public long rowBytes() {
+        return rowBytes;
+    }
+
+    public long byteSize() {
+        return data.byteSize();
+    }
+
+    /** Row r as f32 into y[yOff, yOff + cols). */
+    public void dequantizeRow(int r, float[] y, int yOff) {
+        if (r < 0 || r >= rows) {
+            throw new IllegalArgumentException("row " + r + " of a matrix with " + rows + " rows");
+        }
+        checkVector("dequantizeRow", "y", y, yOff, cols);
+        type.dequantize(data, r * rowBytes, y, yOff, cols);
+    }
+
+    /** The whole matrix as row-major f32 (for tests and conversions: this is the inflation the kernels avoid). */
+    public float[] dequantize() {
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        for (int r = 0; r < rows; r++) {
+            type.dequantize(data, r * rowBytes, out, r * cols, cols);
+        }
+        return out;
+    }
+
+    /** y[yOff + r] = Σ_c W[r, c]·x[xOff + c] for every row r. */
+    public void matvec(float[] x, int xOff, float[] y, int yOff) {
+        checkVector("matvec", "x", x, xOff, cols);
+        checkVector("matvec", "y", y, yOff, rows);
+        float[] sums = xSums(x, xOff);
+        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> {
+            if (!QuantSimd.VECTOR && type != WeightType.F32) {
+                fallbackDots(r0, r1, x, xOff, y, yOff, 1);
+                return;
+            }
+            for (int r = r0; r < r1; r++) {
+                y[yOff + r] = type.format.dot(data, r * rowBytes, x, xOff, cols, sums);
+            }
+        });
+    }
+
+    public void matvec(float[] x, float[] y) {
+        matvec(x, 0, y, 0);
+    }
+
+    /**
+     * Y = X·Wᵀ: y[yOff + i·ldy + r] = Σ_c W[r, c]·x[xOff + i·ldx + c] for i &lt; n, r &lt; rows
+     * (X [n × cols] and Y [n × rows] row-major with row strides ldx ≥ cols, ldy ≥ rows).
+     */
+    public void matmul(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+        if (n < 0 || ldx < cols || ldy < rows) {
+            throw new IllegalArgumentException("matmul: n = " + n + ", ldx = " + ldx + " (cols " + cols
+                    + "), ldy = " + ldy + " (rows " + rows + ")");
+        }
+        if (n == 0) {
+            return;
+        }
+        checkVector("matmul", "X", x, xOff, (long) (n - 1) * ldx + cols);
+        checkVector("matmul", "Y", y, yOff, (long) (n - 1) * ldy + rows);
+        if (n == 1) {
+            matvec(x, xOff, y, yOff);
+            return;
+        }
+        int panels = (rows + PANEL - 1) / PANEL;
+        long work = (long) n * rows * cols;
+        int minPanels = work < (1 << 18) ? panels : 1;
+        Parallel.forRange(panels, minPanels, (p0, p1) -> {
+            float[] panel = new float[PANEL * cols];
+            for (int p = p0; p < p1; p++) {
+                int r0 = p * PANEL, pr = Math.min(PANEL, rows - r0);
+                for (int j = 0; j < pr; j++) {
+                    type.dequantize(data, (long) (r0 + j) * rowBytes, panel, j * cols, cols);
+                }
+                PanelTiles.multiply(n, cols, x, xOff, ldx, panel, pr, y, yOff + r0, ldy);
+            }
+        });
+    }
+
+    public void matmul(int n, float[] x, float[] y) {
+        matmul(n, x, 0, cols, y, 0, rows);
+    }
+
+    /** Sums of x over each 32 values, for the formats that subtract a block minimum (Q4_K). */
+    private float[] xSums(float[] x, int xOff) {
+        if (type != WeightType.Q4_K) {
+            return null;
+        }
+        float[] s = new float[cols / 32];
+        for (int k = 0; k < s.length; k++) {
+            float t = 0f;
+            for (int i = 0; i < 32; i++) {
+                t += x[xOff + 32 * k + i];
+            }
+            s[k] = t;
+        }
+        return s;
+    }
+
+    /** Vector shapes the in-register kernels do not handle: decode a row with the scalar code, then dot. */
+    void fallbackDots(int r0, int r1, float[] x, int xOff, float[] y, int yOff, int incy) {
+        float[] row = new float[cols];
+        for (int r = r0; r < r1; r++) {
+            type.format.dequantize(data, r * rowBytes, row, 0, cols);
+            FloatVector acc = FloatVector.zero(Simd.F);
+            int c = 0;
+            for (int end = Simd.F.loopBound(cols); c < end; c += Simd.LANES) {
+                acc = FloatVector.fromArray(Simd.F, row, c).fma(FloatVector.fromArray(Simd.F, x, xOff + c), acc);
+            }
+            float s = Simd.sum(acc);
+            for (; c < cols; c++) {
+                s += row[c] * x[xOff + c];
+            }
+            y[yOff + r * incy] = s;
+        }
+    }
+
+    private static int minRows(long rowBytes) {
+        return (int) Math.max(1, PARALLEL_BYTES / rowBytes);
+    }
+
+    private static void checkVector(String op, String name, float[] a, int off, long n) {
+        if (a == null) {
+            throw new IllegalArgumentException(op + ": " + name + " is null");
+        }
+        if (off < 0 || off + n > a.length) {
+            throw new IllegalArgumentException(op + ": " + name + " needs " + n + " values at offset " + off
+                    + " but has length " + a.length);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return type.ggmlName() + " [" + rows + " × " + cols + "]";
+    }
+}
