@@ -18,6 +18,10 @@ public final class IoErrors {
 
     /** "FILE: reason" for a file-system error; the reason alone (the message, or the class name) for any other. */
     public static String describe(IOException e) {
+        if (e instanceof FileSystemException fs && fs.getReason() == null && fs.getOtherFile() == null
+                && fs.getFile() != null && fs.getFile().contains(": ")) {
+            return fs.getFile();   // thrown as new NoSuchFileException("PATH: what is missing"): already a sentence
+        }
         if (e instanceof FileSystemException fs) {
             String where = fs.getFile() == null ? "" : fs.getFile()
                     + (fs.getOtherFile() == null ? "" : " -> " + fs.getOtherFile()) + ": ";

@@ -21,6 +21,8 @@ class IoErrorsTest {
                 IoErrors.describe(new FileSystemException("/data/x", null, "No space left on device")));
         assertEquals("no space left on device", IoErrors.describe(new IOException("No space left on device")));
         assertEquals("IOException", IoErrors.describe(new IOException()));
+        assertEquals("/m/config.json: missing", IoErrors.describe(new java.nio.file.NoSuchFileException("/m/config.json: missing")),
+                "a message already written as a sentence is kept");
 
         Path file = Files.writeString(tmp.resolve("file"), "x");
         IOException notADir = assertThrows(IOException.class, () -> Files.createDirectories(file.resolve("sub")));
