@@ -9,9 +9,7 @@ import dev.jgpt.infer.JinjaChatTemplate;
 import dev.jgpt.infer.StopReason;
 import dev.jgpt.tokenizer.TokenizerConfig;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,18 +55,15 @@ final class ChatMode {
         start(chat);
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         if (!interactive) {
-            String message = firstPrompt != null ? firstPrompt : new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-            turn(chat, message, options, out, System.err);
+            turn(chat, firstPrompt != null ? firstPrompt : Stdin.readAll("message"), options, out, System.err);
             return 0;
         }
         if (firstPrompt != null) {
             turn(chat, firstPrompt, options, out, out);
         }
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        Stdin in = new Stdin(out);
         while (true) {
-            out.print("> ");
-            out.flush();
-            String line = in.readLine();
+            String line = in.nextLine();
             if (line == null || line.strip().equals("/quit")) {
                 out.println();
                 out.flush();

@@ -17,11 +17,7 @@ import picocli.CommandLine.Option;
 import dev.jgpt.tokenizer.Utf8File;
 import picocli.CommandLine.Mixin;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,33 +162,17 @@ final class GenerateCommand implements Callable<Integer> {
             }
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             if (!interactive) {
-                if (firstPrompt == null) {
-                    if (System.console() != null) {
-                        System.err.println("jgpt generate: reading the prompt from stdin (end it with Ctrl-D)");
-                    }
-                    firstPrompt = Utf8File.decode(System.in.readAllBytes(), "standard input");
-                }
-                turn(generator, firstPrompt, options, out, System.err);
+                turn(generator, firstPrompt != null ? firstPrompt : Stdin.readAll("prompt"), options, out, System.err);
                 return 0;
             }
             // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
             // (stderr and stdout may reach the terminal by different paths, in either order).
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
             if (firstPrompt != null) {
                 turn(generator, firstPrompt, options, out, out);
             }
-            for (int lineNumber = 1; ; lineNumber++) {
-                out.print("> ");
-                out.flush();
-                String line;
-                try {
-                    line = in.readLine();
-                } catch (CharacterCodingException e) {
-                    out.println();
-                    out.flush();
-                    throw new IllegalArgumentException("standard input is not valid UTF-8 (line " + lineNumber + ")");
-                }
+            Stdin in = new Stdin(out);
+            while (true) {
+                String line = in.nextLine();
                 if (line == null || line.strip().equals("/quit")) {
                     out.println();
                     out.flush();

@@ -94,6 +94,22 @@ class ChatCommandTest {
     }
 
     @Test
+    void aMessageThatIsNotUtf8IsOneClearError() {
+        byte[] latin1 = "Hell\u00f6".getBytes(StandardCharsets.ISO_8859_1);
+        String[] args = {"generate", "--model", chatModel.toString(), "--chat", "-n", "4"};
+        CliRun stdin = CliRun.runWithInput(latin1, args);
+        assertTrue(stdin.failedWith("standard input is not valid UTF-8: invalid byte sequence 0xF6 at byte offset 4"), stdin.err());
+        byte[] secondLine = ("Hello\n" + new String(latin1, StandardCharsets.ISO_8859_1) + "\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        List<String> repl = new ArrayList<>(List.of(args));
+        repl.add("-i");
+        CliRun r = CliRun.runWithInput(secondLine, repl.toArray(String[]::new));
+        assertEquals(1, r.exit(), r.err());
+        assertEquals("jgpt generate: error: standard input is not valid UTF-8 (line 2)", r.err().strip());
+        assertTrue(r.out().contains("from the cache"), "the first line was answered: " + r.out());
+    }
+
+    @Test
     void aModelWithoutAChatTemplateIsOneErrorNamingTheFile() throws IOException {
         Path plain = tmp.resolve("plain");
         Files.createDirectories(plain);
