@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -13,17 +14,17 @@ import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
+import dev.jgpt.tokenizer.Utf8File;
+import picocli.CommandLine.Mixin;
+
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -35,7 +36,11 @@ import java.util.concurrent.Callable;
                         + "stdin is appended to the session (the KV cache is kept between turns) and answered; "
                         + "the line /reset clears the session and /quit (or the end of input) exits.",
                 "When the model's context is full, generation stops with a message, or with --slide keeps "
-                        + "the last half of the context, re-reads it and continues."
+                        + "the last half of the context, re-reads it and continues.",
+                "With --chat, the prompt (each line with --interactive) is a user message, rendered with the "
+                        + "model's chat template (tokenizer_config.json) with the conversation so far, and the reply "
+                        + "ends at the model's end-of-turn token. Sampling defaults come from the model's "
+                        + "generation_config.json where it has one; the flags given override them."
         })
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR",
@@ -53,23 +58,25 @@ final class GenerateCommand implements Callable<Integer> {
                     + "(with --slide: without end). Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--temp", defaultValue = "0.8", description = "Temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
+    // sampling: null = not given, so the model's generation_config.json (else jgpt's default) applies
+    @Option(names = "--temp", description = "Temperature; 0 = greedy. Default: the model's generation_config.json, else 0.8.")
+    Float temperature;
 
-    @Option(names = "--top-k", defaultValue = "40", description = "Keep the k most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
-    int topK;
+    @Option(names = "--top-k", description = "Keep the k most likely tokens; 0 = off. Default: the model's, else 40.")
+    Integer topK;
 
-    @Option(names = "--top-p", defaultValue = "0.95",
-            description = "Keep the smallest set of tokens with probability mass >= p, in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
-    float topP;
+    @Option(names = "--top-p",
+            description = "Keep the smallest set of tokens with probability mass >= p, in (0, 1]; 1 = off. Default: the model's, else 0.95.")
+    Float topP;
 
-    @Option(names = "--repeat-penalty", defaultValue = "1.0",
-            description = "Penalty for tokens among the last --repeat-last-n; 1 = off. Default: ${DEFAULT-VALUE}.")
-    float repeatPenalty;
+    @Option(names = "--repeat-penalty",
+            description = "Penalty for tokens among the last --repeat-last-n; 1 = off. Default: the model's, else 1 (off).")
+    Float repeatPenalty;
 
-    @Option(names = "--repeat-last-n", defaultValue = "64",
-            description = "How many recent tokens the repeat penalty looks at; -1 = the whole context. Default: ${DEFAULT-VALUE}.")
-    int repeatLastN;
+    @Option(names = "--repeat-last-n",
+            description = "How many recent tokens the repeat penalty looks at; -1 = the whole context. Default: 64 "
+                    + "(-1 with the model's repetition_penalty).")
+    Integer repeatLastN;
 
     @Option(names = "--seed", description = "Random seed (default: a random one, printed in the summary).")
     Long seed;
@@ -87,12 +94,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
     boolean interactive;
 
+    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json): "
+            + "the prompt is a user message, the reply ends at the end of the model's turn.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: the system message that starts the conversation.")
+    String system;
+
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length of the session (default: the model's, at most 4096).")
     Integer ctx;
 
-    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -103,25 +117,34 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be >= 0, or -1 for no limit; got " + maxTokens);
         }
         long usedSeed = seed != null ? seed : new java.util.SplittableRandom().nextLong() >>> 1;
+        if (system != null && !chat) {
+            throw new IllegalArgumentException("--system needs --chat");
+        }
+        if (chat && slide) {
+            throw new IllegalArgumentException("--slide does not go with --chat: each turn re-reads the conversation whole");
+        }
         // every option is checked before the (possibly slow) model load
-        GenerationOptions options = GenerationOptions.builder()
+        ChatMode chatMode = chat ? ChatMode.of(model, system) : null;
+        GenerationOptions.Builder sampling = GenerationConfig.load(model).applyTo(GenerationOptions.builder());
+        Optional.ofNullable(temperature).ifPresent(sampling::temperature);
+        Optional.ofNullable(topK).ifPresent(sampling::topK);
+        Optional.ofNullable(topP).ifPresent(sampling::topP);
+        Optional.ofNullable(repeatPenalty).ifPresent(sampling::repeatPenalty);
+        Optional.ofNullable(repeatLastN).ifPresent(sampling::repeatLastN);
+        GenerationOptions options = sampling
                 .maxTokens(maxTokens < 0 ? Integer.MAX_VALUE : maxTokens)
-                .temperature(temperature).topK(topK).topP(topP)
-                .repeatPenalty(repeatPenalty).repeatLastN(repeatLastN)
                 .seed(usedSeed)
                 .stop(stop.stream().map(GenerateCommand::unescape).toList())
                 .stopAtEndOfText(!ignoreEos)
                 .overflow(slide ? GenerationOptions.Overflow.SLIDE : GenerationOptions.Overflow.STOP)
                 .build();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        Parallel.setThreads(threads.resolve());
         String firstPrompt = null;
         if (promptFile != null) {
             if (!Files.isRegularFile(promptFile)) {
-                throw new NoSuchFileException(promptFile + ": no such prompt file");
+                throw new IllegalArgumentException(promptFile + ": no such prompt file");
             }
-            firstPrompt = Files.readString(promptFile, StandardCharsets.UTF_8);
+            firstPrompt = Utf8File.readString(promptFile);
         } else if (prompt != null) {
             firstPrompt = prompt;
         }
@@ -134,25 +157,22 @@ final class GenerateCommand implements Callable<Integer> {
                         + " (the model's context), got " + context);
             }
             Generator generator = new Generator(gpt, tokenizer, context);
+            if (chatMode != null) {
+                return chatMode.run(generator, firstPrompt, interactive, options);
+            }
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             if (!interactive) {
-                if (firstPrompt == null) {
-                    if (System.console() != null) {
-                        System.err.println("jgpt generate: reading the prompt from stdin (end it with Ctrl-D)");
-                    }
-                    firstPrompt = readAll(in);
-                }
-                turn(generator, firstPrompt, options, out);
+                turn(generator, firstPrompt != null ? firstPrompt : Stdin.readAll("prompt"), options, out, System.err);
                 return 0;
             }
+            // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
+            // (stderr and stdout may reach the terminal by different paths, in either order).
             if (firstPrompt != null) {
-                turn(generator, firstPrompt, options, out);
+                turn(generator, firstPrompt, options, out, out);
             }
+            Stdin in = new Stdin(out);
             while (true) {
-                out.print("\n> ");
-                out.flush();
-                String line = in.readLine();
+                String line = in.nextLine();
                 if (line == null || line.strip().equals("/quit")) {
                     out.println();
                     out.flush();
@@ -160,48 +180,38 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 if (line.strip().equals("/reset")) {
                     generator.reset();
-                    System.err.println("jgpt generate: session cleared");
+                    out.println("jgpt generate: session cleared");
                     continue;
                 }
                 try {
-                    turn(generator, line + "\n", options, out);
+                    turn(generator, line + "\n", options, out, out);
                 } catch (IllegalStateException | IllegalArgumentException e) {
                     // a full context ends the turn, not the session: /reset starts over
-                    System.err.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
+                    out.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
                 }
             }
         }
     }
 
-    /** Generates one continuation, streaming it to {@code out}, and prints the summary on stderr. */
-    private void turn(Generator generator, String text, GenerationOptions options, PrintStream out) {
+    /** Generates one continuation, streaming it to {@code out}, then prints the summary on {@code info}. */
+    private void turn(Generator generator, String text, GenerationOptions options, PrintStream out, PrintStream info) {
         GenerationResult r = generator.generate(text, options, t -> {
             if (!t.text().isEmpty()) {
                 out.print(t.text());
                 out.flush();
             }
         });
-        if (!interactive) {
-            out.println();   // end the last line; the generated text itself is exactly what was streamed
-        }
+        out.println();   // end the last line; the generated text itself is exactly what was streamed
         out.flush();
         var s = r.stats();
-        System.err.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
+        info.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
                 s.promptTokens(), s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond(),
                 r.reason().label(), options.seed());
         if (r.reason() == StopReason.CONTEXT_FULL) {
-            System.err.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
+            info.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
                     + " tokens is full (use --slide to keep going" + (interactive ? ", or /reset" : "") + ")");
         }
-    }
-
-    private static String readAll(BufferedReader in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        char[] buf = new char[8192];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            sb.append(buf, 0, n);
-        }
-        return sb.toString();
+        info.flush();
     }
 
     /** Shell-friendly escapes for stop strings: {@code \n}, {@code \t}, {@code \\}. */
