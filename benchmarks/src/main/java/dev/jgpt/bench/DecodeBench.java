@@ -7,7 +7,6 @@ import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
 import dev.jgpt.model.Param;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -230,7 +229,7 @@ public class DecodeBench {
                 for (; i < bound; i += Simd.LANES) {
                     acc = acc.add(FloatVector.fromArray(Simd.F, w, i));
                 }
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = Simd.sum(acc);
                 for (; i < to; i++) {
                     s += w[i];
                 }
