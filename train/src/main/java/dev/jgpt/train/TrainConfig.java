@@ -29,6 +29,9 @@ import java.util.Locale;
  * @param nKvHead       key/value heads (grouped-query attention); 0 means as many as heads
  * @param intermediateSize the feed-forward width; 0 means 4·embd for GELU and ⅔ of that (rounded up to a
  *                      multiple of 32) for SwiGLU, which keeps the parameter count (Llama's rule)
+ * @param initFrom      a model directory (jgpt's or a Hugging Face checkpoint) whose weights and shape
+ *                      the run starts from, or {@code null} for a new model of the shape above (whose
+ *                      fields are then unused: the model's own config.json gives its shape)
  */
 public record TrainConfig(String data, String tokenizer,
                           int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
@@ -39,7 +42,7 @@ public record TrainConfig(String data, String tokenizer,
                           ResidualLayout layout, InitScheme init,
                           int samples, int sampleTokens, double temperature,
                           Norm norm, Position position, FeedForwardKind mlp, int nKvHead, int intermediateSize,
-                          double ropeTheta) {
+                          double ropeTheta, String initFrom) {
 
     /** The preset names {@link #preset} accepts. */
     public static final String BABY = "baby", BABY_LLAMA = "baby-llama", SHAKESPEARE_CHAR = "shakespeare-char";
@@ -164,6 +167,11 @@ public record TrainConfig(String data, String tokenizer,
                 .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature)
                 .put("norm", norm.id()).put("position", position.id()).put("mlp", mlp.id())
                 .put("n_kv_head", nKvHead).put("intermediate_size", intermediateSize).put("rope_theta", ropeTheta);
+        if (initFrom != null) {
+            o.put("init_from", initFrom);
+        } else {
+            o.putNull("init_from");
+        }
         return o;
     }
 
@@ -192,6 +200,7 @@ public record TrainConfig(String data, String tokenizer,
                 .mlp(FeedForwardKind.parse(o.path("mlp").asText(FeedForwardKind.GELU.id())))
                 .nKvHead(o.path("n_kv_head").asInt(0)).intermediateSize(o.path("intermediate_size").asInt(0))
                 .ropeTheta(o.path("rope_theta").asDouble(10000.0));
+        b.initFrom(o.path("init_from").isTextual() ? o.get("init_from").asText() : null);
         return b.build();
     }
 
@@ -225,6 +234,7 @@ public record TrainConfig(String data, String tokenizer,
         private FeedForwardKind mlp = FeedForwardKind.GELU;
         private int nKvHead = 0, intermediateSize = 0;
         private double ropeTheta = 10000.0;
+        private String initFrom;
 
         public Builder() {
         }
@@ -265,6 +275,7 @@ public record TrainConfig(String data, String tokenizer,
             nKvHead = c.nKvHead;
             intermediateSize = c.intermediateSize;
             ropeTheta = c.ropeTheta;
+            initFrom = c.initFrom;
         }
 
         public Builder data(String v) { data = v; return this; }
@@ -302,12 +313,13 @@ public record TrainConfig(String data, String tokenizer,
         public Builder nKvHead(int v) { nKvHead = v; return this; }
         public Builder intermediateSize(int v) { intermediateSize = v; return this; }
         public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder initFrom(String v) { initFrom = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
                     warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, bias,
                     evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
-                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta);
+                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta, initFrom);
         }
     }
 }

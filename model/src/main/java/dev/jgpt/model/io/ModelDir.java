@@ -91,8 +91,12 @@ public final class ModelDir {
         return ConfigJson.parse(file, c);
     }
 
-    /** Fills every parameter from the directory's safetensors file(s), checking names and shapes. */
-    private static void loadWeights(GPT model, Path dir) throws IOException {
+    /**
+     * Fills every parameter of {@code model} from the directory's safetensors file(s), checking names and
+     * shapes against the model's config (which may differ from the directory's only in what has no
+     * weights, such as dropout).
+     */
+    public static void loadWeights(GPT model, Path dir) throws IOException {
         GPTConfig cfg = model.config;
         Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {
