@@ -50,7 +50,7 @@ class ModelChatTemplateTest {
         JinjaChatTemplate template = template(marker);
         assertEquals(List.of(marker), template.stopStrings());
         assertEquals(List.of(TestModels.CHARS.encode(marker)[0]), template.stopTokens(TestModels.CHARS));
-        OpenAiServer server = OpenAiServer.start(TestModels.config(), new SessionEngine(TestModels.tiny(7), TestModels.CONTEXT),
+        OpenAiServer server = OpenAiServer.start(TestModels.config(), new BatchedEngine(TestModels.tiny(7), TestModels.CONTEXT),
                 TestModels.CHARS, template, null);
         try {
             Http http = new Http(server.baseUrl());
@@ -74,7 +74,7 @@ class ModelChatTemplateTest {
 
     @Test
     void aConversationTheTemplateRejectsIsA400WithoutTheModelsPath() throws Exception {
-        OpenAiServer server = OpenAiServer.start(TestModels.config(), new SessionEngine(TestModels.tiny(7), TestModels.CONTEXT),
+        OpenAiServer server = OpenAiServer.start(TestModels.config(), new BatchedEngine(TestModels.tiny(7), TestModels.CONTEXT),
                 TestModels.CHARS, template("."), null);
         try {
             ObjectNode body = OpenAiServerTest.chat("Hi", 4);
