@@ -21,7 +21,13 @@ import java.util.Locale;
  * @param lrDecayIters  the step where the cosine reaches {@code minLr}; 0 means {@code iters}
  * @param gradClip      clip the global gradient norm to this; 0 turns clipping off
  * @param evalInterval  evaluate (and checkpoint) every this many steps, and at the end
- * @param threads       kernel threads; 0 means all cores
+ * @param threads       kernel threads; 0 means all cores (on Spark: per task; 0 means spark.task.cpus)
+ * @param workers       data-parallel workers, each computing {@code gradAccum} micro-batches of every step (more
+ *                      than one needs the spark module's engine); micro-batch {@code a} of worker {@code w} is
+ *                      the run's micro-batch {@code w·gradAccum + a}, so N workers equal one with N·gradAccum
+ * @param sync          how the workers combine: {@code STEP} averages their gradients every step; {@code DILOCO}
+ *                      lets each take {@code syncEvery} AdamW steps alone, then averages their weight deltas
+ *                      into an outer Nesterov step of {@code outerLr} and {@code outerMomentum}
  */
 public record TrainConfig(String data, String tokenizer,
                           int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
@@ -30,7 +36,29 @@ public record TrainConfig(String data, String tokenizer,
                           int gradAccum, float dropout, boolean bias,
                           int evalInterval, int evalIters, long seed, int threads,
                           ResidualLayout layout, InitScheme init,
-                          int samples, int sampleTokens, double temperature) {
+                          int samples, int sampleTokens, double temperature,
+                          int workers, Sync sync, int syncEvery, double outerLr, double outerMomentum) {
+
+    /** How data-parallel workers combine their work. */
+    public enum Sync {
+        /** Synchronous: every step's gradient is the mean over all workers' micro-batches. */
+        STEP,
+        /** DiLoCo (Douillard et al. 2023): {@code syncEvery} local AdamW steps, then an outer step on the mean delta. */
+        DILOCO;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Sync parse(String s) {
+            for (Sync v : values()) {
+                if (v.id().equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("unknown sync mode '" + s + "'; expected step or diloco");
+        }
+    }
 
     /** The preset names {@link #preset} accepts. */
     public static final String BABY = "baby", SHAKESPEARE_CHAR = "shakespeare-char";
@@ -61,6 +89,18 @@ public record TrainConfig(String data, String tokenizer,
         require(samples >= 0, "samples must be >= 0, got " + samples);
         require(sampleTokens >= 0, "sample-tokens must be >= 0, got " + sampleTokens);
         require(temperature > 0, "temperature must be positive, got " + temperature);
+        require(workers > 0, "workers must be positive, got " + workers);
+        require(sync != null, "sync is missing");
+        require(syncEvery > 0, "sync-every must be positive, got " + syncEvery);
+        require(outerLr > 0 && Double.isFinite(outerLr), "outer-lr must be positive, got " + outerLr);
+        require(outerMomentum >= 0 && outerMomentum < 1, "outer-momentum must be in [0, 1), got " + outerMomentum);
+        if (sync == Sync.DILOCO) {
+            // Rounds start at multiples of sync-every, so a resumed or extended run meets the same rounds.
+            require(evalInterval % syncEvery == 0, "with --sync diloco, eval-interval (" + evalInterval
+                    + ") must be a multiple of sync-every (" + syncEvery + "): evaluations fall between rounds");
+            require(iters % syncEvery == 0, "with --sync diloco, iters (" + iters
+                    + ") must be a multiple of sync-every (" + syncEvery + ")");
+        }
     }
 
     private static void require(boolean ok, String message) {
@@ -99,9 +139,9 @@ public record TrainConfig(String data, String tokenizer,
         return lrDecayIters > 0 ? lrDecayIters : iters;
     }
 
-    /** Tokens that one optimizer step consumes: batch × block × grad-accum. */
+    /** Tokens that one optimizer step consumes over all workers: batch × block × grad-accum × workers. */
     public long tokensPerStep() {
-        return (long) batchSize * blockSize * gradAccum;
+        return (long) batchSize * blockSize * gradAccum * workers;
     }
 
     public LrSchedule schedule() {
@@ -135,7 +175,9 @@ public record TrainConfig(String data, String tokenizer,
                 .put("eval_interval", evalInterval).put("eval_iters", evalIters)
                 .put("seed", seed).put("threads", threads)
                 .put("residual_layout", layout.id()).put("init", init.id())
-                .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature);
+                .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature)
+                .put("workers", workers).put("sync", sync.id()).put("sync_every", syncEvery)
+                .put("outer_lr", outerLr).put("outer_momentum", outerMomentum);
         return o;
     }
 
@@ -158,6 +200,10 @@ public record TrainConfig(String data, String tokenizer,
                 .init(InitScheme.parse(need(o, "init").asText()))
                 .samples(need(o, "samples").asInt()).sampleTokens(need(o, "sample_tokens").asInt())
                 .temperature(need(o, "temperature").asDouble());
+        // Runs saved before data-parallel training have no such keys: one process, the defaults.
+        b.workers(o.path("workers").asInt(b.workers)).sync(Sync.parse(o.path("sync").asText(b.sync.id())))
+                .syncEvery(o.path("sync_every").asInt(b.syncEvery)).outerLr(o.path("outer_lr").asDouble(b.outerLr))
+                .outerMomentum(o.path("outer_momentum").asDouble(b.outerMomentum));
         return b.build();
     }
 
@@ -186,6 +232,10 @@ public record TrainConfig(String data, String tokenizer,
         private InitScheme init = InitScheme.GPT2;
         private int samples = 2, sampleTokens = 300;
         private double temperature = 0.8;
+        private int workers = 1;
+        private Sync sync = Sync.STEP;
+        private int syncEvery = 50;
+        private double outerLr = 0.7, outerMomentum = 0.9;   // DiLoCo's outer Nesterov settings
 
         public Builder() {
         }
@@ -220,6 +270,11 @@ public record TrainConfig(String data, String tokenizer,
             samples = c.samples;
             sampleTokens = c.sampleTokens;
             temperature = c.temperature;
+            workers = c.workers;
+            sync = c.sync;
+            syncEvery = c.syncEvery;
+            outerLr = c.outerLr;
+            outerMomentum = c.outerMomentum;
         }
 
         public Builder data(String v) { data = v; return this; }
@@ -251,11 +306,17 @@ public record TrainConfig(String data, String tokenizer,
         public Builder samples(int v) { samples = v; return this; }
         public Builder sampleTokens(int v) { sampleTokens = v; return this; }
         public Builder temperature(double v) { temperature = v; return this; }
+        public Builder workers(int v) { workers = v; return this; }
+        public Builder sync(Sync v) { sync = v; return this; }
+        public Builder syncEvery(int v) { syncEvery = v; return this; }
+        public Builder outerLr(double v) { outerLr = v; return this; }
+        public Builder outerMomentum(double v) { outerMomentum = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
                     warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, bias,
-                    evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature);
+                    evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
+                    workers, sync, syncEvery, outerLr, outerMomentum);
         }
     }
 }
