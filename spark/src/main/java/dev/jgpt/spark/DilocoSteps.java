@@ -162,7 +162,7 @@ final class DilocoSteps implements StepEngine {
             int w = prev.worker(), accum = r.config.gradAccum(), h = end - from;
             double[] stats = new double[2 * h];
             for (int k = 0; k < h; k++) {
-                spec.injectFault(from + k, w);
+                WorkerSpec.injectFault(from + k, w);
                 try {
                     Trainer.StepStats s = r.step.update(from + k, r.step.gradient(from + k, w * accum, accum), accum);
                     stats[k] = s.loss();
@@ -211,7 +211,7 @@ final class DilocoSteps implements StepEngine {
         }
         states = root;
         rootStates = List.copyOf(collected);
-        old.forEach(b -> b.destroy(false));
+        old.forEach(b -> b.destroy());
     }
 
     @Override
@@ -286,6 +286,6 @@ final class DilocoSteps implements StepEngine {
         if (statesCached) {
             states.unpersist(false);
         }
-        lineageBroadcasts.forEach(b -> b.destroy(false));
+        lineageBroadcasts.forEach(b -> b.destroy());
     }
 }

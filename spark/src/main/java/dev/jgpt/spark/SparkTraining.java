@@ -21,7 +21,10 @@ import java.util.regex.Pattern;
  * as in a single-process run, and the engine spreads each step (or DiLoCo round) over {@code workers} tasks.
  */
 public final class SparkTraining implements AutoCloseable {
-    /** Spark setting for fault-injection tests: {@code STEP:WORKER} fails that task's first attempt. */
+    /**
+     * A job-local property for fault-injection tests ({@code context().setLocalProperty}): {@code STEP:WORKER}
+     * fails the first attempt of that worker's task at that step, so Spark must retry it.
+     */
     public static final String FAIL_FIRST_ATTEMPT = "spark.jgpt.failFirstAttempt";
     /** Task attempts before a job fails, as Spark's default on a cluster (local mode's default is 1). */
     static final int TASK_ATTEMPTS = 4;
@@ -101,8 +104,7 @@ public final class SparkTraining implements AutoCloseable {
         }
         int threads = cfg.threads() > 0 ? cfg.threads() : sc.getConf().getInt("spark.task.cpus", 1);
         return new WorkerSpec(cfg.toJson().toString(), data.tokenizer.vocabSize(),
-                dir.resolve(Prepare.TRAIN).toUri().toString(), dir.resolve(Prepare.VAL).toUri().toString(), threads,
-                sc.getConf().get(FAIL_FIRST_ATTEMPT, null));
+                dir.resolve(Prepare.TRAIN).toUri().toString(), dir.resolve(Prepare.VAL).toUri().toString(), threads);
     }
 
     @Override

@@ -68,7 +68,7 @@ final class SyncSteps implements StepEngine {
     private static TreeSum gradient(WorkerSpec spec, Broadcast<float[]> weights, int step, int w) {
         Replica r = Replica.borrow(spec);
         try {
-            spec.injectFault(step, w);
+            WorkerSpec.injectFault(step, w);
             Flat.setWeights(r.params, weights.value());
             int accum = r.config.gradAccum();
             double loss;

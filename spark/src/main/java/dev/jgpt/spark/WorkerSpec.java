@@ -11,12 +11,9 @@ import java.io.UncheckedIOException;
 /**
  * Everything a worker task needs to rebuild its side of a run, small enough to ship with every task: the
  * run's config (as its JSON), the vocabulary size, the token files' Hadoop URIs, and kernel threads per task.
- *
- * @param failFirstAttempt for fault-injection tests, {@code "STEP:WORKER"}: the first attempt of that worker's
- *                         task fails at the start of that step, so Spark retries it; {@code null} in real runs
  */
-record WorkerSpec(String configJson, int vocabSize, String trainUri, String valUri, int threads,
-                  String failFirstAttempt) implements Serializable {
+record WorkerSpec(String configJson, int vocabSize, String trainUri, String valUri, int threads)
+        implements Serializable {
 
     TrainConfig config() {
         try {
@@ -26,11 +23,14 @@ record WorkerSpec(String configJson, int vocabSize, String trainUri, String valU
         }
     }
 
-    /** Throws in the first attempt of worker {@code worker}'s task if this spec injects a failure at {@code step}. */
-    void injectFault(int step, int worker) {
+    /**
+     * Fault injection for tests: throws in the first attempt of worker {@code worker}'s task if the job's local
+     * property {@link SparkTraining#FAIL_FIRST_ATTEMPT} is {@code "STEP:WORKER"} for this step and worker.
+     */
+    static void injectFault(int step, int worker) {
         TaskContext task = TaskContext.get();
-        if (failFirstAttempt != null && failFirstAttempt.equals(step + ":" + worker)
-                && task != null && task.attemptNumber() == 0) {
+        if (task != null && task.attemptNumber() == 0
+                && (step + ":" + worker).equals(task.getLocalProperty(SparkTraining.FAIL_FIRST_ATTEMPT))) {
             throw new IllegalStateException("injected failure: worker " + worker + " at step " + step
                     + " (task attempt " + task.attemptNumber() + ")");
         }

@@ -61,10 +61,39 @@ final class SparkRuns {
         }
     }
 
-    static Run spark(String master, TrainConfig cfg, Path out, Map<String, String> settings) throws IOException {
-        try (SparkTraining spark = SparkTraining.connect(master, quiet(settings));
-             TrainData d = data(); Trainer t = Trainer.start(cfg, d, out, false, spark.engines())) {
+    private static SparkTraining shared;
+
+    /**
+     * One local[2] Spark application for the tests of this JVM (a JVM holds one SparkContext at a time, and
+     * starting one costs seconds); Spark's shutdown hook stops it.
+     */
+    static synchronized SparkTraining local2() {
+        if (shared == null) {
+            shared = SparkTraining.connect("local[2]", quiet(Map.of()));
+        }
+        return shared;
+    }
+
+    /** Stops {@link #local2()}'s application, for a test that needs a SparkContext of its own. */
+    static synchronized void stopLocal2() {
+        if (shared != null) {
+            shared.close();
+            shared = null;
+        }
+    }
+
+    static Run spark(TrainConfig cfg, Path out) throws IOException {
+        return spark(cfg, out, null);
+    }
+
+    /** A run on {@link #local2()}; {@code failFirstAttempt} ("STEP:WORKER") injects a one-time task failure. */
+    static Run spark(TrainConfig cfg, Path out, String failFirstAttempt) throws IOException {
+        SparkTraining spark = local2();
+        spark.context().setLocalProperty(SparkTraining.FAIL_FIRST_ATTEMPT, failFirstAttempt);
+        try (TrainData d = data(); Trainer t = Trainer.start(cfg, d, out, false, spark.engines())) {
             return run(t);
+        } finally {
+            spark.context().setLocalProperty(SparkTraining.FAIL_FIRST_ATTEMPT, null);
         }
     }
 

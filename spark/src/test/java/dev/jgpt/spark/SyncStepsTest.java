@@ -4,7 +4,6 @@ import dev.jgpt.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +17,7 @@ class SyncStepsTest {
     void twoWorkersEqualGradAccumTwo() throws IOException {
         TrainConfig spark = SparkRuns.small().workers(2).sync(TrainConfig.Sync.STEP).build();
         TrainConfig local = SparkRuns.small().gradAccum(2).build();
-        SparkRuns.Run a = SparkRuns.spark("local[2]", spark, null, Map.of());
+        SparkRuns.Run a = SparkRuns.spark(spark, null);
         SparkRuns.Run b = SparkRuns.local(local, null);
         assertEquals(50, a.steps().size());
         double lossDiff = SparkRuns.maxRelativeDifference(b.losses(), a.losses());
