@@ -155,6 +155,7 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("jgpt train: replacing the previous run in " + dir + " (name one with --out to keep it)");
         }
         if (spark != null) {
+            dev.jgpt.spark.SparkTraining.tokenDirectory(cfg.data());   // before Spark starts
             try (SparkTrain s = SparkTrain.connect(spark); TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
                  Trainer t = Trainer.start(cfg, d, dir, replace, s.engines())) {
                 return train(t, "preset " + name, s);

@@ -95,13 +95,19 @@ public final class SparkTraining implements AutoCloseable {
         };
     }
 
-    private WorkerSpec spec(TrainConfig cfg, TrainData data) {
-        Path dir = cfg.data() == null ? null : Path.of(cfg.data());
+    /** The token directory of a run: the workers read its train.bin; anything else is refused, naming it. */
+    public static Path tokenDirectory(String data) {
+        Path dir = data == null ? null : Path.of(data);
         if (dir == null || !Files.isRegularFile(dir.resolve(Prepare.TRAIN))) {
             throw new IllegalArgumentException("--spark: the workers read a nanoGPT token file, so --data must be a "
                     + "directory made by jgpt prepare (with " + Prepare.TRAIN + " and " + Prepare.VAL + "), on a path "
-                    + "every executor can read; got " + (cfg.data() == null ? "none (tiny Shakespeare as text)" : cfg.data()));
+                    + "every executor can read; got " + (data == null ? "none (tiny Shakespeare as text)" : data));
         }
+        return dir;
+    }
+
+    private WorkerSpec spec(TrainConfig cfg, TrainData data) {
+        Path dir = tokenDirectory(cfg.data());
         int threads = cfg.threads() > 0 ? cfg.threads() : sc.getConf().getInt("spark.task.cpus", 1);
         return new WorkerSpec(cfg.toJson().toString(), data.tokenizer.vocabSize(),
                 dir.resolve(Prepare.TRAIN).toUri().toString(), dir.resolve(Prepare.VAL).toUri().toString(), threads);
