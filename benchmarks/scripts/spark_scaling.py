@@ -71,6 +71,8 @@ def main():
     ap.add_argument("--steps", type=int, default=60, help="optimizer steps per run (a multiple of --sync-every)")
     ap.add_argument("--sync-every", type=int, default=10, help="DiLoCo's H for the measured runs")
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "spark_scaling.json"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt"),
+                    help="the text to prepare (default: tiny Shakespeare in ../shared/data)")
     ap.add_argument("--compute-s", type=float, default=2.0,
                     help="projection: compute seconds per worker step for GPT-2 124M (default 2: 8 x 1024 tokens at "
                          "~3 TFLOP/s, a 32-core machine)")
@@ -79,8 +81,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "shk")
-        corpus = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
-        prep = [JGPT, "prepare", "--tokenizer", "char", "--out", data] + (["--data", corpus] if os.path.exists(corpus) else [])
+        prep = [JGPT, "prepare", "--tokenizer", "char", "--out", data, "--data", args.corpus]
         subprocess.run(prep, check=True, capture_output=True)
         runs = {"single process": train(args, data, os.path.join(tmp, "p"), [])}
         for mode, extra in (("step", []), ("diloco", ["--sync", "diloco", "--sync-every", str(args.sync_every)])):
