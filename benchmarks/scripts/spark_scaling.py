@@ -39,7 +39,7 @@ def train(args, data, out, extra):
             "mb_per_step": float(comm.group(1)) if comm else 0.0}
 
 
-def projection(params, bandwidths_gbit, compute_s, machines, sync_every):
+def projection(params, bandwidths_gbit, compute_s, machines, sync_every, eval_interval=250):
     """Seconds of communication per step on N machines, and the speedup over one machine.
 
     Model (fp32, 4 bytes a parameter; S = 4P bytes, bw in bytes/s; C = compute seconds per worker step):
@@ -48,8 +48,11 @@ def projection(params, bandwidths_gbit, compute_s, machines, sync_every):
         to s = max(ceil(sqrt N), 2) reducers (each receiving N/s of them) and their s sums to the driver,
         (N/s + s)·S/bw; below N = s + ceil(N/s) there is no middle level and the driver receives all N.
         t_step(N) = C + S/bw·(1 + N/s + s).
-      diloco: the same exchange once per round of H steps: t_step(N) = C + S/bw·(1 + N/s + s)/H.
-      speedup(N) = N·C / t_step(N), efficiency = speedup / N.
+      diloco: the same exchange once per round of H steps, plus, every evaluation interval E (each checkpoint),
+        the inner AdamW states (2S per worker) collected to the driver and broadcast back as the new lineage
+        root, N·2S each way through the driver's link (full duplex): t_step(N) = C + S/bw·(1 + N/s + s)/H
+        + N·2S/bw/E.
+      speedup(N) = N·C / t_step(N), efficiency = speedup / N. Compute and communication do not overlap.
     """
     rows = []
     S = 4 * params
@@ -59,7 +62,8 @@ def projection(params, bandwidths_gbit, compute_s, machines, sync_every):
             s = max(math.ceil(math.sqrt(n)), 2)
             hops = (n / s + s) if n > s + math.ceil(n / s) else n
             comm = S / bw * (1 + hops)
-            for mode, per_step in (("step", comm), ("diloco H=%d" % sync_every, comm / sync_every)):
+            states = n * 2 * S / bw / eval_interval
+            for mode, per_step in (("step", comm), ("diloco H=%d" % sync_every, comm / sync_every + states)):
                 t = compute_s + per_step
                 rows.append({"gbit_s": gbit, "machines": n, "mode": mode, "comm_s_per_step": per_step,
                              "step_s": t, "speedup": n * compute_s / t, "efficiency": compute_s / t})
