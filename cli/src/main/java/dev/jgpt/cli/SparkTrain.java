@@ -45,8 +45,18 @@ final class SparkTrain implements AutoCloseable {
         return n == null ? 1 : n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
     }
 
-    static SparkTrain connect(String master) {
-        return new SparkTrain(SparkTraining.connect(master, Map.of()), master);
+    /**
+     * {@code threads} (--threads, or null): the kernel threads of each task, so on a cluster each task asks
+     * Spark for that many cores ({@code spark.task.cpus}), unless spark-submit's settings say otherwise. In
+     * local[N] the N tasks share the machine's cores as they are.
+     */
+    static SparkTrain connect(String master, Integer threads) {
+        return new SparkTrain(SparkTraining.connect(master, settings(master, threads)), master);
+    }
+
+    static Map<String, String> settings(String master, Integer threads) {
+        return threads == null || LOCAL.matcher(master).matches() || System.getProperty("spark.task.cpus") != null
+                ? Map.of() : Map.of("spark.task.cpus", Integer.toString(threads));
     }
 
     StepEngine.Factory engines() {

@@ -157,7 +157,7 @@ final class TrainCommand implements Callable<Integer> {
                         + "and --overwrite cannot be used with it");
             }
             if (spark != null) {
-                try (SparkTrain s = SparkTrain.connect(spark);
+                try (SparkTrain s = SparkTrain.connect(spark, threads.given());
                      Trainer t = Trainer.resume(out, null, this::apply, s.engines())) {
                     return train(t, "resuming " + out + " at step " + t.currentStep(), s);
                 }
@@ -178,7 +178,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (spark != null) {
             dev.jgpt.spark.SparkTraining.tokenDirectory(cfg.data());   // before Spark starts
-            try (SparkTrain s = SparkTrain.connect(spark); TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
+            try (SparkTrain s = SparkTrain.connect(spark, threads.given()); TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
                  Trainer t = Trainer.start(cfg, d, dir, replace, s.engines())) {
                 return train(t, "preset " + name, s);
             }

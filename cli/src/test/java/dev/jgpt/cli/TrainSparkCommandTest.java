@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +43,13 @@ class TrainSparkCommandTest {
         assertEquals(0, resumed.exit(), resumed.err());
         assertTrue(resumed.out().contains("resuming " + out + " at step 4") && resumed.out().contains("done: step 6"),
                 resumed.out());
+    }
+
+    @Test
+    void onAClusterEachTaskAsksForItsThreadsAsCores() {
+        assertEquals(Map.of("spark.task.cpus", "4"), SparkTrain.settings("spark://10.0.0.1:7077", 4));
+        assertEquals(Map.of(), SparkTrain.settings("spark://10.0.0.1:7077", null));   // Spark's default, 1
+        assertEquals(Map.of(), SparkTrain.settings("local[2]", 4));   // local tasks share the cores as they are
     }
 
     @Test

@@ -43,13 +43,15 @@ class StandaloneClusterTest {
     @TempDir
     static Path dir;
     private static String master;
-    private static Path sparkHome, appJar;
+    private static Path sparkHome;
+    /** What the driver ships to the executors as spark.jars: jgpt's classes and nothing of Spark's. */
+    private static String appJars;
 
     @BeforeAll
     static void startCluster() throws Exception {
         SparkRuns.tokens();
         sparkHome = sparkHome(Files.createTempDirectory("jgpt-spark-home"));
-        appJar = applicationJar(dir.resolve("jgpt-app.jar"));
+        appJars = applicationJars(dir.resolve("jgpt-app.jar"));
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -107,8 +109,13 @@ class StandaloneClusterTest {
         return home;
     }
 
-    /** jgpt's own classes (the module output folders on the test classpath) as one jar. */
-    private static Path applicationJar(Path jar) throws IOException {
+    /**
+     * jgpt's own classes: the module output folders on the test classpath packed into one jar, plus the modules
+     * that are on it as jars (under {@code verify} Maven puts the other modules' packaged jars there, under
+     * {@code test} their target/classes), as a comma-separated spark.jars list.
+     */
+    private static String applicationJars(Path jar) throws IOException {
+        List<String> jars = new ArrayList<>(List.of(jar.toString()));
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
             for (Path p : testClasspath()) {
                 if (p.endsWith(Path.of("target", "classes")) && Files.isDirectory(p.resolve("dev/jgpt"))) {
@@ -119,10 +126,12 @@ class StandaloneClusterTest {
                             out.closeEntry();
                         }
                     }
+                } else if (p.getFileName().toString().startsWith("jgpt-") && p.toString().endsWith(".jar")) {
+                    jars.add(p.toAbsolutePath().toString());
                 }
             }
         }
-        return jar;
+        return String.join(",", jars);
     }
 
     private static Process start(String name, String mainClass, String... args) throws IOException {
@@ -143,7 +152,7 @@ class StandaloneClusterTest {
 
     private static SparkTraining connect() {
         SparkTraining cluster = SparkTraining.connect(master, SparkRuns.quiet(Map.of(
-                "spark.jars", appJar.toString(),
+                "spark.jars", appJars,
                 "spark.driver.host", "127.0.0.1",
                 "spark.driver.bindAddress", "127.0.0.1",
                 "spark.executor.cores", "1",
