@@ -39,6 +39,8 @@ class StandaloneClusterTest {
     private static final String[] JAVA_OPENS = {"java.lang", "java.lang.invoke", "java.lang.reflect", "java.io",
             "java.net", "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic",
             "jdk.internal.ref", "sun.nio.ch", "sun.nio.cs", "sun.util.calendar"};
+    /** What a Worker logs once the Master has accepted it. */
+    private static final String REGISTERED = "Successfully registered with master";
     private static final List<Process> daemons = new ArrayList<>();
     @TempDir
     static Path dir;
@@ -63,6 +65,21 @@ class StandaloneClusterTest {
             Path work = Files.createDirectories(dir.resolve("worker" + w));
             daemons.add(start("worker" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                     "--cores", "1", "--memory", "2g", "--webui-port", "0", "--work-dir", work.toString(), master));
+        }
+    }
+
+    /**
+     * The driver gives up on a master that does not answer within a minute; on a loaded machine the daemons can
+     * take that long to start, so the driver connects only once both Workers have registered with the Master.
+     */
+    private static void awaitWorkers() throws IOException {
+        for (int w = 1; w <= 2; w++) {
+            Path log = dir.resolve("worker" + w + ".log");
+            for (int i = 0; i < 1500 && daemons.stream().allMatch(Process::isAlive)
+                    && !(Files.exists(log) && Files.readString(log).contains(REGISTERED)); i++) {
+                sleep(200);
+            }
+            assertTrue(Files.readString(log).contains(REGISTERED), "worker " + w + " registered with the master: " + logs());
         }
     }
 
@@ -150,7 +167,8 @@ class StandaloneClusterTest {
         return pb.start();
     }
 
-    private static SparkTraining connect() {
+    private static SparkTraining connect() throws IOException {
+        awaitWorkers();
         SparkTraining cluster = SparkTraining.connect(master, SparkRuns.quiet(Map.of(
                 "spark.jars", appJars,
                 "spark.driver.host", "127.0.0.1",
@@ -159,7 +177,7 @@ class StandaloneClusterTest {
                 "spark.executor.memory", "1g",
                 "spark.cores.max", "2")));
         // Both executors registered (the driver counts as one block manager).
-        for (int i = 0; i < 600 && cluster.context().sc().getExecutorMemoryStatus().size() < 3; i++) {
+        for (int i = 0; i < 1500 && cluster.context().sc().getExecutorMemoryStatus().size() < 3; i++) {
             sleep(200);
         }
         assertEquals(3, cluster.context().sc().getExecutorMemoryStatus().size(), "two executors joined: " + logs());
