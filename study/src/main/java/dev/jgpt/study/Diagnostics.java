@@ -26,10 +26,11 @@ public final class Diagnostics {
      * Gradient L2 norms per block l (0-based): attention sublayer (its LN, q/k/v and output projections,
      * ReZero's a), FFN sublayer (its LN, c_fc, c_proj), the whole block; and the FFN's two weight matrices
      * on their own — {@code ffnOut[l]} is ‖∂L/∂W^{2,l}‖_F, the matrix of Xiong et al. (2020) Theorem 1.
-     * {@code embedding} covers the tied token embedding / LM head and the position embedding.
+     * {@code embedding} covers the tied token embedding / LM head and the position embedding; {@code crossBlock}
+     * the weights of dense's and unet's wiring between blocks (0 for other layouts).
      */
     public record LayerGradients(double[] attention, double[] ffn, double[] block, double[] ffnIn, double[] ffnOut,
-                                 double embedding, double finalNorm, double total) {
+                                 double embedding, double finalNorm, double crossBlock, double total) {
         /** ‖∂L/∂W^{2,L}‖_F: the last block's FFN output projection (Xiong et al. Thm 1). */
         public double lastLayerFfn() {
             return ffnOut[ffnOut.length - 1];
@@ -50,12 +51,13 @@ public final class Diagnostics {
             fcOut[l] = sumSquares(List.of(b.mlp().out().weight));
         }
         double emb = sumSquares(model.embeddingParameters()), head = sumSquares(model.headParameters());
-        double total = emb + head;
+        double wiring = sumSquares(model.crossBlockParameters());
+        double total = emb + head + wiring;
         for (double b : block) {
             total += b;
         }
         return new LayerGradients(sqrt(attn), sqrt(ffn), sqrt(block), sqrt(fcIn), sqrt(fcOut),
-                Math.sqrt(emb), Math.sqrt(head), Math.sqrt(total));
+                Math.sqrt(emb), Math.sqrt(head), Math.sqrt(wiring), Math.sqrt(total));
     }
 
     private static double sumSquares(List<Param> params) {

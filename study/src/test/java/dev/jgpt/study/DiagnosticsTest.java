@@ -35,7 +35,8 @@ class DiagnosticsTest {
             m.zeroGrad();
             m.lossAndBackward(b[0], b[1], B, T);
             Diagnostics.LayerGradients g = Diagnostics.gradients(m);
-            double sum = g.embedding() * g.embedding() + g.finalNorm() * g.finalNorm(), direct = 0;
+            double sum = g.embedding() * g.embedding() + g.finalNorm() * g.finalNorm() + g.crossBlock() * g.crossBlock(),
+                    direct = 0;
             for (int l = 0; l < 3; l++) {
                 assertEquals(g.block()[l] * g.block()[l], g.attention()[l] * g.attention()[l] + g.ffn()[l] * g.ffn()[l],
                         1e-9 * g.total() * g.total(), layout + " block " + l);
@@ -47,6 +48,7 @@ class DiagnosticsTest {
                 }
             }
             assertEquals(Math.sqrt(direct), g.total(), 1e-6 * g.total(), layout.id());
+            assertEquals(layout.crossesBlocks(), g.crossBlock() > 0, layout.id() + " wiring gradient");
             assertEquals(g.total() * g.total(), sum, 1e-6 * g.total() * g.total(), layout.id());
             double w2 = 0;
             for (float v : m.param("transformer.h.2.mlp.c_proj.weight").grad()) {
