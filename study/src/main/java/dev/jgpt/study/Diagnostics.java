@@ -117,6 +117,58 @@ public final class Diagnostics {
         return 1 + 1.5 * l;
     }
 
+    /**
+     * The ODE view of a stack (each block a small step of the state): with x_l the stream entering block l and
+     * u_l = x_{l+1} − x_l its update, per position, {@code relativeUpdate[l]} = mean over rows of ‖u_l‖/‖x_l‖
+     * (l = 0..L−1) and {@code cosine[l]} = mean over rows of cos(u_l, u_{l+1}) (l = 0..L−2). Small, aligned
+     * steps (relative update ≪ 1, cosine near 1) are what a discretised smooth flow looks like.
+     */
+    public record BlockSteps(double[] relativeUpdate, double[] cosine) {
+    }
+
+    /** {@link BlockSteps} of the model's last forward over {@code rows} positions. */
+    public static BlockSteps blockSteps(GPT model, int rows) {
+        int L = model.config.nLayer(), C = model.config.nEmbd();
+        double[] rel = new double[L], cos = new double[Math.max(0, L - 1)];
+        float[] u = new float[rows * C], next = new float[rows * C];
+        update(model, 0, rows, C, u);
+        for (int l = 0; l < L; l++) {
+            float[] x = model.residualStream(l);
+            if (l + 1 < L) {
+                update(model, l + 1, rows, C, next);
+            }
+            double relSum = 0, cosSum = 0;
+            for (int r = 0; r < rows; r++) {
+                int o = r * C;
+                double xx = Vec.sumSquares(x, o, C), uu = Vec.sumSquares(u, o, C);
+                relSum += xx > 0 ? Math.sqrt(uu / xx) : 0;
+                if (l + 1 < L) {
+                    double dot = 0, nn = Vec.sumSquares(next, o, C);
+                    for (int i = o; i < o + C; i++) {
+                        dot += (double) u[i] * next[i];
+                    }
+                    cosSum += uu > 0 && nn > 0 ? dot / Math.sqrt(uu * nn) : 0;
+                }
+            }
+            rel[l] = relSum / rows;
+            if (l + 1 < L) {
+                cos[l] = cosSum / rows;
+                float[] t = u;
+                u = next;
+                next = t;
+            }
+        }
+        return new BlockSteps(rel, cos);
+    }
+
+    /** u = x_{l+1} − x_l over the first rows·C floats. */
+    private static void update(GPT model, int l, int rows, int C, float[] u) {
+        float[] a = model.residualStream(l), b = model.residualStream(l + 1);
+        for (int i = 0; i < rows * C; i++) {
+            u[i] = b[i] - a[i];
+        }
+    }
+
     /** Root-mean-square of a − b over the first n elements. */
     public static double rmsDifference(float[] a, float[] b, int n) {
         double s = 0;
@@ -178,8 +230,8 @@ public final class Diagnostics {
         }
     }
 
-    /** Gradients and residual sizes of one step, for logs (`jgpt train --diagnostics`) and the study. */
-    public record Snapshot(int step, double loss, LayerGradients gradients, double[] residualMeanSquare) {
+    /** Gradients, residual sizes and block steps of one step, for logs (`jgpt train --diagnostics`) and the study. */
+    public record Snapshot(int step, double loss, LayerGradients gradients, double[] residualMeanSquare, BlockSteps steps) {
         /** One line: loss, global gradient norm, per-block gradient norms and the residual RMS per block. */
         public String summary() {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "step %d loss %.4f grad %.3g | block grad",
@@ -191,12 +243,16 @@ public final class Diagnostics {
             for (int l = 1; l < residualMeanSquare.length; l++) {
                 sb.append(String.format(Locale.ROOT, " %.3g", Math.sqrt(residualMeanSquare[l])));
             }
+            sb.append(" | step");
+            for (double r : steps.relativeUpdate()) {
+                sb.append(String.format(Locale.ROOT, " %.3g", r));
+            }
             return sb.toString();
         }
     }
 
     /** Gradients and residual sizes right after {@code model.lossAndBackward(tokens, ..., B, T)}. */
     public static Snapshot snapshot(GPT model, int step, double loss, int[] tokens, int B, int T) {
-        return new Snapshot(step, loss, gradients(model), residualMeanSquare(model, tokens, B, T));
+        return new Snapshot(step, loss, gradients(model), residualMeanSquare(model, tokens, B, T), blockSteps(model, B * T));
     }
 }

@@ -112,7 +112,45 @@ class DiagnosticsTest {
         Diagnostics.Snapshot s = Diagnostics.snapshot(m, 7, loss, b[0], B, T);
         assertEquals(3, s.gradients().block().length);
         assertEquals(4, s.residualMeanSquare().length);
+        assertEquals(3, s.steps().relativeUpdate().length);
         assertTrue(s.summary().startsWith("step 7 loss "), s.summary());
+    }
+
+    /** The ODE view: ReZero at init takes no step at all; pre-LN's steps match a direct computation per position. */
+    @Test
+    void blockStepsAreRelativeUpdatesAndTheirCosines() {
+        int[][] b = batch();
+        GPT rezero = model(ResidualLayout.REZERO);
+        rezero.loss(b[0], b[1], B, T);
+        Diagnostics.BlockSteps still = Diagnostics.blockSteps(rezero, B * T);
+        assertArrayEquals(new double[3], still.relativeUpdate());
+        assertArrayEquals(new double[2], still.cosine(), "no update has no direction");
+
+        GPT m = model(ResidualLayout.PRE_LN);
+        m.loss(b[0], b[1], B, T);
+        Diagnostics.BlockSteps s = Diagnostics.blockSteps(m, B * T);
+        int C = m.config.nEmbd(), rows = B * T;
+        for (int l = 0; l < 3; l++) {
+            double rel = 0, cos = 0;
+            for (int r = 0; r < rows; r++) {
+                double xx = 0, uu = 0, vv = 0, uv = 0;
+                for (int i = r * C; i < (r + 1) * C; i++) {
+                    double x = m.residualStream(l)[i], u = m.residualStream(l + 1)[i] - x;
+                    double v = l < 2 ? m.residualStream(l + 2)[i] - m.residualStream(l + 1)[i] : 0;
+                    xx += x * x;
+                    uu += u * u;
+                    vv += v * v;
+                    uv += u * v;
+                }
+                rel += Math.sqrt(uu / xx) / rows;
+                cos += l < 2 ? uv / Math.sqrt(uu * vv) / rows : 0;
+            }
+            assertEquals(rel, s.relativeUpdate()[l], 1e-6 * rel, "relative update " + l);
+            assertTrue(rel > 0.01, "a random pre-LN block moves the stream: " + rel);
+            if (l < 2) {
+                assertEquals(cos, s.cosine()[l], 1e-6, "cosine " + l);
+            }
+        }
     }
 
     @Test
