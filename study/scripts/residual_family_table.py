@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 out = Path(sys.argv[1])
-ITERS, TOKENS_PER_STEP = 2000, 12 * 64
+TOKENS_PER_STEP = 12 * 64
 
 
 def records(path):
@@ -35,8 +35,9 @@ for metrics in sorted(out.glob("*-s*/metrics.jsonl")):
     layout, seed = name.rsplit("-s", 1)
     last = [json.loads(l) for l in metrics.read_text().splitlines()][-1]
     cpu = float((metrics.parent / "cpu_s").read_text()) if (metrics.parent / "cpu_s").exists() else None
+    iters = json.loads((metrics.parent / "train_state" / "state.json").read_text())["config"]["max_iters"]
     r = {"val": last.get("val_loss"), "wall_ms": 1e3 * TOKENS_PER_STEP / last["tokens_per_s"],
-         "cpu_ms": 1e3 * cpu / ITERS if cpu else None}
+         "cpu_ms": 1e3 * cpu / iters if cpu else None}
     for kind in ("land", "init"):
         p = out / f"{kind}-{layout}-s{seed}" / "landscape.jsonl"
         if p.exists():
