@@ -32,9 +32,11 @@ def mean_sd(xs):
 runs = {}
 for metrics in sorted(out.glob("*-s*/metrics.jsonl")):
     name = metrics.parent.name
+    if not (metrics.parent / "cpu_s").exists():
+        continue   # still training
     layout, seed = name.rsplit("-s", 1)
     last = [json.loads(l) for l in metrics.read_text().splitlines()][-1]
-    cpu = float((metrics.parent / "cpu_s").read_text()) if (metrics.parent / "cpu_s").exists() else None
+    cpu = float((metrics.parent / "cpu_s").read_text())
     iters = json.loads((metrics.parent / "train_state" / "state.json").read_text())["config"]["max_iters"]
     r = {"val": last.get("val_loss"), "wall_ms": 1e3 * TOKENS_PER_STEP / last["tokens_per_s"],
          "cpu_ms": 1e3 * cpu / iters if cpu else None}
@@ -43,7 +45,7 @@ for metrics in sorted(out.glob("*-s*/metrics.jsonl")):
         if p.exists():
             x = records(p)
             h = x.get("hessian", {})
-            r[kind] = {"lmax": h.get("lambda_max"), "ratio": h.get("ratio"), "curv": x["line"]["curvature"],
+            r[kind] = {"lmax": h.get("lambda_max"), "curv": x["line"]["curvature"],
                        "ends": (x["line"]["loss"][0] + x["line"]["loss"][-1]) / 2 - x["model"]["loss"],
                        "nonconvex": x.get("plane", {}).get("non_convexity"),
                        "relstep": statistics.mean(x["steps"]["relative_update"]),
@@ -66,13 +68,13 @@ for l in order:
     rs = runs[l].values()
     lines.append(f"| {l} | {len(rs)} | {mean_sd([r['val'] for r in rs])} | {mean_sd([r['wall_ms'] for r in rs])} | "
                  f"{ratio(l, 'wall_ms')} | {mean_sd([r['cpu_ms'] for r in rs])} | {ratio(l, 'cpu_ms')} |")
-lines += ["", "| layout | weights | λ_max | \\|λ_min/λ_max\\| | d²L/dα² (1-D) | mean loss rise at α = ±1 | plane non-convexity (seed 1) | mean ‖Δx‖/‖x‖ | mean cos(Δx_l, Δx_l+1) |",
-          "|---|---|---|---|---|---|---|---|---|"]
+lines += ["", "| layout | weights | λ_max (power iteration) | d²L/dα² (1-D) | mean loss rise at α = ±1 | plane non-convexity (first seed) | mean ‖Δx‖/‖x‖ | mean cos(Δx_l, Δx_l+1) |",
+          "|---|---|---|---|---|---|---|---|"]
 for l in order:
     for kind, label in (("init", "init"), ("land", "trained")):
         xs = [r[kind] for r in runs[l].values() if kind in r]
         if xs:
-            lines.append(f"| {l} | {label} | {mean_sd([x['lmax'] for x in xs])} | {mean_sd([x['ratio'] for x in xs])} | "
+            lines.append(f"| {l} | {label} | {mean_sd([x['lmax'] for x in xs])} | "
                          f"{mean_sd([x['curv'] for x in xs])} | {mean_sd([x['ends'] for x in xs])} | "
                          f"{mean_sd([x['nonconvex'] for x in xs])} | {mean_sd([x['relstep'] for x in xs])} | "
                          f"{mean_sd([x['cos'] for x in xs])} |")

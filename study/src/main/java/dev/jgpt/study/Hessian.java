@@ -132,7 +132,9 @@ public final class Hessian {
                 q += v[i] * w[i];
             }
             progress.accept(it);
-            boolean settled = it > 1 && Math.abs(q - lambda) <= tol * Math.abs(q);
+            // settled relative to the eigenvalue of A, not of A − shift·I: after a shift by λ₁ every Rayleigh quotient
+            // is close to −λ₁, so a test on q alone would stop at once however far λ_min still is
+            boolean settled = it > 1 && Math.abs(q - lambda) <= tol * Math.abs(q + shift);
             lambda = q;
             if (settled || normalise(w) == 0) {
                 return new Eigenvalue(lambda + shift, it, true);

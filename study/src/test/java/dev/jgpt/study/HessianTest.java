@@ -91,6 +91,12 @@ class HessianTest {
         Hessian.Extremes f = Hessian.extremes(matrix(withEigenvalues(new double[] {-7, 3, 1, 2.5}, 4)), 500, 1e-12, 5, i -> { });
         assertEquals(3, f.max().value(), 1e-8);
         assertEquals(-7, f.min().value(), 1e-8);
+        // A small other end beside a large λ₁ (a network's Hessian): the shifted run converges slowly and says so,
+        // rather than stopping because every quotient of A − λ₁I is close to −λ₁.
+        Hessian.Extremes g = Hessian.extremes(matrix(withEigenvalues(new double[] {5, 0.01, 0.02, -0.03, 0.015}, 8)), 5,
+                1e-3, 9, i -> { });
+        assertEquals(5, g.max().value(), 1e-6);
+        assertTrue(!g.min().converged(), "λ_min after 5 steps: " + g.min());
         // Too few iterations for a small gap: reported as not converged.
         assertTrue(!Hessian.power(matrix(withEigenvalues(new double[] {1, 0.999, 0.5}, 6)), 3, 1e-12, 7, i -> { }).converged());
     }
