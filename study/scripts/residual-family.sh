@@ -23,8 +23,8 @@ export JGPT_DATA_DIR=${JGPT_DATA_DIR:-$here/../shared/data}
 jgpt() { "$java_home/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g -jar "$jar" "$@" 2>/dev/null; }
 mkdir -p "$out"
 # Landscapes: BATCHES fixed validation batches of 8 × 64 tokens; a 21-point line, a PLANE² plane for the first
-# seed; EIGEN power-iteration steps per end of the Hessian's spectrum.
-land=(--batches "$batches" --batch-size 8 --points 21 --eigen-iterations "$eigen" --threads "$threads")
+# seed; EIGEN power-iteration steps for the Hessian's largest eigenvalue.
+land=(--batches "$batches" --batch-size 8 --points 21 --eigen-iterations "$eigen" --largest-only --threads "$threads")
 first=${seeds%% *}
 for s in $seeds; do
   for l in $layouts; do

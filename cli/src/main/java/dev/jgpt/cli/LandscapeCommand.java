@@ -59,6 +59,10 @@ final class LandscapeCommand implements Callable<Integer> {
             description = "Power-iteration steps per end of the Hessian's spectrum (0: none; default ${DEFAULT-VALUE}).")
     int eigenIterations;
 
+    @Option(names = "--largest-only", description = "Estimate only the largest eigenvalue (the sharpness), not the smallest: "
+            + "half the gradient evaluations.")
+    boolean largestOnly;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Draws the directions (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -77,7 +81,7 @@ final class LandscapeCommand implements Callable<Integer> {
         }
         int T = context != null ? context : Math.min(256, ModelDir.readConfig(model).blockSize());
         ModelLandscape.Settings settings = new ModelLandscape.Settings(batches, batchSize, T, radius, points, planePoints,
-                eigenIterations, 1e-3, seed);
+                eigenIterations, 1e-3, !largestOnly, seed);
         ProgressBar[] bar = new ProgressBar[1];
         String[] phase = {null};
         ModelLandscape.Progress progress = (name, done, total) -> {
@@ -110,9 +114,13 @@ final class LandscapeCommand implements Callable<Integer> {
         }
         if (r.hessian() != null) {
             Hessian.Extremes e = r.hessian();
-            System.out.printf(Locale.ROOT, "Hessian: λ_max %.5g (%d products%s), λ_min %.5g (%d%s), |λ_min/λ_max| %.4f%n",
-                    e.max().value(), e.max().iterations(), e.max().converged() ? "" : ", not converged",
-                    e.min().value(), e.min().iterations(), e.min().converged() ? "" : ", not converged", e.ratio());
+            System.out.printf(Locale.ROOT, "Hessian: λ_max %.5g (%d products%s)", e.max().value(), e.max().iterations(),
+                    e.max().converged() ? "" : ", not converged");
+            if (e.min() != null) {
+                System.out.printf(Locale.ROOT, ", λ_min %.5g (%d%s), |λ_min/λ_max| %.4f", e.min().value(),
+                        e.min().iterations(), e.min().converged() ? "" : ", not converged", e.ratio());
+            }
+            System.out.println();
         }
         StringBuilder steps = new StringBuilder("block steps ‖Δx‖/‖x‖:");
         for (double v : r.steps().relativeUpdate()) {

@@ -66,12 +66,14 @@ class LandscapeCommandTest {
         for (int k = 0; k < 2; k++) {
             Path o = tmp.resolve("init" + k);
             CliRun i = CliRun.run("landscape", "--model", model.toString(), "--data", bin.toString(), "--out", o.toString(),
-                    "--batches", "2", "--batch-size", "3", "--points", "3", "--plane-points", "0", "--eigen-iterations", "0",
-                    "--at-init", Integer.toString(5 + k), "--threads", "1");
+                    "--batches", "2", "--batch-size", "3", "--points", "3", "--plane-points", "0",
+                    "--at-init", Integer.toString(5 + k), "--threads", "1", "--eigen-iterations", "2", "--largest-only");
             assertEquals(0, i.exit(), i.err());
             JsonNode h = new ObjectMapper().readTree(Files.readAllLines(o.resolve("landscape.jsonl")).get(0));
             assertEquals("init seed " + (5 + k), h.get("weights").asText());
             atInit[k] = h.get("loss").asDouble();
+            JsonNode hessian = new ObjectMapper().readTree(Files.readAllLines(o.resolve("landscape.jsonl")).getLast());
+            assertTrue(hessian.has("lambda_max") && !hessian.has("lambda_min"), hessian.toString());
             assertTrue(Files.notExists(o.resolve("landscape-2d.png")), "no plane asked for");
         }
         assertEquals(head.get("loss").asDouble(), atInit[0], 1e-6);

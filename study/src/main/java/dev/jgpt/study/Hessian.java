@@ -31,12 +31,12 @@ public final class Hessian {
     }
 
     /**
-     * Both ends of the spectrum: {@code max} the largest eigenvalue (the sharpness), {@code min} the smallest;
-     * |min/max| is Li et al.'s measure of non-convexity at the point.
+     * Both ends of the spectrum: {@code max} the largest eigenvalue (the sharpness), {@code min} the smallest (null
+     * when only the largest was asked for); |min/max| is Li et al.'s measure of non-convexity at the point.
      */
     public record Extremes(Eigenvalue max, Eigenvalue min) {
         public double ratio() {
-            return Math.abs(min.value() / max.value());
+            return min == null ? Double.NaN : Math.abs(min.value() / max.value());
         }
     }
 
@@ -144,6 +144,19 @@ public final class Hessian {
             w = t;
         }
         return new Eigenvalue(lambda + shift, maxIterations, false);
+    }
+
+    /**
+     * The largest eigenvalue (the sharpness) alone: power iteration finds λ₁ of largest magnitude; when that is the
+     * bottom of the spectrum (negative), power iteration on A − λ₁I finds the top. {@code min} of the result is null.
+     */
+    public static Extremes largest(Operator a, int maxIterations, double tol, long seed, IntConsumer progress) {
+        Eigenvalue first = power(a, 0, maxIterations, tol, seed, progress);
+        if (first.value() >= 0) {
+            return new Extremes(first, null);
+        }
+        int done = first.iterations();
+        return new Extremes(power(a, first.value(), maxIterations, tol, seed + 1, i -> progress.accept(done + i)), null);
     }
 
     /**

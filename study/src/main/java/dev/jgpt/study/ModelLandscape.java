@@ -36,11 +36,12 @@ public final class ModelLandscape {
      * What to measure: {@code batches} fixed batches of {@code batchSize} × {@code context} tokens (consecutive
      * windows from the start of the validation tokens); the line over {@code linePoints} α in [−radius, radius],
      * the plane over {@code planePoints}² points (0: none); {@code eigenIterations} power-iteration steps per end of
-     * the spectrum (0: none), stopping when the estimate changes by less than {@code eigenTolerance} relative;
+     * the spectrum (0: none), stopping when the estimate changes by less than {@code eigenTolerance} relative, for the
+     * largest eigenvalue alone or, with {@code bothEnds}, the smallest too;
      * {@code seed} draws the directions (d₁ from seed, d₂ from seed + 1) and the power iteration's start.
      */
     public record Settings(int batches, int batchSize, int context, double radius, int linePoints, int planePoints,
-                           int eigenIterations, double eigenTolerance, long seed) {
+                           int eigenIterations, double eigenTolerance, boolean bothEnds, long seed) {
         public Settings {
             require(batches >= 1, "--batches must be at least 1, got " + batches);
             require(batchSize >= 1, "--batch-size must be at least 1, got " + batchSize);
@@ -123,8 +124,10 @@ public final class ModelLandscape {
             Hessian.Extremes hessian = null;
             if (s.eigenIterations() > 0) {
                 long n = 2L * s.eigenIterations();
-                hessian = Hessian.extremes(Hessian.of(f, Hessian.DEFAULT_STEP), s.eigenIterations(), s.eigenTolerance(),
-                        s.seed(), i -> progress.update("hessian", i, n));
+                Hessian.Operator h = Hessian.of(f, Hessian.DEFAULT_STEP);
+                hessian = s.bothEnds()
+                        ? Hessian.extremes(h, s.eigenIterations(), s.eigenTolerance(), s.seed(), i -> progress.update("hessian", i, n))
+                        : Hessian.largest(h, s.eigenIterations(), s.eigenTolerance(), s.seed(), i -> progress.update("hessian", i, n));
             }
             return new Result(model.config.layout(), model.config.nLayer(), model.parameterCount(), loss, line, plane, hessian, steps);
         } finally {
@@ -254,12 +257,14 @@ public final class ModelLandscape {
         sb.append(steps).append('\n');
         if (r.hessian() != null) {
             Hessian.Extremes e = r.hessian();
-            sb.append(json.createObjectNode().put("kind", "hessian").put("step", Hessian.DEFAULT_STEP)
+            ObjectNode h = json.createObjectNode().put("kind", "hessian").put("step", Hessian.DEFAULT_STEP)
                     .put("lambda_max", e.max().value()).put("lambda_max_iterations", e.max().iterations())
-                    .put("lambda_max_converged", e.max().converged())
-                    .put("lambda_min", e.min().value()).put("lambda_min_iterations", e.min().iterations())
-                    .put("lambda_min_converged", e.min().converged())
-                    .put("ratio", e.ratio())).append('\n');
+                    .put("lambda_max_converged", e.max().converged());
+            if (e.min() != null) {
+                h.put("lambda_min", e.min().value()).put("lambda_min_iterations", e.min().iterations())
+                        .put("lambda_min_converged", e.min().converged()).put("ratio", e.ratio());
+            }
+            sb.append(h).append('\n');
         }
         return sb.toString();
     }
@@ -293,9 +298,11 @@ public final class ModelLandscape {
             Hessian.Extremes e = r.hessian();
             md.append(String.format(Locale.ROOT, "| λ_max of the Hessian (power iteration, %d products%s) | %.5g |%n",
                     e.max().iterations(), e.max().converged() ? "" : ", not converged", e.max().value()));
-            md.append(String.format(Locale.ROOT, "| λ_min of the Hessian (%d products%s) | %.5g |%n",
-                    e.min().iterations(), e.min().converged() ? "" : ", not converged", e.min().value()));
-            md.append(String.format(Locale.ROOT, "| \\|λ_min/λ_max\\| (Li et al.'s non-convexity) | %.4f |%n", e.ratio()));
+            if (e.min() != null) {
+                md.append(String.format(Locale.ROOT, "| λ_min of the Hessian (%d products%s) | %.5g |%n",
+                        e.min().iterations(), e.min().converged() ? "" : ", not converged", e.min().value()));
+                md.append(String.format(Locale.ROOT, "| \\|λ_min/λ_max\\| (Li et al.'s non-convexity) | %.4f |%n", e.ratio()));
+            }
         }
         md.append("| relative update ‖x_{l+1} − x_l‖/‖x_l‖ per block |");
         for (double v : r.steps().relativeUpdate()) {

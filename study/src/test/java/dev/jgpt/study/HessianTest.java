@@ -91,6 +91,11 @@ class HessianTest {
         Hessian.Extremes f = Hessian.extremes(matrix(withEigenvalues(new double[] {-7, 3, 1, 2.5}, 4)), 500, 1e-12, 5, i -> { });
         assertEquals(3, f.max().value(), 1e-8);
         assertEquals(-7, f.min().value(), 1e-8);
+        // The largest alone: directly when it is the largest in magnitude, by the shift when the bottom is larger.
+        assertEquals(5, Hessian.largest(matrix(a), 500, 1e-12, 3, i -> { }).max().value(), 1e-8);
+        Hessian.Extremes upper = Hessian.largest(matrix(withEigenvalues(new double[] {-7, 3, 1, 2.5}, 4)), 500, 1e-12, 5, i -> { });
+        assertEquals(3, upper.max().value(), 1e-8);
+        assertTrue(upper.min() == null && Double.isNaN(upper.ratio()));
         // A small other end beside a large λ₁ (a network's Hessian): the shifted run converges slowly and says so,
         // rather than stopping because every quotient of A − λ₁I is close to −λ₁.
         Hessian.Extremes g = Hessian.extremes(matrix(withEigenvalues(new double[] {5, 0.01, 0.02, -0.03, 0.015}, 8)), 5,
