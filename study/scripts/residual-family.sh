@@ -7,6 +7,7 @@
 #   study/scripts/residual-family.sh OUT [JAR]
 #   env: SEEDS="1 2 3" LAYOUTS="pre-ln highway dense unet post-ln none" THREADS=1 ITERS=2000 (the preset's;
 #   fewer on a busy machine: the cosine then ends there) BATCHES=2 EIGEN=20 PLANE=15 (points per side, first seed)
+#   INIT_ALL=0 (the landscape at init for the first seed only; 1: for every seed)
 set -euo pipefail
 out=${1:?usage: residual-family.sh OUT [JAR]}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +19,7 @@ iters=${ITERS:-2000}
 batches=${BATCHES:-2}
 eigen=${EIGEN:-20}
 plane_points=${PLANE:-15}
+init_all=${INIT_ALL:-0}
 java_home=${JAVA_HOME:-$(ls -d /usr/lib/jvm/temurin-2* | sort | tail -1)}
 export JGPT_DATA_DIR=${JGPT_DATA_DIR:-$here/../shared/data}
 jgpt() { "$java_home/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx2g -jar "$jar" "$@" 2>/dev/null; }
@@ -40,6 +42,7 @@ for s in $seeds; do
     fi
     plane=(--plane-points 0); [ "$s" = "$first" ] && plane=(--plane-points "$plane_points")
     [ -f "$out/land-$l-s$s/landscape.jsonl" ] || jgpt landscape --model "$run" --out "$out/land-$l-s$s" "${land[@]}" "${plane[@]}" > "$out/land-$l-s$s.log"
+    [ "$s" = "$first" ] || [ "$init_all" = 1 ] || { echo "$(date -u +%T) landscape $l seed $s: $(jq -c 'select(.kind=="hessian") | .lambda_max' "$out/land-$l-s$s/landscape.jsonl") trained"; continue; }
     [ -f "$out/init-$l-s$s/landscape.jsonl" ] || jgpt landscape --model "$run" --at-init "$s" --out "$out/init-$l-s$s" "${land[@]}" "${plane[@]}" > "$out/init-$l-s$s.log"
     echo "$(date -u +%T) landscapes $l seed $s: $(jq -c 'select(.kind=="hessian") | .lambda_max' "$out/land-$l-s$s/landscape.jsonl") trained, $(jq -c 'select(.kind=="hessian") | .lambda_max' "$out/init-$l-s$s/landscape.jsonl") at init"
   done
