@@ -25,7 +25,9 @@ def mean_sd(xs):
     if not xs:
         return "—"
     m = statistics.mean(xs)
-    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    if len(xs) == 1:
+        return f"{m:.3g}"
+    sd = statistics.stdev(xs)
     return f"{m:.3g} ± {sd:.2g}" if abs(m) < 100 else f"{m:.0f} ± {sd:.0f}"
 
 
