@@ -3,11 +3,9 @@ package dev.jgpt.bench;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -24,9 +22,8 @@ import java.util.concurrent.TimeUnit;
  * One forward + backward of the whole model (no optimiser step), at the baby config
  * (L4 H4 d128, T64, B12, vocab 65) and at GPT-2 124M (B4, T64, vocab 50257).
  *
- * <p>The secondary result {@code fwdbwd:gflop}, shown in "ops/s", is achieved <b>GFLOP/s</b> counted as
- * nanoGPT does: (6·N + 12·L·d·T) FLOPs per token, N the parameters without position embeddings.
- * Compare with the machine's FP32 peak (~116 GFLOP/s per core, ~232 on 2). {@code fwdbwd:tokens} is tokens/s.
+ * <p>Secondary results ({@link TokenRate}): tokens/s and GFLOP/s by nanoGPT's count; compare the latter
+ * with the FP32 peak measured on the same machine ({@code benchmarks/scripts/Limits.java}).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar ModelBench -wi 2 -i 5 -f 1
@@ -51,18 +48,6 @@ public class ModelBench {
     private int[] x, y;
     private double gflopPerStep;
 
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Rate {
-        public double gflop;
-        public double tokens;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflop = 0;
-            tokens = 0;
-        }
-    }
 
     @Setup
     public void setup() {
@@ -82,15 +67,14 @@ public class ModelBench {
             x[i] = r.nextInt(cfg.vocabSize());
             y[i] = r.nextInt(cfg.vocabSize());
         }
-        gflopPerStep = cfg.trainingFlopsPerToken(T) * B * T / 1e9;
+        gflopPerStep = gpt.trainingFlopsPerToken(T) * B * T / 1e9;
     }
 
     @Benchmark
-    public float forwardBackward(Rate rate) {
+    public float forwardBackward(TokenRate rate) {
         gpt.zeroGrad();
         float loss = gpt.lossAndBackward(x, y, B, T);
-        rate.gflop += gflopPerStep;
-        rate.tokens += B * T;
+        rate.count(B * T, gflopPerStep);
         return loss;
     }
 }

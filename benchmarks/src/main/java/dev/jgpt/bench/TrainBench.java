@@ -4,11 +4,9 @@ import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.train.TrainConfig;
 import dev.jgpt.train.TrainData;
 import dev.jgpt.train.Trainer;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -28,9 +26,9 @@ import java.util.concurrent.TimeUnit;
  * gradient clipping, AdamW on every parameter) at a preset's shape: {@code baby} (L4 H4 d128, T64, B12)
  * and {@code shakespeare-char} (L6 H6 d384, T256, B64, dropout 0.2), vocabulary 65.
  *
- * <p>Secondary results, shown in "ops/s": {@code step:tokens} is training <b>tokens/s</b>;
- * {@code step:gflop} is achieved <b>GFLOP/s</b> by nanoGPT's count, (6·N + 12·L·d·T) FLOPs per token.
- * MFU = GFLOP/s / 232 (2 Zen 4 cores). The peer is {@code benchmarks/scripts/torch_train.py}.
+ * <p>Secondary results ({@link TokenRate}): training tokens/s and GFLOP/s by nanoGPT's count; MFU is the
+ * latter over the FP32 peak measured on the same machine ({@code benchmarks/scripts/Limits.java}). The
+ * peer is {@code benchmarks/scripts/torch_train.py}.
  * A shakespeare-char step takes seconds: give it long iterations, e.g.
  *
  * <pre>
@@ -56,18 +54,6 @@ public class TrainBench {
     private Trainer trainer;
     private double tokensPerStep, gflopPerStep;
 
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Rate {
-        public double gflop;
-        public double tokens;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflop = 0;
-            tokens = 0;
-        }
-    }
 
     @Setup
     public void setup() throws IOException {
@@ -88,10 +74,9 @@ public class TrainBench {
     }
 
     @Benchmark
-    public double step(Rate rate) {
+    public double step(TokenRate rate) {
         double loss = trainer.step().loss();
-        rate.tokens += tokensPerStep;
-        rate.gflop += gflopPerStep;
+        rate.count(tokensPerStep, gflopPerStep);
         return loss;
     }
 

@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.SharedData;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -9,9 +10,8 @@ import java.nio.file.Path;
 
 /** Runs {@link Main#run} with captured stdout and stderr (and optional stdin). */
 record CliRun(int exit, String out, String err) {
-    static final Path SHARED = Path.of(System.getProperty("jgpt.shared", "../../shared")).resolve("data");
-    static final Path SHAKESPEARE = SHARED.resolve("tinyshakespeare.txt");
-    static final Path GPT2 = SHARED.resolve("gpt2/tokenizer.json");
+    static final Path SHAKESPEARE = SharedData.shakespeare();
+    static final Path GPT2 = SharedData.gpt2();
 
     static CliRun run(String... args) {
         return runWithInput(new byte[0], args);

@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.SharedData;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -28,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class GenerateCommandTest {
     static final String TEXT = "to be, or not to be: that is the question.\n";
@@ -174,7 +174,6 @@ class GenerateCommandTest {
         assertError(generate("", "-p", "x", "--prompt-file", m), "not both");
         assertError(generate("", "--prompt-file", tmp.resolve("missing.txt").toString()), "no such prompt file");
         assertError(generate("", "-p", "x", "--threads", "0"), "threads");
-        assertError(generate(""), "prompt is empty");
         assertError(generate("", "-p", "Zebra"), "Z");   // a character the char tokenizer does not know
 
         Run unknown = generate("", "-p", "x", "--bogus");
@@ -183,6 +182,14 @@ class GenerateCommandTest {
         Run badNumber = generate("", "-p", "x", "-n", "many");
         assertNotEquals(0, badNumber.exit());
         assertTrue(badNumber.err().contains("many"), badNumber.err());
+    }
+
+    /** No prompt at all: a character model starts from the newline token, as nanoGPT's sample.py. */
+    @Test
+    void anEmptyPromptStartsFromANewline() throws Exception {
+        Run r = generate("", "-n", "5", "--temp", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("prompt 1 tok") && r.err().contains("generated 5 tok"), r.err());
     }
 
     private static void assertError(Run r, String fragment) {
@@ -195,8 +202,7 @@ class GenerateCommandTest {
     /** A GPT-2-vocabulary model (random, tiny width) with the real GPT-2 tokenizer, end to end. */
     @Test
     void generatesWithTheGpt2Tokenizer() throws Exception {
-        Path shared = Path.of(System.getProperty("jgpt.shared", "../shared"), "data", "gpt2", "tokenizer.json");
-        assumeTrue(Files.isRegularFile(shared), "GPT-2 tokenizer not found at " + shared);
+        Path shared = SharedData.gpt2();
         Path dir = tmp.resolve("gpt2-tiny");
         GPT gpt = new GPT(GPTConfig.of(50257, 64, 1, 2, 16), 9);
         ModelDir.save(gpt, dir);

@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StabilityCommandTest {
     @Test
+    @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void runsATinyGridAndPointsAtTheReport(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("stab");
         CliRun r = CliRun.run("stability", "--layouts", "post-ln,pre-ln", "--depths", "1", "--steps", "3", "--seeds", "1",

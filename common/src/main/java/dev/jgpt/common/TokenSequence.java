@@ -1,7 +1,5 @@
 package dev.jgpt.common;
 
-import java.util.Arrays;
-
 /** A read-only sequence of token ids: in memory, or a memory-mapped token file. */
 public interface TokenSequence {
     long size();
@@ -27,10 +25,5 @@ public interface TokenSequence {
                 return ids.length + " tokens";
             }
         };
-    }
-
-    /** Tokens [from, to) of {@code ids} (a copy). */
-    static TokenSequence slice(int[] ids, int from, int to) {
-        return of(Arrays.copyOfRange(ids, from, to));
     }
 }

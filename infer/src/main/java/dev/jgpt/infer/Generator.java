@@ -120,7 +120,7 @@ public final class Generator {
     /**
      * Runs the prompt through the model (prefill) and returns the generation as an iterator of
      * tokens; each {@code next()} computes one token. An empty prompt continues the session, or
-     * starts from the end-of-text token if the session is empty.
+     * starts from the end-of-text token (or a newline) if the session is empty.
      *
      * @throws IllegalArgumentException if the prompt is longer than the context, holds an id
      *                                  outside the model's vocabulary, or is empty with nothing to
@@ -141,11 +141,7 @@ public final class Generator {
             feed[0] = pending;
             System.arraycopy(prompt, 0, feed, 1, prompt.length);
         } else if (prompt.length == 0) {
-            if (endOfText < 0) {
-                throw new IllegalArgumentException("generate: the prompt is empty and the tokenizer has no "
-                        + "end-of-text token to start from");
-            }
-            feed = new int[] {endOfText};
+            feed = startTokens();
         }
         int capacity = session.capacity();
         if (feed.length > capacity) {
@@ -169,6 +165,27 @@ public final class Generator {
         Generation g = new Generation(options, logits, feed.length, prefill);
         active = g;
         return g;
+    }
+
+    /**
+     * What an empty prompt starts from, as nanoGPT's sample.py: the end-of-text token where the
+     * vocabulary has one, else a newline (character-level models).
+     */
+    private int[] startTokens() {
+        if (endOfText >= 0) {
+            return new int[] {endOfText};
+        }
+        int[] newline;
+        try {
+            newline = tokenizer.encode("\n");
+        } catch (RuntimeException unknownCharacter) {
+            newline = new int[0];
+        }
+        if (newline.length == 0) {
+            throw new IllegalArgumentException("generate: the prompt is empty and the tokenizer has neither an "
+                    + "end-of-text token nor a newline to start from");
+        }
+        return newline;
     }
 
     /**

@@ -68,10 +68,6 @@ public final class Sampler {
         return new Sampler(0f, 0, 1f, 1f, 0);
     }
 
-    public boolean isGreedy() {
-        return temperature == 0f;
-    }
-
     /** Samples from {@code logits[0, vocab)} with no repetition history. */
     public int sample(float[] logits, int vocab) {
         return sample(logits, vocab, null, 0, 0);

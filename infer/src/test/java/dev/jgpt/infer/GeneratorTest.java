@@ -239,8 +239,19 @@ class GeneratorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> g.generate("abcdefghijkl", GenerationOptions.greedy(3), TokenListener.NONE));
         assertTrue(e.getMessage().contains("12 tokens") && e.getMessage().contains("context is 8"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
-                () -> g.generate("", GenerationOptions.greedy(3), TokenListener.NONE), "empty prompt, no end-of-text");
+    }
+
+    /** As nanoGPT's sample.py: a character model without end-of-text starts from a newline, else it is an error. */
+    @Test
+    void anEmptyPromptStartsFromANewline() {
+        Generator g = new Generator(tinyModel(ResidualLayout.PRE_LN, 16, 9), CHARS);
+        int[] fromEmpty = g.generate("", GenerationOptions.greedy(5), TokenListener.NONE).tokens();
+        g.reset();
+        assertArrayEquals(g.generate("\n", GenerationOptions.greedy(5), TokenListener.NONE).tokens(), fromEmpty);
+        Generator noNewline = new Generator(tinyModel(ResidualLayout.PRE_LN, 8, 9), CharTokenizer.fromText("abc"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> noNewline.generate("", GenerationOptions.greedy(3), TokenListener.NONE));
+        assertTrue(e.getMessage().contains("newline"), e.getMessage());
     }
 
     @Test

@@ -4,21 +4,45 @@ import jdk.incubator.vector.FloatVector;
 
 import static dev.jgpt.kernel.Simd.F;
 
-/** Token + position embedding: out[b,t,:] = wte[token[b,t],:] + wpe[t,:]. */
+/** Token + position embedding: out[b,t,:] = wte[token[b,t],:] + wpe[t,:] (or wpe[position of the row]). */
 public final class Embedding {
     private Embedding() {}
 
     public static void forward(float[] out, int[] tokens, float[] wte, float[] wpe, int B, int T, int C, int V) {
         String op = "embedding(B=" + B + ", T=" + T + ", C=" + C + ", V=" + V + ")";
         Checks.positive(op, "B, T, C, V", B, T, C, V);
-        Checks.length(op, "tokens", tokens, (long) B * T);
-        Checks.length(op, "out", out, (long) B * T * C);
-        Checks.length(op, "wte", wte, (long) V * C);
         Checks.length(op, "wpe", wpe, (long) T * C);
-        checkTokens(op, tokens, B * T, V);
-        Parallel.forRange(B * T, Math.max(1, 8192 / C), (s, e) -> {
-            for (int bt = s; bt < e; bt++) {
-                int w = tokens[bt] * C, p = (bt % T) * C, o = bt * C;
+        forward(op, out, tokens, null, T, wte, wpe, B * T, C, V);
+    }
+
+    /**
+     * out[r,:] = wte[tokens[r],:] + wpe[positions[r],:] for rows r &lt; rows (inference: new tokens at
+     * arbitrary positions); wpe must hold every position used.
+     */
+    public static void forward(float[] out, int[] tokens, int[] positions, float[] wte, float[] wpe, int rows, int C, int V) {
+        String op = "embedding(rows=" + rows + ", C=" + C + ", V=" + V + ")";
+        Checks.positive(op, "rows, C, V", rows, C, V);
+        Checks.length(op, "positions", positions, rows);
+        Checks.length(op, "wpe", wpe, C);
+        for (int r = 0; r < rows; r++) {
+            if (positions[r] < 0 || (long) (positions[r] + 1) * C > wpe.length) {
+                throw new IllegalArgumentException(op + ": position " + positions[r] + " of row " + r
+                        + " is outside the " + wpe.length / C + " learned positions");
+            }
+        }
+        forward(op, out, tokens, positions, 0, wte, wpe, rows, C, V);
+    }
+
+    /** Row r's position is positions[r], or r mod T when positions is null. */
+    private static void forward(String op, float[] out, int[] tokens, int[] positions, int T, float[] wte, float[] wpe,
+                                int rows, int C, int V) {
+        Checks.length(op, "tokens", tokens, rows);
+        Checks.length(op, "out", out, (long) rows * C);
+        Checks.length(op, "wte", wte, (long) V * C);
+        checkTokens(op, tokens, rows, V);
+        Parallel.forRange(rows, Math.max(1, 8192 / C), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int w = tokens[r] * C, p = (positions != null ? positions[r] : r % T) * C, o = r * C;
                 int i = 0;
                 for (int ub = F.loopBound(C); i < ub; i += F.length()) {
                     FloatVector.fromArray(F, wte, w + i).add(FloatVector.fromArray(F, wpe, p + i)).intoArray(out, o + i);

@@ -1,10 +1,12 @@
 package dev.jgpt.model;
 
+import java.util.List;
+
 /** One transformer block: attention then MLP, each wrapped by {@link ResidualSublayer}. */
-final class Block implements Layer {
+public final class Block implements Layer {
     final CausalSelfAttention attn;
     final Mlp mlp;
-    final ResidualSublayer attnSub, mlpSub;
+    private final ResidualSublayer attnSub, mlpSub;
     private float[] dmid, out;
     private int n;
 
@@ -17,11 +19,32 @@ final class Block implements Layer {
         mlpSub = new ResidualSublayer(layout, mlp, p + ".ln_2", p + ".ln_mlp_out", p + ".mlp_alpha", cfg);
     }
 
+    /** The attention sublayer with its residual connection (its norms and ReZero's a included). */
+    public ResidualSublayer attention() {
+        return attnSub;
+    }
+
+    /** The feed-forward sublayer with its residual connection. */
+    public ResidualSublayer feedForward() {
+        return mlpSub;
+    }
+
+    /** The feed-forward network itself. */
+    public Mlp mlp() {
+        return mlp;
+    }
+
     @Override
-    public float[] forward(float[] x, int B, int T) {
-        n = B * T * attn.cProj.out;
-        out = mlpSub.forward(attnSub.forward(x, B, T), B, T);
+    public float[] forward(float[] x, Batch batch) {
+        n = batch.rows() * attn.proj.out;
+        out = mlpSub.forward(attnSub.forward(x, batch), batch);
         return out;
+    }
+
+    /** This block left out of a forward: its output is its input. */
+    float[] passThrough(float[] x) {
+        out = x;
+        return x;
     }
 
     /** The block's output from the last forward. */
@@ -34,5 +57,10 @@ final class Block implements Layer {
         dmid = Buffers.zeroed(dmid, n);
         mlpSub.backward(dout, dmid);
         attnSub.backward(dmid, dx);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        return Layer.parametersOf(attnSub, mlpSub);
     }
 }

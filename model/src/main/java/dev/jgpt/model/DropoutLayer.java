@@ -3,6 +3,8 @@ package dev.jgpt.model;
 import dev.jgpt.kernel.Dropout;
 import dev.jgpt.kernel.Vec;
 
+import java.util.List;
+
 /** Inverted dropout over rows of width C; the identity (no copy) when not training or p = 0. */
 final class DropoutLayer implements Layer {
     private final RunContext ctx;
@@ -17,9 +19,9 @@ final class DropoutLayer implements Layer {
     }
 
     @Override
-    public float[] forward(float[] in, int B, int T) {
+    public float[] forward(float[] in, Batch batch) {
         active = ctx.dropoutActive();
-        n = B * T * C;
+        n = batch.rows() * C;
         if (!active) {
             return in;
         }
@@ -36,5 +38,10 @@ final class DropoutLayer implements Layer {
         } else {
             Vec.add(din, 0, dout, 0, n);
         }
+    }
+
+    @Override
+    public List<Param> parameters() {
+        return List.of();
     }
 }

@@ -1,7 +1,6 @@
 package dev.jgpt.model;
 
 import dev.jgpt.kernel.CrossEntropy;
-import dev.jgpt.kernel.Embedding;
 import dev.jgpt.kernel.Gemm;
 
 import java.util.ArrayList;
@@ -14,24 +13,26 @@ import java.util.SplittableRandom;
 /**
  * A GPT-2-style decoder: token + learned position embeddings, {@code nLayer} blocks of causal
  * self-attention and a 4× GELU MLP wrapped per {@link ResidualLayout}, an optional final LN, and an
- * LM head tied to the token embedding. Parameter names are Hugging Face GPT-2's.
+ * LM head tied to the token embedding. Parameter names are Hugging Face GPT-2's; the list of
+ * parameters is whatever the layers list ({@link Layer#parameters}).
  *
  * <p>Not thread-safe: one model runs one batch at a time (the kernels use all cores inside).
  */
 public final class GPT {
     public final GPTConfig config;
-    final Param wte, wpe;
-    final Block[] blocks;
+    final Embeddings embeddings;
+    private final List<Block> blocks;
+    /** The final LN before the head (pre-LN-style layouts); null otherwise. */
     final LayerNormLayer lnF;
-    private final DropoutLayer embDropout;
     private final RunContext ctx;
     private final List<Param> params;
     private final Map<String, Param> byName = new LinkedHashMap<>();
 
-    private float[] emb, logits, losses, dA, dB, dEmb, dxf;
+    private float[] logits, losses, dA, dB, dxf, headIn;
+    private boolean[] skipped;  // blocks left out of forward and backward (lesions, layer drop); null: none
     private float[] xf; // the input of the LM head: the last hidden state
-    private int[] tokens;
-    private int B, T;
+    private float[] x0; // the input of the first block
+    private Batch batch;
 
     /** A model with freshly initialised weights (deterministic for a seed). */
     public GPT(GPTConfig config, long seed) {
@@ -47,38 +48,18 @@ public final class GPT {
     private GPT(GPTConfig config) {
         this.config = config;
         this.ctx = new RunContext(config.dropout(), 1234);
-        int C = config.nEmbd();
-        wte = new Param("transformer.wte.weight", false, config.vocabSize(), C);
-        wpe = new Param("transformer.wpe.weight", false, config.blockSize(), C);
-        embDropout = new DropoutLayer(ctx, C);
-        blocks = new Block[config.nLayer()];
-        for (int l = 0; l < blocks.length; l++) {
-            blocks[l] = new Block(l, config, ctx);
+        embeddings = new Embeddings(config, ctx);
+        List<Block> bs = new ArrayList<>();
+        for (int l = 0; l < config.nLayer(); l++) {
+            bs.add(new Block(l, config, ctx));
         }
+        blocks = Collections.unmodifiableList(bs);
         lnF = config.layout().hasFinalLayerNorm()
-                ? new LayerNormLayer("transformer.ln_f", C, config.bias(), config.layerNormEps()) : null;
-        List<Param> ps = new ArrayList<>();
-        ps.add(wte);
-        ps.add(wpe);
-        for (Block b : blocks) {
-            for (ResidualSublayer s : List.of(b.attnSub, b.mlpSub)) {
-                addNorm(ps, s.ln);
-                Linear[] linears = s == b.attnSub
-                        ? new Linear[] {b.attn.cAttn, b.attn.cProj} : new Linear[] {b.mlp.cFc, b.mlp.cProj};
-                for (Linear lin : linears) {
-                    ps.add(lin.weight);
-                    if (lin.bias != null) {
-                        ps.add(lin.bias);
-                    }
-                }
-                addNorm(ps, s.lnOut);
-                if (s.rezeroAlpha != null) {
-                    ps.add(s.rezeroAlpha);
-                }
-            }
-        }
-        addNorm(ps, lnF);
-        params = Collections.unmodifiableList(ps);
+                ? new LayerNormLayer("transformer.ln_f", config.nEmbd(), config.bias(), config.layerNormEps()) : null;
+        List<Param> ps = new ArrayList<>(embeddings.parameters());
+        blocks.forEach(b -> ps.addAll(b.parameters()));
+        ps.addAll(headParameters());
+        params = List.copyOf(ps);
         for (Param p : params) {
             if (byName.put(p.name, p) != null) {
                 throw new IllegalStateException("duplicate parameter name " + p.name);
@@ -86,18 +67,24 @@ public final class GPT {
         }
     }
 
-    private static void addNorm(List<Param> ps, LayerNormLayer ln) {
-        if (ln != null) {
-            ps.add(ln.weight);
-            if (ln.bias != null) {
-                ps.add(ln.bias);
-            }
-        }
-    }
-
     /** All parameters, in a fixed order (the order of Hugging Face's state dict where names overlap). */
     public List<Param> parameters() {
         return params;
+    }
+
+    /** The token and position embeddings (the token embedding is also the tied LM head). */
+    public List<Param> embeddingParameters() {
+        return embeddings.parameters();
+    }
+
+    /** The blocks, first to last. */
+    public List<Block> blocks() {
+        return blocks;
+    }
+
+    /** What sits between the last block and the logits besides the tied embedding: the final LN, if any. */
+    public List<Param> headParameters() {
+        return Layer.parametersOf(lnF);
     }
 
     /** The parameter with this Hugging Face-style name, or an exception naming it. */
@@ -117,6 +104,12 @@ public final class GPT {
         return n;
     }
 
+    /** Training FLOPs per token, nanoGPT's estimate: 6N + 12·L·d·T (N without position embeddings). */
+    public double trainingFlopsPerToken(int seqLen) {
+        long n = parameterCount() - embeddings.positions.size();
+        return 6.0 * n + 12.0 * config.nLayer() * config.nEmbd() * seqLen;
+    }
+
     /** Training mode turns dropout on. */
     public void setTraining(boolean training) {
         ctx.training = training;
@@ -131,6 +124,22 @@ public final class GPT {
         ctx.rng = new SplittableRandom(seed);
     }
 
+    /**
+     * Leaves the marked blocks out of every following forward and backward: each becomes the identity on
+     * the residual stream (a lesion; LayerDrop's dropped block). {@code null} or all false: every block runs.
+     * Their outputs ({@link #residualStream}) are then the stream passed through unchanged.
+     */
+    public void skipBlocks(boolean[] skip) {
+        if (skip != null && skip.length != blocks.size()) {
+            throw new IllegalArgumentException("skipBlocks: " + skip.length + " flags for " + blocks.size() + " blocks");
+        }
+        skipped = skip == null ? null : skip.clone();
+    }
+
+    private boolean skips(int l) {
+        return skipped != null && skipped[l];
+    }
+
     public void zeroGrad() {
         for (Param p : params) {
             p.zeroGrad();
@@ -142,13 +151,13 @@ public final class GPT {
      * overwritten by the next call).
      */
     public float[] logits(int[] tokens, int B, int T) {
-        forwardToLogits(tokens, B, T);
+        forwardToLogits(tokens, sequences(tokens, B, T));
         return logits;
     }
 
     /** Mean cross-entropy of the next-token targets (targets &lt; 0 are ignored); no gradients. */
     public float loss(int[] tokens, int[] targets, int B, int T) {
-        forwardToLogits(tokens, B, T);
+        forwardToLogits(tokens, sequences(tokens, B, T));
         return meanLoss(targets, 0f);
     }
 
@@ -157,16 +166,14 @@ public final class GPT {
      * (call {@link #zeroGrad()} first unless accumulating over micro-batches).
      */
     public float lossAndBackward(int[] tokens, int[] targets, int B, int T) {
-        forwardToLogits(tokens, B, T);
-        int rows = B * T;
-        int counted = countTargets(targets, rows);
+        forwardToLogits(tokens, sequences(tokens, B, T));
+        int counted = countTargets(targets, B * T);
         float loss = meanLoss(targets, counted == 0 ? 0f : 1f / counted);
         backwardFromLogits();
         return loss;
     }
 
-    private void forwardToLogits(int[] tokens, int B, int T) {
-        int C = config.nEmbd(), V = config.vocabSize();
+    private Batch sequences(int[] tokens, int B, int T) {
         if (T > config.blockSize()) {
             throw new IllegalArgumentException("sequence length " + T + " exceeds the model's context of "
                     + config.blockSize() + " tokens");
@@ -174,19 +181,24 @@ public final class GPT {
         if (B <= 0 || T <= 0 || tokens.length < B * T) {
             throw new IllegalArgumentException("forward: need " + B + "×" + T + " tokens, got " + tokens.length);
         }
-        this.tokens = tokens;
-        this.B = B;
-        this.T = T;
-        int rows = B * T;
-        emb = Buffers.ensure(emb, (long) rows * C);
-        Embedding.forward(emb, tokens, wte.data, wpe.data, B, T, C, V);
-        float[] x = embDropout.forward(emb, B, T);
-        for (Block b : blocks) {
-            x = b.forward(x, B, T);
+        return Batch.sequences(B, T);
+    }
+
+    /** Embeddings → blocks → final LN: the last hidden state of every row of the batch. */
+    private float[] hidden(int[] tokens, Batch b) {
+        this.batch = b;
+        float[] x = x0 = embeddings.forward(tokens, b);
+        for (int l = 0; l < blocks.size(); l++) {
+            x = skips(l) ? blocks.get(l).passThrough(x) : blocks.get(l).forward(x, b);
         }
-        xf = lnF != null ? lnF.forward(x, B, T) : x;
+        return lnF != null ? lnF.forward(x, b) : x;
+    }
+
+    private void forwardToLogits(int[] tokens, Batch b) {
+        xf = hidden(tokens, b);
+        int rows = b.rows(), C = config.nEmbd(), V = config.vocabSize();
         logits = Buffers.ensure(logits, (long) rows * V);
-        Gemm.linearForward(logits, xf, wte.data, null, rows, C, V);
+        Gemm.linearForward(logits, xf, embeddings.tokens.data, null, rows, C, V);
     }
 
     private static int countTargets(int[] targets, int rows) {
@@ -200,7 +212,7 @@ public final class GPT {
     }
 
     private float meanLoss(int[] targets, float gradScale) {
-        int rows = B * T;
+        int rows = batch.rows();
         if (targets.length < rows) {
             throw new IllegalArgumentException("loss: need " + rows + " targets, got " + targets.length);
         }
@@ -215,63 +227,69 @@ public final class GPT {
 
     /** Backward from dlogits (left in the logits buffer by the fused cross-entropy). */
     private void backwardFromLogits() {
-        int C = config.nEmbd(), V = config.vocabSize(), rows = B * T, n = rows * C;
+        int C = config.nEmbd(), V = config.vocabSize(), rows = batch.rows(), n = rows * C;
         dxf = Buffers.zeroed(dxf, n);
-        Gemm.linearBackward(dxf, wte.grad, null, logits, xf, wte.data, rows, C, V);
+        Gemm.linearBackward(dxf, embeddings.tokens.grad(), null, logits, xf, embeddings.tokens.data, rows, C, V);
         float[] dout = dxf;
         if (lnF != null) {
             dA = Buffers.zeroed(dA, n);
             lnF.backward(dxf, dA);
             dout = dA;
         }
-        for (int l = blocks.length - 1; l >= 0; l--) {
+        for (int l = blocks.size() - 1; l >= 0; l--) {
+            if (skips(l)) {
+                continue;   // the identity: the gradient passes through unchanged
+            }
             float[] din = dout == dB ? (dA = Buffers.zeroed(dA, n)) : (dB = Buffers.zeroed(dB, n));
-            blocks[l].backward(dout, din);
+            blocks.get(l).backward(dout, din);
             dout = din;
         }
-        dEmb = Buffers.zeroed(dEmb, n);
-        embDropout.backward(dout, dEmb);
-        Embedding.backward(wte.grad, wpe.grad, dEmb, tokens, B, T, C);
+        embeddings.backward(dout);
     }
 
     /**
-     * Forward of n new tokens at absolute positions ctx.position.. with attention reading and filling the
-     * KV cache; returns the logits of the last new token only (the LM head is the costliest matmul).
+     * Inference over the new tokens of one or more cached sequences ({@link Batch#cached}; tokens of the
+     * sequences one after another): runs them through every layer, appending their keys and values to
+     * each sequence's cache, and writes the logits of each sequence's LAST new token into
+     * {@code lastLogits} [sequences × vocab] (the LM head is the costliest matmul, so only those rows).
+     * Dropout is off; the training mode is left as it was.
      */
-    float[] forwardCached(int[] newTokens, KVCache cache, int position, float[] lastLogits) {
-        int n = newTokens.length, C = config.nEmbd(), V = config.vocabSize();
-        for (int i = 0; i < n; i++) {
-            if (newTokens[i] < 0 || newTokens[i] >= V) {
-                throw new IllegalArgumentException("token id " + newTokens[i] + " at position " + (position + i)
+    public float[] forwardCached(int[] tokens, Batch batch, float[] lastLogits) {
+        if (!batch.isCached()) {
+            throw new IllegalArgumentException("forwardCached needs a cached batch, got " + batch);
+        }
+        int rows = batch.rows(), S = batch.sequenceCount(), C = config.nEmbd(), V = config.vocabSize();
+        if (tokens.length < rows || lastLogits.length < (long) S * V) {
+            throw new IllegalArgumentException("forwardCached: need " + rows + " tokens and " + S + "×" + V
+                    + " logits, got " + tokens.length + " and " + lastLogits.length);
+        }
+        int[] positions = batch.positions();
+        for (int i = 0; i < rows; i++) {
+            if (tokens[i] < 0 || tokens[i] >= V) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at position " + positions[i]
                         + " is outside the vocabulary of " + V);
             }
         }
         boolean wasTraining = ctx.training;
         ctx.training = false;
-        ctx.cache = cache;
-        ctx.position = position;
         try {
-            emb = Buffers.ensure(emb, (long) n * C);
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(wte.data, newTokens[i] * C, emb, i * C, C);
-                dev.jgpt.kernel.Vec.add(emb, i * C, wpe.data, (position + i) * C, C);
+            float[] h = hidden(tokens, batch);
+            headIn = Buffers.ensure(headIn, (long) S * C);
+            for (int s = 0; s < S; s++) {
+                System.arraycopy(h, (batch.firstRow(s) + batch.count(s) - 1) * C, headIn, s * C, C);
             }
-            float[] x = emb;
-            for (Block b : blocks) {
-                x = b.forward(x, 1, n);
-            }
-            float[] h = lnF != null ? lnF.forward(x, 1, n) : x;
-            Gemm.gemm(false, true, 1, V, C, h, (n - 1) * C, C, wte.data, 0, C, lastLogits, 0, V, false);
+            Gemm.linearForward(lastLogits, headIn, embeddings.tokens.data, null, S, C, V);
             return lastLogits;
         } finally {
-            ctx.cache = null;
-            ctx.position = 0;
             ctx.training = wasTraining;
         }
     }
 
-    /** The residual stream after block {@code layer} from the last forward ([B·T × C], read-only). */
-    public float[] blockOutput(int layer) {
-        return blocks[layer].output();
+    /**
+     * The residual stream of the last forward ([rows × C], read-only, the buffer may be longer): the
+     * embeddings entering the first block for l = 0, the output of block l − 1 for l ≥ 1.
+     */
+    public float[] residualStream(int l) {
+        return l == 0 ? x0 : blocks.get(l - 1).output();
     }
 }

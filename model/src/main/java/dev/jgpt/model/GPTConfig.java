@@ -53,10 +53,6 @@ public record GPTConfig(int vocabSize, int blockSize, int nLayer, int nHead, int
         return new GPTConfig(vocabSize, blockSize, nLayer, nHead, nEmbd, b, dropout, layerNormEps, layout, init);
     }
 
-    public int headSize() {
-        return nEmbd / nHead;
-    }
-
     /** DeepNorm's residual scale α = (2N)^¼ for a decoder-only model of N layers (Wang et al. 2022). */
     public static double deepNormAlpha(int nLayer) {
         return Math.pow(2.0 * nLayer, 0.25);
@@ -65,28 +61,5 @@ public record GPTConfig(int vocabSize, int blockSize, int nLayer, int nHead, int
     /** DeepNorm's init gain β = (8N)^−¼ for value, output and FFN projections. */
     public static double deepNormBeta(int nLayer) {
         return Math.pow(8.0 * nLayer, -0.25);
-    }
-
-    /** Parameter count with the LM head tied to the token embedding. */
-    public long parameterCount() {
-        long C = nEmbd, b = bias ? 1 : 0;
-        long attn = C * 3 * C + b * 3 * C + C * C + b * C;
-        long mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C;
-        long ln = C + b * C;
-        long lnPerBlock = switch (layout) {
-            case REZERO -> 0;
-            case SANDWICH -> 4 * ln;
-            default -> 2 * ln;
-        };
-        long alphas = layout == ResidualLayout.REZERO ? 2 : 0;
-        long perBlock = attn + mlp + lnPerBlock + alphas;
-        return (long) vocabSize * C + (long) blockSize * C + nLayer * perBlock
-                + (layout.hasFinalLayerNorm() ? ln : 0);
-    }
-
-    /** Training FLOPs per token, nanoGPT's estimate: 6N + 12·L·d·T (N without position embeddings). */
-    public double trainingFlopsPerToken(int seqLen) {
-        long n = parameterCount() - (long) blockSize * nEmbd;
-        return 6.0 * n + 12.0 * nLayer * nEmbd * seqLen;
     }
 }

@@ -1,12 +1,12 @@
 package dev.jgpt.model;
 
 /**
- * Incremental inference with a KV cache: {@link #append} runs only the new tokens (a prompt as one
- * matrix-matrix pass, then one token at a time as matrix-vector work) and returns the logits of the
- * last one. The cache holds the model's whole context; overflowing it is an error the caller handles
- * (stop, or {@link #truncate} and re-prefill a shorter window).
+ * Incremental inference on one sequence with a KV cache: {@link #append} runs only the new tokens
+ * (a prompt as one matrix-matrix pass, then one token at a time as matrix-vector work) and returns the
+ * logits of the last one. The cache holds the model's whole context; overflowing it is an error the
+ * caller handles (stop, or {@link #truncate} and re-prefill a shorter window).
  *
- * <p>Uses the model's buffers: one session per model at a time, and no training on it meanwhile.
+ * <p>Uses the model's buffers: one forward at a time per model, and no training on it meanwhile.
  */
 public final class InferenceSession {
     private final GPT model;
@@ -16,9 +16,8 @@ public final class InferenceSession {
 
     public InferenceSession(GPT model) {
         this.model = model;
-        GPTConfig c = model.config;
-        this.cache = new KVCache(c.nLayer(), c.blockSize(), c.nEmbd());
-        this.logits = new float[c.vocabSize()];
+        this.cache = new KVCache(model.config);
+        this.logits = new float[model.config.vocabSize()];
     }
 
     /**
@@ -33,7 +32,7 @@ public final class InferenceSession {
             throw new IllegalStateException("context overflow: " + position + " cached + " + tokens.length
                     + " new tokens exceed the model's context of " + cache.capacity + " tokens");
         }
-        model.forwardCached(tokens, cache, position, logits);
+        model.forwardCached(tokens, Batch.cached(cache, position, tokens.length), logits);
         position += tokens.length;
         return logits;
     }

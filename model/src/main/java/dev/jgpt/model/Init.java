@@ -15,20 +15,21 @@ final class Init {
     static void initialize(GPT model, SplittableRandom rng) {
         GPTConfig cfg = model.config;
         int C = cfg.nEmbd(), L = cfg.nLayer();
-        gaussian(model.wte.data, 0, model.wte.size(), GPT2_STD, rng);
-        gaussian(model.wpe.data, 0, model.wpe.size(), GPT2_STD, rng);
+        for (Param p : model.embeddingParameters()) {
+            gaussian(p.data, 0, p.size(), GPT2_STD, rng);
+        }
         boolean deepNorm = cfg.layout() == ResidualLayout.DEEPNORM;
         double beta = deepNorm ? GPTConfig.deepNormBeta(L) : 1.0;
-        for (Block b : model.blocks) {
+        for (Block b : model.blocks()) {
             // c_attn is three C×C projections (q, k, v) packed as rows [3C, C]; each is initialised on its own.
-            float[] qkv = b.attn.cAttn.weight.data;
+            float[] qkv = b.attn.qkv.weight.data;
             for (int part = 0; part < 3; part++) {
                 double gain = part == 2 ? beta : 1.0; // DeepNet scales v, not q or k
                 gaussian(qkv, part * C * C, C * C, std(cfg, C, C, false) * gain, rng);
             }
-            linear(b.attn.cProj, cfg, true, beta, rng);
-            linear(b.mlp.cFc, cfg, false, beta, rng);
-            linear(b.mlp.cProj, cfg, true, beta, rng);
+            linear(b.attn.proj, cfg, true, beta, rng);
+            linear(b.mlp.in, cfg, false, beta, rng);
+            linear(b.mlp.out, cfg, true, beta, rng);
         }
     }
 

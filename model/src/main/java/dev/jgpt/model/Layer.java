@@ -1,12 +1,34 @@
 package dev.jgpt.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * A differentiable map over a batch of B·T rows. {@code forward} returns a buffer the layer owns
- * (valid until its next forward); {@code backward} ACCUMULATES into {@code din} the gradient with
- * respect to the last forward's input, and into its parameters' {@code grad}.
+ * A differentiable map over the rows of a {@link Batch}. {@code forward} returns a buffer the layer
+ * owns (valid until its next forward); {@code backward} (training batches only) ACCUMULATES into
+ * {@code din} the gradient with respect to the last forward's input, and into its parameters' grad.
+ * {@code parameters} lists the layer's own parameters and its sublayers', in a fixed order: the order
+ * of the checkpoint, the optimiser state and the parameter count.
  */
 public interface Layer {
-    float[] forward(float[] in, int B, int T);
+    float[] forward(float[] in, Batch batch);
 
     void backward(float[] dout, float[] din);
+
+    List<Param> parameters();
+
+    /** The parameters of the given parts in order: each a {@link Param}, a {@link Layer}, or null (absent). */
+    static List<Param> parametersOf(Object... parts) {
+        List<Param> ps = new ArrayList<>();
+        for (Object part : parts) {
+            if (part instanceof Param p) {
+                ps.add(p);
+            } else if (part instanceof Layer l) {
+                ps.addAll(l.parameters());
+            } else if (part != null) {
+                throw new IllegalArgumentException("not a parameter or a layer: " + part);
+            }
+        }
+        return List.copyOf(ps);
+    }
 }

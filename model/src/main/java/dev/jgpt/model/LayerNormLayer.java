@@ -3,6 +3,7 @@ package dev.jgpt.model;
 import dev.jgpt.kernel.LayerNorm;
 
 import java.util.Arrays;
+import java.util.List;
 
 /** LN(x) = (x − μ)/√(σ² + ε)·γ + β over the channel dimension. */
 final class LayerNormLayer implements Layer {
@@ -22,8 +23,8 @@ final class LayerNormLayer implements Layer {
     }
 
     @Override
-    public float[] forward(float[] input, int B, int T) {
-        rows = B * T;
+    public float[] forward(float[] input, Batch batch) {
+        rows = batch.rows();
         x = input;
         y = Buffers.ensure(y, (long) rows * C);
         mean = Buffers.ensure(mean, rows);
@@ -34,6 +35,11 @@ final class LayerNormLayer implements Layer {
 
     @Override
     public void backward(float[] dout, float[] din) {
-        LayerNorm.backward(din, weight.grad, bias != null ? bias.grad : null, dout, x, weight.data, mean, rstd, rows, C);
+        LayerNorm.backward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, mean, rstd, rows, C);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        return Layer.parametersOf(weight, bias);
     }
 }

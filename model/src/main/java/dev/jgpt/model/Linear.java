@@ -2,10 +2,13 @@ package dev.jgpt.model;
 
 import dev.jgpt.kernel.Gemm;
 
+import java.util.List;
+
 /** y = x·Wᵀ + b with W [out, in] (stored transposed, as Conv1D, in Hugging Face GPT-2 files). */
-final class Linear implements Layer {
-    final Param weight;
-    final Param bias;
+public final class Linear implements Layer {
+    public final Param weight;
+    /** Null without bias. */
+    public final Param bias;
     final int in, out;
     private float[] x;
     private float[] y;
@@ -19,8 +22,8 @@ final class Linear implements Layer {
     }
 
     @Override
-    public float[] forward(float[] input, int B, int T) {
-        rows = B * T;
+    public float[] forward(float[] input, Batch batch) {
+        rows = batch.rows();
         x = input;
         y = Buffers.ensure(y, (long) rows * out);
         Gemm.linearForward(y, x, weight.data, bias != null ? bias.data : null, rows, in, out);
@@ -29,6 +32,11 @@ final class Linear implements Layer {
 
     @Override
     public void backward(float[] dout, float[] din) {
-        Gemm.linearBackward(din, weight.grad, bias != null ? bias.grad : null, dout, x, weight.data, rows, in, out);
+        Gemm.linearBackward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, rows, in, out);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        return Layer.parametersOf(weight, bias);
     }
 }

@@ -2,41 +2,49 @@ package dev.jgpt.model;
 
 import dev.jgpt.kernel.Gelu;
 
+import java.util.List;
+
 /** The feed-forward sublayer: x·W_fcᵀ → GELU → ·W_projᵀ → dropout, 4× wide in the middle. */
-final class Mlp implements Layer {
-    final Linear cFc, cProj;
+public final class Mlp implements Layer {
+    /** W¹ (c_fc), into the hidden width. */
+    public final Linear in;
+    /** W² (c_proj), back to the residual width: the matrix of Xiong et al.'s Theorem 1. */
+    public final Linear out;
     private final DropoutLayer dropout;
-    private final int C;
     private float[] h, g, dproj, dg, dh;
-    private int B, T;
+    private int rows;
 
     Mlp(String prefix, GPTConfig cfg, RunContext ctx) {
-        C = cfg.nEmbd();
-        cFc = new Linear(prefix + ".c_fc", C, 4 * C, cfg.bias());
-        cProj = new Linear(prefix + ".c_proj", 4 * C, C, cfg.bias());
+        int C = cfg.nEmbd();
+        in = new Linear(prefix + ".c_fc", C, 4 * C, cfg.bias());
+        out = new Linear(prefix + ".c_proj", 4 * C, C, cfg.bias());
         dropout = new DropoutLayer(ctx, C);
     }
 
     @Override
-    public float[] forward(float[] x, int B, int T) {
-        this.B = B;
-        this.T = T;
-        h = cFc.forward(x, B, T);
-        int n = B * T * 4 * C;
+    public float[] forward(float[] x, Batch batch) {
+        rows = batch.rows();
+        h = in.forward(x, batch);
+        int n = rows * in.out;
         g = Buffers.ensure(g, n);
         Gelu.forward(g, h, n);
-        return dropout.forward(cProj.forward(g, B, T), B, T);
+        return dropout.forward(out.forward(g, batch), batch);
     }
 
     @Override
     public void backward(float[] dout, float[] dx) {
-        int n = B * T * C;
-        dproj = Buffers.zeroed(dproj, n);
+        int n = rows * in.out;
+        dproj = Buffers.zeroed(dproj, rows * out.out);
         dropout.backward(dout, dproj);
-        dg = Buffers.zeroed(dg, 4L * n);
-        cProj.backward(dproj, dg);
-        dh = Buffers.zeroed(dh, 4L * n);
-        Gelu.backward(dh, h, dg, 4 * n);
-        cFc.backward(dh, dx);
+        dg = Buffers.zeroed(dg, n);
+        out.backward(dproj, dg);
+        dh = Buffers.zeroed(dh, n);
+        Gelu.backward(dh, h, dg, n);
+        in.backward(dh, dx);
+    }
+
+    @Override
+    public List<Param> parameters() {
+        return Layer.parametersOf(in, out);
     }
 }

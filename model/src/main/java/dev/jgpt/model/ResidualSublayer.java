@@ -2,6 +2,8 @@ package dev.jgpt.model;
 
 import dev.jgpt.kernel.Vec;
 
+import java.util.List;
+
 /**
  * A sublayer F (attention or MLP) wrapped in its residual connection. This class is the one place
  * the residual layout lives; each case below is the paper's formula, forward and backward.
@@ -15,7 +17,7 @@ import dev.jgpt.kernel.Vec;
  * none      out = F(LN(x))
  * </pre>
  */
-final class ResidualSublayer implements Layer {
+public final class ResidualSublayer implements Layer {
     final ResidualLayout layout;
     final Layer f;
     /** Normalises F's input (pre-ln, sandwich, none) or the sum (post-ln, deepnorm); null for rezero. */
@@ -31,6 +33,10 @@ final class ResidualSublayer implements Layer {
     private float[] x, y, out, dy, dsum;
     private int n;
 
+    /**
+     * Names follow the block's checkpoint names: {@code lnName} for the LN at the sublayer's input or
+     * output, {@code lnOutName} for sandwich's second LN, {@code alphaName} for ReZero's a.
+     */
     ResidualSublayer(ResidualLayout layout, Layer f, String lnName, String lnOutName, String alphaName, GPTConfig cfg) {
         this.layout = layout;
         this.f = f;
@@ -43,33 +49,38 @@ final class ResidualSublayer implements Layer {
         this.deepNormAlpha = (float) GPTConfig.deepNormAlpha(cfg.nLayer());
     }
 
+    /** The wrapped sublayer F. */
+    public Layer sublayer() {
+        return f;
+    }
+
     @Override
-    public float[] forward(float[] in, int B, int T) {
+    public float[] forward(float[] in, Batch b) {
         x = in;
-        n = B * T * C;
+        n = b.rows() * C;
         switch (layout) {
             case PRE_LN -> {
-                y = f.forward(ln.forward(x, B, T), B, T);
+                y = f.forward(ln.forward(x, b), b);
                 return add(x, 1f, y, 1f);
             }
             case POST_LN -> {
-                y = f.forward(x, B, T);
-                return ln.forward(add(x, 1f, y, 1f), B, T);
+                y = f.forward(x, b);
+                return ln.forward(add(x, 1f, y, 1f), b);
             }
             case SANDWICH -> {
-                y = f.forward(ln.forward(x, B, T), B, T);
-                return add(x, 1f, lnOut.forward(y, B, T), 1f);
+                y = f.forward(ln.forward(x, b), b);
+                return add(x, 1f, lnOut.forward(y, b), 1f);
             }
             case DEEPNORM -> {
-                y = f.forward(x, B, T);
-                return ln.forward(add(x, deepNormAlpha, y, 1f), B, T);
+                y = f.forward(x, b);
+                return ln.forward(add(x, deepNormAlpha, y, 1f), b);
             }
             case REZERO -> {
-                y = f.forward(x, B, T);
+                y = f.forward(x, b);
                 return add(x, 1f, y, rezeroAlpha.data[0]);
             }
             case NONE -> {
-                return f.forward(ln.forward(x, B, T), B, T);
+                return f.forward(ln.forward(x, b), b);
             }
             default -> throw new IllegalStateException("unhandled layout " + layout);
         }
@@ -101,7 +112,7 @@ final class ResidualSublayer implements Layer {
             case REZERO -> {                        // dx = dout + Fᵀ(a·dout); da = Σ dout·F(x)
                 Vec.add(dx, 0, dout, 0, n);
                 float a = rezeroAlpha.data[0];
-                rezeroAlpha.grad[0] += Vec.dot(dout, 0, y, 0, n);
+                rezeroAlpha.grad()[0] += Vec.dot(dout, 0, y, 0, n);
                 dsum = Buffers.ensure(dsum, n);
                 for (int i = 0; i < n; i++) {
                     dsum[i] = a * dout[i];
@@ -111,6 +122,12 @@ final class ResidualSublayer implements Layer {
             case NONE -> ln.backward(fBackward(dout), dx);
             default -> throw new IllegalStateException("unhandled layout " + layout);
         }
+    }
+
+    /** The input LN (or the output LN for post-ln and deepnorm), F, sandwich's second LN, ReZero's a. */
+    @Override
+    public List<Param> parameters() {
+        return Layer.parametersOf(ln, f, lnOut, rezeroAlpha);
     }
 
     /** out = p·a + q·b into this sublayer's own buffer. */

@@ -76,12 +76,12 @@ class GPTFactsTest {
             }
         }
         for (int l = 0; l < 3; l++) {
-            assertArrayEquals(embedding, java.util.Arrays.copyOf(m.blockOutput(l), B * T * 8), "block " + l);
+            assertArrayEquals(embedding, java.util.Arrays.copyOf(m.residualStream(l + 1), B * T * 8), "block " + l);
         }
         for (Param p : m.parameters()) {
             boolean inBlock = p.name.startsWith("transformer.h.");
             double norm = 0;
-            for (float g : p.grad) {
+            for (float g : p.grad()) {
                 norm += g * g;
             }
             if (p.name.endsWith("_alpha")) {
@@ -94,13 +94,31 @@ class GPTFactsTest {
         assertTrue(m.parameters().stream().noneMatch(p -> p.name.contains("ln")), "ReZero has no layer norm");
     }
 
+    /** The count the layers report equals the count by hand, for every layout, with and without bias. */
     @Test
-    void parameterCountMatchesConfigFormula() {
+    void parameterCountMatchesTheFormula() {
         for (ResidualLayout l : ResidualLayout.values()) {
-            GPTConfig cfg = new GPTConfig(100, 32, 3, 4, 32, true, 0f, 1e-5f, l, InitScheme.GPT2);
-            assertEquals(cfg.parameterCount(), new GPT(cfg, 1).parameterCount(), l.id());
+            for (boolean bias : new boolean[] {true, false}) {
+                GPTConfig cfg = new GPTConfig(100, 32, 3, 4, 32, bias, 0f, 1e-5f, l, InitScheme.GPT2);
+                assertEquals(countByHand(cfg), new GPT(cfg, 1).parameterCount(), l.id() + " bias " + bias);
+            }
         }
-        assertEquals(124_439_808L, GPTConfig.gpt2Small().parameterCount());
+        assertEquals(124_439_808L, GPT.uninitialized(GPTConfig.gpt2Small()).parameterCount());
+    }
+
+    private static long countByHand(GPTConfig c) {
+        long C = c.nEmbd(), b = c.bias() ? 1 : 0;
+        long attn = C * 3 * C + b * 3 * C + C * C + b * C;
+        long mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C;
+        long ln = C + b * C;
+        long norms = switch (c.layout()) {
+            case REZERO -> 0;
+            case SANDWICH -> 4 * ln;
+            default -> 2 * ln;
+        };
+        long alphas = c.layout() == ResidualLayout.REZERO ? 2 : 0;
+        return (long) c.vocabSize() * C + (long) c.blockSize() * C + c.nLayer() * (attn + mlp + norms + alphas)
+                + (c.layout().hasFinalLayerNorm() ? ln : 0);
     }
 
     @Test
@@ -116,6 +134,28 @@ class GPTFactsTest {
                 () -> GPTConfig.of(10, 8, 1, 3, 8));
         assertTrue(badCfg.getMessage().contains("n_head"), badCfg.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ResidualLayout.parse("postln2"));
+    }
+
+    /** A skipped block is the identity: its gradient is zero and the rest still match finite differences. */
+    @Test
+    void skippedBlocksAreTheIdentity() {
+        GPTConfig cfg = new GPTConfig(9, 8, 3, 2, 8, true, 0f, 1e-5f, ResidualLayout.PRE_LN, InitScheme.XAVIER);
+        GPT m = new GPT(cfg, 3);
+        int[] x = {1, 2, 3, 4, 5, 6}, y = {2, 3, 4, 5, 6, 7};
+        m.loss(x, y, 1, 6);
+        float[] afterFirst = java.util.Arrays.copyOf(m.residualStream(1), 6 * 8);
+        m.skipBlocks(new boolean[] {false, true, false});
+        m.zeroGrad();
+        m.lossAndBackward(x, y, 1, 6);
+        assertArrayEquals(afterFirst, java.util.Arrays.copyOf(m.residualStream(2), 6 * 8), "block 1 passes its input on");
+        for (Param p : m.blocks().get(1).parameters()) {
+            for (float g : p.grad()) {
+                assertEquals(0f, g, p.name + " of a skipped block gets no gradient");
+            }
+        }
+        GPTGradientTest.check(m, 3, false);
+        m.skipBlocks(null);
+        assertThrows(IllegalArgumentException.class, () -> m.skipBlocks(new boolean[2]));
     }
 
     static double std(float[] a, int off, int n) {

@@ -92,7 +92,7 @@ class GPTGradientTest {
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Param p : model.parameters()) {
-            float[] g = p.grad.clone();
+            float[] g = p.grad().clone();
             List<Integer> idx = new ArrayList<>(IntStream.range(0, p.size()).boxed()
                     .sorted(Comparator.comparingDouble(i -> -Math.abs(g[i]))).limit(3).toList());
             for (int k = 0; k < 3; k++) {

@@ -1,6 +1,7 @@
 package dev.jgpt.model;
 
-import dev.jgpt.kernel.AdamW;
+import dev.jgpt.model.optim.AdamW;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -17,17 +18,13 @@ class SortTaskTest {
     static final int N = 5, SYMBOLS = 3, T = 2 * N - 1;
 
     @Test
+    @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void tinyModelLearnsToSort() {
         GPT m = new GPT(new GPTConfig(SYMBOLS, T, 2, 4, 32, true, 0f, 1e-5f,
                 ResidualLayout.PRE_LN, InitScheme.GPT2), 1);
         SplittableRandom rng = new SplittableRandom(2);
         int batch = 32;
-        var params = m.parameters();
-        float[][] mom = new float[params.size()][], vel = new float[params.size()][];
-        for (int i = 0; i < params.size(); i++) {
-            mom[i] = new float[params.get(i).size()];
-            vel[i] = new float[params.get(i).size()];
-        }
+        AdamW opt = new AdamW(m.parameters(), 0.9, 0.99, 1e-8, 0.01);
         int[] x = new int[batch * T], y = new int[batch * T];
         float loss = Float.NaN;
         for (int step = 1; step <= 500; step++) {
@@ -36,11 +33,7 @@ class SortTaskTest {
             }
             m.zeroGrad();
             loss = m.lossAndBackward(x, y, batch, T);
-            for (int i = 0; i < params.size(); i++) {
-                Param p = params.get(i);
-                AdamW.update(p.data, p.grad, mom[i], vel[i], p.size(), 3e-3f, 0.9f, 0.99f, 1e-8f,
-                        p.decays() ? 0.01f : 0f, step);
-            }
+            opt.step(3e-3);
         }
         // Greedy decoding of the answer, one position at a time, on fresh sequences.
         int correct = 0, trials = 100;

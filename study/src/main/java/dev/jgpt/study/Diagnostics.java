@@ -1,6 +1,7 @@
 package dev.jgpt.study;
 
 import dev.jgpt.kernel.Vec;
+import dev.jgpt.model.Block;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.Param;
 
@@ -37,36 +38,32 @@ public final class Diagnostics {
 
     /** Gradient norms grouped per block and sublayer, from the gradients the model holds now. */
     public static LayerGradients gradients(GPT model) {
-        int L = model.config.nLayer();
+        List<Block> blocks = model.blocks();
+        int L = blocks.size();
         double[] attn = new double[L], ffn = new double[L], block = new double[L], fcIn = new double[L], fcOut = new double[L];
-        double emb = 0, lnF = 0, total = 0;
-        for (Param p : model.parameters()) {
-            double ss = Vec.sumSquares(p.grad, 0, p.size());
-            total += ss;
-            String name = p.name;
-            if (name.startsWith("transformer.h.")) {
-                int dot = name.indexOf('.', 14);
-                int l = Integer.parseInt(name.substring(14, dot));
-                String rest = name.substring(dot + 1);
-                block[l] += ss;
-                if (rest.startsWith("mlp") || rest.startsWith("ln_2") || rest.startsWith("ln_mlp_out")) {
-                    ffn[l] += ss;
-                    if (rest.equals("mlp.c_fc.weight")) {
-                        fcIn[l] = ss;
-                    } else if (rest.equals("mlp.c_proj.weight")) {
-                        fcOut[l] = ss;
-                    }
-                } else {
-                    attn[l] += ss; // attn.*, ln_1, ln_attn_out, attn_alpha
-                }
-            } else if (name.startsWith("transformer.ln_f")) {
-                lnF += ss;
-            } else {
-                emb += ss;
-            }
+        for (int l = 0; l < L; l++) {
+            Block b = blocks.get(l);
+            attn[l] = sumSquares(b.attention().parameters());
+            ffn[l] = sumSquares(b.feedForward().parameters());
+            block[l] = attn[l] + ffn[l];
+            fcIn[l] = sumSquares(List.of(b.mlp().in.weight));
+            fcOut[l] = sumSquares(List.of(b.mlp().out.weight));
+        }
+        double emb = sumSquares(model.embeddingParameters()), head = sumSquares(model.headParameters());
+        double total = emb + head;
+        for (double b : block) {
+            total += b;
         }
         return new LayerGradients(sqrt(attn), sqrt(ffn), sqrt(block), sqrt(fcIn), sqrt(fcOut),
-                Math.sqrt(emb), Math.sqrt(lnF), Math.sqrt(total));
+                Math.sqrt(emb), Math.sqrt(head), Math.sqrt(total));
+    }
+
+    private static double sumSquares(List<Param> params) {
+        double ss = 0;
+        for (Param p : params) {
+            ss += Vec.sumSquares(p.grad(), 0, p.size());
+        }
+        return ss;
     }
 
     private static double[] sqrt(double[] a) {
@@ -78,7 +75,7 @@ public final class Diagnostics {
 
     /**
      * m_l = mean over the B·T rows of ‖x_l‖²/d for l = 0..L, where x_0 is the embedding sum (token +
-     * position) and x_l the residual stream after block l, read from the model's last forward, which must
+     * position; the study runs without dropout) and x_l the residual stream after block l, read from the model's last forward, which must
      * have been run on {@code tokens} (B×T).
      */
     public static double[] residualMeanSquare(GPT model, int[] tokens, int B, int T) {
@@ -87,19 +84,8 @@ public final class Diagnostics {
             throw new IllegalArgumentException("residualMeanSquare: need " + B + "×" + T + " tokens, got " + tokens.length);
         }
         double[] m = new double[L + 1];
-        float[] wte = model.param("transformer.wte.weight").data, wpe = model.param("transformer.wpe.weight").data;
-        float[] row = new float[C];
-        double s = 0;
-        for (int r = 0; r < rows; r++) {
-            int tok = tokens[r], pos = r % T;
-            for (int c = 0; c < C; c++) {
-                row[c] = wte[tok * C + c] + wpe[pos * C + c];
-            }
-            s += Vec.sumSquares(row, 0, C);
-        }
-        m[0] = s / ((double) rows * C);
-        for (int l = 0; l < L; l++) {
-            m[l + 1] = Vec.sumSquares(model.blockOutput(l), 0, rows * C) / ((double) rows * C);
+        for (int l = 0; l <= L; l++) {
+            m[l] = Vec.sumSquares(model.residualStream(l), 0, rows * C) / ((double) rows * C);
         }
         return m;
     }

@@ -2,6 +2,7 @@ package dev.jgpt.study;
 
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.optim.LrSchedule;
 import dev.jgpt.model.ResidualLayout;
 
 import java.util.Locale;
@@ -34,9 +35,9 @@ public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmu
         return steps == 0;
     }
 
-    /** Learning rate at 1-based step: linear warmup over warmupSteps when warmup is on, then constant. */
-    public double lrAt(int step) {
-        return warmup && warmupSteps > 0 ? lr * Math.min(1.0, (double) step / warmupSteps) : lr;
+    /** Linear warmup over warmupSteps when warmup is on, then this run's constant rate. */
+    public LrSchedule schedule() {
+        return LrSchedule.constantAfterWarmup(lr, warmup ? warmupSteps : 0);
     }
 
     /** A short label: "post-ln L12 lr1e-03 warm xavier s2". */

@@ -1,17 +1,16 @@
 package dev.jgpt.study;
 
-import dev.jgpt.kernel.AdamW;
-import dev.jgpt.kernel.GradNorm;
 import dev.jgpt.model.GPT;
-import dev.jgpt.model.Param;
+import dev.jgpt.model.optim.AdamW;
+import dev.jgpt.model.optim.LrSchedule;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * One run of the study: a fresh model, diagnostics at init, then a short, plain training loop (AdamW,
- * optional linear warmup and clipping, no dropout, constant learning rate) that records diagnostics at
+ * One run of the study: a fresh model, diagnostics at init, then a short, plain training loop (the
+ * model's AdamW, optional linear warmup then a constant rate, optional clipping, no dropout) that records diagnostics at
  * early steps, and a verdict. Deliberately separate from dev.jgpt.train's Trainer: it needs hooks inside
  * every step and nothing else (no checkpoints, no schedules).
  */
@@ -64,13 +63,8 @@ public final class StabilityRun {
         }
 
         Diagnostics.UpdateProbe probe = new Diagnostics.UpdateProbe(model, px, B, T);
-        List<Param> params = model.parameters();
-        List<float[]> grads = params.stream().map(p -> p.grad).toList();
-        float[][] m = new float[params.size()][], v = new float[params.size()][];
-        for (int k = 0; k < params.size(); k++) {
-            m[k] = new float[params.get(k).size()];
-            v[k] = new float[params.get(k).size()];
-        }
+        AdamW optimizer = new AdamW(model.parameters(), spec.beta1(), spec.beta2(), 1e-8, spec.weightDecay());
+        LrSchedule schedule = spec.schedule();
         SplittableRandom batches = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + 1);
         int[] x = new int[B * T], y = new int[B * T];
         double[] lossCurve = new double[spec.steps()], gradCurve = new double[spec.steps()];
@@ -83,17 +77,13 @@ public final class StabilityRun {
             double loss = model.lossAndBackward(x, y, B, T);
             boolean record = recordStep(step, spec.steps());
             Diagnostics.LayerGradients g = record ? Diagnostics.gradients(model) : null; // before clipping
-            double norm = spec.clip() > 0 ? GradNorm.clip(grads, spec.clip()) : GradNorm.globalNorm(grads);
+            double norm = optimizer.clipGradients(spec.clip());
             if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                 divergedAt = step;
                 break;
             }
-            float lr = (float) spec.lrAt(step);
-            for (int k = 0; k < params.size(); k++) {
-                Param p = params.get(k);
-                AdamW.update(p.data, p.grad, m[k], v[k], p.size(), lr, (float) spec.beta1(), (float) spec.beta2(),
-                        1e-8f, p.decays() ? (float) spec.weightDecay() : 0f, step);
-            }
+            double lr = schedule.lr(step - 1);
+            optimizer.step(lr);
             lossCurve[step - 1] = loss;
             gradCurve[step - 1] = norm;
             done = step;

@@ -42,14 +42,14 @@ class DiagnosticsTest {
                 sum += g.block()[l] * g.block()[l];
             }
             for (Param p : m.parameters()) {
-                for (float v : p.grad) {
+                for (float v : p.grad()) {
                     direct += (double) v * v;
                 }
             }
             assertEquals(Math.sqrt(direct), g.total(), 1e-6 * g.total(), layout.id());
             assertEquals(g.total() * g.total(), sum, 1e-6 * g.total() * g.total(), layout.id());
             double w2 = 0;
-            for (float v : m.param("transformer.h.2.mlp.c_proj.weight").grad) {
+            for (float v : m.param("transformer.h.2.mlp.c_proj.weight").grad()) {
                 w2 += (double) v * v;
             }
             assertEquals(Math.sqrt(w2), g.lastLayerFfn(), 1e-9 + 1e-6 * Math.sqrt(w2), layout.id());
@@ -74,7 +74,7 @@ class DiagnosticsTest {
         }
         assertEquals(s / (B * T * C), ms[0], 1e-6 * ms[0]);
         double last = 0;
-        for (float v : m.blockOutput(2)) {
+        for (float v : m.residualStream(3)) {
             last += (double) v * v;
         }
         assertEquals(last / (B * T * C), ms[3], 1e-6 * ms[3]);

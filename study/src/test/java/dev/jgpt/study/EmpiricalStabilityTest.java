@@ -2,6 +2,7 @@ package dev.jgpt.study;
 
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.ResidualLayout;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class EmpiricalStabilityTest {
     @Test
+    @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void postLnStuckPreLnTrainsAt12LayersWithXavierInit(@TempDir Path dir) throws Exception {
         StudyGrid grid = new StudyGrid(List.of(ResidualLayout.POST_LN, ResidualLayout.PRE_LN), List.of(12), List.of(1e-3),
                 List.of(false), List.of(InitScheme.XAVIER), StudyGrid.seeds(3), List.of(), 250, 64, 4, 4, 32, 0, 0, 0.1);

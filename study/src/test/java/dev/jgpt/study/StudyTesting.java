@@ -1,5 +1,6 @@
 package dev.jgpt.study;
 
+import dev.jgpt.common.SharedData;
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.ResidualLayout;
 
@@ -15,14 +16,10 @@ final class StudyTesting {
     private StudyTesting() {
     }
 
-    static Path shakespeare() {
-        return Path.of(System.getProperty("jgpt.shared", "../../shared")).resolve("data/tinyshakespeare.txt");
-    }
-
     static synchronized StudyCorpus corpus() {
         if (corpus == null) {
             try {
-                corpus = StudyCorpus.of("tinyshakespeare.txt", Files.readString(shakespeare()));
+                corpus = StudyCorpus.of("tinyshakespeare.txt", Files.readString(SharedData.shakespeare()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -4,20 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jgpt.model.GPT;
-import dev.jgpt.model.Param;
 import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.model.io.ModelDir;
-import dev.jgpt.model.io.SafeTensors;
+import dev.jgpt.model.optim.AdamW;
 import dev.jgpt.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The run directory's checkpoint: a model directory ({@code config.json}, {@code model.safetensors},
@@ -40,8 +36,8 @@ public final class Checkpoint {
     private static final List<String> MODEL_FILES = List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.TOKENIZER);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** A loaded checkpoint. {@code m} and {@code v} follow {@code model.parameters()}' order. */
-    public record Loaded(GPT model, TrainState state, float[][] m, float[][] v) {
+    /** A loaded checkpoint: the model, the train state, and the file holding the optimiser's state. */
+    public record Loaded(GPT model, TrainState state, Path optimizerState) {
     }
 
     /** For tests: the phase after which {@link #save} stops, simulating a kill (0 = never). */
@@ -57,7 +53,7 @@ public final class Checkpoint {
     }
 
     /** Saves a checkpoint into {@code dir} crash-safely (see the class comment). */
-    public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, float[][] m, float[][] v)
+    public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, AdamW optimizer)
             throws IOException {
         Files.createDirectories(dir);
         recover(dir);
@@ -67,15 +63,8 @@ public final class Checkpoint {
         ModelDir.save(model, staging);
         byte[] tokenizerJson = tokenizerBytes(tokenizer, staging);
         AtomicFiles.write(staging.resolve(ModelDir.TOKENIZER), out -> out.write(tokenizerJson));
-        List<Param> params = model.parameters();
-        Map<String, SafeTensors.Tensor> moments = new LinkedHashMap<>();
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            moments.put("exp_avg." + p.name, new SafeTensors.Tensor("exp_avg." + p.name, p.shape, m[i]));
-            moments.put("exp_avg_sq." + p.name, new SafeTensors.Tensor("exp_avg_sq." + p.name, p.shape, v[i]));
-        }
         Path stateDir = staging.resolve(STATE_DIR);
-        SafeTensors.write(stateDir.resolve(OPTIMIZER), moments, Map.of("step", Integer.toString(state.step())));
+        optimizer.save(stateDir.resolve(OPTIMIZER));
         AtomicFiles.writeString(stateDir.resolve(STATE), JSON.writeValueAsString(state.toJson()));
         AtomicFiles.syncDirectory(stateDir);
         AtomicFiles.syncDirectory(staging);
@@ -152,30 +141,9 @@ public final class Checkpoint {
             throw new IOException(stateFile + ": unreadable train state: " + e.getMessage(), e);
         }
         GPT model = ModelDir.load(dir);
-        Path optFile = dir.resolve(STATE_DIR).resolve(OPTIMIZER);
-        Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(optFile);
-        List<Param> params = model.parameters();
-        float[][] m = new float[params.size()][], v = new float[params.size()][];
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            m[i] = moment(optFile, tensors, "exp_avg." + p.name, p);
-            v[i] = moment(optFile, tensors, "exp_avg_sq." + p.name, p);
-        }
-        return new Loaded(model, state, m, v);
+        return new Loaded(model, state, dir.resolve(STATE_DIR).resolve(OPTIMIZER));
     }
 
-    private static float[] moment(Path file, Map<String, SafeTensors.Tensor> tensors, String name, Param p)
-            throws IOException {
-        SafeTensors.Tensor t = tensors.get(name);
-        if (t == null) {
-            throw new IOException(file + ": missing optimizer tensor " + name);
-        }
-        if (!Arrays.equals(t.shape(), p.shape)) {
-            throw new IOException(file + ": optimizer tensor " + name + " has shape " + Arrays.toString(t.shape())
-                    + ", the model's " + p.name + " is " + Arrays.toString(p.shape));
-        }
-        return t.data();
-    }
 
 
 }

@@ -1,5 +1,6 @@
 package dev.jgpt.train;
 
+import dev.jgpt.model.optim.LrSchedule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

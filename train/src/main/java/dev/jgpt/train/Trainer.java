@@ -1,14 +1,14 @@
 package dev.jgpt.train;
 
-import dev.jgpt.kernel.AdamW;
-import dev.jgpt.kernel.GradNorm;
+import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.Generator;
 import dev.jgpt.kernel.Parallel;
-import dev.jgpt.kernel.Vec;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
-import dev.jgpt.model.Param;
-import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.model.optim.AdamW;
+import dev.jgpt.model.optim.LrSchedule;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,9 +73,7 @@ public final class Trainer implements AutoCloseable {
     private final GPT model;
     private final Batcher batcher;
     private final LrSchedule schedule;
-    private final List<Param> params;
-    private final List<float[]> grads;
-    private final float[][] m, v;
+    private final AdamW optimizer;
     private final int[] x, y;
     private final MetricsLog metrics;
     private final boolean resumed;
@@ -85,17 +83,14 @@ public final class Trainer implements AutoCloseable {
     private StepStats last;
     private long sessionStart;
 
-    private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, float[][] m, float[][] v,
+    private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, AdamW optimizer,
                     int step, double elapsedBefore, boolean resumed) {
         this.cfg = cfg;
         this.data = data;
         this.ownsData = ownsData;
         this.out = out;
         this.model = model;
-        this.params = model.parameters();
-        this.grads = params.stream().map(p -> p.grad).toList();
-        this.m = m;
-        this.v = v;
+        this.optimizer = optimizer;
         this.step = step;
         this.elapsedBefore = elapsedBefore;
         this.resumed = resumed;
@@ -133,13 +128,12 @@ public final class Trainer implements AutoCloseable {
         TrainConfig c = absolutePaths(cfg);
         GPTConfig mc = c.modelConfig(data.tokenizer.vocabSize());
         GPT model = new GPT(mc, c.seed());
-        List<Param> ps = model.parameters();
-        float[][] m = new float[ps.size()][], v = new float[ps.size()][];
-        for (int i = 0; i < ps.size(); i++) {
-            m[i] = new float[ps.get(i).size()];
-            v[i] = new float[ps.get(i).size()];
-        }
-        return new Trainer(c, data, false, out, model, m, v, 0, 0, false);
+        return new Trainer(c, data, false, out, model, optimizer(model, c), 0, 0, false);
+    }
+
+    /** AdamW as nanoGPT configures it: decay on the 2-D weights and embeddings only. */
+    private static AdamW optimizer(GPT model, TrainConfig c) {
+        return new AdamW(model.parameters(), c.beta1(), c.beta2(), c.eps(), c.weightDecay());
     }
 
     /**
@@ -173,10 +167,16 @@ public final class Trainer implements AutoCloseable {
                 throw new IllegalArgumentException("cannot resume " + out + ": " + ModelDir.CONFIG + " describes "
                         + ck.model().config + " but the train state expects " + expected);
             }
+            AdamW optimizer = optimizer(ck.model(), c);
+            optimizer.load(ck.optimizerState());
+            if (optimizer.steps() != ck.state().step()) {
+                throw new IllegalArgumentException("cannot resume " + out + ": the optimizer state has taken "
+                        + optimizer.steps() + " steps but the train state is at step " + ck.state().step());
+            }
             if (metricsExist(out)) {
                 new MetricsLog(out).truncateAfter(ck.state().step());
             }
-            return new Trainer(c, data, given == null, out, ck.model(), ck.m(), ck.v(), ck.state().step(),
+            return new Trainer(c, data, given == null, out, ck.model(), optimizer, ck.state().step(),
                     ck.state().elapsedS(), true);
         } catch (RuntimeException e) {
             if (given == null) {
@@ -259,7 +259,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Training FLOPs per token (nanoGPT's 6N + 12·L·d·T). */
     public double flopsPerToken() {
-        return model.config.trainingFlopsPerToken(cfg.blockSize());
+        return model.trainingFlopsPerToken(cfg.blockSize());
     }
 
     /**
@@ -289,22 +289,14 @@ public final class Trainer implements AutoCloseable {
         }
         if (accum > 1) {
             // lossAndBackward accumulates the gradient of each micro-batch's mean loss: average them.
-            float scale = 1f / accum;
-            for (float[] g : grads) {
-                Vec.scale(g, scale, g.length);
-            }
+            optimizer.scaleGradients(1f / accum);
         }
-        double norm = cfg.gradClip() > 0 ? GradNorm.clip(grads, cfg.gradClip()) : GradNorm.globalNorm(grads);
+        double norm = optimizer.clipGradients(cfg.gradClip());
         if (!Double.isFinite(norm)) {
             throw new TrainingDivergedException(s, "the gradient norm is " + norm, out, lastCheckpointStep, null);
         }
         double lr = schedule.lr(s);
-        float b1 = (float) cfg.beta1(), b2 = (float) cfg.beta2(), eps = (float) cfg.eps();
-        float wd = (float) cfg.weightDecay();
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            AdamW.update(p.data, p.grad, m[i], v[i], p.size(), (float) lr, b1, b2, eps, p.decays() ? wd : 0f, s + 1);
-        }
+        optimizer.step(lr);
         step = s + 1;
         last = new StepStats(s, loss, norm, lr);
         return last;
@@ -403,7 +395,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("checkpoint: this run has no output directory");
         }
         TrainState state = new TrainState(step, elapsed(), cfg, data.info());
-        Checkpoint.save(out, model, data.tokenizer, state, m, v);
+        Checkpoint.save(out, model, data.tokenizer, state, optimizer);
         lastCheckpointStep = step;
     }
 
@@ -412,12 +404,17 @@ public final class Trainer implements AutoCloseable {
         if (cfg.samples() == 0 || cfg.sampleTokens() == 0) {
             return texts;
         }
-        int[] prompt = Sampler.startTokens(data.tokenizer);
+        model.setTraining(false);
+        Generator generator = new Generator(model, data.tokenizer);
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < cfg.samples(); i++) {
-            int[] ids = Sampler.generate(model, prompt, cfg.sampleTokens(), cfg.temperature(),
-                    Seeds.derive(cfg.seed(), Seeds.SAMPLE, step, i));
-            String text = data.tokenizer.decode(ids);
+            // Plain temperature sampling from the start token, as nanoGPT's sample.py; past the context it slides.
+            GenerationOptions options = GenerationOptions.builder().maxTokens(cfg.sampleTokens())
+                    .temperature((float) cfg.temperature()).topK(0).topP(1f).repeatPenalty(1f)
+                    .seed(Seeds.derive(cfg.seed(), Seeds.SAMPLE, step, i)).stopAtEndOfText(false)
+                    .overflow(GenerationOptions.Overflow.SLIDE).build();
+            generator.reset();
+            String text = generator.generate(new int[0], options, t -> { }).text();
             texts.add(text);
             listener.onSample(i, text);
             file.append("--- sample ").append(i + 1).append(" (step ").append(step).append(", temperature ")

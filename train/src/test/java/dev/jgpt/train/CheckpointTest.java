@@ -2,6 +2,7 @@ package dev.jgpt.train;
 
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.Param;
+import dev.jgpt.model.optim.AdamW;
 import dev.jgpt.model.io.ModelDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,24 +33,28 @@ class CheckpointTest {
         TrainConfig cfg = TinyRuns.config();
         GPT model = new GPT(cfg.modelConfig(data.tokenizer.vocabSize()), 1);
         List<Param> ps = model.parameters();
-        float[][] m = new float[ps.size()][], v = new float[ps.size()][];
+        AdamW opt = optimizer(model);
         for (int i = 0; i < ps.size(); i++) {
             ps.get(i).data[0] = step;
-            m[i] = new float[ps.get(i).size()];
-            v[i] = new float[ps.get(i).size()];
-            m[i][0] = step + 0.5f;
-            v[i][0] = step + 0.25f;
+            opt.firstMoment(i)[0] = step + 0.5f;
+            opt.secondMoment(i)[0] = step + 0.25f;
         }
-        Checkpoint.save(dir, model, data.tokenizer, new TrainState(step, step * 1.5, cfg, data.info()), m, v);
+        Checkpoint.save(dir, model, data.tokenizer, new TrainState(step, step * 1.5, cfg, data.info()), opt);
+    }
+
+    private static AdamW optimizer(GPT model) {
+        return new AdamW(model.parameters(), 0.9, 0.99, 1e-8, 0.1);
     }
 
     private static int loadedStep(Path dir) throws IOException {
         Checkpoint.Loaded ck = Checkpoint.load(dir);
         int step = ck.state().step();
-        for (int i = 0; i < ck.m().length; i++) {
+        AdamW opt = optimizer(ck.model());
+        opt.load(ck.optimizerState());
+        for (int i = 0; i < ck.model().parameters().size(); i++) {
             assertEquals(step, ck.model().parameters().get(i).data[0], "weights belong to the state's step");
-            assertEquals(step + 0.5f, ck.m()[i][0], "first moment belongs to the state's step");
-            assertEquals(step + 0.25f, ck.v()[i][0], "second moment belongs to the state's step");
+            assertEquals(step + 0.5f, opt.firstMoment(i)[0], "first moment belongs to the state's step");
+            assertEquals(step + 0.25f, opt.secondMoment(i)[0], "second moment belongs to the state's step");
         }
         return step;
     }

@@ -31,7 +31,4 @@ final class TinyRuns {
                 .evalInterval(4).evalIters(2).threads(2).seed(11).samples(1).sampleTokens(20).build();
     }
 
-    static Path shared() {
-        return Path.of(System.getProperty("jgpt.shared", "../../shared"));
-    }
 }

@@ -1,5 +1,7 @@
 package dev.jgpt.train;
 
+import dev.jgpt.common.SharedData;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TrainQualityTest {
     @Test
+    @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void shortBabyRunBeatsTheUnigramModelClearly() throws IOException {
-        Path text = TinyRuns.shared().resolve("data/tinyshakespeare.txt");
+        Path text = SharedData.shakespeare();
         TrainConfig cfg = TrainConfig.preset(TrainConfig.BABY).toBuilder().data(text.toString())
                 .iters(200).evalInterval(200).evalIters(10).samples(0).build();
         Trainer.Result r;

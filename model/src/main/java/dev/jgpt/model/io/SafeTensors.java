@@ -47,8 +47,17 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
+    /** A file's tensors (in file order) and its string metadata ({@code __metadata__}). */
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    }
+
     /** Reads every tensor (metadata is skipped). Errors name the file and the tensor. */
     public static Map<String, Tensor> read(Path file) throws IOException {
+        return readWithMetadata(file).tensors();
+    }
+
+    /** Reads every tensor and the metadata. Errors name the file and the tensor. */
+    public static Contents readWithMetadata(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -74,14 +83,16 @@ public final class SafeTensors {
             }
             long dataStart = 8 + headerLen, dataLen = size - dataStart;
             Map<String, Tensor> out = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {
+                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                     continue;
                 }
                 out.put(e.getKey(), readTensor(file, ch, e.getKey(), e.getValue(), dataStart, dataLen));
             }
-            return out;
+            return new Contents(out, metadata);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file + ": no such file");
         }

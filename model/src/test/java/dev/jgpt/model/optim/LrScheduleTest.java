@@ -1,4 +1,4 @@
-package dev.jgpt.train;
+package dev.jgpt.model.optim;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.jgpt.tokenizer;
+package dev.jgpt.common;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,26 +6,42 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
-/** The read-only shared data (../shared/data), located through the jgpt.shared property. */
-final class SharedData {
+/**
+ * The read-only shared data (../shared/data beside the checkout, located through the jgpt.shared
+ * property that surefire sets). A missing file fails the test with a message naming it: a test that
+ * needs the data must not pass by skipping.
+ */
+public final class SharedData {
     private static String shakespeare;
 
     private SharedData() {
     }
 
-    static Path dir() {
-        return Path.of(System.getProperty("jgpt.shared", "../../shared")).resolve("data");
+    public static Path dir() {
+        return Path.of(System.getProperty("jgpt.shared", "../../shared")).resolve("data").toAbsolutePath().normalize();
     }
 
-    static Path shakespeare() {
-        return dir().resolve("tinyshakespeare.txt");
+    /** A file under the shared data folder; fails the test, naming the file, if it is not there. */
+    public static Path file(String relative) {
+        Path p = dir().resolve(relative);
+        if (!Files.isRegularFile(p)) {
+            throw new AssertionError("missing shared test data " + p + ": the tests read ../shared/data beside the "
+                    + "checkout (see README, Data)");
+        }
+        return p;
     }
 
-    static Path gpt2() {
-        return dir().resolve("gpt2/tokenizer.json");
+    /** Tiny Shakespeare (1,115,394 bytes). */
+    public static Path shakespeare() {
+        return file("tinyshakespeare.txt");
     }
 
-    static synchronized String shakespeareText() {
+    /** GPT-2's byte-level BPE as a Hugging Face tokenizer.json. */
+    public static Path gpt2() {
+        return file("gpt2/tokenizer.json");
+    }
+
+    public static synchronized String shakespeareText() {
         if (shakespeare == null) {
             try {
                 shakespeare = Files.readString(shakespeare());
@@ -40,7 +56,7 @@ final class SharedData {
      * Random text mixing ASCII, Latin-1, combining marks, CJK, Hangul, Arabic, emoji (with ZWJ
      * and skin-tone modifiers), new lines, tabs and runs of spaces.
      */
-    static String randomUnicode(SplittableRandom rnd, int length) {
+    public static String randomUnicode(SplittableRandom rnd, int length) {
         int[][] ranges = {
                 {'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'!', '/'}, {0xA0, 0xFF}, {0x300, 0x36F},
                 {0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}, {0x600, 0x6FF}, {0x1F600, 0x1F64F}, {0x1F3FB, 0x1F3FF},

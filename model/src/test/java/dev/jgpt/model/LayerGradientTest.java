@@ -1,0 +1,140 @@
+package dev.jgpt.model;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Each {@link Layer}'s backward against centred finite differences of its own forward, for the input
+ * and every parameter it lists: the check a new layer brings with it. The scalar is f = Σ G ⊙ layer(x)
+ * for a fixed random G, so backward(G) must give ∂f/∂x and ∂f/∂θ. Float32 forward passes: with f of
+ * order 10 and relative rounding of a few 1e-7, h = 1e-2 gives a difference quotient good to ~1e-3;
+ * a wrong term is off by the size of the gradient itself.
+ */
+class LayerGradientTest {
+    static final int B = 2, T = 3, C = 8;
+    static final GPTConfig CFG = new GPTConfig(11, 8, 2, 2, C, true, 0f, 1e-5f, ResidualLayout.PRE_LN, InitScheme.XAVIER);
+
+    @Test
+    void linear() {
+        check(new Linear("lin", C, 5, true), C, 5);
+    }
+
+    @Test
+    void layerNorm() {
+        check(new LayerNormLayer("ln", C, true, 1e-5f), C, C);
+    }
+
+    @Test
+    void mlp() {
+        check(new Mlp("mlp", CFG, new RunContext(0f, 1)), C, C);
+    }
+
+    @Test
+    void attention() {
+        check(new CausalSelfAttention("attn", 0, CFG, new RunContext(0f, 1)), C, C);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void residualSublayer(ResidualLayout layout) {
+        GPTConfig cfg = CFG.withLayout(layout);
+        check(new ResidualSublayer(layout, new Mlp("mlp", cfg, new RunContext(0f, 1)), "ln", "ln_out", "alpha", cfg), C, C);
+    }
+
+    @Test
+    void block() {
+        check(new Block(0, CFG, new RunContext(0f, 1)), C, C);
+    }
+
+    @Test
+    void everyLayerListsItsParametersOnce() {
+        GPT m = new GPT(CFG.withLayout(ResidualLayout.SANDWICH), 1);
+        List<Param> fromBlocks = new ArrayList<>(m.embeddingParameters());
+        m.blocks().forEach(b -> fromBlocks.addAll(b.parameters()));
+        fromBlocks.addAll(m.headParameters());
+        assertEquals(m.parameters(), fromBlocks);
+        assertEquals(List.of("transformer.h.0.ln_1.weight", "transformer.h.0.ln_1.bias",
+                "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.bias",
+                "transformer.h.0.attn.c_proj.weight", "transformer.h.0.attn.c_proj.bias",
+                "transformer.h.0.ln_attn_out.weight", "transformer.h.0.ln_attn_out.bias"),
+                m.blocks().get(0).attention().parameters().stream().map(p -> p.name).toList());
+    }
+
+    /** Checks layer's input and parameter gradients on a random B×T batch, {@code in} wide in, {@code out} out. */
+    static void check(Layer layer, int in, int out) {
+        SplittableRandom rng = new SplittableRandom(7);
+        Batch batch = Batch.sequences(B, T);
+        int rows = batch.rows();
+        for (Param p : layer.parameters()) {    // move away from init (unit gains, zero biases, a = 0)
+            for (int i = 0; i < p.size(); i++) {
+                p.data[i] += (float) (0.3 * rng.nextGaussian());
+            }
+        }
+        float[] x = gaussian(rng, rows * in);
+        float[] g = gaussian(rng, out * rows);
+        layer.forward(x, batch);
+        float[] dx = new float[x.length];
+        layer.parameters().forEach(Param::zeroGrad);
+        layer.backward(g, dx);
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (int i = 0; i < x.length; i += 3) {
+            checked += compare("x[" + i + "]", dx[i], numeric(layer, batch, x, g, x, i), failures);
+        }
+        for (Param p : layer.parameters()) {
+            float[] grad = p.grad().clone();
+            for (int i = 0; i < p.size(); i += Math.max(1, p.size() / 5)) {
+                checked += compare(p.name + "[" + i + "]", grad[i], numeric(layer, batch, x, g, p.data, i), failures);
+            }
+        }
+        if (!failures.isEmpty()) {
+            fail(layer.getClass().getSimpleName() + ": " + failures.size() + " of " + checked + " checks failed:\n"
+                    + String.join("\n", failures));
+        }
+        assertTrue(checked > 10);
+    }
+
+    private static int compare(String what, double analytic, double numeric, List<String> failures) {
+        if (Math.abs(analytic - numeric) > 2e-3 + 2e-2 * Math.max(Math.abs(analytic), Math.abs(numeric))) {
+            failures.add(String.format("%s: analytic %.6g numeric %.6g", what, analytic, numeric));
+        }
+        return 1;
+    }
+
+    /** ∂f/∂a[i] by centred differences, f = Σ g ⊙ layer(x). */
+    private static double numeric(Layer layer, Batch batch, float[] x, float[] g, float[] a, int i) {
+        float saved = a[i], h = 1e-2f;
+        a[i] = saved + h;
+        double plus = dot(g, layer.forward(x, batch));
+        a[i] = saved - h;
+        double minus = dot(g, layer.forward(x, batch));
+        a[i] = saved;
+        return (plus - minus) / ((double) (saved + h) - (double) (saved - h));
+    }
+
+    /** Σ g ⊙ y over g's length (a layer's buffer may be longer than this batch needs). */
+    private static double dot(float[] g, float[] y) {
+        double s = 0;
+        for (int i = 0; i < g.length; i++) {
+            s += (double) g[i] * y[i];
+        }
+        return s;
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rng.nextGaussian();
+        }
+        return a;
+    }
+}
