@@ -9,6 +9,7 @@ import dev.jgpt.study.StabilityStudy;
 import dev.jgpt.study.StudyCorpus;
 import dev.jgpt.study.StudyGrid;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -24,7 +25,8 @@ import java.util.concurrent.Callable;
                 "Which residual layout trains at this depth and learning rate, and why: trains small char-level GPTs "
                         + "over a grid of layouts × depths × learning rates × warmup × init × seeds, measures gradient and "
                         + "activation norms, update sizes and verdicts, and checks the literature's claims.",
-                "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables) and PNG+SVG plots."})
+                "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables) and PNG+SVG plots.",
+                "--threads N trains N runs at a time, each on one thread."})
 final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "quick",
             description = "quick (depths 2,6,12, lr 1e-3, no warmup, both inits, 3 seeds, 200 steps: minutes) or paper "
@@ -73,8 +75,8 @@ final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--probe-depths", split = ",", description = "Extra depths measured at init only (no training).")
     List<Integer> probeDepths;
 
-    @Option(names = "--threads", description = "Runs at a time (each on one kernel thread). Default: the number of cores.")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;   // runs at a time, each on one kernel thread
 
     @Option(names = "--data", description = "Corpus text file. Default: tiny Shakespeare (see jgpt's README, Data).")
     Path data;
@@ -86,7 +88,7 @@ final class StabilityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StudyGrid grid = grid();
         Path dir = out != null ? out : Path.of("stability-" + preset.toLowerCase(Locale.ROOT));
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads.resolve();
         PrintStream o = System.out;
         StabilityStudy.Outcome outcome;
         if (replot) {
