@@ -23,6 +23,8 @@ import java.util.Map;
                 PrepareCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
+                ExportCommand.class,
+                QuantizeCommand.class,
                 ServeCommand.class,
                 TrainCommand.class,
         })

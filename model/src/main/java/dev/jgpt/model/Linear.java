@@ -26,8 +26,24 @@ public final class Linear implements Layer {
         rows = batch.rows();
         x = input;
         y = Buffers.ensure(y, (long) rows * out);
-        Gemm.linearForward(y, x, weight.data, bias != null ? bias.data : null, rows, in, out);
+        multiply(y, x, weight, bias, rows, in, out);
         return y;
+    }
+
+    /** y = x·Wᵀ + b for rows of x [rows × in]: f32 through Gemm, a packed W through the quant kernels. */
+    static void multiply(float[] y, float[] x, Param w, Param bias, int rows, int in, int out) {
+        if (!w.isPacked()) {
+            Gemm.linearForward(y, x, w.data, bias != null ? bias.data : null, rows, in, out);
+            return;
+        }
+        w.packedMatmul(y, x, rows);
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    y[r * out + o] += bias.data[o];
+                }
+            }
+        }
     }
 
     @Override
