@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * What {@code --model} names: a model directory (config.json, safetensors, tokenizer.json), a quantized
  * one (model.gguf instead of safetensors, {@code jgpt quantize}), or a GGUF file (its weights kept in
- * their stored types over the file's mapping, its tokenizer from the {@code tokenizer.ggml.*} keys). Close it when done: a GGUF model's weights are the mapped file.
+ * their stored types over the file's mapping, its tokenizer from the {@code tokenizer.ggml.*} keys).
+ * Close it when done: a GGUF model's weights are the mapped file.
  */
 record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable {
 
