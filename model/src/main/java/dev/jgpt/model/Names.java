@@ -15,6 +15,10 @@ final class Names {
     /** Which matrices stay packed in a storage format instead of f32 arrays: those with a stored tensor it names. */
     private final Predicate<String> packed;
 
+    Names(Family family) {
+        this(family, name -> false);
+    }
+
     Names(Family family, Predicate<String> packed) {
         this.gpt2 = family == Family.GPT2;
         this.packed = packed;
