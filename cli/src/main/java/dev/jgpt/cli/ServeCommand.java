@@ -5,7 +5,7 @@ import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.server.OpenAiServer;
 import dev.jgpt.server.ServerConfig;
-import dev.jgpt.server.SessionEngine;
+import dev.jgpt.server.BatchedEngine;
 import dev.jgpt.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("jgpt serve: warning: " + e.getMessage() + "; /v1/chat/completions answers 501");
         }
         try (files; Tokenizer tokenizer = files.tokenizer()) {
-            OpenAiServer server = OpenAiServer.start(config, new SessionEngine(gpt, context), tokenizer, chat, chatUnavailable);
+            OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable);
             Runnable drain = () -> Thread.ofPlatform().name("jgpt-drain").start(() -> {
                 System.err.println("jgpt serve: draining: no new requests; waiting for " + server.scheduler().running()
                         + " running and " + server.scheduler().queued() + " queued");

@@ -308,7 +308,13 @@ public final class GPT {
             for (int s = 0; s < S; s++) {
                 System.arraycopy(h, (batch.firstRow(s) + batch.count(s) - 1) * C, headIn, s * C, C);
             }
-            Linear.multiply(lastLogits, headIn, head(), null, S, C, V);
+            if (head().isPacked()) {
+                for (int s = 0; s < S; s++) {   // each sequence's logits as if it were alone
+                    head().packedMatmul(lastLogits, s, headIn, s, 1);
+                }
+            } else {
+                Gemm.linearRows(lastLogits, 0, headIn, 0, head().data, null, S, C, V);
+            }
             return lastLogits;
         } finally {
             ctx.training = wasTraining;

@@ -4,8 +4,20 @@ import dev.jgpt.kernel.Gemm;
 
 import java.util.List;
 
-/** y = x·Wᵀ + b with W [out, in]. How a checkpoint stores W is W's business ({@link Param#stored}). */
+/**
+ * y = x·Wᵀ + b with W [out, in]. How a checkpoint stores W is W's business ({@link Param#stored}).
+ *
+ * <p>On a cached (inference) batch, a prompt of at least {@link #PROMPT_MATMUL_ROWS} rows is one matrix
+ * product of its own; every other row (decode steps of many sequences) shares one pass over W in which
+ * each row is computed exactly as it would be alone ({@link Gemm#linearRows}). So a sequence's result
+ * never depends on which other sequences share the batch. A packed W (weights kept in a storage format such
+ * as Q4_K, {@link Param#isPacked}) follows the same rule with the quant kernels: a prompt's rows in one
+ * product, every other row a matrix-vector product of its own.
+ */
 public final class Linear implements Layer {
+    /** Rows of one sequence from which a cached forward uses a matrix-matrix product for them. */
+    static final int PROMPT_MATMUL_ROWS = 16;
+
     public final Param weight;
     /** Null without bias. */
     public final Param bias;
@@ -26,23 +38,57 @@ public final class Linear implements Layer {
         rows = batch.rows();
         x = input;
         y = Buffers.ensure(y, (long) rows * out);
-        multiply(y, x, weight, bias, rows, in, out);
+        float[] b = bias != null ? bias.data : null;
+        if (!batch.isCached()) {
+            multiply(y, x, weight, bias, rows, in, out);
+            return y;
+        }
+        for (int s = 0, S = batch.sequenceCount(); s < S; ) {
+            int first = batch.firstRow(s);
+            if (batch.count(s) >= PROMPT_MATMUL_ROWS) {
+                int n = batch.count(s++);
+                if (weight.isPacked()) {
+                    weight.packedMatmul(y, first, x, first, n);
+                } else {
+                    Gemm.gemm(false, true, n, out, in, x, first * in, in, weight.data, 0, in, y, first * out, out, false);
+                }
+                for (int r = first; r < first + n && b != null; r++) {
+                    dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
+                }
+            } else {
+                int end = s;
+                while (end < S && batch.count(end) < PROMPT_MATMUL_ROWS) {
+                    end++;
+                }
+                int last = batch.firstRow(end - 1) + batch.count(end - 1);
+                if (weight.isPacked()) {
+                    for (int r = first; r < last; r++) {     // one matrix-vector product per row, as alone
+                        weight.packedMatmul(y, r, x, r, 1);
+                        if (b != null) {
+                            dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
+                        }
+                    }
+                } else {
+                    Gemm.linearRows(y, first * out, x, first * in, weight.data, b, last - first, in, out);
+                }
+                s = end;
+            }
+        }
         return y;
     }
 
-    /** y = x·Wᵀ + b for rows of x [rows × in]: f32 through Gemm, a packed W through the quant kernels. */
+    /**
+     * y = x·Wᵀ + b for rows of x [rows × in]: f32 through Gemm, a packed W ({@link Param#isPacked}) through
+     * the quant kernels, which decode its weights in registers.
+     */
     static void multiply(float[] y, float[] x, Param w, Param bias, int rows, int in, int out) {
         if (!w.isPacked()) {
             Gemm.linearForward(y, x, w.data, bias != null ? bias.data : null, rows, in, out);
             return;
         }
-        w.packedMatmul(y, x, rows);
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                for (int o = 0; o < out; o++) {
-                    y[r * out + o] += bias.data[o];
-                }
-            }
+        w.packedMatmul(y, 0, x, 0, rows);
+        for (int r = 0; r < rows && bias != null; r++) {
+            dev.jgpt.kernel.Vec.add(y, r * out, bias.data, 0, out);
         }
     }
 

@@ -134,14 +134,14 @@ public final class Param {
     }
 
     /**
-     * y[i·out + o] = Σ_c W[o, c]·x[i·in + c] for rows i &lt; n with W this packed [out × in] matrix: each
-     * stored part fills its own output columns, its weights decoded in registers.
+     * Rows yRow.. of y [· × out] = rows xRow.. of x [· × in] times Wᵀ, n rows, with W this packed
+     * [out × in] matrix: each stored part fills its own output columns, its weights decoded in registers.
      */
-    void packedMatmul(float[] y, float[] x, int n) {
+    void packedMatmul(float[] y, int yRow, float[] x, int xRow, int n) {
         int out = shape[0], in = shape[1];
         List<WeightMatrix> parts = requirePacked();
         for (int i = 0; i < parts.size(); i++) {
-            parts.get(i).matmul(n, x, 0, in, y, stored.get(i).rowStart, out);
+            parts.get(i).matmul(n, x, xRow * in, in, y, yRow * out + stored.get(i).rowStart, out);
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.Map;
  * Which storage type each weight gets when a model is quantized to a type, and the quantized model
  * itself (for inference: its matrices packed, {@link Param#isPacked}). The rule is llama-quantize's
  * without an importance matrix: vectors (norms, biases) and learned position tables stay f32; the
- * untied LM head of a 4-bit model is q6_K; a matrix whose rows do not split into the type's blocks
+ * LM head of a 4-bit model (the token embedding when tied) is q6_K; a matrix whose rows do not split into the type's blocks
  * falls back to q8_0, else f16. Everything else is the type.
  */
 public final class Quantize {
@@ -24,7 +24,8 @@ public final class Quantize {
             return WeightType.F32;
         }
         WeightType t = type;
-        if (p == model.lmHead && (type == WeightType.Q4_0 || type == WeightType.Q4_K)) {
+        Param head = model.lmHead != null ? model.lmHead : model.embeddings.tokens;
+        if (p == head && (type == WeightType.Q4_0 || type == WeightType.Q4_K)) {
             t = WeightType.Q6_K;
         }
         int cols = p.rowSize();
