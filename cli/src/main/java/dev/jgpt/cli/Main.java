@@ -24,6 +24,8 @@ import java.util.Map;
                 EvalCommand.class,
                 LandscapeCommand.class,
                 GenerateCommand.class,
+                ExportCommand.class,
+                QuantizeCommand.class,
                 ServeCommand.class,
                 TrainCommand.class,
         })

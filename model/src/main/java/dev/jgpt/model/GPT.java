@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Predicate;
 
 /**
  * A decoder-only transformer: token embeddings (+ learned positions, or rotary ones inside attention),
@@ -44,13 +45,27 @@ public final class GPT {
 
     /** A model with zero weights and unit norms, to be filled from a checkpoint. */
     public static GPT uninitialized(GPTConfig config) {
-        return new GPT(config);
+        return new GPT(config, name -> false);
+    }
+
+    /**
+     * A model for inference whose matrices with a checkpoint tensor ({@link Param#stored}) named by
+     * {@code packed} hold no f32 values: each must be given
+     * its weights in a storage format with {@link Param#pack} (a GGUF file's tensors, quantized weights).
+     * The rest is zero weights and unit norms, to be filled from a checkpoint.
+     */
+    public static GPT uninitialized(GPTConfig config, Predicate<String> packed) {
+        return new GPT(config, packed);
     }
 
     private GPT(GPTConfig config) {
+        this(config, name -> false);
+    }
+
+    private GPT(GPTConfig config, Predicate<String> packed) {
         this.config = config;
         this.ctx = new RunContext(config.dropout(), 1234);
-        Names names = new Names(config.family());
+        Names names = new Names(config.family(), packed);
         RotaryTable rotary = config.position() == Position.ROPE ? new RotaryTable(config) : null;
         embeddings = new Embeddings(config, names, ctx);
         List<Block> bs = new ArrayList<>();
@@ -60,7 +75,7 @@ public final class GPT {
         stack = new BlockStack(bs, config, names);
         lnF = config.layout().hasFinalLayerNorm() ? RmsNormLayer.of(config, names.finalNorm()) : null;
         lmHead = config.tiedEmbeddings() ? null
-                : new Param(names.lmHead() + ".weight", false, config.vocabSize(), config.nEmbd());
+                : names.matrix(names.lmHead() + ".weight", false, config.vocabSize(), config.nEmbd());
         List<Param> ps = new ArrayList<>(embeddings.parameters());
         bs.forEach(b -> ps.addAll(b.parameters()));
         ps.addAll(stack.parameters());
@@ -213,7 +228,7 @@ public final class GPT {
         xf = hidden(tokens, b);
         int rows = b.rows(), C = config.nEmbd(), V = config.vocabSize();
         logits = Buffers.ensure(logits, (long) rows * V);
-        Gemm.linearForward(logits, xf, head().data, null, rows, C, V);
+        Linear.multiply(logits, xf, head(), null, rows, C, V);
     }
 
     private static int countTargets(int[] targets, int rows) {
@@ -285,7 +300,13 @@ public final class GPT {
             for (int s = 0; s < S; s++) {
                 System.arraycopy(h, (batch.firstRow(s) + batch.count(s) - 1) * C, headIn, s * C, C);
             }
-            Gemm.linearRows(lastLogits, 0, headIn, 0, head().data, null, S, C, V);
+            if (head().isPacked()) {
+                for (int s = 0; s < S; s++) {   // each sequence's logits as if it were alone
+                    head().packedMatmul(lastLogits, s, headIn, s, 1);
+                }
+            } else {
+                Gemm.linearRows(lastLogits, 0, headIn, 0, head().data, null, S, C, V);
+            }
             return lastLogits;
         } finally {
             ctx.training = wasTraining;
