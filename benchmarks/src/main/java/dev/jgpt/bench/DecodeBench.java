@@ -60,7 +60,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-XX:+UseParallelGC"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g", "-XX:+UseParallelGC"})
 public class DecodeBench {
 
     /** gpt2: GPT-2 124M (L12 H12 d768, 1024 context, 50257 tokens); baby: L4 H4 d128, 64 context, 65 tokens. */
@@ -96,7 +96,9 @@ public class DecodeBench {
         return switch (model) {
             case "gpt2" -> GPTConfig.gpt2Small();
             case "baby" -> GPTConfig.of(65, 64, 4, 4, 128);
-            default -> throw new IllegalArgumentException("model must be gpt2 or baby, got " + model);
+            // Llama 3.2 1B's shape (4.9 GB of f32 weights) with a 1024-position cache: pass -p model=llama-1b
+            case "llama-1b" -> GPTConfig.llama32OneB(1024);
+            default -> throw new IllegalArgumentException("model must be gpt2, baby or llama-1b, got " + model);
         };
     }
 
