@@ -46,6 +46,22 @@ class PrepareCommandTest {
         }
     }
 
+    /** GPT-2's tokenizer on two threads: nanoGPT's token counts, and the speed in the summary line. */
+    @Test
+    void preparesTinyShakespeareWithGpt2OnTwoThreads() throws Exception {
+        Path out = tmp.resolve("shk-gpt2");
+        CliRun r = CliRun.run("prepare", "--data", CliRun.SHAKESPEARE.toString(), "--tokenizer", CliRun.GPT2.toString(),
+                "--out", out.toString(), "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("train.bin: 301,966 tokens, val.bin: 36,059 tokens"), r.out());
+        assertTrue(r.out().matches("(?s).*wrote .* in [0-9.]+ s \\([0-9.]+ MB/s\\).*"), r.out());
+        assertEquals(2 * 301_966, Files.size(out.resolve("train.bin")));
+
+        CliRun zero = CliRun.run("prepare", "--data", CliRun.SHAKESPEARE.toString(), "--out", tmp.resolve("z").toString(),
+                "--threads", "0");
+        assertTrue(zero.failedWith("--threads must be between 1 and"), zero.err());
+    }
+
     @Test
     void badInputGivesOneClearErrorAndNoFiles() throws Exception {
         Path out = tmp.resolve("out");
