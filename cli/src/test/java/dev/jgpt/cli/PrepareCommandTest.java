@@ -10,6 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -88,6 +91,31 @@ class PrepareCommandTest {
         assertTrue(badFraction.failedWith("validation fraction must be in [0, 1)"), badFraction.err());
         assertEquals(2, CliRun.run("prepare", "--data", unknown.toString()).exit(), "missing --out is a usage error");
         assertFalse(Files.exists(out), "no output left behind");
+    }
+
+    /** An --out that cannot be made, or a read-only one, is named with the system's reason; nothing is left. */
+    @Test
+    void anOutThatCannotBeWrittenIsNamedWithTheReason() throws Exception {
+        Path corpus = Files.writeString(tmp.resolve("c.txt"), "Hello world\n".repeat(100));
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Path under = file.resolve("out");
+        assertTrue(prepare(corpus, "char", under).failedWith("cannot create --out " + under + ": "), "under a file");
+
+        Path out = Files.createDirectories(tmp.resolve("read-only"));
+        // A read-only file system of our own, in a private mount namespace (permissions would not stop root).
+        List<String> command = new ArrayList<>(List.of("unshare", "-rm", "bash", "-c",
+                "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", out.toString()));
+        command.addAll(CliProcess.command(List.of("-Xmx256m"), "prepare", "--data", corpus.toString(),
+                "--out", out.toString()));
+        CliProcess p = CliProcess.start(tmp.resolve("read-only-process"), command);
+        assertEquals(1, p.exitCode(Duration.ofMinutes(2)), p.out() + p.err());
+        assertEquals("jgpt prepare: error: --out " + out + " cannot be written: read-only file system; "
+                + "name a folder you can write to", p.err().strip());
+        Path inside = out.resolve("new");
+        command.set(command.size() - 1, inside.toString());
+        p = CliProcess.start(tmp.resolve("read-only-process-2"), command);
+        assertEquals(1, p.exitCode(Duration.ofMinutes(2)), p.out() + p.err());
+        assertEquals("jgpt prepare: error: cannot create --out " + inside + ": read-only file system", p.err().strip());
     }
 
     private static CliRun prepare(Path data, String tokenizer, Path out) {

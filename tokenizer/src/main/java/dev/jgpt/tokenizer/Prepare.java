@@ -2,6 +2,7 @@ package dev.jgpt.tokenizer;
 
 import dev.jgpt.common.Terminal;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.IoErrors;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -100,9 +101,8 @@ public final class Prepare {
                         + " tokens does not fit in uint16 token files (at most 65,536 tokens, ids 0..65535)");
             }
             long trainChars = (long) (scan.characters * (1 - valFraction));   // as nanoGPT: int(n * 0.9)
-            boolean created = !Files.exists(outDir);
-            Files.createDirectories(outDir);
-            Path staging = Files.createTempDirectory(outDir, ".prepare-");
+            boolean created = IoErrors.createFolder("--out", outDir);
+            Path staging = staging(outDir, created);
             try {
                 long[] tokens = encode(text, tokenizer, trainChars, staging, blockBytes,
                         scan.bytes >= progressMinBytes ? scan.bytes : -1, threads);
@@ -130,6 +130,19 @@ public final class Prepare {
             } finally {
                 AtomicFiles.deleteTreeQuietly(staging);
             }
+        }
+    }
+
+    /** A staging folder in {@code outDir}, or one line saying why there can be none. */
+    private static Path staging(Path outDir, boolean created) {
+        try {
+            return Files.createTempDirectory(outDir, ".prepare-");
+        } catch (IOException e) {
+            if (created) {
+                AtomicFiles.deleteTreeQuietly(outDir);
+            }
+            throw new IllegalArgumentException("--out " + outDir + " cannot be written: " + IoErrors.reason(e)
+                    + "; name a folder you can write to", e);
         }
     }
 
