@@ -53,6 +53,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--grad-clip", paramLabel = "NORM", description = "Clip the global gradient norm (0: off).") Double gradClip;
     @Option(names = "--grad-accum", paramLabel = "N", description = "Micro-batches per optimizer step.") Integer gradAccum;
     @Option(names = "--dropout", paramLabel = "P") Float dropout;
+    @Option(names = "--layer-drop", paramLabel = "P", description = "LayerDrop: skip each block with probability P "
+            + "at each training step (drawn from the seed and the step; off at evaluation; default 0).") Double layerDrop;
     @Option(names = "--bias", negatable = true, description = "Biases in linear and layer-norm layers (default on).") Boolean bias;
     @Option(names = "--eval-interval", paramLabel = "N", description = "Evaluate and checkpoint every N steps.") Integer evalInterval;
     @Option(names = "--eval-iters", paramLabel = "N", description = "Batches per split in each evaluation.") Integer evalIters;
@@ -122,9 +124,10 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig c = t.config();
         var mc = t.model().config;
         System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
-        System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads, %d wide, context %d, %s init, dropout %s "
+        System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads, %d wide, context %d, %s init, dropout %s%s "
                         + "(%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(), mc.nEmbd(), mc.blockSize(),
-                mc.init(), c.dropout(), t.model().parameterCount());
+                mc.init(), c.dropout(), c.layerDrop() > 0 ? ", layer drop " + c.layerDrop() : "",
+                t.model().parameterCount());
         System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
                 t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
                 t.data().train.size(), t.data().val.size());
@@ -207,6 +210,7 @@ final class TrainCommand implements Callable<Integer> {
         if (gradClip != null) b.gradClip(gradClip);
         if (gradAccum != null) b.gradAccum(gradAccum);
         if (dropout != null) b.dropout(dropout);
+        if (layerDrop != null) b.layerDrop(layerDrop);
         if (bias != null) b.bias(bias);
         if (evalInterval != null) b.evalInterval(evalInterval);
         if (evalIters != null) b.evalIters(evalIters);

@@ -263,9 +263,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * One optimizer step: grad-accum micro-batches of forward + backward, gradient averaging, clipping,
-     * AdamW. Throws {@link TrainingDivergedException} (before changing any weight) if the loss or the
-     * gradient norm is not finite.
+     * One optimizer step: grad-accum micro-batches of forward + backward (with the step's {@link LayerDrop}
+     * blocks skipped), gradient averaging, clipping, AdamW. Throws {@link TrainingDivergedException} (before
+     * changing any weight) if the loss or the gradient norm is not finite.
      */
     public StepStats step() {
         int s = step;
@@ -273,15 +273,21 @@ public final class Trainer implements AutoCloseable {
         model.setTraining(true);
         model.zeroGrad();
         double lossSum = 0;
-        for (int micro = 0; micro < accum; micro++) {
-            batcher.trainBatch(s, micro, x, y);
-            model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, s, micro));
-            try {
-                lossSum += model.lossAndBackward(x, y, B, T);
-            } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
-                throw new TrainingDivergedException(s, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
-                        out, lastCheckpointStep, nonFiniteLogits);
+        // LayerDrop: one draw per step, for every micro-batch's forward and backward; off again for evaluation
+        model.skipBlocks(LayerDrop.mask(cfg.layerDrop(), cfg.nLayer(), cfg.seed(), s));
+        try {
+            for (int micro = 0; micro < accum; micro++) {
+                batcher.trainBatch(s, micro, x, y);
+                model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, s, micro));
+                try {
+                    lossSum += model.lossAndBackward(x, y, B, T);
+                } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
+                    throw new TrainingDivergedException(s, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
+                            out, lastCheckpointStep, nonFiniteLogits);
+                }
             }
+        } finally {
+            model.skipBlocks(null);
         }
         double loss = lossSum / accum;
         if (!Double.isFinite(loss)) {
