@@ -21,12 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StabilityStudyTest {
     static StudyGrid tiny(List<InitScheme> inits) {
         return new StudyGrid(List.of(ResidualLayout.POST_LN, ResidualLayout.PRE_LN, ResidualLayout.REZERO), List.of(1, 2),
-                List.of(1e-3), List.of(false, true), inits, StudyGrid.seeds(1), List.of(3), 4, 32, 4, 2, 16, 2, 0, 0.1);
+                List.of(1e-3), List.of(false, true), inits, StudyGrid.seeds(1), List.of(3), 4, 32, 4, 2, 16, 2, 0, 0.1, List.of(0.0), 0);
     }
 
     @Test
     void everyRecordCarriesItsFullConfigIncludingTheInitAndBothInitsAreReported(@TempDir Path dir) throws Exception {
-        StabilityStudy.Outcome out = StabilityStudy.run(tiny(List.of(InitScheme.GPT2, InitScheme.XAVIER)),
+        StabilityStudy.Outcome out = StabilityStudy.run(StudyPlan.of("tiny", tiny(List.of(InitScheme.GPT2, InitScheme.XAVIER))),
                 StudyTesting.corpus(), dir, 2, StabilityStudy.Progress.NONE);
         // 3 layouts × 2 depths × 2 warmups × 2 inits training runs + 3 layouts × 1 probe depth × 2 inits
         assertEquals(24 + 6, out.results().size());
@@ -69,16 +69,33 @@ class StabilityStudyTest {
 
     @Test
     void presetsExpandToTheDocumentedGrids() {
-        StudyGrid quick = StudyGrid.preset("quick");
+        StudyPlan quick = StudyPlan.preset("quick");
+        List<RunSpec> core = quick.parts().get(0).grid().expand();
         // 6 layouts × 3 depths × 2 inits × 3 seeds training runs; probes at 4, 8, 16, 32
-        assertEquals(108 + 6 * 4 * 2 * 3, quick.expand().size());
-        assertEquals(108, quick.expand().stream().filter(r -> !r.probeOnly()).count());
-        StudyGrid paper = StudyGrid.preset("paper");
-        assertEquals(6 * 4 * 3 * 2 * 2 * 3, paper.expand().stream().filter(r -> !r.probeOnly()).count());
-        assertTrue(paper.depths().contains(24) && paper.probeDepths().contains(32));
-        assertEquals(Set.of(InitScheme.GPT2, InitScheme.XAVIER), Set.copyOf(paper.inits()));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudyGrid.preset("huge"));
+        assertEquals(108 + 6 * 4 * 2 * 3, core.size());
+        assertEquals(108, core.stream().filter(r -> !r.probeOnly()).count());
+        assertTrue(quick.expand().stream().anyMatch(r -> r.lesionDraws() > 0 && r.layerDrop() > 0), "quick lesions with LayerDrop");
+        StudyPlan paper = StudyPlan.preset("paper");
+        StudyGrid paperCore = paper.parts().get(0).grid();
+        assertEquals(List.of(2, 6, 12, 24), paperCore.depths());
+        assertEquals(List.of(1e-4, 5e-4, 1e-3), paperCore.lrs());
+        assertEquals(List.of(false, true), paperCore.warmups());
+        assertTrue(paperCore.probeDepths().contains(32));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudyPlan.preset("huge"));
         assertTrue(e.getMessage().contains("quick or paper"));
+    }
+
+    @Test
+    void aRunTwoPartsAskForTrainsOnceWithItsLesions() {
+        StudyGrid a = tiny(List.of(InitScheme.XAVIER));
+        StudyGrid b = a.toBuilder().lesionDraws(3).probeDepths(List.of()).build();
+        StudyPlan plan = new StudyPlan("two", List.of(new StudyPlan.Part("a", a), new StudyPlan.Part("b", b)));
+        List<RunSpec> runs = plan.expand();
+        assertEquals(a.expand().size(), runs.size(), "b's runs are a's runs with lesions");
+        assertTrue(runs.stream().filter(r -> !r.probeOnly()).allMatch(r -> r.lesionDraws() == 3));
+        assertTrue(runs.stream().filter(RunSpec::probeOnly).allMatch(r -> r.lesionDraws() == 0));
+        StudyPlan changed = plan.map(g -> g.seeds(StudyGrid.seeds(2)));
+        assertEquals(2 * a.expand().size(), changed.expand().size(), "an axis given on the command line changes every part");
     }
 
     @Test
