@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 SmokeCommand.class,
                 StabilityCommand.class,
+                LesionCommand.class,
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,
