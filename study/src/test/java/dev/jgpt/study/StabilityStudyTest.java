@@ -99,6 +99,34 @@ class StabilityStudyTest {
     }
 
     @Test
+    void regimesGetTheirOwnClaimRowsAndLesionedRunsTheirOwnLog(@TempDir Path dir) throws Exception {
+        StudyGrid four = tiny(List.of(InitScheme.XAVIER)).toBuilder().probeDepths(List.of()).build();
+        StudyGrid five = four.toBuilder().steps(5).layerDrops(List.of(0.0, 0.5)).lesionDraws(2).build();
+        StudyPlan plan = new StudyPlan("regimes", List.of(new StudyPlan.Part("four", four), new StudyPlan.Part("five", five)));
+        StabilityStudy.Outcome out = StabilityStudy.run(plan, StudyTesting.corpus(), dir, 2, StabilityStudy.Progress.NONE);
+        // 3 layouts × 2 depths × 2 warmups: once at 4 steps, twice (LayerDrop 0 and 0.5) at 5 steps
+        assertEquals(12 * 3, out.results().size());
+        Set<String> ids = new HashSet<>();
+        out.claims().forEach(c -> ids.add(c.id()));
+        // post-LN ran with warmup off and on in both regimes: the warmup claim is measured in each, LayerDrop's apart
+        assertTrue(ids.containsAll(List.of("warmup@4 steps", "warmup@5 steps")), ids.toString());
+        assertTrue(ids.stream().noneMatch(id -> id.contains("layer drop")), ids.toString());
+        assertTrue(ids.containsAll(List.of("lesion-pre-ln", "lesion-none", "lesion-k", "lesion-layer-drop")), ids.toString());
+        List<String> lesions = Files.readAllLines(dir.resolve("lesion.jsonl"));
+        assertEquals(24, lesions.size(), "every run of the five-step part is lesioned");
+        JsonNode rec = new ObjectMapper().readTree(lesions.get(0));
+        assertEquals(5, rec.get("spec").get("steps").asInt());
+        assertEquals(rec.get("depth").asInt(), rec.get("lesion").get("single").size());
+        String report = Files.readString(dir.resolve("report.md"));
+        assertTrue(report.contains("## Lesions") && report.contains("| pre-ln | 2 | 0.5 |"), report);
+        assertTrue(report.contains("**init xavier, 4 steps**") && report.contains("**init xavier, 5 steps, layer drop 0.5**"), report);
+        assertTrue(report.contains("- Grid, in parts"), report);
+        // --replot reads it all back and writes the same report
+        StabilityStudy.replot(dir);
+        assertEquals(report, Files.readString(dir.resolve("report.md")));
+    }
+
+    @Test
     void verdictsAreMeasuredAgainstTheUnigramLoss() {
         double u = 3.35;
         assertEquals(RunResult.TRAINED, StabilityRun.verdict(null, 2.9, u));
