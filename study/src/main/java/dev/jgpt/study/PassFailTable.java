@@ -27,11 +27,14 @@ final class PassFailTable {
             STUCK = new Color(0xE8736C), DIVERGED = new Color(0x8E6BBF), MIXED = new Color(0xC9C9C9);
     private static final int CELL_W = 92, CELL_H = 26, TOP = 84, BOTTOM = 46;
 
+    private final String title;
     private final List<String> rowLabels = new ArrayList<>();
     private final List<String> colLabels = new ArrayList<>();
     private final List<List<List<RunResult>>> cells = new ArrayList<>();
 
-    PassFailTable(List<RunResult> results) {
+    /** The table of these results' training cells, titled "Verdict per cell" and {@code subtitle} when given. */
+    PassFailTable(List<RunResult> results, String subtitle) {
+        this.title = "Verdict per cell" + (subtitle.isEmpty() ? "" : ", " + subtitle) + ": one letter per seed";
         var byCell = StudyResults.cells(results);
         TreeSet<Integer> depths = new TreeSet<>();
         TreeSet<Double> lrs = new TreeSet<>();
@@ -105,7 +108,7 @@ final class PassFailTable {
         g.fillRect(0, 0, width(), height());
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString("Verdict per cell: one letter per seed", 10, 24);
+        g.drawString(title, 10, 24);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.drawString("T trained, s slow, S stuck, D@step diverged; then the mean validation loss (nats)", 10, 44);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));

@@ -52,9 +52,14 @@ public final class StudyPlots {
             add(names, dir, "loss-curves-" + init.id(), lossCurves(rs, init));
             add(names, dir, "update-size-" + init.id(), updateSize(rs, init));
         }
-        if (results.stream().anyMatch(r -> !r.spec().probeOnly())) {
-            new PassFailTable(results).write(dir, "pass-fail");
-            names.add("pass-fail");
+        // one pass/fail table per training regime (steps, clipping, LayerDrop), so each shows only its own cells
+        var regimes = StudyResults.regimes(results);
+        for (StudyResults.Regime regime : regimes) {
+            List<RunResult> rs = results.stream().filter(r -> !r.spec().probeOnly()
+                    && StudyResults.Regime.of(r.spec()).equals(regime)).toList();
+            String name = regimes.size() == 1 ? "pass-fail" : "pass-fail-" + regime.label().replace(", ", "-").replace(' ', '-');
+            new PassFailTable(rs, regimes.size() == 1 ? "" : regime.label()).write(dir, name);
+            names.add(name);
         }
         lesions(results, dir, names);
         return names;

@@ -121,6 +121,9 @@ class StabilityStudyTest {
         assertTrue(report.contains("## Lesions") && report.contains("| pre-ln | 2 | 0.5 |"), report);
         assertTrue(report.contains("**init xavier, 4 steps**") && report.contains("**init xavier, 5 steps, layer drop 0.5**"), report);
         assertTrue(report.contains("- Grid, in parts"), report);
+        for (String table : List.of("pass-fail-4-steps", "pass-fail-5-steps", "pass-fail-5-steps-layer-drop-0.5")) {
+            assertTrue(Files.size(dir.resolve(table + ".png")) > 1000 && report.contains("(" + table + ".png)"), table);
+        }
         // --replot reads it all back and writes the same report
         StabilityStudy.replot(dir);
         assertEquals(report, Files.readString(dir.resolve("report.md")));
