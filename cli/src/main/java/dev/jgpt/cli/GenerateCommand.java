@@ -6,6 +6,7 @@ import dev.jgpt.infer.Generator;
 import dev.jgpt.infer.StopReason;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
+import dev.jgpt.model.InferenceSession;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.Tokenizers;
@@ -86,6 +87,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
     boolean interactive;
 
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
+            description = "Context length of the session (default: the model's, at most 4096).")
+    Integer ctx;
+
     @Option(names = "--threads", description = "Kernel threads (default: all cores).")
     Integer threads;
 
@@ -123,7 +128,12 @@ final class GenerateCommand implements Callable<Integer> {
 
         GPT gpt = ModelDir.load(model);
         try (Tokenizer tokenizer = Tokenizers.load(model)) {
-            Generator generator = new Generator(gpt, tokenizer);
+            int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
+            if (context < 1 || context > gpt.config.blockSize()) {
+                throw new IllegalArgumentException("--ctx must be in 1.." + gpt.config.blockSize()
+                        + " (the model's context), got " + context);
+            }
+            Generator generator = new Generator(gpt, tokenizer, context);
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             if (!interactive) {

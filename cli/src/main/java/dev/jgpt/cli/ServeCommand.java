@@ -105,9 +105,6 @@ final class ServeCommand implements Callable<Integer> {
         if (threads != null) {
             Parallel.setThreads(threads);
         }
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");   // Jetty's start-up chatter
-        }
         GPT gpt = ModelDir.load(model);
         int context = ctx != null ? ctx : gpt.config.blockSize();
         if (context > gpt.config.blockSize()) {

@@ -1,6 +1,9 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.model.FeedForwardKind;
 import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.Norm;
+import dev.jgpt.model.Position;
 import dev.jgpt.model.ResidualLayout;
 import dev.jgpt.study.DiagnosticsLog;
 import dev.jgpt.train.ProgressReporter;
@@ -25,8 +28,9 @@ final class TrainCommand implements Callable<Integer> {
     static final int EXIT_DIVERGED = 3;
 
     @Option(names = "--preset", paramLabel = "NAME",
-            description = "baby (nanoGPT's CPU run: L4 H4 d128 T64 B12, 2000 iters) or shakespeare-char "
-                    + "(L6 H6 d384 T256 B64, 5000 iters, dropout 0.2). Default: baby.")
+            description = "baby (nanoGPT's CPU run: L4 H4 d128 T64 B12, 2000 iters), baby-llama (the same with "
+                    + "Llama's block: RMSNorm, RoPE, SwiGLU, no biases) or shakespeare-char (L6 H6 d384 T256 B64, "
+                    + "5000 iters, dropout 0.2). Default: baby.")
     String preset;
 
     @Option(names = "--data", paramLabel = "PATH",
@@ -63,6 +67,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--residual-layout", paramLabel = "L",
             description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero or none.") String layout;
     @Option(names = "--init", paramLabel = "S", description = "gpt2 (default) or xavier.") String init;
+    @Option(names = "--norm", paramLabel = "N", description = "layernorm (default) or rmsnorm.") String norm;
+    @Option(names = "--position", paramLabel = "P", description = "learned (default) or rope.") String position;
+    @Option(names = "--mlp", paramLabel = "M", description = "gelu (default) or swiglu.") String mlp;
+    @Option(names = "--kv-heads", paramLabel = "N",
+            description = "Key/value heads for grouped-query attention; must divide --heads (default: --heads).") Integer kvHeads;
+    @Option(names = "--mlp-hidden", paramLabel = "N",
+            description = "Feed-forward width (default 4×embd for gelu, ⅔ of that for swiglu).") Integer mlpHidden;
+    @Option(names = "--rope-theta", paramLabel = "θ", description = "RoPE base (default 10000).") Double ropeTheta;
     @Option(names = "--samples", paramLabel = "N", description = "Samples to print at the end (default 2).") Integer samples;
     @Option(names = "--sample-tokens", paramLabel = "N", description = "Tokens per sample (default 300).") Integer sampleTokens;
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (default 0.8).") Double temperature;
@@ -124,10 +136,11 @@ final class TrainCommand implements Callable<Integer> {
         TrainConfig c = t.config();
         var mc = t.model().config;
         System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
-        System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads, %d wide, context %d, %s init, dropout %s%s "
-                        + "(%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(), mc.nEmbd(), mc.blockSize(),
-                mc.init(), c.dropout(), c.layerDrop() > 0 ? ", layer drop " + c.layerDrop() : "",
-                t.model().parameterCount());
+        System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads%s, %d wide, context %d, %s + %s + %s, %s init, "
+                        + "dropout %s%s (%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(),
+                mc.nKvHead() == mc.nHead() ? "" : " (" + mc.nKvHead() + " kv)", mc.nEmbd(), mc.blockSize(),
+                mc.norm(), mc.position(), mc.mlp(), mc.init(), c.dropout(),
+                c.layerDrop() > 0 ? ", layer drop " + c.layerDrop() : "", t.model().parameterCount());
         System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
                 t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
                 t.data().train.size(), t.data().val.size());
@@ -221,6 +234,12 @@ final class TrainCommand implements Callable<Integer> {
         if (samples != null) b.samples(samples);
         if (sampleTokens != null) b.sampleTokens(sampleTokens);
         if (temperature != null) b.temperature(temperature);
+        if (norm != null) b.norm(Norm.parse(norm));
+        if (position != null) b.position(Position.parse(position));
+        if (mlp != null) b.mlp(FeedForwardKind.parse(mlp));
+        if (kvHeads != null) b.nKvHead(kvHeads);
+        if (mlpHidden != null) b.intermediateSize(mlpHidden);
+        if (ropeTheta != null) b.ropeTheta(ropeTheta);
         return b.build();
     }
 }

@@ -55,6 +55,15 @@ public final class Generator {
      * @throws IllegalArgumentException if the tokenizer has more tokens than the model's vocabulary
      */
     public Generator(GPT model, Tokenizer tokenizer) {
+        this(model, tokenizer, Math.min(model.config.blockSize(), InferenceSession.DEFAULT_CONTEXT));
+    }
+
+    /**
+     * A generator whose session holds {@code context} positions (1 .. the model's context).
+     *
+     * @throws IllegalArgumentException if the tokenizer has more tokens than the model's vocabulary
+     */
+    public Generator(GPT model, Tokenizer tokenizer, int context) {
         Objects.requireNonNull(tokenizer, "tokenizer");
         if (tokenizer.vocabSize() > model.config.vocabSize()) {
             throw new IllegalArgumentException("generator: the tokenizer has " + tokenizer.vocabSize()
@@ -62,7 +71,7 @@ public final class Generator {
         }
         this.model = Objects.requireNonNull(model, "model");
         this.tokenizer = tokenizer;
-        this.session = new InferenceSession(model);
+        this.session = new InferenceSession(model, context);
         this.vocab = tokenizer.vocabSize();
         this.endOfText = tokenizer.endOfText().orElse(-1);
     }
@@ -75,7 +84,7 @@ public final class Generator {
         return tokenizer;
     }
 
-    /** The model's context length in tokens. */
+    /** The session's context length in tokens (the model's, unless a shorter one was asked for). */
     public int contextLength() {
         return session.capacity();
     }

@@ -33,7 +33,14 @@ public final class Embedding {
         forward(op, out, tokens, positions, 0, wte, wpe, rows, C, V);
     }
 
-    /** Row r's position is positions[r], or r mod T when positions is null. */
+    /** out[r,:] = wte[tokens[r],:]: token embeddings alone (positions come later, e.g. rotary). */
+    public static void tokens(float[] out, int[] tokens, float[] wte, int rows, int C, int V) {
+        String op = "embedding(rows=" + rows + ", C=" + C + ", V=" + V + ")";
+        Checks.positive(op, "rows, C, V", rows, C, V);
+        forward(op, out, tokens, null, 1, wte, null, rows, C, V);
+    }
+
+    /** Row r's position is positions[r], or r mod T when positions is null; no position term when wpe is null. */
     private static void forward(String op, float[] out, int[] tokens, int[] positions, int T, float[] wte, float[] wpe,
                                 int rows, int C, int V) {
         Checks.length(op, "tokens", tokens, rows);
@@ -43,6 +50,10 @@ public final class Embedding {
         Parallel.forRange(rows, Math.max(1, 8192 / C), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int w = tokens[r] * C, p = (positions != null ? positions[r] : r % T) * C, o = r * C;
+                if (wpe == null) {
+                    System.arraycopy(wte, w, out, o, C);
+                    continue;
+                }
                 int i = 0;
                 for (int ub = F.loopBound(C); i < ub; i += F.length()) {
                     FloatVector.fromArray(F, wte, w + i).add(FloatVector.fromArray(F, wpe, p + i)).intoArray(out, o + i);
@@ -55,7 +66,7 @@ public final class Embedding {
     }
 
     /**
-     * Scatter-add: dwte[token] += dout, dwpe[t] += dout. Tokens repeat, so rows of dwte may be hit by
+     * Scatter-add: dwte[token] += dout, dwpe[t] += dout (dwpe null: no position embedding). Tokens repeat, so rows of dwte may be hit by
      * several positions: the work is split by channel ranges instead, each thread walking every position
      * for its own columns. No two threads touch the same element and every element is summed in
      * position order, so the result does not depend on the thread count.
@@ -65,7 +76,9 @@ public final class Embedding {
         Checks.positive(op, "B, T, C", B, T, C);
         Checks.length(op, "tokens", tokens, (long) B * T);
         Checks.length(op, "dout", dout, (long) B * T * C);
-        Checks.length(op, "dwpe", dwpe, (long) T * C);
+        if (dwpe != null) {
+            Checks.length(op, "dwpe", dwpe, (long) T * C);
+        }
         if (dwte == null) {
             throw new IllegalArgumentException(op + ": dwte is null");
         }
@@ -78,7 +91,9 @@ public final class Embedding {
             for (int bt = 0; bt < B * T; bt++) {
                 int d = bt * C + c0;
                 Vec.add(dwte, tokens[bt] * C + c0, dout, d, width);
-                Vec.add(dwpe, (bt % T) * C + c0, dout, d, width);
+                if (dwpe != null) {
+                    Vec.add(dwpe, (bt % T) * C + c0, dout, d, width);
+                }
             }
         });
     }

@@ -2,21 +2,23 @@ package dev.jgpt.model;
 
 import java.util.List;
 
-/** One transformer block: attention then MLP, each wrapped by {@link ResidualSublayer}. */
+/** One transformer block: attention then the feed-forward sublayer, each wrapped by {@link ResidualSublayer}. */
 public final class Block implements Layer {
     final CausalSelfAttention attn;
-    final Mlp mlp;
+    final FeedForward mlp;
     private final ResidualSublayer attnSub, mlpSub;
     private float[] dmid, out;
     private int n;
 
-    Block(int index, GPTConfig cfg, RunContext ctx) {
-        String p = "transformer.h." + index;
+    Block(int index, GPTConfig cfg, Names names, RotaryTable rotary, RunContext ctx) {
+        String p = names.block(index) + ".";
         ResidualLayout layout = cfg.layout();
-        attn = new CausalSelfAttention(p + ".attn", index, cfg, ctx);
-        mlp = new Mlp(p + ".mlp", cfg, ctx);
-        attnSub = new ResidualSublayer(layout, attn, p + ".ln_1", p + ".ln_attn_out", p + ".attn_alpha", cfg);
-        mlpSub = new ResidualSublayer(layout, mlp, p + ".ln_2", p + ".ln_mlp_out", p + ".mlp_alpha", cfg);
+        attn = new CausalSelfAttention(p + names.attention(), index, cfg, names, rotary, ctx);
+        mlp = FeedForward.of(cfg, p + "mlp", names, ctx);
+        attnSub = new ResidualSublayer(layout, attn, p + names.attentionNorm(), p + names.attentionOutNorm(),
+                p + "attn_alpha", cfg);
+        mlpSub = new ResidualSublayer(layout, mlp, p + names.feedForwardNorm(), p + names.feedForwardOutNorm(),
+                p + "mlp_alpha", cfg);
     }
 
     /** The attention sublayer with its residual connection (its norms and ReZero's a included). */
@@ -30,7 +32,7 @@ public final class Block implements Layer {
     }
 
     /** The feed-forward network itself. */
-    public Mlp mlp() {
+    public FeedForward mlp() {
         return mlp;
     }
 

@@ -1,75 +1,103 @@
 package dev.jgpt.model;
 
 import dev.jgpt.kernel.Attention;
+import dev.jgpt.kernel.Rope;
 
 import java.util.List;
 
 /**
- * Multi-head causal self-attention: qkv = x·W_attnᵀ, softmax(q·kᵀ/√hs)·v per head, then W_proj and
- * dropout. On a training batch each sequence attends within itself; on a cached batch each new row
- * is appended to its sequence's KV cache and attends to every cached position up to its own.
+ * Causal self-attention with n_head query heads and n_kv_head key/value heads (grouped-query
+ * attention; n_kv_head = n_head is GPT-2's multi-head attention): one projection to packed
+ * [q | k | v] rows, RoPE on q and k when positions are rotary, softmax(q·kᵀ/√d)·v per head (query head
+ * h reads kv head h/(n_head/n_kv_head)), then the output projection and dropout. On a training batch
+ * each sequence attends within itself; on a cached batch each new row is appended to its sequence's KV
+ * cache (n_kv_head heads per position) and attends to every cached position up to its own.
  */
 public final class CausalSelfAttention implements Layer {
     public final Linear qkv, proj;
     private final DropoutLayer dropout;
-    private final int layer, C, NH;
+    private final RotaryTable rotary;   // null for learned positions
+    private final Attention.Heads heads;
+    private final int layer;
+    /** Rows of a prompt attended at once in a cached forward. */
+    private static final int PREFILL_CHUNK = 256;
     private float[] packed, att, y, dqkv, dy, dproj, scores;
     private Batch batch;
 
-    CausalSelfAttention(String prefix, int layer, GPTConfig cfg, RunContext ctx) {
+    CausalSelfAttention(String prefix, int layer, GPTConfig cfg, Names names, RotaryTable rotary, RunContext ctx) {
         this.layer = layer;
-        C = cfg.nEmbd();
-        NH = cfg.nHead();
-        qkv = new Linear(prefix + ".c_attn", C, 3 * C, cfg.bias());
-        proj = new Linear(prefix + ".c_proj", C, C, cfg.bias());
-        dropout = new DropoutLayer(ctx, C);
+        this.heads = new Attention.Heads(cfg.nHead(), cfg.nKvHead(), cfg.headDim());
+        this.rotary = rotary;
+        qkv = names.qkv(prefix, cfg.nEmbd(), heads.qWidth(), heads.kvWidth(), cfg.qkvBias());
+        proj = names.attentionOut(prefix, heads.qWidth(), cfg.nEmbd(), cfg.bias());
+        dropout = new DropoutLayer(ctx, cfg.nEmbd());
     }
 
     @Override
     public float[] forward(float[] x, Batch batch) {
         this.batch = batch;
+        int rows = batch.rows(), W = heads.rowWidth();
         packed = qkv.forward(x, batch);
-        y = Buffers.ensure(y, (long) batch.rows() * C);
+        if (rotary != null) {
+            int[] pos = batch.positions();
+            Rope.forward(packed, 0, W, rows, heads.n() + heads.nKv(), pos, rotary.covering(maxOf(pos)));
+        }
+        y = Buffers.ensure(y, (long) rows * heads.qWidth());
         if (batch.isCached()) {
             attendCached(batch);
         } else {
             int B = batch.B(), T = batch.T();
-            att = Buffers.ensure(att, (long) B * NH * T * T);
-            Attention.forward(y, att, packed, B, T, C, NH);
+            att = Buffers.ensure(att, (long) B * heads.n() * T * T);
+            Attention.forward(y, att, packed, B, T, heads);
         }
         return dropout.forward(proj.forward(y, batch), batch);
     }
 
-    /** Appends each sequence's new keys and values to its cache, then attends row by row. */
+    /**
+     * Appends each sequence's new keys and values to its cache, then attends its new rows to the cache,
+     * a chunk of rows at a time so a long prompt's scores (rows × heads × positions) stay small.
+     */
     private void attendCached(Batch batch) {
+        int W = heads.rowWidth(), Q = heads.qWidth();
         for (int s = 0; s < batch.sequenceCount(); s++) {
             KVCache cache = batch.cache(s);
             float[] kc = cache.k[layer], vc = cache.v[layer];
             int pos = batch.start(s), row = batch.firstRow(s), n = batch.count(s);
-            scores = Buffers.ensure(scores, (long) NH * (pos + n));
-            for (int t = 0; t < n; t++) {
-                int r = (row + t) * 3 * C;
-                System.arraycopy(packed, r + C, kc, (pos + t) * C, C);
-                System.arraycopy(packed, r + 2 * C, vc, (pos + t) * C, C);
-                Attention.decodeStep(y, (row + t) * C, packed, r, kc, vc, 0, pos + t, C, NH, scores);
+            Attention.appendToCache(kc, vc, 0, pos, packed, row * W, n, heads);
+            for (int c = 0; c < n; c += PREFILL_CHUNK) {
+                int m = Math.min(PREFILL_CHUNK, n - c), r = row + c;
+                scores = Buffers.ensure(scores, (long) m * heads.n() * (pos + c + m));
+                Attention.decode(y, r * Q, packed, r * W, W, kc, vc, 0, pos + c, m, heads, scores);
             }
         }
     }
 
     @Override
     public void backward(float[] dout, float[] dx) {
-        int B = batch.B(), T = batch.T(), n = B * T * C;
-        dproj = Buffers.zeroed(dproj, n);
+        int B = batch.B(), T = batch.T(), rows = B * T;
+        dproj = Buffers.zeroed(dproj, (long) rows * proj.out);
         dropout.backward(dout, dproj);
-        dy = Buffers.zeroed(dy, n);
+        dy = Buffers.zeroed(dy, (long) rows * heads.qWidth());
         proj.backward(dproj, dy);
-        dqkv = Buffers.zeroed(dqkv, 3L * n);
-        Attention.backward(dqkv, dy, packed, att, B, T, C, NH);
+        dqkv = Buffers.zeroed(dqkv, (long) rows * heads.rowWidth());
+        Attention.backward(dqkv, dy, packed, att, B, T, heads);
+        if (rotary != null) {
+            int[] pos = batch.positions();
+            Rope.backward(dqkv, 0, heads.rowWidth(), rows, heads.n() + heads.nKv(), pos, rotary.covering(maxOf(pos)));
+        }
         qkv.backward(dqkv, dx);
     }
 
     @Override
     public List<Param> parameters() {
         return Layer.parametersOf(qkv, proj);
+    }
+
+    private static int maxOf(int[] a) {
+        int m = 0;
+        for (int v : a) {
+            m = Math.max(m, v);
+        }
+        return m;
     }
 }

@@ -4,11 +4,11 @@ import dev.jgpt.kernel.Embedding;
 
 import java.util.List;
 
-/** The input of the network: token embedding + learned position embedding, then dropout. */
+/** The input of the network: token embedding (+ learned position embedding, unless rotary), then dropout. */
 final class Embeddings {
-    /** wte [vocab × C]: also the tied LM head. */
+    /** [vocab × C]: also the LM head when the head is tied. */
     final Param tokens;
-    /** wpe [context × C]. */
+    /** [context × C], or null with rotary positions. */
     final Param positions;
     private final DropoutLayer dropout;
     private final int C, V;
@@ -17,20 +17,24 @@ final class Embeddings {
     private int[] ids;
     private Batch batch;
 
-    Embeddings(GPTConfig cfg, RunContext ctx) {
+    Embeddings(GPTConfig cfg, Names names, RunContext ctx) {
         C = cfg.nEmbd();
         V = cfg.vocabSize();
-        tokens = new Param("transformer.wte.weight", false, V, C);
-        positions = new Param("transformer.wpe.weight", false, cfg.blockSize(), C);
+        tokens = new Param(names.tokenEmbedding(), false, V, C);
+        positions = cfg.position() == Position.LEARNED
+                ? new Param(names.positionEmbedding(), false, cfg.blockSize(), C) : null;
         dropout = new DropoutLayer(ctx, C);
     }
 
     float[] forward(int[] ids, Batch batch) {
         this.ids = ids;
         this.batch = batch;
-        emb = Buffers.ensure(emb, (long) batch.rows() * C);
-        if (batch.isCached()) {
-            Embedding.forward(emb, ids, batch.positions(), tokens.data, positions.data, batch.rows(), C, V);
+        int rows = batch.rows();
+        emb = Buffers.ensure(emb, (long) rows * C);
+        if (positions == null) {
+            Embedding.tokens(emb, ids, tokens.data, rows, C, V);
+        } else if (batch.isCached()) {
+            Embedding.forward(emb, ids, batch.positions(), tokens.data, positions.data, rows, C, V);
         } else {
             Embedding.forward(emb, ids, tokens.data, positions.data, batch.B(), batch.T(), C, V);
         }
@@ -41,7 +45,7 @@ final class Embeddings {
         int n = batch.rows() * C;
         dEmb = Buffers.zeroed(dEmb, n);
         dropout.backward(dout, dEmb);
-        Embedding.backward(tokens.grad(), positions.grad(), dEmb, ids, batch.B(), batch.T(), C);
+        Embedding.backward(tokens.grad(), positions != null ? positions.grad() : null, dEmb, ids, batch.B(), batch.T(), C);
     }
 
     List<Param> parameters() {

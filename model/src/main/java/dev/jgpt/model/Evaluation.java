@@ -30,7 +30,9 @@ public final class Evaluation {
         if (n < 2) {
             throw new IllegalArgumentException("evaluation needs at least 2 tokens, got " + n);
         }
-        int T = model.config.blockSize(), V = model.config.vocabSize();
+        // Windows of the model's context, up to the default inference context (a Llama 3 model's 131072
+        // positions in one window would need gigabytes of attention scores).
+        int T = Math.min(model.config.blockSize(), InferenceSession.DEFAULT_CONTEXT), V = model.config.vocabSize();
         int batch = (int) Math.max(1, Math.min(64, MAX_LOGITS / ((long) T * V)));
         boolean wasTraining = model.isTraining();
         model.setTraining(false);

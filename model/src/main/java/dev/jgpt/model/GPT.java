@@ -11,10 +11,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A GPT-2-style decoder: token + learned position embeddings, {@code nLayer} blocks of causal
- * self-attention and a 4× GELU MLP wrapped per {@link ResidualLayout}, an optional final LN, and an
- * LM head tied to the token embedding. Parameter names are Hugging Face GPT-2's; the list of
- * parameters is whatever the layers list ({@link Layer#parameters}).
+ * A decoder-only transformer: token embeddings (+ learned positions, or rotary ones inside attention),
+ * {@code nLayer} blocks of causal self-attention and a feed-forward sublayer wrapped per
+ * {@link ResidualLayout}, an optional final norm, and an LM head tied to the token embedding or its own.
+ * The switches are the config's ({@link GPTConfig}): GPT-2's block, Llama's, Qwen2's and any mix.
+ * Parameter names are those of the config's {@link Family}; the list of parameters is whatever the layers
+ * list ({@link Layer#parameters}).
  *
  * <p>Not thread-safe: one model runs one batch at a time (the kernels use all cores inside).
  */
@@ -22,8 +24,10 @@ public final class GPT {
     public final GPTConfig config;
     final Embeddings embeddings;
     private final List<Block> blocks;
-    /** The final LN before the head (pre-LN-style layouts); null otherwise. */
-    final LayerNormLayer lnF;
+    /** The final norm before the head (pre-LN-style layouts); null otherwise. */
+    final Layer lnF;
+    /** The LM head's own weight [vocab × C]; null when tied to the token embedding. */
+    final Param lmHead;
     private final RunContext ctx;
     private final List<Param> params;
     private final Map<String, Param> byName = new LinkedHashMap<>();
@@ -48,14 +52,17 @@ public final class GPT {
     private GPT(GPTConfig config) {
         this.config = config;
         this.ctx = new RunContext(config.dropout(), 1234);
-        embeddings = new Embeddings(config, ctx);
+        Names names = new Names(config.family());
+        RotaryTable rotary = config.position() == Position.ROPE ? new RotaryTable(config) : null;
+        embeddings = new Embeddings(config, names, ctx);
         List<Block> bs = new ArrayList<>();
         for (int l = 0; l < config.nLayer(); l++) {
-            bs.add(new Block(l, config, ctx));
+            bs.add(new Block(l, config, names, rotary, ctx));
         }
         blocks = Collections.unmodifiableList(bs);
-        lnF = config.layout().hasFinalLayerNorm()
-                ? new LayerNormLayer("transformer.ln_f", config.nEmbd(), config.bias(), config.layerNormEps()) : null;
+        lnF = config.layout().hasFinalLayerNorm() ? RmsNormLayer.of(config, names.finalNorm()) : null;
+        lmHead = config.tiedEmbeddings() ? null
+                : new Param(names.lmHead() + ".weight", false, config.vocabSize(), config.nEmbd());
         List<Param> ps = new ArrayList<>(embeddings.parameters());
         blocks.forEach(b -> ps.addAll(b.parameters()));
         ps.addAll(headParameters());
@@ -82,9 +89,14 @@ public final class GPT {
         return blocks;
     }
 
-    /** What sits between the last block and the logits besides the tied embedding: the final LN, if any. */
+    /** What sits between the last block and the logits: the final norm, if any, and an untied LM head. */
     public List<Param> headParameters() {
-        return Layer.parametersOf(lnF);
+        return Layer.parametersOf(lnF, lmHead);
+    }
+
+    /** The LM head's weight [vocab × C]: the token embedding when tied. */
+    private Param head() {
+        return lmHead != null ? lmHead : embeddings.tokens;
     }
 
     /** The parameter with this Hugging Face-style name, or an exception naming it. */
@@ -104,10 +116,13 @@ public final class GPT {
         return n;
     }
 
-    /** Training FLOPs per token, nanoGPT's estimate: 6N + 12·L·d·T (N without position embeddings). */
+    /**
+     * Training FLOPs per token, nanoGPT's estimate: 6N + 12·L·(n_head·head_dim)·T, N without position
+     * embeddings (and, for an untied head, with it: its matmul is as costly as the tied one's).
+     */
     public double trainingFlopsPerToken(int seqLen) {
-        long n = parameterCount() - embeddings.positions.size();
-        return 6.0 * n + 12.0 * config.nLayer() * config.nEmbd() * seqLen;
+        long n = parameterCount() - (embeddings.positions != null ? embeddings.positions.size() : 0);
+        return 6.0 * n + 12.0 * config.nLayer() * config.nHead() * config.headDim() * seqLen;
     }
 
     /** Training mode turns dropout on. */
@@ -198,7 +213,7 @@ public final class GPT {
         xf = hidden(tokens, b);
         int rows = b.rows(), C = config.nEmbd(), V = config.vocabSize();
         logits = Buffers.ensure(logits, (long) rows * V);
-        Gemm.linearForward(logits, xf, embeddings.tokens.data, null, rows, C, V);
+        Gemm.linearForward(logits, xf, head().data, null, rows, C, V);
     }
 
     private static int countTargets(int[] targets, int rows) {
@@ -229,7 +244,7 @@ public final class GPT {
     private void backwardFromLogits() {
         int C = config.nEmbd(), V = config.vocabSize(), rows = batch.rows(), n = rows * C;
         dxf = Buffers.zeroed(dxf, n);
-        Gemm.linearBackward(dxf, embeddings.tokens.grad(), null, logits, xf, embeddings.tokens.data, rows, C, V);
+        Gemm.linearBackward(dxf, head().grad(), null, logits, xf, head().data, rows, C, V);
         float[] dout = dxf;
         if (lnF != null) {
             dA = Buffers.zeroed(dA, n);
@@ -278,7 +293,7 @@ public final class GPT {
             for (int s = 0; s < S; s++) {
                 System.arraycopy(h, (batch.firstRow(s) + batch.count(s) - 1) * C, headIn, s * C, C);
             }
-            Gemm.linearForward(lastLogits, headIn, embeddings.tokens.data, null, S, C, V);
+            Gemm.linearForward(lastLogits, headIn, head().data, null, S, C, V);
             return lastLogits;
         } finally {
             ctx.training = wasTraining;

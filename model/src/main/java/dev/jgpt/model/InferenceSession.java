@@ -3,7 +3,8 @@ package dev.jgpt.model;
 /**
  * Incremental inference on one sequence with a KV cache: {@link #append} runs only the new tokens
  * (a prompt as one matrix-matrix pass, then one token at a time as matrix-vector work) and returns the
- * logits of the last one. The cache holds the model's whole context; overflowing it is an error the
+ * logits of the last one. The cache holds {@link #capacity()} positions (the model's context, or less:
+ * a Llama 3 model's 131072 positions would take gigabytes of cache); overflowing it is an error the
  * caller handles (stop, or {@link #truncate} and re-prefill a shorter window).
  *
  * <p>Uses the model's buffers: one forward at a time per model, and no training on it meanwhile.
@@ -14,9 +15,18 @@ public final class InferenceSession {
     private final float[] logits;
     private int position;
 
+    /** Positions a session holds unless told otherwise, at most: llama.cpp's default context. */
+    public static final int DEFAULT_CONTEXT = 4096;
+
+    /** A session over the model's context, or {@link #DEFAULT_CONTEXT} positions if that is shorter. */
     public InferenceSession(GPT model) {
+        this(model, Math.min(model.config.blockSize(), DEFAULT_CONTEXT));
+    }
+
+    /** A session of {@code capacity} positions (1 .. the model's context). */
+    public InferenceSession(GPT model, int capacity) {
         this.model = model;
-        this.cache = new KVCache(model.config);
+        this.cache = new KVCache(model.config, capacity);
         this.logits = new float[model.config.vocabSize()];
     }
 
@@ -42,7 +52,7 @@ public final class InferenceSession {
         return position;
     }
 
-    /** The most positions the cache can hold: the model's context length. */
+    /** The most positions the cache can hold. */
     public int capacity() {
         return cache.capacity;
     }

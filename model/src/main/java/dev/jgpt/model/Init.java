@@ -20,16 +20,22 @@ final class Init {
         }
         boolean deepNorm = cfg.layout() == ResidualLayout.DEEPNORM;
         double beta = deepNorm ? GPTConfig.deepNormBeta(L) : 1.0;
+        int Q = cfg.nHead() * cfg.headDim(), KV = cfg.kvWidth(), I = cfg.intermediateSize();
         for (Block b : model.blocks()) {
-            // c_attn is three C×C projections (q, k, v) packed as rows [3C, C]; each is initialised on its own.
+            // q, k and v are packed as rows [q | k | v] of one matrix; each is initialised on its own,
+            // and DeepNet scales v, not q or k.
             float[] qkv = b.attn.qkv.weight.data;
-            for (int part = 0; part < 3; part++) {
-                double gain = part == 2 ? beta : 1.0; // DeepNet scales v, not q or k
-                gaussian(qkv, part * C * C, C * C, std(cfg, C, C, false) * gain, rng);
-            }
+            gaussian(qkv, 0, Q * C, std(cfg, C, Q, false), rng);
+            gaussian(qkv, Q * C, KV * C, std(cfg, C, KV, false), rng);
+            gaussian(qkv, (Q + KV) * C, KV * C, std(cfg, C, KV, false) * beta, rng);
             linear(b.attn.proj, cfg, true, beta, rng);
-            linear(b.mlp.in, cfg, false, beta, rng);
-            linear(b.mlp.out, cfg, true, beta, rng);
+            // A gated unit's [gate | up] rows are two projections of width I.
+            Linear in = b.mlp.in();
+            gaussian(in.weight.data, 0, in.weight.size(), std(cfg, C, I, false) * beta, rng);
+            linear(b.mlp.out(), cfg, true, beta, rng);
+        }
+        if (model.lmHead != null) {
+            gaussian(model.lmHead.data, 0, model.lmHead.size(), GPT2_STD, rng);
         }
     }
 

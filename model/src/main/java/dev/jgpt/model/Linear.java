@@ -4,7 +4,7 @@ import dev.jgpt.kernel.Gemm;
 
 import java.util.List;
 
-/** y = x·Wᵀ + b with W [out, in] (stored transposed, as Conv1D, in Hugging Face GPT-2 files). */
+/** y = x·Wᵀ + b with W [out, in]. How a checkpoint stores W is W's business ({@link Param#stored}). */
 public final class Linear implements Layer {
     public final Param weight;
     /** Null without bias. */
@@ -14,11 +14,11 @@ public final class Linear implements Layer {
     private float[] y;
     private int rows;
 
-    Linear(String name, int in, int out, boolean bias) {
+    Linear(Param weight, Param bias, int in, int out) {
+        this.weight = weight;
+        this.bias = bias;
         this.in = in;
         this.out = out;
-        this.weight = new Param(name + ".weight", true, out, in);
-        this.bias = bias ? new Param(name + ".bias", false, out) : null;
     }
 
     @Override

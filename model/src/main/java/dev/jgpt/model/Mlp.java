@@ -4,21 +4,28 @@ import dev.jgpt.kernel.Gelu;
 
 import java.util.List;
 
-/** The feed-forward sublayer: x·W_fcᵀ → GELU → ·W_projᵀ → dropout, 4× wide in the middle. */
-public final class Mlp implements Layer {
-    /** W¹ (c_fc), into the hidden width. */
-    public final Linear in;
-    /** W² (c_proj), back to the residual width: the matrix of Xiong et al.'s Theorem 1. */
-    public final Linear out;
+/** GPT-2's feed-forward sublayer: x·W₁ᵀ → GELU (tanh form) → ·W₂ᵀ → dropout. */
+public final class Mlp implements FeedForward {
+    private final Linear in, out;
     private final DropoutLayer dropout;
     private float[] h, g, dproj, dg, dh;
     private int rows;
 
-    Mlp(String prefix, GPTConfig cfg, RunContext ctx) {
-        int C = cfg.nEmbd();
-        in = new Linear(prefix + ".c_fc", C, 4 * C, cfg.bias());
-        out = new Linear(prefix + ".c_proj", 4 * C, C, cfg.bias());
+    Mlp(String prefix, GPTConfig cfg, Names names, RunContext ctx) {
+        int C = cfg.nEmbd(), I = cfg.intermediateSize();
+        in = names.feedForwardIn(prefix, C, I, false, cfg.bias());
+        out = names.feedForwardOut(prefix, I, C, cfg.bias());
         dropout = new DropoutLayer(ctx, C);
+    }
+
+    @Override
+    public Linear in() {
+        return in;
+    }
+
+    @Override
+    public Linear out() {
+        return out;
     }
 
     @Override

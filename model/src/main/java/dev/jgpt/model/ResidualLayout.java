@@ -1,13 +1,10 @@
 package dev.jgpt.model;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
-
 /**
  * Where layer normalisation and the skip connection sit around each sublayer F (attention or MLP).
  * The formulas live in {@link ResidualSublayer}; this enum only names them.
  */
-public enum ResidualLayout {
+public enum ResidualLayout implements Switch {
     /** x ← LN(x + F(x)); no final LN (Vaswani et al. 2017, original GPT). */
     POST_LN("post-ln", false),
     /** x ← x + F(LN(x)); final LN (GPT-2, Xiong et al. 2020). */
@@ -30,6 +27,7 @@ public enum ResidualLayout {
     }
 
     /** The name used in config.json and on the command line. */
+    @Override
     public String id() {
         return id;
     }
@@ -39,13 +37,7 @@ public enum ResidualLayout {
     }
 
     public static ResidualLayout parse(String s) {
-        for (ResidualLayout l : values()) {
-            if (l.id.equalsIgnoreCase(s) || l.name().equalsIgnoreCase(s)) {
-                return l;
-            }
-        }
-        throw new IllegalArgumentException("unknown residual layout '" + s + "'; expected one of "
-                + Arrays.stream(values()).map(ResidualLayout::id).collect(Collectors.joining(", ")));
+        return Switch.parse(ResidualLayout.class, "residual layout", s);
     }
 
     @Override

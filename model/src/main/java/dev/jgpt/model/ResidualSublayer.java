@@ -21,9 +21,9 @@ public final class ResidualSublayer implements Layer {
     final ResidualLayout layout;
     final Layer f;
     /** Normalises F's input (pre-ln, sandwich, none) or the sum (post-ln, deepnorm); null for rezero. */
-    final LayerNormLayer ln;
+    final Layer ln;
     /** Sandwich only: normalises F's output before the add. */
-    final LayerNormLayer lnOut;
+    final Layer lnOut;
     /** ReZero only: the learnable residual weight a. */
     final Param rezeroAlpha;
     /** DeepNorm only: the constant skip scale α = (2N)^¼. */
@@ -34,17 +34,16 @@ public final class ResidualSublayer implements Layer {
     private int n;
 
     /**
-     * Names follow the block's checkpoint names: {@code lnName} for the LN at the sublayer's input or
-     * output, {@code lnOutName} for sandwich's second LN, {@code alphaName} for ReZero's a.
+     * Names follow the block's checkpoint names: {@code lnName} for the norm at the sublayer's input or
+     * output, {@code lnOutName} for sandwich's second norm, {@code alphaName} for ReZero's a. The norms
+     * are the config's (LayerNorm or RMSNorm).
      */
     ResidualSublayer(ResidualLayout layout, Layer f, String lnName, String lnOutName, String alphaName, GPTConfig cfg) {
         this.layout = layout;
         this.f = f;
         this.C = cfg.nEmbd();
-        this.ln = layout == ResidualLayout.REZERO ? null
-                : new LayerNormLayer(lnName, C, cfg.bias(), cfg.layerNormEps());
-        this.lnOut = layout == ResidualLayout.SANDWICH
-                ? new LayerNormLayer(lnOutName, C, cfg.bias(), cfg.layerNormEps()) : null;
+        this.ln = layout == ResidualLayout.REZERO ? null : RmsNormLayer.of(cfg, lnName);
+        this.lnOut = layout == ResidualLayout.SANDWICH ? RmsNormLayer.of(cfg, lnOutName) : null;
         this.rezeroAlpha = layout == ResidualLayout.REZERO ? new Param(alphaName, false, 1) : null;
         this.deepNormAlpha = (float) GPTConfig.deepNormAlpha(cfg.nLayer());
     }
@@ -150,7 +149,7 @@ public final class ResidualSublayer implements Layer {
         return dy;
     }
 
-    private float[] lnBackward(LayerNormLayer norm, float[] d) {
+    private float[] lnBackward(Layer norm, float[] d) {
         dsum = Buffers.zeroed(dsum, n);
         norm.backward(d, dsum);
         return dsum;

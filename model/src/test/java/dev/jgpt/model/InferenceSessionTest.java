@@ -40,6 +40,48 @@ class InferenceSessionTest {
         assertTrue(overflow.getMessage().contains("context"), overflow.getMessage());
     }
 
+    /** The same with Llama's block: RoPE at absolute positions, a cache of n_kv_head heads, RMSNorm, SwiGLU. */
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void cachedLogitsEqualFullForwardLlama(ResidualLayout layout) {
+        int V = 13, T = 12;
+        GPT m = new GPT(GPTConfig.llama(V, T, 2, 4, 2, 16, 24).toBuilder().headDim(6).tiedEmbeddings(false)
+                .qkvBias(true).layout(layout).init(InitScheme.XAVIER).build(), 6);
+        m.parameters().stream().filter(p -> p.name.endsWith("_alpha")).forEach(p -> p.data[0] = 0.7f);
+        SplittableRandom r = new SplittableRandom(7);
+        int[] seq = IntStream.range(0, T).map(i -> r.nextInt(V)).toArray();
+        InferenceSession s = new InferenceSession(m);
+        float[] cached = s.append(Arrays.copyOf(seq, 5)).clone();
+        assertClose(lastRow(m, seq, 5, V), cached, layout + " prefill");
+        for (int t = 5; t < T; t++) {
+            cached = s.append(seq[t]).clone();
+            assertClose(lastRow(m, seq, t + 1, V), cached, layout + " step " + t);
+        }
+    }
+
+    /**
+     * Several sequences in one cached forward (continuous batching) give each the logits it gets alone:
+     * a prefill beside a decode step beside another prefill.
+     */
+    @Test
+    void aBatchOfSequencesEqualsEachAlone() {
+        int V = 11;
+        GPT m = new GPT(GPTConfig.llama(V, 16, 2, 4, 1, 16, 24).toBuilder().init(InitScheme.XAVIER).build(), 8);
+        int[][] prompts = {{1, 2, 3}, {4, 5, 6, 7, 8}, {9}};
+        float[][] alone = new float[3][];
+        for (int i = 0; i < 3; i++) {
+            alone[i] = new InferenceSession(m).append(prompts[i]).clone();
+        }
+        KVCache[] caches = {new KVCache(m.config), new KVCache(m.config), new KVCache(m.config)};
+        // Sequence 1 already holds its first four tokens; this step decodes its fifth beside two prefills.
+        m.forwardCached(new int[] {4, 5, 6, 7}, Batch.cached(caches[1], 0, 4), new float[V]);
+        float[] together = m.forwardCached(new int[] {1, 2, 3, 8, 9},
+                Batch.cached(caches, new int[] {0, 4, 0}, new int[] {3, 1, 1}), new float[3 * V]);
+        for (int i = 0; i < 3; i++) {
+            assertClose(alone[i], Arrays.copyOfRange(together, i * V, (i + 1) * V), "sequence " + i);
+        }
+    }
+
     @Test
     void truncateRewindsTheCache() {
         int V = 9;

@@ -23,9 +23,13 @@ class LayerGradientTest {
     static final int B = 2, T = 3, C = 8;
     static final GPTConfig CFG = new GPTConfig(11, 8, 2, 2, C, true, 0f, 1e-5f, ResidualLayout.PRE_LN, InitScheme.XAVIER);
 
+    /** Llama's block at a small size: RMSNorm, RoPE, SwiGLU, 4 query heads sharing 2 kv heads of 4. */
+    static final GPTConfig LLAMA = GPTConfig.llama(11, 8, 2, 4, 2, C, 12).toBuilder().headDim(4).build();
+    static final Names GPT2_NAMES = new Names(Family.GPT2), LLAMA_NAMES = new Names(Family.LLAMA);
+
     @Test
     void linear() {
-        check(new Linear("lin", C, 5, true), C, 5);
+        check(GPT2_NAMES.linear("lin", C, 5, true), C, 5);
     }
 
     @Test
@@ -34,25 +38,56 @@ class LayerGradientTest {
     }
 
     @Test
+    void rmsNorm() {
+        check(new RmsNormLayer("rms", C, 1e-5f), C, C);
+    }
+
+    @Test
     void mlp() {
-        check(new Mlp("mlp", CFG, new RunContext(0f, 1)), C, C);
+        check(new Mlp("mlp", CFG, GPT2_NAMES, new RunContext(0f, 1)), C, C);
+    }
+
+    @Test
+    void swiGluMlp() {
+        check(new SwiGluMlp("mlp", LLAMA, LLAMA_NAMES, new RunContext(0f, 1)), C, C);
     }
 
     @Test
     void attention() {
-        check(new CausalSelfAttention("attn", 0, CFG, new RunContext(0f, 1)), C, C);
+        check(new CausalSelfAttention("attn", 0, CFG, GPT2_NAMES, null, new RunContext(0f, 1)), C, C);
+    }
+
+    /** Grouped-query heads (head_dim 4 · 4 heads ≠ C/… by design), rotary positions, q/k/v biases (Qwen2). */
+    @Test
+    void groupedQueryAttentionWithRope() {
+        GPTConfig qwen = LLAMA.toBuilder().qkvBias(true).family(Family.QWEN2).build();
+        check(new CausalSelfAttention("attn", 0, qwen, LLAMA_NAMES, new RotaryTable(qwen), new RunContext(0f, 1)), C, C);
     }
 
     @ParameterizedTest
     @EnumSource(ResidualLayout.class)
     void residualSublayer(ResidualLayout layout) {
         GPTConfig cfg = CFG.withLayout(layout);
-        check(new ResidualSublayer(layout, new Mlp("mlp", cfg, new RunContext(0f, 1)), "ln", "ln_out", "alpha", cfg), C, C);
+        check(new ResidualSublayer(layout, new Mlp("mlp", cfg, GPT2_NAMES, new RunContext(0f, 1)), "ln", "ln_out",
+                "alpha", cfg), C, C);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void residualSublayerWithRmsNorm(ResidualLayout layout) {
+        GPTConfig cfg = LLAMA.withLayout(layout);
+        check(new ResidualSublayer(layout, new SwiGluMlp("mlp", cfg, LLAMA_NAMES, new RunContext(0f, 1)), "ln",
+                "ln_out", "alpha", cfg), C, C);
     }
 
     @Test
     void block() {
-        check(new Block(0, CFG, new RunContext(0f, 1)), C, C);
+        check(new Block(0, CFG, GPT2_NAMES, null, new RunContext(0f, 1)), C, C);
+    }
+
+    @Test
+    void llamaBlock() {
+        check(new Block(0, LLAMA, LLAMA_NAMES, new RotaryTable(LLAMA), new RunContext(0f, 1)), C, C);
     }
 
     @Test

@@ -46,8 +46,8 @@ public final class Diagnostics {
             attn[l] = sumSquares(b.attention().parameters());
             ffn[l] = sumSquares(b.feedForward().parameters());
             block[l] = attn[l] + ffn[l];
-            fcIn[l] = sumSquares(List.of(b.mlp().in.weight));
-            fcOut[l] = sumSquares(List.of(b.mlp().out.weight));
+            fcIn[l] = sumSquares(List.of(b.mlp().in().weight));
+            fcOut[l] = sumSquares(List.of(b.mlp().out().weight));
         }
         double emb = sumSquares(model.embeddingParameters()), head = sumSquares(model.headParameters());
         double total = emb + head;

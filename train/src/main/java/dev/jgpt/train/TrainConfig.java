@@ -4,8 +4,12 @@ import dev.jgpt.model.optim.LrSchedule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jgpt.model.Family;
+import dev.jgpt.model.FeedForwardKind;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.Norm;
+import dev.jgpt.model.Position;
 import dev.jgpt.model.ResidualLayout;
 
 import java.util.Locale;
@@ -24,6 +28,9 @@ import java.util.Locale;
  *                      ({@link LayerDrop}); 0 turns it off
  * @param evalInterval  evaluate (and checkpoint) every this many steps, and at the end
  * @param threads       kernel threads; 0 means all cores
+ * @param nKvHead       key/value heads (grouped-query attention); 0 means as many as heads
+ * @param intermediateSize the feed-forward width; 0 means 4·embd for GELU and ⅔ of that (rounded up to a
+ *                      multiple of 32) for SwiGLU, which keeps the parameter count (Llama's rule)
  */
 public record TrainConfig(String data, String tokenizer,
                           int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
@@ -32,10 +39,12 @@ public record TrainConfig(String data, String tokenizer,
                           int gradAccum, float dropout, double layerDrop, boolean bias,
                           int evalInterval, int evalIters, long seed, int threads,
                           ResidualLayout layout, InitScheme init,
-                          int samples, int sampleTokens, double temperature) {
+                          int samples, int sampleTokens, double temperature,
+                          Norm norm, Position position, FeedForwardKind mlp, int nKvHead, int intermediateSize,
+                          double ropeTheta) {
 
     /** The preset names {@link #preset} accepts. */
-    public static final String BABY = "baby", SHAKESPEARE_CHAR = "shakespeare-char";
+    public static final String BABY = "baby", BABY_LLAMA = "baby-llama", SHAKESPEARE_CHAR = "shakespeare-char";
 
     public TrainConfig {
         require(nLayer > 0, "layers must be positive, got " + nLayer);
@@ -64,6 +73,11 @@ public record TrainConfig(String data, String tokenizer,
         require(samples >= 0, "samples must be >= 0, got " + samples);
         require(sampleTokens >= 0, "sample-tokens must be >= 0, got " + sampleTokens);
         require(temperature > 0, "temperature must be positive, got " + temperature);
+        require(norm != null && position != null && mlp != null, "norm, position and mlp must be set");
+        require(nKvHead >= 0 && (nKvHead == 0 || nHead % nKvHead == 0),
+                "kv-heads (" + nKvHead + ") must divide heads (" + nHead + "); 0 = as many as heads");
+        require(intermediateSize >= 0, "mlp-hidden must be >= 0 (0 = the default width), got " + intermediateSize);
+        require(ropeTheta > 0, "rope-theta must be positive, got " + ropeTheta);
     }
 
     private static void require(boolean ok, String message) {
@@ -76,25 +90,37 @@ public record TrainConfig(String data, String tokenizer,
      * {@code baby}: nanoGPT's CPU run (L4 H4 d128 T64 B12, 2000 iters, lr 1e-3 → 1e-4 cosine, warmup 100,
      * β2 0.99, wd 0.1, clip 1.0, dropout 0, eval every 250 over 20 batches). {@code shakespeare-char}:
      * nanoGPT's config/train_shakespeare_char.py (L6 H6 d384 T256 B64, 5000 iters, dropout 0.2, eval
-     * every 250 over 200 batches).
+     * every 250 over 200 batches). {@code baby-llama}: the baby's size and recipe with Llama's block
+     * (RMSNorm, RoPE, SwiGLU, no biases).
      */
     public static TrainConfig preset(String name) {
         Builder b = new Builder();
         switch (name.toLowerCase(Locale.ROOT)) {
             case BABY -> b.nLayer(4).nHead(4).nEmbd(128).blockSize(64).batchSize(12)
                     .iters(2000).dropout(0f).evalIters(20);
+            case BABY_LLAMA -> b.nLayer(4).nHead(4).nEmbd(128).blockSize(64).batchSize(12)
+                    .iters(2000).dropout(0f).evalIters(20).bias(false)
+                    .norm(Norm.RMSNORM).position(Position.ROPE).mlp(FeedForwardKind.SWIGLU);
             case SHAKESPEARE_CHAR -> b.nLayer(6).nHead(6).nEmbd(384).blockSize(256).batchSize(64)
                     .iters(5000).dropout(0.2f).evalIters(200);
             default -> throw new IllegalArgumentException("unknown preset '" + name + "'; expected "
-                    + BABY + " or " + SHAKESPEARE_CHAR);
+                    + BABY + ", " + BABY_LLAMA + " or " + SHAKESPEARE_CHAR);
         }
         return b.build();
     }
 
-    /** The model this run trains, for a tokenizer of {@code vocabSize} tokens. */
+    /**
+     * The model this run trains, for a tokenizer of {@code vocabSize} tokens. With Llama's block (RMSNorm,
+     * RoPE and SwiGLU) it is saved in Llama's checkpoint layout, otherwise in GPT-2's.
+     */
     public GPTConfig modelConfig(int vocabSize) {
-        return GPTConfig.of(vocabSize, blockSize, nLayer, nHead, nEmbd)
-                .withBias(bias).withDropout(dropout).withLayout(layout).withInit(init);
+        boolean llama = norm == Norm.RMSNORM && position == Position.ROPE && mlp == FeedForwardKind.SWIGLU;
+        int hidden = intermediateSize > 0 ? intermediateSize
+                : mlp == FeedForwardKind.SWIGLU ? (8 * nEmbd / 3 + 31) / 32 * 32 : 4 * nEmbd;
+        return GPTConfig.of(vocabSize, blockSize, nLayer, nHead, nEmbd).toBuilder()
+                .bias(bias).qkvBias(bias).dropout(dropout).layout(layout).init(init)
+                .norm(norm).position(position).ropeTheta(ropeTheta).mlp(mlp).intermediateSize(hidden)
+                .nKvHead(nKvHead > 0 ? nKvHead : nHead).family(llama ? Family.LLAMA : Family.GPT2).build();
     }
 
     /** Where the cosine schedule ends: {@code lrDecayIters}, or {@code iters} when that is 0. */
@@ -138,7 +164,9 @@ public record TrainConfig(String data, String tokenizer,
                 .put("eval_interval", evalInterval).put("eval_iters", evalIters)
                 .put("seed", seed).put("threads", threads)
                 .put("residual_layout", layout.id()).put("init", init.id())
-                .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature);
+                .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature)
+                .put("norm", norm.id()).put("position", position.id()).put("mlp", mlp.id())
+                .put("n_kv_head", nKvHead).put("intermediate_size", intermediateSize).put("rope_theta", ropeTheta);
         return o;
     }
 
@@ -163,6 +191,12 @@ public record TrainConfig(String data, String tokenizer,
                 .init(InitScheme.parse(need(o, "init").asText()))
                 .samples(need(o, "samples").asInt()).sampleTokens(need(o, "sample_tokens").asInt())
                 .temperature(need(o, "temperature").asDouble());
+        // Runs saved before the block switches existed have GPT-2's block.
+        b.norm(Norm.parse(o.path("norm").asText(Norm.LAYERNORM.id())))
+                .position(Position.parse(o.path("position").asText(Position.LEARNED.id())))
+                .mlp(FeedForwardKind.parse(o.path("mlp").asText(FeedForwardKind.GELU.id())))
+                .nKvHead(o.path("n_kv_head").asInt(0)).intermediateSize(o.path("intermediate_size").asInt(0))
+                .ropeTheta(o.path("rope_theta").asDouble(10000.0));
         return b.build();
     }
 
@@ -192,6 +226,11 @@ public record TrainConfig(String data, String tokenizer,
         private InitScheme init = InitScheme.GPT2;
         private int samples = 2, sampleTokens = 300;
         private double temperature = 0.8;
+        private Norm norm = Norm.LAYERNORM;
+        private Position position = Position.LEARNED;
+        private FeedForwardKind mlp = FeedForwardKind.GELU;
+        private int nKvHead = 0, intermediateSize = 0;
+        private double ropeTheta = 10000.0;
 
         public Builder() {
         }
@@ -227,6 +266,12 @@ public record TrainConfig(String data, String tokenizer,
             samples = c.samples;
             sampleTokens = c.sampleTokens;
             temperature = c.temperature;
+            norm = c.norm;
+            position = c.position;
+            mlp = c.mlp;
+            nKvHead = c.nKvHead;
+            intermediateSize = c.intermediateSize;
+            ropeTheta = c.ropeTheta;
         }
 
         public Builder data(String v) { data = v; return this; }
@@ -259,11 +304,18 @@ public record TrainConfig(String data, String tokenizer,
         public Builder samples(int v) { samples = v; return this; }
         public Builder sampleTokens(int v) { sampleTokens = v; return this; }
         public Builder temperature(double v) { temperature = v; return this; }
+        public Builder norm(Norm v) { norm = v; return this; }
+        public Builder position(Position v) { position = v; return this; }
+        public Builder mlp(FeedForwardKind v) { mlp = v; return this; }
+        public Builder nKvHead(int v) { nKvHead = v; return this; }
+        public Builder intermediateSize(int v) { intermediateSize = v; return this; }
+        public Builder ropeTheta(double v) { ropeTheta = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
                     warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, layerDrop, bias,
-                    evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature);
+                    evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
+                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta);
         }
     }
 }

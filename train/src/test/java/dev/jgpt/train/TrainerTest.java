@@ -94,6 +94,31 @@ class TrainerTest {
         }
     }
 
+    /**
+     * Llama's block trains through the same loop: the loss falls, the run directory is a Llama-layout
+     * model directory, and resume is exact.
+     */
+    @Test
+    void llamaBlockTrainsAndResumesExactly() throws IOException {
+        TrainData data = TinyRuns.data();
+        TrainConfig llama = TinyRuns.config().toBuilder().bias(false).norm(dev.jgpt.model.Norm.RMSNORM)
+                .position(dev.jgpt.model.Position.ROPE).mlp(dev.jgpt.model.FeedForwardKind.SWIGLU).nKvHead(1).build();
+        Losses whole = run(llama, data, dir.resolve("whole"));
+        assertTrue(whole.losses.get(7) < whole.losses.get(0), "the toy loss goes down: " + whole.losses);
+        var model = dev.jgpt.model.io.ModelDir.load(dir.resolve("whole"));
+        assertEquals(dev.jgpt.model.Family.LLAMA, model.config.family());
+        assertEquals(1, model.config.nKvHead());
+        Path out = dir.resolve("split");
+        Losses first = run(llama.toBuilder().iters(4).build(), data, out);
+        Losses second = new Losses();
+        try (Trainer t = Trainer.resume(out, data, c -> c.toBuilder().iters(8).build())) {
+            t.run(second);
+        }
+        List<Double> joined = new ArrayList<>(first.losses);
+        joined.addAll(second.losses);
+        assertSameCurve(whole.losses, joined, "resumed Llama run = uninterrupted run");
+    }
+
     @Test
     void resumeRefusesChangedTrainingKnobs() throws IOException {
         TrainData data = TinyRuns.data();

@@ -1,91 +1,72 @@
 package dev.jgpt.model.io;
 
-import dev.jgpt.common.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
-import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.Param;
-import dev.jgpt.model.ResidualLayout;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Hugging Face-style model directories: {@code config.json} (GPT2Config keys plus jgpt's
- * {@code residual_layout}, {@code init} and {@code bias}) and {@code model.safetensors} with GPT-2's
- * tensor names. Conv1D weights are stored [in, out] as GPT-2 does; the LM head is tied and not stored.
- * A pre-LN jgpt model with bias is therefore a GPT2LMHeadModel checkpoint, and real GPT-2
- * checkpoints (with or without the {@code transformer.} prefix) load here.
+ * Hugging Face model directories: {@code config.json} ({@link ConfigJson}) and the weights, in
+ * {@code model.safetensors} or sharded with {@code model.safetensors.index.json}, named as the config's
+ * {@link Family} names them (GPT-2's Conv1D weights transposed, Llama's q/k/v and gate/up as separate
+ * tensors; each parameter's {@link Param#stored} says how). F32, F16 and BF16 tensors load, one at a
+ * time straight into the model's arrays. A pre-LN jgpt model with GPT-2's block loads in
+ * GPT2LMHeadModel, one with Llama's block in LlamaForCausalLM; real checkpoints of both (and of Qwen2)
+ * load here.
  */
 public final class ModelDir {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
+    public static final String WEIGHTS_INDEX = "model.safetensors.index.json";
     public static final String TOKENIZER = "tokenizer.json";
 
-    /** Buffers Hugging Face stores beside the weights (causal masks) and the tied head: not parameters. */
-    private static final Pattern IGNORED = Pattern.compile("(transformer\\.)?h\\.\\d+\\.attn\\.(masked_)?bias|lm_head\\.weight");
+    /** Buffers Hugging Face stores beside the weights (causal masks, rotary frequencies): not parameters. */
+    private static final Pattern IGNORED = Pattern.compile(
+            "(transformer\\.)?h\\.\\d+\\.attn\\.(masked_)?bias|.*rotary_emb\\.inv_freq");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ModelDir() {}
 
-    /** Writes config.json and model.safetensors into dir (created if needed), each atomically. */
+    /** Writes config.json and model.safetensors (F32) into dir (created if needed), each atomically. */
     public static void save(GPT model, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
         for (Param p : model.parameters()) {
-            tensors.put(p.name, p.conv1d
-                    ? new SafeTensors.Tensor(p.name, new int[] {p.shape[1], p.shape[0]}, transpose(p.data, p.shape[0], p.shape[1]))
-                    : new SafeTensors.Tensor(p.name, p.shape, p.data));
+            int rowSize = p.rowSize();
+            for (Param.Stored s : p.stored) {
+                float[] rows = p.stored.size() == 1 ? p.data
+                        : Arrays.copyOfRange(p.data, s.rowStart() * rowSize, (s.rowStart() + s.rows()) * rowSize);
+                SafeTensors.Tensor t = p.shape.length == 1 ? new SafeTensors.Tensor(s.name(), new int[] {s.rows()}, rows)
+                        : s.transposed() ? new SafeTensors.Tensor(s.name(), new int[] {rowSize, s.rows()}, transpose(rows, s.rows(), rowSize))
+                        : new SafeTensors.Tensor(s.name(), new int[] {s.rows(), rowSize}, rows);
+                tensors.put(s.name(), t);
+            }
         }
         SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(configJson(model.config)));
+        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(ConfigJson.write(model.config)));
     }
 
     /** Loads a model directory; every problem is one IOException naming the file and what is wrong. */
     public static GPT load(Path dir) throws IOException {
         GPTConfig cfg = readConfig(dir);
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw new NoSuchFileException(weights + ": missing (a model directory needs " + CONFIG + " and " + WEIGHTS + ")");
-        }
-        Map<String, SafeTensors.Tensor> tensors = SafeTensors.read(weights);
-        Map<String, SafeTensors.Tensor> byName = new LinkedHashMap<>();
-        for (SafeTensors.Tensor t : tensors.values()) {
-            if (IGNORED.matcher(t.name()).matches()) {
-                continue;
-            }
-            String name = t.name().startsWith("transformer.") ? t.name() : "transformer." + t.name();
-            byName.put(name, t);
-        }
         GPT model = GPT.uninitialized(cfg);
-        for (Param p : model.parameters()) {
-            SafeTensors.Tensor t = byName.remove(p.name);
-            if (t == null) {
-                throw new IOException(weights + ": missing tensor " + p.name + " " + Arrays.toString(stored(p))
-                        + " required by " + CONFIG + " (" + cfg.layout() + ", " + cfg.nLayer() + " layers)");
-            }
-            if (!Arrays.equals(t.shape(), stored(p))) {
-                throw new IOException(weights + ": tensor " + t.name() + " has shape " + Arrays.toString(t.shape())
-                        + " but " + CONFIG + " needs " + Arrays.toString(stored(p)));
-            }
-            float[] data = p.conv1d ? transpose(t.data(), p.shape[1], p.shape[0]) : t.data();
-            System.arraycopy(data, 0, p.data, 0, p.size());
-        }
-        if (!byName.isEmpty()) {
-            throw new IOException(weights + ": unexpected tensors " + byName.keySet() + " for a "
-                    + cfg.layout() + " model (does " + CONFIG + " name the right residual_layout?)");
-        }
+        loadWeights(model, dir);
         return model;
     }
 
@@ -105,65 +86,102 @@ public final class ModelDir {
         if (c == null || !c.isObject()) {
             throw new IOException(file + ": not a JSON object");
         }
-        String act = c.path("activation_function").asText("gelu_new");
-        if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
-            throw new IOException(file + ": activation_function " + act + " is not supported (jgpt uses GPT-2's tanh GELU)");
-        }
-        JsonNode inner = c.get("n_inner");
-        int embd = intKey(file, c, "n_embd");
-        if (inner != null && !inner.isNull() && inner.asInt() != 4 * embd) {
-            throw new IOException(file + ": n_inner " + inner.asInt() + " is not supported (jgpt's MLP is 4 × n_embd)");
-        }
+        return ConfigJson.parse(file, c);
+    }
+
+    /** Fills every parameter from the directory's safetensors file(s), checking names and shapes. */
+    private static void loadWeights(GPT model, Path dir) throws IOException {
+        GPTConfig cfg = model.config;
+        Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {
-            return new GPTConfig(intKey(file, c, "vocab_size"), intKey(file, c, "n_positions"), intKey(file, c, "n_layer"),
-                    intKey(file, c, "n_head"), embd, c.path("bias").asBoolean(true),
-                    (float) c.path("resid_pdrop").asDouble(0.0), (float) c.path("layer_norm_epsilon").asDouble(1e-5),
-                    ResidualLayout.parse(c.path("residual_layout").asText("pre-ln")),
-                    InitScheme.parse(c.path("init").asText("gpt2")));
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage());
+            Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
+            Map<String, SafeTensors.Reader> owner = new HashMap<>();
+            for (Path f : weightFiles(dir)) {
+                SafeTensors.Reader r = SafeTensors.Reader.open(f);
+                readers.put(f.toString(), r);
+                for (SafeTensors.Entry e : r.entries().values()) {
+                    if (IGNORED.matcher(e.name()).matches() || cfg.tiedEmbeddings() && e.name().equals("lm_head.weight")) {
+                        continue;
+                    }
+                    // GPT-2 hub files may lack the "transformer." prefix.
+                    String name = cfg.family() == Family.GPT2 && !e.name().startsWith("transformer.")
+                            && !e.name().startsWith("lm_head.") ? "transformer." + e.name() : e.name();
+                    entries.put(name, e);
+                    owner.put(name, r);
+                }
+            }
+            for (Param p : model.parameters()) {
+                int rowSize = p.rowSize();
+                for (Param.Stored s : p.stored) {
+                    SafeTensors.Entry e = entries.remove(s.name());
+                    int[] want = p.shape.length == 1 ? new int[] {s.rows()}
+                            : s.transposed() ? new int[] {rowSize, s.rows()} : new int[] {s.rows(), rowSize};
+                    if (e == null) {
+                        throw new IOException(dir + ": missing tensor " + s.name() + " " + Arrays.toString(want)
+                                + " required by " + CONFIG + " (" + cfg.family() + ", " + cfg.layout() + ", "
+                                + cfg.nLayer() + " layers)");
+                    }
+                    SafeTensors.Reader r = owner.get(s.name());
+                    if (!Arrays.equals(e.shape(), want)) {
+                        throw new IOException(r.file() + ": tensor " + e.name() + " has shape " + Arrays.toString(e.shape())
+                                + " but " + CONFIG + " needs " + Arrays.toString(want));
+                    }
+                    if (s.transposed()) {
+                        float[] t = transpose(r.read(e), rowSize, s.rows());
+                        System.arraycopy(t, 0, p.data, s.rowStart() * rowSize, t.length);
+                    } else {
+                        r.readInto(e, p.data, s.rowStart() * rowSize);
+                    }
+                }
+            }
+            if (!entries.isEmpty()) {
+                throw new IOException(dir + ": unexpected tensors " + entries.keySet() + " for a " + cfg.family() + " "
+                        + cfg.layout() + " model (does " + CONFIG + " describe these weights?)");
+            }
+        } finally {
+            for (SafeTensors.Reader r : readers.values()) {
+                r.close();
+            }
         }
     }
 
-    static ObjectNode configJson(GPTConfig cfg) {
-        ObjectNode c = JSON.createObjectNode();
-        c.put("model_type", "gpt2");
-        c.putArray("architectures").add("GPT2LMHeadModel");
-        c.put("vocab_size", cfg.vocabSize());
-        c.put("n_positions", cfg.blockSize());
-        c.put("n_ctx", cfg.blockSize());
-        c.put("n_embd", cfg.nEmbd());
-        c.put("n_layer", cfg.nLayer());
-        c.put("n_head", cfg.nHead());
-        c.putNull("n_inner");
-        c.put("activation_function", "gelu_new");
-        c.put("layer_norm_epsilon", cfg.layerNormEps());
-        c.put("resid_pdrop", cfg.dropout());
-        c.put("embd_pdrop", cfg.dropout());
-        c.put("attn_pdrop", 0.0);
-        c.put("tie_word_embeddings", true);
-        c.put("torch_dtype", "float32");
-        c.put("residual_layout", cfg.layout().id());
-        c.put("init", cfg.init().id());
-        c.put("bias", cfg.bias());
-        return c;
-    }
-
-    private static int intKey(Path file, JsonNode c, String key) throws IOException {
-        JsonNode v = c.get(key);
-        if (v == null || !v.canConvertToInt()) {
-            throw new IOException(file + ": missing or non-integer \"" + key + "\"");
+    /** model.safetensors, or the shards model.safetensors.index.json names (each once, in order). */
+    private static Iterable<Path> weightFiles(Path dir) throws IOException {
+        Path single = dir.resolve(WEIGHTS), index = dir.resolve(WEIGHTS_INDEX);
+        if (Files.isRegularFile(single)) {
+            return java.util.List.of(single);
         }
-        return v.asInt();
-    }
-
-    private static int[] stored(Param p) {
-        return p.conv1d ? new int[] {p.shape[1], p.shape[0]} : p.shape;
+        if (!Files.isRegularFile(index)) {
+            throw new NoSuchFileException(single + ": missing (a model directory needs " + CONFIG + " and " + WEIGHTS
+                    + " or " + WEIGHTS_INDEX + ")");
+        }
+        JsonNode map;
+        try {
+            map = JSON.readTree(Files.readString(index)).path("weight_map");
+        } catch (JsonProcessingException e) {
+            throw new IOException(index + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (!map.isObject() || map.isEmpty()) {
+            throw new IOException(index + ": no \"weight_map\" of tensor names to files");
+        }
+        java.util.LinkedHashSet<Path> files = new java.util.LinkedHashSet<>();
+        for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
+            String f = it.next().asText();
+            Path p = dir.resolve(f).normalize();
+            if (!p.startsWith(dir.normalize()) || f.isEmpty()) {
+                throw new IOException(index + ": shard \"" + f + "\" is not a file in " + dir);
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new NoSuchFileException(p + ": missing shard named in " + index.getFileName());
+            }
+            files.add(p);
+        }
+        return files;
     }
 
     /** [rows × cols] → [cols × rows]. */
     static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
+        float[] t = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 t[c * rows + r] = a[r * cols + c];

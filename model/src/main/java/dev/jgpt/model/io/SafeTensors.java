@@ -58,48 +58,160 @@ public final class SafeTensors {
 
     /** Reads every tensor and the metadata. Errors name the file and the tensor. */
     public static Contents readWithMetadata(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) {
-                throw bad(file, "is " + size + " bytes, too short for a header length");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > MAX_HEADER || headerLen > size - 8) {
-                throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
-                        + " bytes (truncated or not a safetensors file)");
-            }
-            ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
-            } catch (JsonProcessingException e) {
-                throw bad(file, "has a header that is not valid JSON: " + e.getOriginalMessage());
-            }
-            if (header == null || !header.isObject()) {
-                throw bad(file, "has a header that is not a JSON object");
-            }
-            long dataStart = 8 + headerLen, dataLen = size - dataStart;
+        try (Reader r = Reader.open(file)) {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                out.put(e.getKey(), readTensor(file, ch, e.getKey(), e.getValue(), dataStart, dataLen));
+            for (Entry e : r.entries().values()) {
+                out.put(e.name(), new Tensor(e.name(), e.shape(), r.read(e)));
             }
-            return new Contents(out, metadata);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file + ": no such file");
+            return new Contents(out, r.metadata());
         }
     }
 
-    private static Tensor readTensor(Path file, FileChannel ch, String name, JsonNode info, long dataStart,
-                                     long dataLen) throws IOException {
+    /** One tensor's header entry: dtype (F32, F16 or BF16), shape, and its bytes' place in the data section. */
+    public record Entry(String name, String dtype, int[] shape, long begin, long end) {
+        public long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        int elementBytes() {
+            return dtype.equals("F32") ? 4 : 2;
+        }
+    }
+
+    /**
+     * An open safetensors file whose header has been checked: every entry's dtype, shape and offsets
+     * are valid before any data is read. Tensors are then read one at a time, straight into the caller's
+     * array (F16/BF16 widened on the way), so a model loads without a second copy of its weights.
+     */
+    public static final class Reader implements AutoCloseable {
+        private final Path file;
+        private final FileChannel ch;
+        private final long dataStart;
+        private final Map<String, Entry> entries;
+        private final Map<String, String> metadata;
+
+        private Reader(Path file, FileChannel ch, long dataStart, Map<String, Entry> entries, Map<String, String> metadata) {
+            this.file = file;
+            this.ch = ch;
+            this.dataStart = dataStart;
+            this.entries = entries;
+            this.metadata = metadata;
+        }
+
+        public static Reader open(Path file) throws IOException {
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(file + ": no such file");
+            }
+            try {
+                long size = ch.size();
+                if (size < 8) {
+                    throw bad(file, "is " + size + " bytes, too short for a header length");
+                }
+                ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(ch, lenBuf, 0);
+                long headerLen = lenBuf.flip().getLong();
+                if (headerLen <= 0 || headerLen > MAX_HEADER || headerLen > size - 8) {
+                    throw bad(file, "declares a header of " + headerLen + " bytes but the file has " + size
+                            + " bytes (truncated or not a safetensors file)");
+                }
+                ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+                readFully(ch, headerBuf, 8);
+                JsonNode header;
+                try {
+                    header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
+                } catch (JsonProcessingException e) {
+                    throw bad(file, "has a header that is not valid JSON: " + e.getOriginalMessage());
+                }
+                if (header == null || !header.isObject()) {
+                    throw bad(file, "has a header that is not a JSON object");
+                }
+                long dataStart = 8 + headerLen, dataLen = size - dataStart;
+                Map<String, Entry> entries = new LinkedHashMap<>();
+                Map<String, String> metadata = new LinkedHashMap<>();
+                for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    if (e.getKey().equals("__metadata__")) {
+                        e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                        continue;
+                    }
+                    entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataLen));
+                }
+                return new Reader(file, ch, dataStart, entries, metadata);
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        /** The tensors' entries, in file order. */
+        public Map<String, Entry> entries() {
+            return entries;
+        }
+
+        public Map<String, String> metadata() {
+            return metadata;
+        }
+
+        /** The tensor's values as a new array. */
+        public float[] read(Entry e) throws IOException {
+            float[] data = new float[(int) e.elements()];
+            readInto(e, data, 0);
+            return data;
+        }
+
+        /** Writes the tensor's values into dst[off..off + elements), a megabyte of file at a time. */
+        public void readInto(Entry e, float[] dst, int off) throws IOException {
+            long n = e.elements();
+            if (off < 0 || off + n > dst.length) {
+                throw new IllegalArgumentException(file + ": tensor " + e.name() + " (" + n + " values) does not fit at "
+                        + off + " in an array of " + dst.length);
+            }
+            int eb = e.elementBytes();
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = dataStart + e.begin();
+            int o = off;
+            for (long done = 0; done < n; ) {
+                int count = (int) Math.min(n - done, buf.capacity() / eb);
+                buf.clear().limit(count * eb);
+                readFully(ch, buf, pos);
+                buf.flip();
+                switch (e.dtype()) {
+                    case "F32" -> buf.asFloatBuffer().get(dst, o, count);
+                    case "F16" -> {
+                        for (int i = 0; i < count; i++) {
+                            dst[o + i] = Float.float16ToFloat(buf.getShort());
+                        }
+                    }
+                    default -> { // BF16: the top half of a float
+                        for (int i = 0; i < count; i++) {
+                            dst[o + i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
+                        }
+                    }
+                }
+                done += count;
+                o += count;
+                pos += (long) count * eb;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+
+    private static Entry entry(Path file, String name, JsonNode info, long dataLen) throws IOException {
         JsonNode dtype = info.get("dtype"), shapeNode = info.get("shape"), offsets = info.get("data_offsets");
         if (dtype == null || shapeNode == null || !shapeNode.isArray() || offsets == null || !offsets.isArray()
                 || offsets.size() != 2) {
@@ -133,26 +245,10 @@ public final class SafeTensors {
             throw bad(file, "tensor " + name + " " + dtype.asText() + " " + shapeNode + " needs " + n * elemBytes
                     + " bytes but data_offsets span " + (end - begin));
         }
-        ByteBuffer raw = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, raw, dataStart + begin);
-        raw.flip();
-        float[] data = new float[(int) n];
-        switch (dtype.asText()) {
-            case "F32" -> raw.asFloatBuffer().get(data);
-            case "F16" -> {
-                for (int i = 0; i < n; i++) {
-                    data[i] = Float.float16ToFloat(raw.getShort());
-                }
-            }
-            default -> { // BF16: the top half of a float
-                for (int i = 0; i < n; i++) {
-                    data[i] = Float.intBitsToFloat((raw.getShort() & 0xffff) << 16);
-                }
-            }
-        }
-        return new Tensor(name, shape, data);
+        return new Entry(name, dtype.asText(), shape, begin, end);
     }
 
+    /** Fills buf (from position 0) with the bytes at pos.. of the file. */
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int r = ch.read(buf, pos + buf.position());
