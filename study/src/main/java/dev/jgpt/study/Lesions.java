@@ -18,8 +18,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Measured: the loss with each single block deleted, and for k = 0..L the loss with k blocks deleted, over
  * every k-subset when there are at most {@code draws} of them (the exact mean over a uniformly random subset),
- * else over {@code draws} distinct random k-subsets. Subsets of one size repeat across k only through k = 1,
- * which reuses the single deletions.
+ * else over {@code draws} random k-subsets in a balanced design ({@link #subsets}). k = 1 reuses the single
+ * deletions.
  */
 public final class Lesions {
     /** What deleting a block means, and why, for reports. */
@@ -170,12 +170,19 @@ public final class Lesions {
         }
     }
 
-    /** Every k-subset of L blocks when there are at most {@code draws}, else {@code draws} distinct random ones. */
+    /**
+     * Every k-subset of L blocks when there are at most {@code draws}, else {@code draws} random ones in a balanced
+     * design: windows of k consecutive blocks around a random cyclic order of the blocks, their starts spread
+     * evenly (a new random order for each further L windows). Each window is, on its own, a uniformly random
+     * k-subset, so the mean over them estimates the expectation without bias; and every block falls in about k/L
+     * of them (within one), so one essential block cannot make the mean swing with how often the draws hit it.
+     * Windows with distinct starts on one cycle are distinct; a repeat across orders is dropped.
+     */
     static List<Long> subsets(int L, int k, int draws, SplittableRandom rng) {
-        List<Long> out = new ArrayList<>();
         if (k == 0) {
             return List.of(0L);
         }
+        List<Long> out = new ArrayList<>();
         if (binomial(L, k) <= draws) {
             // Gosper's hack: the k-bit masks below 2^L in increasing order
             for (long m = (1L << k) - 1; m < 1L << L; ) {
@@ -185,24 +192,28 @@ public final class Lesions {
             }
             return out;
         }
-        LinkedHashSet<Long> distinct = new LinkedHashSet<>();
+        LinkedHashSet<Long> windows = new LinkedHashSet<>();
         int[] order = new int[L];
-        while (distinct.size() < draws) {
-            // the first k of a random permutation (Fisher–Yates, stopped after k swaps)
-            for (int i = 0; i < L; i++) {
-                order[i] = i;
+        for (int i = 0; i < draws; i++) {
+            int round = i / L, within = i % L, inRound = Math.min(L, draws - round * L);
+            if (within == 0) {
+                for (int j = 0; j < L; j++) { // a random order: Fisher–Yates
+                    order[j] = j;
+                }
+                for (int j = L - 1; j > 0; j--) {
+                    int r = rng.nextInt(j + 1), t = order[j];
+                    order[j] = order[r];
+                    order[r] = t;
+                }
             }
+            int start = within * L / inRound;
             long m = 0;
-            for (int i = 0; i < k; i++) {
-                int j = i + rng.nextInt(L - i);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-                m |= 1L << order[i];
+            for (int j = 0; j < k; j++) {
+                m |= 1L << order[(start + j) % L];
             }
-            distinct.add(m);
+            windows.add(m);
         }
-        out.addAll(distinct);
+        out.addAll(windows);
         return out;
     }
 

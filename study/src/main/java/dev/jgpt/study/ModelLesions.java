@@ -152,7 +152,7 @@ public final class ModelLesions {
         md.append(String.format(Locale.ROOT, "- Data: %s, the first %,d tokens.%n", data, tokens));
         md.append(String.format(Locale.ROOT, "- Loss with every block %.4f nats; unigram loss %.4f (%s); the model is %.4f nats below it.%n",
                 r.loss(), r.reference(), referenceKind, r.reference() - r.loss()));
-        md.append(String.format(Locale.ROOT, "- k random blocks: every k-subset when there are at most %d, else %d distinct random ones (seed %d).%n%n",
+        md.append(String.format(Locale.ROOT, "- k random blocks: every k-subset when there are at most %d, else %d random ones in a balanced design: windows of k consecutive blocks around a random order of the blocks (seed %d).%n%n",
                 draws, draws, seed));
         md.append(Lesions.DEFINITION).append("\n\n## Deleting one block\n\n| block | loss | increase (nats) | damage |\n|---|---|---|---|\n");
         for (int l = 0; l < r.depth(); l++) {

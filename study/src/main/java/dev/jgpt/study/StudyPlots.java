@@ -94,7 +94,7 @@ public final class StudyPlots {
                     "Deleting k random blocks, L = " + depth + setting, plain));
             if (drop.size() > plain.size()) {
                 add(names, dir, "lesion-layer-drop-L" + depth, LesionPlots.damageVsK(
-                        "Lesion damage with LayerDrop (dashed) and without, L = " + depth + setting, drop));
+                        "Damage against k, LayerDrop dashed, L = " + depth + setting, drop));
             }
         }
     }

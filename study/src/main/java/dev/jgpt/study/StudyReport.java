@@ -159,7 +159,7 @@ public final class StudyReport {
                 """ + Lesions.DEFINITION + """
 
 
-                Thresholds, fixed before measuring: graceful = the median single deletion costs less than 1/L (a block's share of the depth: what an additive ensemble of L equal blocks would lose, where a chain of essential links loses nearly everything); collapse = more than 50%; monotone in k = the mean loss never falls by more than 2% of the way from one k to the next; LayerDrop helps = lower mean damage over k = 1..L−1 in every cell where both trained. For k = 0..L, every k-subset is evaluated when there are at most as many as the draws per k (the exact expectation over a random subset), else that many distinct random subsets.
+                Thresholds, fixed before measuring: graceful = the median single deletion costs less than 1/L (a block's share of the depth: what an additive ensemble of L equal blocks would lose, where a chain of essential links loses nearly everything); collapse = more than 50%; monotone in k = the mean loss never falls by more than 2% of the way from one k to the next; LayerDrop helps = lower mean damage over k = 1..L−1 in every cell where both trained. For k = 0..L, every k-subset is evaluated when there are at most as many as the draws per k (the exact expectation over a random subset), else that many random subsets in a balanced design: windows of k consecutive blocks around a random order of the blocks, so that every block falls in about k/L of them.
 
                 | layout | depth | LayerDrop P | trained | median single deletion | worst block | mean damage k = 1..L−1 | k = L/2 | k = L | monotone in k |
                 |---|---|---|---|---|---|---|---|---|---|

@@ -113,7 +113,7 @@ class LesionsTest {
     }
 
     @Test
-    void subsetsAreAllOfThemWhenFewElseDistinctRandomOnes() {
+    void subsetsAreAllOfThemWhenFewElseABalancedRandomDesign() {
         SplittableRandom rng = new SplittableRandom(1);
         assertEquals(List.of(0L), Lesions.subsets(6, 0, 5, rng));
         assertEquals(List.of(63L), Lesions.subsets(6, 6, 5, rng));
@@ -121,14 +121,33 @@ class LesionsTest {
         assertEquals(15, all.size(), "C(6,2) = 15 ≤ 15 draws: every pair");
         assertEquals(15, new HashSet<>(all).size());
         all.forEach(m -> assertEquals(2, Long.bitCount(m)));
-        List<Long> some = Lesions.subsets(12, 6, 20, rng);
-        assertEquals(20, new HashSet<>(some).size(), "20 distinct of C(12,6) = 924");
-        some.forEach(m -> assertTrue(Long.bitCount(m) == 6 && m < 1L << 12, Long.toBinaryString(m)));
-        Set<Long> seen = new HashSet<>();
-        for (int i = 0; i < 200; i++) {
-            seen.addAll(Lesions.subsets(8, 1, 3, rng));
+        // 12 windows of 6 around one random order of 12 blocks: distinct, and each block in exactly half of them
+        List<Long> balanced = Lesions.subsets(12, 6, 12, rng);
+        assertEquals(12, new HashSet<>(balanced).size());
+        for (int block = 0; block < 12; block++) {
+            int b = block;
+            assertEquals(6, balanced.stream().filter(m -> (m >>> b & 1) != 0).count(), "block " + block);
         }
-        assertEquals(8, seen.size(), "every block is drawn sometime");
+        // fewer draws than blocks: each block in k·draws/L of them, within one
+        List<Long> some = Lesions.subsets(8, 3, 5, rng);
+        assertEquals(5, some.size());
+        for (int block = 0; block < 8; block++) {
+            int b = block;
+            long n = some.stream().filter(m -> (m >>> b & 1) != 0).count();
+            assertTrue(Math.abs(n - 3 * 5 / 8.0) < 1 + 1e-9, "block " + block + " in " + n + " of 5");
+        }
+        some.forEach(m -> assertTrue(Long.bitCount(m) == 3 && m < 1L << 8, Long.toBinaryString(m)));
+        // each window alone is a uniformly random k-subset: over many designs every block is equally likely
+        int[] hits = new int[8];
+        for (int i = 0; i < 4000; i++) {
+            long m = Lesions.subsets(8, 3, 1, rng).get(0);
+            for (int b = 0; b < 8; b++) {
+                hits[b] += (int) (m >>> b & 1);
+            }
+        }
+        for (int b = 0; b < 8; b++) {
+            assertEquals(3 / 8.0, hits[b] / 4000.0, 0.04, "block " + b);
+        }
         assertEquals(924, Lesions.binomial(12, 6));
         assertEquals(1 + 12 + 10 * 4 + 1, Lesions.evaluations(12, 4));
         assertEquals(16, Lesions.evaluations(4, 6), "L = 4 with 6 draws: all 16 subsets");
