@@ -1,7 +1,6 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 import static dev.jgpt.kernel.Simd.F;
 
@@ -21,8 +20,9 @@ import static dev.jgpt.kernel.Simd.F;
  * [q (n_head·hd) | k (n_kv_head·hd) | v] the q and k heads are adjacent, so one call with
  * heads = n_head + n_kv_head rotates both and leaves v alone.
  *
- * <p>Element-wise (fused multiply-adds, masked vector tails for head sizes that are not a multiple of
- * the vector length), so the result does not depend on the thread count. Parallel over rows.
+ * <p>Element-wise with fused multiply-adds (a scalar tail for head sizes that are not a multiple of the
+ * vector length does the same IEEE operations), so the result does not depend on the thread count.
+ * Parallel over rows.
  */
 public final class Rope {
     private Rope() {}
@@ -84,31 +84,27 @@ public final class Rope {
         int half = hd / 2;
         float[] cos = table.cos, sin = table.sin;
         Parallel.forRange(rows, Math.max(1, 8192 / (heads * hd)), (r0, r1) -> {
+            FloatVector sign = FloatVector.broadcast(F, inverse ? -1f : 1f);
             for (int r = r0; r < r1; r++) {
                 int t = positions[r] * half;
                 for (int h = 0; h < heads; h++) {
                     int a = off + r * rowStride + h * hd, b = a + half;
                     int i = 0;
                     for (int ub = F.loopBound(half); i < ub; i += F.length()) {
-                        turn(x, a + i, b + i, cos, sin, t + i, inverse, F.maskAll(true));
+                        FloatVector xa = FloatVector.fromArray(F, x, a + i), xb = FloatVector.fromArray(F, x, b + i);
+                        FloatVector c = FloatVector.fromArray(F, cos, t + i);
+                        FloatVector s = FloatVector.fromArray(F, sin, t + i).mul(sign);
+                        xa.fma(c, xb.mul(s).neg()).intoArray(x, a + i);
+                        xb.fma(c, xa.mul(s)).intoArray(x, b + i);
                     }
-                    if (i < half) {
-                        turn(x, a + i, b + i, cos, sin, t + i, inverse, F.indexInRange(i, half));
+                    for (; i < half; i++) {
+                        // The same fused operations, so a tail element gets the bits a vector lane would.
+                        float xa = x[a + i], xb = x[b + i], c = cos[t + i], s = inverse ? -sin[t + i] : sin[t + i];
+                        x[a + i] = Math.fma(xa, c, -(xb * s));
+                        x[b + i] = Math.fma(xb, c, xa * s);
                     }
                 }
             }
         });
-    }
-
-    /** (x_a, x_b) ← (x_a·c − x_b·s, x_b·c + x_a·s), with s negated for the inverse rotation. */
-    private static void turn(float[] x, int a, int b, float[] cos, float[] sin, int t, boolean inverse,
-                             VectorMask<Float> m) {
-        FloatVector xa = FloatVector.fromArray(F, x, a, m), xb = FloatVector.fromArray(F, x, b, m);
-        FloatVector c = FloatVector.fromArray(F, cos, t, m), s = FloatVector.fromArray(F, sin, t, m);
-        if (inverse) {
-            s = s.neg();
-        }
-        xa.fma(c, xb.mul(s).neg()).intoArray(x, a, m);
-        xb.fma(c, xa.mul(s)).intoArray(x, b, m);
     }
 }
