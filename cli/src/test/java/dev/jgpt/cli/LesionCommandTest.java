@@ -74,6 +74,10 @@ class LesionCommandTest {
                 "--out", out.toString()).failedWith("no such data file"));
         assertTrue(CliRun.run("lesion", "--model", run.toString(), "--draws", "0", "--out", out.toString())
                 .failedWith("--draws must be at least 1"));
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        assertTrue(CliRun.run("lesion", "--model", run.toString(), "--out", file.toString())
+                .failedWith("is a file, not a directory"));
+        assertEquals("x", Files.readString(file), "left as it was");
         // a model directory alone (no train_state/) does not say what it was trained on
         Path bare = tmp.resolve("bare");
         Files.createDirectories(bare);

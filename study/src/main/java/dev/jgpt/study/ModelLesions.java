@@ -53,6 +53,9 @@ public final class ModelLesions {
         if (!Files.isDirectory(modelDir)) {
             throw new NoSuchFileException(modelDir + ": no such model directory");
         }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
+        }
         Optional<TrainState> state = TrainState.readFrom(modelDir);
         GPT model = ModelDir.load(modelDir);
         if (model.blocks().size() > Lesions.MAX_BLOCKS) {
