@@ -10,11 +10,15 @@ import dev.jgpt.tokenizer.TokenFile;
 import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.Tokenizers;
 import dev.jgpt.tokenizer.Utf8File;
+import dev.jgpt.train.Checkpoint;
+import dev.jgpt.train.TrainData;
+import dev.jgpt.train.TrainState;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,26 +31,29 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model directory (config.json, model.safetensors, tokenizer.json).")
     Path model;
 
-    @Option(names = "--data", required = true, description = "A .bin token file or a UTF-8 text file.")
+    @Option(names = "--data", description = "A .bin token file or a UTF-8 text file. Default, for a jgpt training "
+            + "run: the validation split it recorded.")
     Path data;
 
     @Option(names = "--json", description = "Print one JSON object {\"loss\":…, \"tokens\":…} instead of text.")
     boolean json;
 
-    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
-        if (!Files.isRegularFile(data)) {
-            throw new NoSuchFileException(data + ": no such data file");
+        Parallel.setThreads(threads.resolve());
+        if (data != null && !Files.isRegularFile(data)) {
+            throw new IllegalArgumentException(data + ": no such data file");
         }
         GPT gpt = ModelDir.load(model);
         Evaluation.Result result;
-        if (data.getFileName().toString().endsWith(".bin")) {
+        if (data == null) {
+            try (TrainData recorded = recordedData()) {
+                result = Evaluation.meanLoss(gpt, recorded.val);
+            }
+        } else if (data.getFileName().toString().endsWith(".bin")) {
             try (TokenFile tokens = TokenFile.open(data)) {
                 result = Evaluation.meanLoss(gpt, tokens);
             }
@@ -65,5 +72,22 @@ final class EvalCommand implements Callable<Integer> {
                     result.loss(), result.perplexity(), result.tokens());
         }
         return 0;
+    }
+
+    /** A training run's data, as its train state names it; its validation split must not have changed. */
+    private TrainData recordedData() throws IOException {
+        TrainState state = Checkpoint.readState(model).orElseThrow(() -> new IllegalArgumentException("--data is needed: "
+                + model + " is not a jgpt training run (no " + Checkpoint.STATE_DIR + "/" + Checkpoint.STATE
+                + "), so it records no validation split"));
+        TrainData d = TrainData.load(state.config().data(), state.config().tokenizer());
+        if (d.val.size() != state.data().valTokens()) {
+            d.close();
+            throw new IllegalArgumentException("the data of " + model + " (" + d.source + ") has changed since training: "
+                    + "its validation split is " + d.val.size() + " tokens, the run recorded "
+                    + state.data().valTokens() + "; give --data");
+        }
+        System.err.println("jgpt eval: the validation split of " + d.source + " (" + d.val.size()
+                + " tokens), as recorded in " + model);
+        return d;
     }
 }

@@ -13,13 +13,16 @@ import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.jgpt.tokenizer.Utf8File;
+import picocli.CommandLine.Mixin;
+
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,8 +94,8 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Context length of the session (default: the model's, at most 4096).")
     Integer ctx;
 
-    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -113,15 +116,13 @@ final class GenerateCommand implements Callable<Integer> {
                 .stopAtEndOfText(!ignoreEos)
                 .overflow(slide ? GenerationOptions.Overflow.SLIDE : GenerationOptions.Overflow.STOP)
                 .build();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        Parallel.setThreads(threads.resolve());
         String firstPrompt = null;
         if (promptFile != null) {
             if (!Files.isRegularFile(promptFile)) {
-                throw new NoSuchFileException(promptFile + ": no such prompt file");
+                throw new IllegalArgumentException(promptFile + ": no such prompt file");
             }
-            firstPrompt = Files.readString(promptFile, StandardCharsets.UTF_8);
+            firstPrompt = Utf8File.readString(promptFile);
         } else if (prompt != null) {
             firstPrompt = prompt;
         }
@@ -135,24 +136,34 @@ final class GenerateCommand implements Callable<Integer> {
             }
             Generator generator = new Generator(gpt, tokenizer, context);
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             if (!interactive) {
                 if (firstPrompt == null) {
                     if (System.console() != null) {
                         System.err.println("jgpt generate: reading the prompt from stdin (end it with Ctrl-D)");
                     }
-                    firstPrompt = readAll(in);
+                    firstPrompt = Utf8File.decode(System.in.readAllBytes(), "standard input");
                 }
-                turn(generator, firstPrompt, options, out);
+                turn(generator, firstPrompt, options, out, System.err);
                 return 0;
             }
+            // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
+            // (stderr and stdout may reach the terminal by different paths, in either order).
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
             if (firstPrompt != null) {
-                turn(generator, firstPrompt, options, out);
+                turn(generator, firstPrompt, options, out, out);
             }
-            while (true) {
-                out.print("\n> ");
+            for (int lineNumber = 1; ; lineNumber++) {
+                out.print("> ");
                 out.flush();
-                String line = in.readLine();
+                String line;
+                try {
+                    line = in.readLine();
+                } catch (CharacterCodingException e) {
+                    out.println();
+                    out.flush();
+                    throw new IllegalArgumentException("standard input is not valid UTF-8 (line " + lineNumber + ")");
+                }
                 if (line == null || line.strip().equals("/quit")) {
                     out.println();
                     out.flush();
@@ -160,48 +171,38 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 if (line.strip().equals("/reset")) {
                     generator.reset();
-                    System.err.println("jgpt generate: session cleared");
+                    out.println("jgpt generate: session cleared");
                     continue;
                 }
                 try {
-                    turn(generator, line + "\n", options, out);
+                    turn(generator, line + "\n", options, out, out);
                 } catch (IllegalStateException | IllegalArgumentException e) {
                     // a full context ends the turn, not the session: /reset starts over
-                    System.err.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
+                    out.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
                 }
             }
         }
     }
 
-    /** Generates one continuation, streaming it to {@code out}, and prints the summary on stderr. */
-    private void turn(Generator generator, String text, GenerationOptions options, PrintStream out) {
+    /** Generates one continuation, streaming it to {@code out}, then prints the summary on {@code info}. */
+    private void turn(Generator generator, String text, GenerationOptions options, PrintStream out, PrintStream info) {
         GenerationResult r = generator.generate(text, options, t -> {
             if (!t.text().isEmpty()) {
                 out.print(t.text());
                 out.flush();
             }
         });
-        if (!interactive) {
-            out.println();   // end the last line; the generated text itself is exactly what was streamed
-        }
+        out.println();   // end the last line; the generated text itself is exactly what was streamed
         out.flush();
         var s = r.stats();
-        System.err.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
+        info.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
                 s.promptTokens(), s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond(),
                 r.reason().label(), options.seed());
         if (r.reason() == StopReason.CONTEXT_FULL) {
-            System.err.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
+            info.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
                     + " tokens is full (use --slide to keep going" + (interactive ? ", or /reset" : "") + ")");
         }
-    }
-
-    private static String readAll(BufferedReader in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        char[] buf = new char[8192];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            sb.append(buf, 0, n);
-        }
-        return sb.toString();
+        info.flush();
     }
 
     /** Shell-friendly escapes for stop strings: {@code \n}, {@code \t}, {@code \\}. */

@@ -8,6 +8,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -43,14 +44,12 @@ final class LesionCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Picks the random subsets (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Kernel threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;   // kernel threads
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        Parallel.setThreads(threads.resolve());
         ProgressBar[] bar = new ProgressBar[1];
         Lesions.Progress progress = (done, total) -> {
             if (bar[0] == null) {

@@ -1,7 +1,14 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.IoErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 
 /** The {@code jgpt} command: one subcommand per job. */
 @Command(name = "jgpt",
@@ -26,11 +33,46 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
+    static final int EXIT_BAD_INPUT = 1, EXIT_USAGE = 2;
+
+    /** The exit codes of every command, listed in each --help. */
+    static final Map<String, String> EXIT_CODES = exitCodes();
+
+    private static Map<String, String> exitCodes() {
+        Map<String, String> codes = new LinkedHashMap<>();
+        codes.put("0", "done");
+        codes.put("1", "bad input or a failure: one line on stderr names the file or flag and the problem");
+        codes.put("2", "usage: an unknown option, a missing one, or a value of the wrong type");
+        codes.put("3", "training diverged (NaN or infinite loss); the last good checkpoint is kept");
+        codes.put("130", "interrupted (Ctrl-C); jgpt train saves a checkpoint first, --resume continues "
+                + "(jgpt serve drains its requests and exits with 0)");
+        return codes;
+    }
+
     /** Runs the CLI and returns the exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
+        System.setProperty("jgpt.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
         CommandLine cli = new CommandLine(new Main());
+        listExitCodes(cli);
         cli.setExecutionExceptionHandler(Main::reportError);
-        return cli.execute(args);
+        cli.setParameterExceptionHandler(Main::reportUsageError);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            long heap = Runtime.getRuntime().maxMemory();
+            return reportFatal(cli, "out of memory: the Java heap (" + (heap >= 1L << 30
+                    ? String.format(Locale.ROOT, "%.1f GB", heap / (double) (1L << 30)) : (heap >> 20) + " MB")
+                    + ") is full; choose a smaller model, batch or context, or give Java more memory "
+                    + "(bin/jgpt: JGPT_JAVA_OPTS=-Xmx16g)", e);
+        } catch (Error e) {
+            return reportFatal(cli, "internal error: " + e + " (a bug: please report it with the command; "
+                    + "JGPT_DEBUG=1 shows where)", e);
+        }
+    }
+
+    private static void listExitCodes(CommandLine cli) {
+        cli.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(EXIT_CODES);
+        cli.getSubcommands().values().forEach(Main::listExitCodes);
     }
 
     @Override
@@ -40,12 +82,52 @@ public final class Main implements Runnable {
 
     /** Bad input ends in one clear line on stderr and a non-zero exit, not a stack trace. */
     private static int reportError(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": error: " + describe(e));
+        debug(cli, e);
+        return EXIT_BAD_INPUT;
+    }
+
+    /** A mistake on the command line: one line, and where to look (the whole usage would bury it). */
+    private static int reportUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        String name = cli.getCommandSpec().qualifiedName();
+        cli.getErr().println(name + ": error: " + e.getMessage() + " (see: " + name + " --help)");
+        debug(cli, e);
+        return EXIT_USAGE;
+    }
+
+    /** An Error escaped the command (picocli only handles exceptions): one line too, never a stack trace. */
+    private static int reportFatal(CommandLine root, String message, Throwable e) {
+        CommandLine cli = root;
+        for (CommandLine.ParseResult p = root.getParseResult(); p != null && p.subcommand() != null; ) {
+            p = p.subcommand();
+            cli = p.commandSpec().commandLine();
+        }
+        root.getOut().flush();
         cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": error: " + message);
+        debug(cli, e);
+        return EXIT_BAD_INPUT;
+    }
+
+    /** What went wrong, in words: file errors name the file and the reason, not just the path. */
+    static String describe(Throwable e) {
+        if (e instanceof IOException io) {
+            return IoErrors.describe(io);
+        }
+        if (e instanceof UncheckedIOException u && u.getMessage() == null) {
+            return IoErrors.describe(u.getCause());
+        }
+        if (e.getMessage() == null || e instanceof NullPointerException || e instanceof IndexOutOfBoundsException
+                || e instanceof ClassCastException) {
+            return "internal error: " + e + " (a bug: please report it with the command; JGPT_DEBUG=1 shows where)";
+        }
+        return e.getMessage();
+    }
+
+    private static void debug(CommandLine cli, Throwable e) {
         if (System.getenv("JGPT_DEBUG") != null) {
             e.printStackTrace(cli.getErr());
         }
-        return 1;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -10,6 +10,7 @@ import dev.jgpt.server.SessionEngine;
 import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -76,8 +77,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--name", description = "The model's id in the API (default: the directory's name).")
     String name;
 
-    @Option(names = "--threads", description = "Kernel threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -102,9 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         if (ctx != null && ctx < 1) {
             throw new IllegalArgumentException("--ctx must be >= 1, got " + ctx);
         }
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
+        Parallel.setThreads(threads.resolve());
         GPT gpt = ModelDir.load(model);
         int context = ctx != null ? ctx : gpt.config.blockSize();
         if (context > gpt.config.blockSize()) {

@@ -10,6 +10,7 @@ import dev.jgpt.study.StudyCorpus;
 import dev.jgpt.study.StudyGrid;
 import dev.jgpt.study.StudyPlan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -28,7 +29,8 @@ import java.util.concurrent.Callable;
                 "With --lesions N, every trained model then has blocks deleted at test time (each block alone, and k random "
                         + "blocks for k = 0..L, N subsets per k); --layer-drops trains with LayerDrop too.",
                 "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables), DIR/lesion.jsonl "
-                        + "(lesioned runs) and PNG+SVG plots."})
+                        + "(lesioned runs) and PNG+SVG plots.",
+                "--threads N trains N runs at a time, each on one thread."})
 final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "quick",
             description = "quick (depths 2,6,12, lr 1e-3, no warmup, both inits, 3 seeds, 200 steps, and a lesion grid: "
@@ -87,8 +89,8 @@ final class StabilityCommand implements Callable<Integer> {
             + "subsets per k (every subset when there are fewer); 0: off.")
     Integer lesions;
 
-    @Option(names = "--threads", description = "Runs at a time (each on one kernel thread). Default: the number of cores.")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;   // runs at a time, each on one kernel thread
 
     @Option(names = "--data", description = "Corpus text file. Default: tiny Shakespeare (see jgpt's README, Data).")
     Path data;
@@ -100,7 +102,7 @@ final class StabilityCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StudyPlan plan = plan();
         Path dir = out != null ? out : Path.of("stability-" + preset.toLowerCase(Locale.ROOT));
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads.resolve();
         PrintStream o = System.out;
         StabilityStudy.Outcome outcome;
         if (replot) {

@@ -7,14 +7,20 @@ import dev.jgpt.model.Position;
 import dev.jgpt.model.ResidualLayout;
 import dev.jgpt.study.DiagnosticsLog;
 import dev.jgpt.train.ProgressReporter;
+import dev.jgpt.train.RunDirectory;
 import dev.jgpt.train.TrainConfig;
 import dev.jgpt.train.TrainData;
 import dev.jgpt.train.Trainer;
 import dev.jgpt.train.TrainingDivergedException;
+import dev.jgpt.common.Terminal;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -23,7 +29,9 @@ import java.util.concurrent.Callable;
                 + "gradient accumulation, dropout). The --out directory becomes a model directory plus "
                 + "train_state/ for --resume, metrics.jsonl, loss.png and samples.txt.",
                 "Knobs default to the preset's values; any option given overrides the preset.",
-                "Exit codes: 0 done, 1 bad input, 3 the loss or gradient became NaN/Inf (the last good checkpoint is kept)."})
+                "--out must be a new or empty folder, or hold a run (then --resume or --overwrite). With --overwrite "
+                        + "the old run is replaced only once the new one has written its first checkpoint.",
+                "Ctrl-C finishes the step under way, saves a checkpoint and exits (code 130); --resume continues."})
 final class TrainCommand implements Callable<Integer> {
     static final int EXIT_DIVERGED = 3;
 
@@ -63,7 +71,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-interval", paramLabel = "N", description = "Evaluate and checkpoint every N steps.") Integer evalInterval;
     @Option(names = "--eval-iters", paramLabel = "N", description = "Batches per split in each evaluation.") Integer evalIters;
     @Option(names = "--seed", paramLabel = "N") Long seed;
-    @Option(names = "--threads", paramLabel = "N", description = "Kernel threads (default: all cores).") Integer threads;
+    @Mixin ThreadsOption threads;
     @Option(names = "--residual-layout", paramLabel = "L",
             description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero or none.") String layout;
     @Option(names = "--init", paramLabel = "S", description = "gpt2 (default) or xavier.") String init;
@@ -105,6 +113,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(peakGflops > 0) || Double.isInfinite(peakGflops)) {
+            throw new IllegalArgumentException("--peak-gflops must be a positive number (the machine's FP32 peak "
+                    + "in GFLOP/s), got " + peakGflops);
+        }
         if (resume) {
             if (out == null) {
                 throw new IllegalArgumentException("--resume needs --out DIR (the run to continue)");
@@ -123,6 +135,7 @@ final class TrainCommand implements Callable<Integer> {
         // The default directory is scratch space (as nanoGPT's out dir): a new run replaces the last one
         // there. A directory named with --out is only replaced with --overwrite.
         boolean replace = overwrite || out == null;
+        RunDirectory.check(dir, replace);   // before the data loads: a wrong --out is refused at once
         if (out == null && dev.jgpt.train.Checkpoint.exists(dir)) {
             System.out.println("jgpt train: replacing the previous run in " + dir + " (name one with --out to keep it)");
         }
@@ -151,14 +164,24 @@ final class TrainCommand implements Callable<Integer> {
                 dev.jgpt.kernel.Parallel.threads(), c.seed());
         Trainer.Result r;
         int diagEvery = diagnostics == null ? -1 : diagnostics > 0 ? diagnostics : c.evalInterval();
-        try (ProgressReporter progress = new ProgressReporter(System.out, System.err,
-                dev.jgpt.common.Terminal.stderrIsTerminal(), logInterval);
-             DiagnosticsLog diag = diagEvery > 0 ? new DiagnosticsLog(diagEvery, System.out) : null) {
-            r = t.run(diag == null ? progress : both(progress, diag));
+        // The bar goes to the terminal that shows the lines, so both arrive in the order written.
+        PrintStream bar = Terminal.stdoutIsTerminal() ? System.out : Terminal.stderrIsTerminal() ? System.err : null;
+        try (ProgressReporter progress = new ProgressReporter(System.out, bar, logInterval);
+             DiagnosticsLog diag = diagEvery > 0 ? new DiagnosticsLog(diagEvery, System.out) : null;
+             InterruptSaver interrupt = new InterruptSaver(System.err)) {
+            List<Trainer.Listener> listeners = new ArrayList<>(List.of(progress, interrupt));
+            if (diag != null) {
+                listeners.add(1, diag);
+            }
+            r = t.run(all(listeners));
         } catch (TrainingDivergedException e) {
             System.out.flush();
             System.err.println("jgpt train: error: " + e.getMessage());
             return EXIT_DIVERGED;
+        } catch (InterruptSaver.Interrupted e) {
+            System.out.flush();
+            System.err.println("jgpt train: " + e.getMessage());
+            return InterruptSaver.EXIT_INTERRUPTED;
         }
         System.out.printf(Locale.ROOT, "done: step %d, train loss %.4f, val loss %.4f%n", r.steps(), r.trainLoss(), r.valLoss());
         if (r.trainSeconds() > 0) {
@@ -172,32 +195,27 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Sends every training event to a, then b. */
-    private static Trainer.Listener both(Trainer.Listener a, Trainer.Listener b) {
+    /** Sends every training event to each listener, in order. */
+    private static Trainer.Listener all(List<Trainer.Listener> listeners) {
         return new Trainer.Listener() {
             public void onStart(Trainer trainer, int startStep) {
-                a.onStart(trainer, startStep);
-                b.onStart(trainer, startStep);
+                listeners.forEach(l -> l.onStart(trainer, startStep));
             }
 
             public void onStep(Trainer.StepStats stats, double tokensPerS) {
-                a.onStep(stats, tokensPerS);
-                b.onStep(stats, tokensPerS);
+                listeners.forEach(l -> l.onStep(stats, tokensPerS));
             }
 
             public void onEval(dev.jgpt.train.MetricsLog.Point point) {
-                a.onEval(point);
-                b.onEval(point);
+                listeners.forEach(l -> l.onEval(point));
             }
 
             public void onCheckpoint(int step, Path dir) {
-                a.onCheckpoint(step, dir);
-                b.onCheckpoint(step, dir);
+                listeners.forEach(l -> l.onCheckpoint(step, dir));
             }
 
             public void onSample(int index, String text) {
-                a.onSample(index, text);
-                b.onSample(index, text);
+                listeners.forEach(l -> l.onSample(index, text));
             }
         };
     }
@@ -228,7 +246,7 @@ final class TrainCommand implements Callable<Integer> {
         if (evalInterval != null) b.evalInterval(evalInterval);
         if (evalIters != null) b.evalIters(evalIters);
         if (seed != null) b.seed(seed);
-        if (threads != null) b.threads(threads);
+        if (threads.given() != null) b.threads(threads.given());
         if (layout != null) b.layout(ResidualLayout.parse(layout));
         if (init != null) b.init(InitScheme.parse(init));
         if (samples != null) b.samples(samples);

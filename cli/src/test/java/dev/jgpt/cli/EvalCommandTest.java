@@ -82,7 +82,32 @@ class EvalCommandTest {
         Run unk = run("eval", "--model", model.toString(), "--data", unknown.toString());
         assertNotEquals(0, unk.exit());
         assertTrue(unk.err().contains("'z'") || unk.err().contains("z"), unk.err());
-        Run usage = run("eval", "--model", model.toString());
-        assertEquals(2, usage.exit());
+        Run noData = run("eval", "--model", model.toString());
+        assertEquals(1, noData.exit());
+        assertEquals("jgpt eval: error: --data is needed: " + model + " is not a jgpt training run (no "
+                + "train_state/state.json), so it records no validation split", noData.err().strip());
+        assertEquals(2, run("eval", "--data", text.toString()).exit(), "missing --model is a usage error");
+    }
+
+    /** Without --data, a training run is scored on the validation split it recorded. */
+    @Test
+    void aRunIsScoredOnItsOwnValidationSplit(@TempDir Path tmp) throws Exception {
+        Path prepared = tmp.resolve("data");
+        assertEquals(0, CliRun.run("prepare", "--data", CliRun.SHAKESPEARE.toString(), "--out", prepared.toString()).exit());
+        String text = TEXT.repeat(40);
+        Path textFile = Files.writeString(tmp.resolve("text.txt"), text);
+        Path valText = Files.writeString(tmp.resolve("val.txt"), text.substring((int) (text.length() * 0.9)));
+        for (Path[] data : new Path[][] {{prepared, prepared.resolve("val.bin")}, {textFile, valText}}) {
+            Path runDir = tmp.resolve("run-" + data[0].getFileName());
+            CliRun trained = CliRun.run("train", "--data", data[0].toString(), "--layers", "1", "--heads", "1",
+                    "--embd", "8", "--block", "8", "--batch", "2", "--iters", "1", "--eval-iters", "1",
+                    "--samples", "0", "--out", runDir.toString());
+            assertEquals(0, trained.exit(), trained.err());
+            Run recorded = run("eval", "--model", runDir.toString(), "--json");
+            Run explicit = run("eval", "--model", runDir.toString(), "--data", data[1].toString(), "--json");
+            assertEquals(0, recorded.exit(), recorded.err());
+            assertEquals(explicit.out(), recorded.out());
+            assertTrue(recorded.err().contains("jgpt eval: the validation split of "), recorded.err());
+        }
     }
 }

@@ -42,12 +42,16 @@ class GenerateCommandTest {
     record Run(int exit, String out, String err) {}
 
     static Run run(String stdin, String... args) {
+        return runBytes(stdin.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    static Run runBytes(byte[] stdin, String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         InputStream oldIn = System.in;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+        System.setIn(new ByteArrayInputStream(stdin));
         try {
             int code = Main.run(args);
             return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
@@ -143,13 +147,47 @@ class GenerateCommandTest {
         g.reset();
         String fresh2 = g.generate("that is\n", o, TokenListener.NONE).text();
 
+        // Everything of a session is on stdout, in order: text, its own line's end, the turn's summary, the prompt.
         Run r = generate("to be\nthat is\n/quit\n", "-i", "-n", "6", "--temp", "0");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("\n> " + t1 + "\n> " + t2 + "\n> \n", r.out());
-        assertEquals(2, r.err().lines().filter(l -> l.contains("generated 6 tok")).count(), r.err());
+        String summary = "jgpt generate: prompt \\d+ tok \\([0-9.]+ tok/s\\) \\| generated 6 tok \\([0-9.]+ tok/s\\) "
+                + "\\| stop: max-tokens \\| seed \\d+\n";
+        assertTrue(r.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + summary
+                + java.util.regex.Pattern.quote("> " + t2 + "\n") + summary + "> \n"), r.out());
+        assertEquals("", r.err());
 
         Run reset = generate("to be\n/reset\nthat is\n", "-i", "-n", "6", "--temp", "0");
-        assertEquals("\n> " + t1 + "\n> \n> " + fresh2 + "\n> \n", reset.out());
+        assertTrue(reset.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + summary
+                + java.util.regex.Pattern.quote("> jgpt generate: session cleared\n> " + fresh2 + "\n") + summary
+                + "> \n"), reset.out());
+
+        Run full = generate("to be ".repeat(4) + "\nthat is\n", "-i", "-n", "40",
+                "--temp", "0");
+        assertEquals(0, full.exit(), full.err());
+        assertTrue(full.out().contains("\n> jgpt generate: context full: "), full.out());
+        assertFalse(full.out().contains("generate: generate:"), "one prefix: " + full.out());
+    }
+
+    @Test
+    void anEmptyPromptStartsFromANewline() throws Exception {
+        String fromNewline = loadGenerator().generate("\n", GenerationOptions.greedy(8), TokenListener.NONE).text();
+        Run r = generate("", "-n", "8", "--temp", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(fromNewline + "\n", r.out());
+        assertTrue(r.err().contains("prompt 1 tok"), r.err());
+    }
+
+    @Test
+    void aPromptThatIsNotUtf8IsOneClearError() throws Exception {
+        byte[] latin1 = "to b\u00e9".getBytes(StandardCharsets.ISO_8859_1);
+        Path file = Files.write(tmp.resolve("latin1.txt"), latin1);
+        assertError(generate("", "--prompt-file", file.toString()), file + " is not valid UTF-8: invalid byte sequence "
+                + "0xE9 at byte offset 4");
+        Run stdin = runBytes(latin1, "generate", "--model", modelDir.toString());
+        assertError(stdin, "standard input is not valid UTF-8: invalid byte sequence 0xE9 at byte offset 4");
+        Run repl = runBytes(latin1, "generate", "--model", modelDir.toString(), "-i");
+        assertEquals(1, repl.exit());
+        assertEquals("jgpt generate: error: standard input is not valid UTF-8 (line 1)", repl.err().strip());
     }
 
     @Test
@@ -173,23 +211,16 @@ class GenerateCommandTest {
         assertError(generate("", "-p", "x", "--top-k", "-2"), "top-k");
         assertError(generate("", "-p", "x", "--prompt-file", m), "not both");
         assertError(generate("", "--prompt-file", tmp.resolve("missing.txt").toString()), "no such prompt file");
-        assertError(generate("", "-p", "x", "--threads", "0"), "threads");
+        assertError(generate("", "-p", "x", "--threads", "0"), "--threads must be between 1 and");
         assertError(generate("", "-p", "Zebra"), "Z");   // a character the char tokenizer does not know
 
         Run unknown = generate("", "-p", "x", "--bogus");
-        assertNotEquals(0, unknown.exit());
-        assertTrue(unknown.err().contains("Unknown option: '--bogus'"), unknown.err());
+        assertEquals(2, unknown.exit());
+        assertEquals("jgpt generate: error: Unknown option: '--bogus' (see: jgpt generate --help)", unknown.err().strip());
         Run badNumber = generate("", "-p", "x", "-n", "many");
-        assertNotEquals(0, badNumber.exit());
+        assertEquals(2, badNumber.exit());
         assertTrue(badNumber.err().contains("many"), badNumber.err());
-    }
-
-    /** No prompt at all: a character model starts from the newline token, as nanoGPT's sample.py. */
-    @Test
-    void anEmptyPromptStartsFromANewline() throws Exception {
-        Run r = generate("", "-n", "5", "--temp", "0");
-        assertEquals(0, r.exit(), r.err());
-        assertTrue(r.err().contains("prompt 1 tok") && r.err().contains("generated 5 tok"), r.err());
+        assertEquals(1, badNumber.err().strip().lines().count(), badNumber.err());
     }
 
     private static void assertError(Run r, String fragment) {
@@ -197,6 +228,7 @@ class GenerateCommandTest {
         assertTrue(r.err().contains(fragment), "expected '" + fragment + "' in: " + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertTrue(r.err().startsWith("jgpt generate: error: "), r.err());
+        assertFalse(r.err().contains("error: generate:"), "one prefix: " + r.err());
     }
 
     /** A GPT-2-vocabulary model (random, tiny width) with the real GPT-2 tokenizer, end to end. */

@@ -65,6 +65,7 @@ class PrepareCommandTest {
         assertTrue(prepare(unknown, corrupt.toString(), out).failedWith("corrupt tokenizer file"));
         assertTrue(prepare(unknown, tmp.resolve("nope.json").toString(), out).failedWith("tokenizer file not found"));
         assertTrue(prepare(tmp.resolve("missing.txt"), "char", out).failedWith("corpus not found"));
+        assertTrue(prepare(tok, "char", out).failedWith("--data " + tok + " is a folder; give a text file (UTF-8)"));
 
         CliRun badFraction = CliRun.run("prepare", "--data", unknown.toString(), "--out", out.toString(),
                 "--val-fraction", "1.5");

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainCommandTest {
@@ -116,6 +117,121 @@ class TrainCommandTest {
         assertTrue(r.err().contains("the last good checkpoint (step 0) is kept in " + out), r.err());
         String state = Files.readString(out.resolve("train_state/state.json"));
         assertTrue(state.contains("\"step\" : 0"), state);
+    }
+
+    /** Ctrl-C finishes the step, saves it, says how to continue and exits with 130; --resume continues there. */
+    @Test
+    void ctrlCSavesACheckpointAndResumeContinuesFromIt() throws Exception {
+        Path out = tmp.resolve("interrupted");
+        List<String> args = tiny(out, "--iters", "100000", "--eval-interval", "3");
+        CliProcess p = CliProcess.start(tmp.resolve("interrupted-process"),
+                CliProcess.command(List.of("-Xmx512m"), args.toArray(String[]::new)));
+        p.awaitOutput("step 3: train loss", java.time.Duration.ofMinutes(3));
+        p.interrupt();
+        assertEquals(InterruptSaver.EXIT_INTERRUPTED, p.exitCode(java.time.Duration.ofMinutes(2)), p.out() + p.err());
+        var m = java.util.regex.Pattern.compile("jgpt train: interrupted at step (\\d+): the checkpoint of step \\1 is in "
+                + java.util.regex.Pattern.quote(out.toString()) + "; continue with: jgpt train --resume --out "
+                + java.util.regex.Pattern.quote(out.toString())).matcher(p.err());
+        assertTrue(m.find(), p.err());
+        int step = Integer.parseInt(m.group(1));
+        assertTrue(step >= 3, "stopped at step " + step);
+        assertTrue(Files.readString(out.resolve("train_state/state.json")).contains("\"step\" : " + step));
+
+        CliRun resumed = CliRun.run("train", "--resume", "--out", out.toString(), "--iters", Integer.toString(step + 2));
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertTrue(resumed.out().contains("resuming " + out + " at step " + step), resumed.out());
+        assertTrue(resumed.out().contains("done: step " + (step + 2)), resumed.out());
+    }
+
+    /** A checkpoint that cannot be written (here: over the file size limit) names the file and the checkpoint kept. */
+    @Test
+    void aFailedCheckpointNamesTheFileAndKeepsTheLastOne() throws Exception {
+        Path out = tmp.resolve("full");
+        assertEquals(0, train(tiny(out, "--iters", "3")).exit());
+        long weights = Files.size(out.resolve("model.safetensors"));
+        // bash counts ulimit -f in KiB; the JVM ignores SIGXFSZ, so a write past the limit fails with EFBIG.
+        long limitKib = weights / 1024 / 2;
+        CliProcess p = CliProcess.start(tmp.resolve("full-process"), CliProcess.behindShell("ulimit -f " + limitKib
+                + " && exec \"$@\"", CliProcess.command(List.of("-Xmx512m", "-Xshare:off"),
+                "train", "--resume", "--out", out.toString(), "--iters", "6")));
+        assertEquals(1, p.exitCode(java.time.Duration.ofMinutes(3)), p.out() + p.err());
+        String err = p.err().strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("jgpt train: error: cannot write the checkpoint of step 6 to " + out + ": " + out
+                + "/.checkpoint.new/model.safetensors: file too large; the checkpoint of step 3 is kept (jgpt train "
+                + "--resume --out " + out + " continues from it)"), err);
+        assertFalse(Files.exists(out.resolve(".checkpoint.new")), "no half-written checkpoint is left");
+        assertTrue(Files.readString(out.resolve("train_state/state.json")).contains("\"step\" : 3"));
+    }
+
+    @Test
+    void aReadOnlyOutIsRefusedWithTheReason() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("read-only"));
+        // A read-only file system of our own, in a private mount namespace (permissions would not stop root).
+        List<String> command = new ArrayList<>(List.of("unshare", "-rm", "bash", "-c",
+                "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", out.toString()));
+        command.addAll(CliProcess.command(List.of("-Xmx256m"), tiny(out).toArray(String[]::new)));
+        CliProcess p = CliProcess.start(tmp.resolve("read-only-process"), command);
+        assertEquals(1, p.exitCode(java.time.Duration.ofMinutes(2)), p.out() + p.err());
+        assertEquals("jgpt train: error: --out " + out + " cannot be written: read-only file system; "
+                + "name a folder you can write to", p.err().strip());
+    }
+
+    @Test
+    void outMustBeEmptyNewOrARunAndAFailedStartLeavesNothing() throws Exception {
+        Path mine = Files.createDirectories(tmp.resolve("mine"));
+        Files.writeString(mine.resolve("config.json"), "{\"mine\": 1}");
+        for (List<String> args : List.of(tiny(mine), tiny(mine, "--overwrite"))) {
+            CliRun r = train(args);
+            assertTrue(r.failedWith("--out " + mine + " is not empty and holds no jgpt run (it has config.json)"), r.err());
+        }
+        assertEquals("{\"mine\": 1}", Files.readString(mine.resolve("config.json")));
+        assertEquals(1, Files.list(mine).count());
+
+        Path nineTokens = Files.writeString(tmp.resolve("nine.txt"), "abcdefgh\n");
+        Path fresh = tmp.resolve("fresh");
+        assertTrue(train(tiny(fresh, "--data", nineTokens.toString())).failedWith("it needs more than the block size"));
+        assertFalse(Files.exists(fresh), "a failed start leaves no folder");
+
+        Path run = tmp.resolve("old-run");
+        assertEquals(0, train(tiny(run, "--iters", "3")).exit());
+        String state = Files.readString(run.resolve("train_state/state.json"));
+        CliRun tooBig = train(tiny(run, "--overwrite", "--embd", "16384"));
+        assertTrue(tooBig.failedWith("this configuration needs about "), tooBig.err());
+        assertTrue(tooBig.err().contains(" GB of Java heap (parameters ") && tooBig.err().contains(" heap is free"),
+                tooBig.err());
+        CliRun tooSmall = train(tiny(run, "--overwrite", "--data", nineTokens.toString()));
+        assertTrue(tooSmall.failedWith("it needs more than the block size"), tooSmall.err());
+        assertEquals(state, Files.readString(run.resolve("train_state/state.json")), "the old run is untouched");
+        assertEquals(List.of(0, 3), evalSteps(run));
+    }
+
+    @Test
+    void everyInputMistakeIsOneLine() throws Exception {
+        Path out = tmp.resolve("mistakes");
+        Path binary = Files.write(tmp.resolve("latin1.txt"), "caf\u00e9 au lait\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertTrue(train(tiny(out, "--data", binary.toString())).failedWith(binary + " is not valid UTF-8: invalid byte "
+                + "sequence 0xE9 at byte offset 3"));
+        assertTrue(train(tiny(out, "--threads", "0")).failedWith("--threads must be between 1 and "));
+        assertTrue(train(tiny(out, "--peak-gflops", "-1")).failedWith("--peak-gflops must be a positive number"));
+        assertTrue(train(tiny(out, "--peak-gflops", "0")).failedWith("--peak-gflops must be a positive number"));
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        assertTrue(train(tiny(file.resolve("sub"))).failedWith("cannot create --out " + file.resolve("sub") + ": "),
+                "a folder that cannot be created");
+        assertFalse(Files.exists(out));
+
+        CliRun unknown = train(tiny(out, "--bogus"));
+        assertEquals(2, unknown.exit());
+        assertEquals("jgpt train: error: Unknown option: '--bogus' (see: jgpt train --help)", unknown.err().strip());
+        CliRun notANumber = train(tiny(out, "--iters", "many"));
+        assertEquals(2, notANumber.exit());
+        assertEquals(1, notANumber.err().strip().lines().count(), notANumber.err());
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        CliRun many = train(tiny(out, "--threads", Integer.toString(cores + 1), "--iters", "1"));
+        assertEquals(0, many.exit(), many.err());
+        assertTrue(many.err().contains("warning: --threads " + (cores + 1) + " is more than the " + cores + " cores"),
+                many.err());
     }
 
     @Test

@@ -1,6 +1,6 @@
 package dev.jgpt.common;
 
-/** Whether progress bars belong on stderr. */
+/** Whether progress bars belong on stdout or stderr. */
 public final class Terminal {
     private Terminal() {}
 
@@ -9,7 +9,16 @@ public final class Terminal {
      * {@code bin/jgpt} tells (property {@code jgpt.stderr.tty}); without it, the console stands in.
      */
     public static boolean stderrIsTerminal() {
-        String launcher = System.getProperty("jgpt.stderr.tty");
+        return isTerminal("jgpt.stderr.tty");
+    }
+
+    /** True when stdout is a terminal ({@code bin/jgpt} tells with {@code jgpt.stdout.tty}; else the console). */
+    public static boolean stdoutIsTerminal() {
+        return isTerminal("jgpt.stdout.tty");
+    }
+
+    private static boolean isTerminal(String launcherProperty) {
+        String launcher = System.getProperty(launcherProperty);
         if (launcher != null) {
             return Boolean.parseBoolean(launcher);
         }

@@ -45,7 +45,6 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private final InferenceSession session;
     private final int vocab;          // ids the sampler may draw: those both model and tokenizer know
-    private final int endOfText;      // −1 if the tokenizer has none: an empty prompt cannot start
     private int[] history = new int[64];   // the tokens in the cache, in order
     private int historySize;
     private int pending = -1;         // sampled but not yet fed to the model
@@ -73,7 +72,6 @@ public final class Generator {
         this.tokenizer = tokenizer;
         this.session = new InferenceSession(model, context);
         this.vocab = tokenizer.vocabSize();
-        this.endOfText = tokenizer.endOfText().orElse(-1);
     }
 
     public GPT model() {
@@ -128,8 +126,8 @@ public final class Generator {
 
     /**
      * Runs the prompt through the model (prefill) and returns the generation as an iterator of
-     * tokens; each {@code next()} computes one token. An empty prompt continues the session, or
-     * starts from the end-of-text token (or a newline) if the session is empty.
+     * tokens; each {@code next()} computes one token. An empty prompt continues the session, or, if
+     * the session is empty, starts from {@link Tokenizer#startTokens()} (BOS, end-of-text or a newline).
      *
      * @throws IllegalArgumentException if the prompt is longer than the context, holds an id
      *                                  outside the model's vocabulary, or is empty with nothing to
@@ -140,7 +138,7 @@ public final class Generator {
     public Generation start(int[] prompt, GenerationOptions options) {
         for (int i = 0; i < prompt.length; i++) {
             if (prompt[i] < 0 || prompt[i] >= model.config.vocabSize()) {
-                throw new IllegalArgumentException("generate: prompt token " + prompt[i] + " at position " + i
+                throw new IllegalArgumentException("prompt token " + prompt[i] + " at position " + i
                         + " is outside the model's vocabulary of " + model.config.vocabSize());
             }
         }
@@ -154,11 +152,11 @@ public final class Generator {
         }
         int capacity = session.capacity();
         if (feed.length > capacity) {
-            throw new IllegalArgumentException("generate: the prompt is " + feed.length + " tokens but the model's context is "
+            throw new IllegalArgumentException("the prompt is " + feed.length + " tokens but the model's context is "
                     + capacity + " tokens");
         }
         if (historySize + feed.length > capacity && options.overflow() == GenerationOptions.Overflow.STOP) {
-            throw new IllegalStateException("generate: context full: " + historySize + " tokens in the session + "
+            throw new IllegalStateException("context full: " + historySize + " tokens in the session + "
                     + feed.length + " new exceed the model's context of " + capacity + " tokens (reset the session, "
                     + "or slide the window)");
         }
@@ -177,24 +175,16 @@ public final class Generator {
     }
 
     /**
-     * What an empty prompt starts from, as nanoGPT's sample.py: the end-of-text token where the
-     * vocabulary has one, else a newline (character-level models).
+     * What an empty prompt starts from: {@link Tokenizer#startTokens()}, the beginning-of-text token, else
+     * end-of-text where the vocabulary has one (as nanoGPT's sample.py), else a newline (character models).
      */
     private int[] startTokens() {
-        if (endOfText >= 0) {
-            return new int[] {endOfText};
+        int[] start = tokenizer.startTokens();
+        if (start.length == 0 || Arrays.stream(start).anyMatch(id -> id < 0 || id >= vocab)) {
+            throw new IllegalArgumentException("the prompt is empty and the tokenizer has no token to start "
+                    + "from (beginning or end of text, or a newline): give a prompt");
         }
-        int[] newline;
-        try {
-            newline = tokenizer.encode("\n");
-        } catch (RuntimeException unknownCharacter) {
-            newline = new int[0];
-        }
-        if (newline.length == 0) {
-            throw new IllegalArgumentException("generate: the prompt is empty and the tokenizer has neither an "
-                    + "end-of-text token nor a newline to start from");
-        }
-        return newline;
+        return start;
     }
 
     /**

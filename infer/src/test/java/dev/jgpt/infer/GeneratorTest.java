@@ -241,17 +241,21 @@ class GeneratorTest {
         assertTrue(e.getMessage().contains("12 tokens") && e.getMessage().contains("context is 8"), e.getMessage());
     }
 
-    /** As nanoGPT's sample.py: a character model without end-of-text starts from a newline, else it is an error. */
     @Test
-    void anEmptyPromptStartsFromANewline() {
+    void anEmptyPromptStartsFromTheTokenizersStartToken() {
         Generator g = new Generator(tinyModel(ResidualLayout.PRE_LN, 16, 9), CHARS);
-        int[] fromEmpty = g.generate("", GenerationOptions.greedy(5), TokenListener.NONE).tokens();
+        String fromNewline = g.generate("\n", GenerationOptions.greedy(5), TokenListener.NONE).text();
         g.reset();
-        assertArrayEquals(g.generate("\n", GenerationOptions.greedy(5), TokenListener.NONE).tokens(), fromEmpty);
-        Generator noNewline = new Generator(tinyModel(ResidualLayout.PRE_LN, 8, 9), CharTokenizer.fromText("abc"));
+        GenerationResult empty = g.generate("", GenerationOptions.greedy(5), TokenListener.NONE);
+        assertEquals(fromNewline, empty.text(), "a char vocabulary starts from the newline, as nanoGPT");
+        assertArrayEquals(new int[] {0}, Arrays.copyOf(g.tokens(), 1));
+
+        Letters withEot = new Letters(CHARS.vocabSize(), 3);
+        assertArrayEquals(new int[] {3}, withEot.startTokens(), "end-of-text when there is one");
+        Generator none = new Generator(tinyModel(ResidualLayout.PRE_LN, 8, 9), new Letters(CHARS.vocabSize(), -1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> noNewline.generate("", GenerationOptions.greedy(3), TokenListener.NONE));
-        assertTrue(e.getMessage().contains("newline"), e.getMessage());
+                () -> none.generate("", GenerationOptions.greedy(3), TokenListener.NONE));
+        assertTrue(e.getMessage().contains("give a prompt"), e.getMessage());
     }
 
     @Test

@@ -81,6 +81,9 @@ public final class Corpus {
     public Path resolve(Optional<Path> data) throws IOException {
         if (data.isPresent()) {
             Path file = data.get();
+            if (Files.isDirectory(file)) {
+                throw new IllegalArgumentException("--data " + file + " is a folder; give a text file (UTF-8)");
+            }
             if (!Files.isRegularFile(file)) {
                 throw new IllegalArgumentException("corpus not found: " + file);
             }

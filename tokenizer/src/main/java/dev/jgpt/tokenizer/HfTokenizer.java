@@ -32,6 +32,7 @@ public final class HfTokenizer implements Tokenizer {
     private final HuggingFaceTokenizer djl;
     private final int vocabSize;
     private final OptionalInt endOfText;
+    private final OptionalInt beginningOfText;
     private final String kind;
     private final boolean byteLevel;
     private final byte[][] tokenBytes;      // per id, for ByteLevel decoders; else null
@@ -72,6 +73,7 @@ public final class HfTokenizer implements Tokenizer {
         }
         this.vocabSize = maxId + 1;
         this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
+        this.beginningOfText = beginningOfText(root.path("post_processor"));
         this.tokenBytes = "ByteLevel".equals(root.path("decoder").path("type").asText())
                 ? tokenBytes(vocab, root.path("added_tokens"), maxId + 1) : null;
         boolean addedTokenWithNewline = false;
@@ -83,6 +85,29 @@ public final class HfTokenizer implements Tokenizer {
                 && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
                 && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)
                 && !addedTokenWithNewline;
+    }
+
+    /**
+     * The special token a TemplateProcessing post-processor puts before a single text (Llama's BOS),
+     * also inside a Sequence of processors; empty if there is none.
+     */
+    private static OptionalInt beginningOfText(JsonNode processor) {
+        if ("Sequence".equals(processor.path("type").asText())) {
+            for (JsonNode p : processor.path("processors")) {
+                OptionalInt bos = beginningOfText(p);
+                if (bos.isPresent()) {
+                    return bos;
+                }
+            }
+            return OptionalInt.empty();
+        }
+        if (!"TemplateProcessing".equals(processor.path("type").asText())) {
+            return OptionalInt.empty();
+        }
+        JsonNode first = processor.path("single").path(0).path("SpecialToken");
+        JsonNode ids = processor.path("special_tokens").path(first.path("id").asText()).path("ids");
+        return first.isObject() && ids.size() == 1 && ids.get(0).canConvertToInt()
+                ? OptionalInt.of(ids.get(0).asInt()) : OptionalInt.empty();
     }
 
     /**
@@ -178,6 +203,11 @@ public final class HfTokenizer implements Tokenizer {
     @Override
     public OptionalInt endOfText() {
         return endOfText;
+    }
+
+    @Override
+    public OptionalInt beginningOfText() {
+        return beginningOfText;
     }
 
     @Override

@@ -30,6 +30,30 @@ public interface Tokenizer extends AutoCloseable {
     /** The id of the end-of-text token ({@code <|endoftext|>}), if the vocabulary has one. */
     OptionalInt endOfText();
 
+    /** The id of the beginning-of-text token (Llama's {@code <s>}, {@code <|begin_of_text|>}), if the tokenizer puts one first. */
+    default OptionalInt beginningOfText() {
+        return OptionalInt.empty();
+    }
+
+    /**
+     * What a text without a prompt starts from: the beginning-of-text token, else end-of-text (GPT-2
+     * samples from {@code <|endoftext|>}), else a newline (as nanoGPT samples a char model); an empty
+     * array if the vocabulary has none of them.
+     */
+    default int[] startTokens() {
+        if (beginningOfText().isPresent()) {
+            return new int[] {beginningOfText().getAsInt()};
+        }
+        if (endOfText().isPresent()) {
+            return new int[] {endOfText().getAsInt()};
+        }
+        try {
+            return encode("\n");
+        } catch (RuntimeException noNewline) { // a char vocabulary without "\n"
+            return new int[0];
+        }
+    }
+
     /** Short name of the algorithm: {@code char}, {@code bpe}, {@code wordpiece}, ... */
     String kind();
 

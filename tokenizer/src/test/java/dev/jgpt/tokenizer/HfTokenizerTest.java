@@ -41,6 +41,36 @@ class HfTokenizerTest {
         assertEquals("", gpt2.decode(new int[0]));
     }
 
+    /**
+     * Text without a prompt starts from BOS (the token a TemplateProcessing post-processor puts first, as
+     * Llama's), else end-of-text (GPT-2), else a newline (a char vocabulary, as nanoGPT samples).
+     */
+    @Test
+    void startTokensAreBosThenEndOfTextThenNewline() throws Exception {
+        assertTrue(gpt2.beginningOfText().isEmpty());
+        assertArrayEquals(new int[] {50256}, gpt2.startTokens());
+        assertArrayEquals(new int[] {0}, CharTokenizer.fromText("ab\n").startTokens(), "\"\\n\" sorts first");
+        assertArrayEquals(new int[0], CharTokenizer.fromText("ab").startTokens(), "nothing to start from");
+
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(SharedData.gpt2().toFile());
+        var template = Json.MAPPER.readTree("""
+                {"type": "Sequence", "processors": [
+                  {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": true},
+                  {"type": "TemplateProcessing",
+                   "single": [{"SpecialToken": {"id": "!", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                   "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                   "special_tokens": {"!": {"id": "!", "ids": [0], "tokens": ["!"]}}}]}
+                """);
+        root.set("post_processor", template);
+        Path file = tmp.resolve("with-bos.json");
+        Files.writeString(file, Json.MAPPER.writeValueAsString(root));
+        try (Tokenizer withBos = Tokenizers.load(file)) {
+            assertEquals(0, withBos.beginningOfText().orElseThrow(), "here BOS is \"!\", id 0");
+            assertArrayEquals(new int[] {0}, withBos.startTokens(), "BOS comes before end-of-text");
+            assertArrayEquals(new int[] {15496, 995}, withBos.encode("Hello world"), "encoding adds no special tokens");
+        }
+    }
+
     /** No truncation at 512 tokens: the whole corpus comes back (nanoGPT: 301,966 + 36,059 tokens). */
     @Test
     void roundTripsTinyShakespeareWithoutTruncation() {

@@ -21,18 +21,21 @@ public final class Batcher {
     public Batcher(TokenSequence train, TokenSequence val, int batchSize, int blockSize, long seed) {
         this.B = batchSize;
         this.T = blockSize;
-        this.train = checked(train, "train");
-        this.val = checked(val, "val");
+        checkSplits(train, val, blockSize);
+        this.train = train;
+        this.val = val;
         this.seed = seed;
         this.window = new int[blockSize + 1];
     }
 
-    private TokenSequence checked(TokenSequence t, String split) {
-        if (t.size() <= T) {
-            throw new IllegalArgumentException("batcher: the " + split + " split has " + t.size()
-                    + " tokens; it needs more than the block size (" + T + ")");
+    /** Each split must hold at least one window of {@code blockSize} + 1 tokens. */
+    public static void checkSplits(TokenSequence train, TokenSequence val, int blockSize) {
+        for (TokenSequence t : new TokenSequence[] {train, val}) {
+            if (t.size() <= blockSize) {
+                throw new IllegalArgumentException("the " + (t == train ? "train" : "val") + " split has " + t.size()
+                        + " tokens; it needs more than the block size (" + blockSize + ")");
+            }
         }
-        return t;
     }
 
     public int batchSize() {

@@ -1,19 +1,19 @@
 package dev.jgpt.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jgpt.model.GPT;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.IoErrors;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.model.optim.AdamW;
 import dev.jgpt.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The run directory's checkpoint: a model directory ({@code config.json}, {@code model.safetensors},
@@ -52,12 +52,62 @@ public final class Checkpoint {
                 || Files.isDirectory(dir.resolve(READY));
     }
 
-    /** Saves a checkpoint into {@code dir} crash-safely (see the class comment). */
+    /**
+     * Saves a checkpoint into {@code dir} crash-safely (see the class comment). If it cannot be written (a
+     * full disk, ...), nothing of it is left behind and the error names the file and the checkpoint kept.
+     */
     public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, AdamW optimizer)
             throws IOException {
         Files.createDirectories(dir);
         recover(dir);
         Path staging = dir.resolve(STAGING);
+        try {
+            stage(staging, model, tokenizer, state, optimizer);
+        } catch (IOException e) {
+            AtomicFiles.deleteTreeQuietly(staging);
+            int kept = keptStep(dir);
+            throw new IOException("cannot write the checkpoint of step " + state.step() + " to " + dir + ": "
+                    + IoErrors.describe(e) + (kept < 0 ? "; there is no earlier checkpoint"
+                    : "; the checkpoint of step " + kept + " is kept (jgpt train --resume --out " + dir
+                    + " continues from it)"), e);
+        }
+        if (crashAfterPhase == 1) {
+            return;
+        }
+        AtomicFiles.move(staging, dir.resolve(READY)); // the commit point
+        AtomicFiles.syncDirectory(dir);
+        if (crashAfterPhase == 2) {
+            return;
+        }
+        install(dir);
+        RunDirectory.settle(dir); // a run this one replaces goes once this one has a checkpoint
+    }
+
+    /** The step of the checkpoint in {@code dir}, or −1 if there is none or it cannot be read. */
+    private static int keptStep(Path dir) {
+        try {
+            return readState(dir).map(TrainState::step).orElse(-1);
+        } catch (IOException | RuntimeException unreadable) {
+            return -1;
+        }
+    }
+
+    /** The train state of the checkpoint in {@code dir} without loading the model; empty if there is none. */
+    public static Optional<TrainState> readState(Path dir) throws IOException {
+        Path stateFile = dir.resolve(STATE_DIR).resolve(STATE);
+        if (!Files.isRegularFile(stateFile)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TrainState.fromJson(JSON.readTree(Files.readString(stateFile))));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(stateFile + ": unreadable train state: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the whole checkpoint into {@code staging} and fsyncs it. */
+    private static void stage(Path staging, GPT model, Tokenizer tokenizer, TrainState state, AdamW optimizer)
+            throws IOException {
         AtomicFiles.deleteTree(staging);
         Files.createDirectories(staging.resolve(STATE_DIR));
         ModelDir.save(model, staging);
@@ -68,15 +118,6 @@ public final class Checkpoint {
         AtomicFiles.writeString(stateDir.resolve(STATE), JSON.writeValueAsString(state.toJson()));
         AtomicFiles.syncDirectory(stateDir);
         AtomicFiles.syncDirectory(staging);
-        if (crashAfterPhase == 1) {
-            return;
-        }
-        AtomicFiles.move(staging, dir.resolve(READY)); // the commit point
-        AtomicFiles.syncDirectory(dir);
-        if (crashAfterPhase == 2) {
-            return;
-        }
-        install(dir);
     }
 
     /** The tokenizer's own tokenizer.json bytes (its save writes through a temp file we then read). */
@@ -128,18 +169,13 @@ public final class Checkpoint {
 
     /** Loads the checkpoint in {@code dir} (after {@link #recover}); each problem is one clear error. */
     public static Loaded load(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + " is not a folder: it holds no training checkpoint to resume");
+        }
+        RunDirectory.settle(dir);
         recover(dir);
-        Path stateFile = dir.resolve(STATE_DIR).resolve(STATE);
-        if (!Files.isRegularFile(stateFile)) {
-            throw new NoSuchFileException(stateFile + ": missing; " + dir + " holds no training checkpoint to resume");
-        }
-        TrainState state;
-        try {
-            JsonNode root = JSON.readTree(Files.readString(stateFile));
-            state = TrainState.fromJson(root);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(stateFile + ": unreadable train state: " + e.getMessage(), e);
-        }
+        TrainState state = readState(dir).orElseThrow(() -> new IllegalArgumentException(
+                dir.resolve(STATE_DIR).resolve(STATE) + " is missing: " + dir + " holds no training checkpoint to resume"));
         GPT model = ModelDir.load(dir);
         return new Loaded(model, state, dir.resolve(STATE_DIR).resolve(OPTIMIZER));
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.IoErrors;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,7 +80,7 @@ public final class MetricsLog {
             Files.write(file, line, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                     StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics: cannot append to " + file, e);
+            throw new UncheckedIOException("cannot append to " + file + ": " + IoErrors.reason(e), e);
         }
     }
 
@@ -105,7 +106,7 @@ public final class MetricsLog {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics: cannot read " + file, e);
+            throw new UncheckedIOException("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         return out;
     }
@@ -128,7 +129,7 @@ public final class MetricsLog {
         try {
             AtomicFiles.writeString(file, sb.toString());
         } catch (IOException e) {
-            throw new UncheckedIOException("metrics: cannot rewrite " + file, e);
+            throw new UncheckedIOException("cannot rewrite " + file + ": " + IoErrors.reason(e), e);
         }
     }
 }

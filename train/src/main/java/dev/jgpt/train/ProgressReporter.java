@@ -1,6 +1,5 @@
 package dev.jgpt.train;
 
-import dev.jgpt.common.Terminal;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -12,25 +11,26 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * What {@code jgpt train} shows while it runs: a progress bar on stderr (on a terminal only; with the
- * loss, tokens/s and ETA) and one line per evaluation and the samples on stdout.
+ * What {@code jgpt train} shows while it runs: a progress bar (on a terminal only; with the loss,
+ * tokens/s and ETA) and one line per evaluation and the samples on stdout.
  */
 public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
-    private final PrintStream out, err;
-    private final boolean bar;
+    private final PrintStream out, bar;
     private final int logInterval;
+    /** The bar is redrawn from its own thread: a line and a redraw must not interleave. */
+    private final Object drawing = new Object();
     private ProgressBar progress;
     private long lastDraw;
     private int iters;
     private boolean done;
 
     /**
-     * @param bar         draw a progress bar on {@code err} (only sensible on a terminal)
+     * @param bar         where to draw a progress bar, or null for none: only a terminal, and best the
+     *                    one {@code out} goes to, so that lines and redraws arrive in the order written
      * @param logInterval also print a line every this many steps (0: only evaluations)
      */
-    public ProgressReporter(PrintStream out, PrintStream err, boolean bar, int logInterval) {
+    public ProgressReporter(PrintStream out, PrintStream bar, int logInterval) {
         this.out = out;
-        this.err = err;
         this.bar = bar;
         this.logInterval = logInterval;
     }
@@ -43,19 +43,29 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
 
     @Override
     public void onStep(Trainer.StepStats s, double tokensPerS) {
-        if (bar && progress == null && !done) {
+        if (bar != null && progress == null && !done) {
             // Started at the first step, so the ETA is not skewed by the first evaluation (and JIT warm-up).
             progress = new ProgressBarBuilder().setTaskName("train").setInitialMax(iters)
                     .startsFrom(s.step(), Duration.ZERO).setUnit(" steps", 1)
                     .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(500)
-                    .setConsumer(new ConsoleProgressBarConsumer(err)).build();
+                    .setConsumer(new ConsoleProgressBarConsumer(bar) {
+                        @Override
+                        public void accept(String rendered) {
+                            synchronized (drawing) {
+                                super.accept(rendered);
+                            }
+                        }
+                    }).build();
         }
         if (progress != null) {
             progress.stepTo(s.step() + 1);
             long now = System.nanoTime();
-            if (now - lastDraw > 200_000_000L) {
+            if (now - lastDraw > 200_000_000L || s.step() + 1 == iters) {
                 lastDraw = now;
                 progress.setExtraMessage(String.format(Locale.ROOT, "loss %.4f, %s tok/s", s.loss(), human(tokensPerS)));
+            }
+            if (s.step() + 1 == iters) {
+                closeBar(); // complete, above the final evaluation's line
             }
         }
         if (logInterval > 0 && (s.step() + 1) % logInterval == 0) {
@@ -92,12 +102,14 @@ public final class ProgressReporter implements Trainer.Listener, AutoCloseable {
 
     /** Prints a line on stdout without leaving bar fragments on a terminal. */
     private void line(String s) {
-        if (progress != null) {
-            err.print("\r\033[K");
-            err.flush();
+        synchronized (drawing) {
+            if (progress != null) {
+                bar.print("\r\033[K");
+                bar.flush();
+            }
+            out.println(s);
+            out.flush();
         }
-        out.println(s);
-        out.flush();
     }
 
     static String human(double tokensPerS) {

@@ -7,9 +7,9 @@ import dev.jgpt.tokenizer.Prepare;
 import dev.jgpt.tokenizer.TokenFile;
 import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.Tokenizers;
+import dev.jgpt.tokenizer.Utf8File;
 
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -78,12 +78,7 @@ public final class TrainData implements AutoCloseable {
     }
 
     private static TrainData text(Path file, String tokenizerSpec) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("training data " + file + " is not valid UTF-8 text");
-        }
+        String text = Utf8File.readString(file);   // strict: an error gives the byte offset
         int chars = text.codePointCount(0, text.length());
         if (chars == 0) {
             throw new IllegalArgumentException("training data " + file + " is empty");

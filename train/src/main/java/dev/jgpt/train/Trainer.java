@@ -82,6 +82,7 @@ public final class Trainer implements AutoCloseable {
     private int lastCheckpointStep = -1;
     private StepStats last;
     private long sessionStart;
+    private RunDirectory runDirectory;   // a fresh run's --out, until it has a checkpoint
 
     private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, AdamW optimizer,
                     int step, double elapsedBefore, boolean resumed) {
@@ -108,27 +109,25 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * A fresh run on {@code data} (owned by the caller). {@code out} receives checkpoints, metrics, the plot
-     * and samples; {@code null} keeps everything in memory. An {@code out} that already holds a checkpoint is
-     * refused unless {@code overwrite} (then the previous run's files there are replaced).
+     * and samples; {@code null} keeps everything in memory. {@code out} must be new, empty, or hold a run;
+     * one that holds a run is refused unless {@code overwrite}, and then the old run is replaced only once
+     * this one has written its first checkpoint ({@link RunDirectory}). A configuration too large for the
+     * heap is refused before anything is allocated or changed.
      */
     public static Trainer start(TrainConfig cfg, TrainData data, Path out, boolean overwrite) throws IOException {
         if (out != null) {
-            if (Files.exists(out) && !Files.isDirectory(out)) {
-                throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
-            }
-            if (Checkpoint.exists(out) && !overwrite) {
-                throw new IllegalArgumentException("--out " + out + " already holds a training run; pass --resume to "
-                        + "continue it, --overwrite to start over there, or another --out");
-            }
-            if (overwrite) {
-                clearRun(out);
-            }
-            Files.createDirectories(out);
+            RunDirectory.check(out, overwrite);
         }
         TrainConfig c = absolutePaths(cfg);
         GPTConfig mc = c.modelConfig(data.tokenizer.vocabSize());
+        Batcher.checkSplits(data.train, data.val, c.blockSize());
+        TrainingMemory.of(mc, c.batchSize(), c.blockSize(), c.dropout()).checkFits();
         GPT model = new GPT(mc, c.seed());
-        return new Trainer(c, data, false, out, model, optimizer(model, c), 0, 0, false);
+        Trainer trainer = new Trainer(c, data, false, out, model, optimizer(model, c), 0, 0, false);
+        if (out != null) {
+            trainer.runDirectory = RunDirectory.claim(out, overwrite);
+        }
+        return trainer;
     }
 
     /** AdamW as nanoGPT configures it: decay on the 2-D weights and embeddings only. */
@@ -222,18 +221,6 @@ public final class Trainer implements AutoCloseable {
             b.tokenizer(Path.of(c.tokenizer()).toAbsolutePath().normalize().toString());
         }
         return b.build();
-    }
-
-    /** Removes a previous run's files from {@code out} (only the files a run writes). */
-    private static void clearRun(Path out) throws IOException {
-        AtomicFiles.deleteTree(out.resolve(Checkpoint.STAGING));
-        AtomicFiles.deleteTree(out.resolve(Checkpoint.READY));
-        AtomicFiles.deleteTree(out.resolve(Checkpoint.OLD_STATE));
-        AtomicFiles.deleteTree(out.resolve(Checkpoint.STATE_DIR));
-        for (String f : List.of(ModelDir.CONFIG, ModelDir.WEIGHTS, ModelDir.TOKENIZER, MetricsLog.FILE_NAME,
-                LossPlot.FILE_NAME, SAMPLES_FILE)) {
-            Files.deleteIfExists(out.resolve(f));
-        }
     }
 
     public TrainConfig config() {
@@ -432,8 +419,12 @@ public final class Trainer implements AutoCloseable {
         return texts;
     }
 
+    /** Ends the session; a fresh run that wrote no checkpoint leaves its --out as it found it. */
     @Override
     public void close() {
+        if (runDirectory != null) {
+            runDirectory.release();
+        }
         if (ownsData) {
             data.close();
         }

@@ -113,11 +113,11 @@ class CheckpointTest {
 
     @Test
     void missingOrCorruptStateIsAClearError() throws IOException {
-        var e = assertThrows(IOException.class, () -> Checkpoint.load(dir));
-        assertTrue(e.getMessage().contains("holds no training checkpoint"), e.getMessage());
+        var missing = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+        assertTrue(missing.getMessage().contains("holds no training checkpoint"), missing.getMessage());
         save(dir, TinyRuns.data(), 1);
         Files.writeString(dir.resolve(Checkpoint.STATE_DIR).resolve(Checkpoint.STATE), "{\"format\": \"x\"}");
-        e = assertThrows(IOException.class, () -> Checkpoint.load(dir));
+        var e = assertThrows(IOException.class, () -> Checkpoint.load(dir));
         assertTrue(e.getMessage().contains("not a jgpt train state"), e.getMessage());
     }
 }

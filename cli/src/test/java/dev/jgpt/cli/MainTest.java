@@ -1,0 +1,51 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.tokenizer.CharTokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyHelpListsTheExitCodes() {
+        for (String[] command : List.of(new String[] {"--help"}, new String[] {"train", "--help"},
+                new String[] {"generate", "--help"}, new String[] {"eval", "--help"}, new String[] {"prepare", "--help"},
+                new String[] {"stability", "--help"}, new String[] {"tokenizer", "encode", "--help"})) {
+            CliRun r = CliRun.run(command);
+            assertEquals(0, r.exit(), r.err());
+            String help = r.out().replaceAll("\\s+", " ");
+            assertTrue(help.contains("Exit codes: 0 done 1 bad input or a failure") && help.contains(" 2 usage: ")
+                    && help.contains(" 3 training diverged") && help.contains(" 130 interrupted (Ctrl-C)"), r.out());
+        }
+        String threads = CliRun.run("train", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(threads.contains("--threads=N Threads, 1.." + Runtime.getRuntime().availableProcessors()
+                + " (the cores here; default: all of them)."), threads);
+    }
+
+    /** Running out of heap (here: a model larger than a small heap) is one line too, not a stack trace. */
+    @Test
+    void outOfMemoryIsOneLine() throws Exception {
+        Path model = tmp.resolve("big");
+        CharTokenizer tok = CharTokenizer.fromText("abc\n");
+        ModelDir.save(new GPT(GPTConfig.of(tok.vocabSize(), 8, 2, 2, 512), 1), model);   // 6.3 M weights: 25 MB
+        tok.save(model.resolve("tokenizer.json"));
+        CliProcess p = CliProcess.start(tmp.resolve("process"), CliProcess.command(List.of("-Xmx24m", "-Xss1m"),
+                "generate", "--model", model.toString(), "-p", "abc", "-n", "2"));
+        assertEquals(1, p.exitCode(Duration.ofMinutes(2)), p.out() + p.err());
+        String err = p.err().strip();
+        assertTrue(err.matches("jgpt generate: error: out of memory: the Java heap \\([0-9]+ MB\\) is full; choose a "
+                + "smaller model, batch or context, or give Java more memory \\(bin/jgpt: JGPT_JAVA_OPTS=-Xmx16g\\)"), err);
+    }
+}
