@@ -68,6 +68,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--grad-clip", paramLabel = "NORM", description = "Clip the global gradient norm (0: off).") Double gradClip;
     @Option(names = "--grad-accum", paramLabel = "N", description = "Micro-batches per optimizer step.") Integer gradAccum;
     @Option(names = "--dropout", paramLabel = "P") Float dropout;
+    @Option(names = "--layer-drop", paramLabel = "P", description = "LayerDrop: skip each block with probability P "
+            + "at each training step (drawn from the seed and the step; off at evaluation; default 0).") Double layerDrop;
     @Option(names = "--bias", negatable = true, description = "Biases in linear and layer-norm layers (default on).") Boolean bias;
     @Option(names = "--eval-interval", paramLabel = "N", description = "Evaluate and checkpoint every N steps.") Integer evalInterval;
     @Option(names = "--eval-iters", paramLabel = "N", description = "Batches per split in each evaluation.") Integer evalIters;
@@ -195,9 +197,10 @@ final class TrainCommand implements Callable<Integer> {
         var mc = t.model().config;
         System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
         System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads%s, %d wide, context %d, %s + %s + %s, %s init, "
-                        + "dropout %s (%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(),
+                        + "dropout %s%s (%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(),
                 mc.nKvHead() == mc.nHead() ? "" : " (" + mc.nKvHead() + " kv)", mc.nEmbd(), mc.blockSize(),
-                mc.norm(), mc.position(), mc.mlp(), mc.init(), c.dropout(), t.model().parameterCount());
+                mc.norm(), mc.position(), mc.mlp(), mc.init(), c.dropout(),
+                c.layerDrop() > 0 ? ", layer drop " + c.layerDrop() : "", t.model().parameterCount());
         System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
                 t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
                 t.data().train.size(), t.data().val.size());
@@ -291,6 +294,7 @@ final class TrainCommand implements Callable<Integer> {
         if (gradClip != null) b.gradClip(gradClip);
         if (gradAccum != null) b.gradAccum(gradAccum);
         if (dropout != null) b.dropout(dropout);
+        if (layerDrop != null) b.layerDrop(layerDrop);
         if (bias != null) b.bias(bias);
         if (evalInterval != null) b.evalInterval(evalInterval);
         if (evalIters != null) b.evalIters(evalIters);
