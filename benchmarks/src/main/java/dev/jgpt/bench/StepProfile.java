@@ -57,6 +57,7 @@ public final class StepProfile {
             double seconds, cpuSeconds;
             try (Recording rec = new Recording()) {
                 rec.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1)).withStackTrace();
+                rec.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(1)).withStackTrace();   // yields
                 rec.start();
                 long cpu0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
