@@ -10,7 +10,7 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.server.OpenAiServer;
 import dev.jgpt.server.ServerConfig;
-import dev.jgpt.server.SessionEngine;
+import dev.jgpt.server.BatchedEngine;
 import dev.jgpt.infer.PlainChatTemplate;
 import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.tokenizer.Tokenizer;
@@ -91,7 +91,7 @@ public final class ServeBench {
         }
         if (out != null) {
             ObjectNode root = JSON.createObjectNode().put("machine", Simd.describe() + ", "
-                    + Runtime.getRuntime().availableProcessors() + " cores").put("engine", "SessionEngine");
+                    + Runtime.getRuntime().availableProcessors() + " cores").put("engine", "BatchedEngine");
             ArrayNode rows = root.putArray("levels");
             for (Level l : results) {
                 rows.add(JSON.valueToTree(l));
@@ -127,7 +127,7 @@ public final class ServeBench {
         System.out.println("streams  requests  tokens  seconds  aggregate tok/s  TTFT p50 ms  TTFT p95 ms");
         for (int streams : levels) {
             ServerConfig config = ServerConfig.defaults(model).withPort(0).withParallel(streams, streams);
-            OpenAiServer server = OpenAiServer.start(config, new SessionEngine(gpt, cfg.blockSize()), tokenizer,
+            OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, cfg.blockSize()), tokenizer,
                     PlainChatTemplate.INSTANCE, null);
             try {
                 HttpClient client = HttpClient.newHttpClient();

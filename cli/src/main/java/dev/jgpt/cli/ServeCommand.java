@@ -6,7 +6,7 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.server.OpenAiServer;
 import dev.jgpt.server.ServerConfig;
-import dev.jgpt.server.SessionEngine;
+import dev.jgpt.server.BatchedEngine;
 import dev.jgpt.tokenizer.Tokenizer;
 import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
@@ -118,7 +118,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("jgpt serve: warning: " + e.getMessage() + "; /v1/chat/completions answers 501");
         }
         try (Tokenizer tokenizer = Tokenizers.load(model)) {
-            OpenAiServer server = OpenAiServer.start(config, new SessionEngine(gpt, context), tokenizer, chat, chatUnavailable);
+            OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable);
             Runnable drain = () -> Thread.ofPlatform().name("jgpt-drain").start(() -> {
                 System.err.println("jgpt serve: draining: no new requests; waiting for " + server.scheduler().running()
                         + " running and " + server.scheduler().queued() + " queued");

@@ -42,7 +42,11 @@ final class CliProcess {
     static CliProcess start(Path dir, List<String> command) throws IOException {
         Files.createDirectories(dir);
         Path out = dir.resolve("stdout.txt"), err = dir.resolve("stderr.txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+        // A test run started in the background inherits SIGINT ignored, and the JVM then never installs its
+        // Ctrl-C handler: give the child the default disposition, as a terminal's foreground job has.
+        List<String> withDefaultSigint = new ArrayList<>(List.of("env", "--default-signal=INT"));
+        withDefaultSigint.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(withDefaultSigint).redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("DJL_OFFLINE", "true");
         return new CliProcess(pb.start(), out, err);

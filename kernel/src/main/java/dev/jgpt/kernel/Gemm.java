@@ -108,6 +108,33 @@ public final class Gemm {
     }
 
     /**
+     * out[outOff + m·N ..] = x[xOff + m·K ..]·wᵀ + bias for m &lt; M: like {@link #linearForward}, but every
+     * row is computed exactly as it would be alone (M = 1, bit for bit), in one pass over w for all rows.
+     * For inference on rows of different sequences (batched decoding): a sequence's result does not
+     * depend on which others share the pass.
+     */
+    public static void linearRows(float[] out, int outOff, float[] x, int xOff, float[] w, float[] bias,
+                                  int M, int K, int N) {
+        String op = "linearRows(M=" + M + ", K=" + K + ", N=" + N + ")";
+        Checks.nonNegative(op, "M", M);
+        Checks.positive(op, "K, N", K, N);
+        Checks.nonNegative(op, "xOff", xOff);
+        Checks.nonNegative(op, "outOff", outOff);
+        Checks.length(op, "x", x, xOff + (long) M * K);
+        Checks.length(op, "w", w, (long) N * K);
+        Checks.length(op, "out", out, outOff + (long) M * N);
+        if (bias != null) {
+            Checks.length(op, "bias", bias, N);
+        }
+        GemmVec.matvecRows(N, K, w, 0, x, xOff, K, M, out, outOff, N);
+        if (bias != null) {
+            for (int i = 0; i < M; i++) {
+                Vec.add(out, outOff + i * N, bias, 0, N);
+            }
+        }
+    }
+
+    /**
      * Backward of {@link #linearForward}, accumulating: dx += dy·w, dw += dyᵀ·x, dbias += Σ rows of dy.
      * Any of dx, dw, dbias may be null to skip it.
      */

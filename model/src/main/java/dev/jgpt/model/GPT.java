@@ -293,7 +293,7 @@ public final class GPT {
             for (int s = 0; s < S; s++) {
                 System.arraycopy(h, (batch.firstRow(s) + batch.count(s) - 1) * C, headIn, s * C, C);
             }
-            Gemm.linearForward(lastLogits, headIn, head().data, null, S, C, V);
+            Gemm.linearRows(lastLogits, 0, headIn, 0, head().data, null, S, C, V);
             return lastLogits;
         } finally {
             ctx.training = wasTraining;

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,25 +61,35 @@ class InferenceSessionTest {
     }
 
     /**
-     * Several sequences in one cached forward (continuous batching) give each the logits it gets alone:
-     * a prefill beside a decode step beside another prefill.
+     * Several sequences in one cached forward (continuous batching) give each exactly the logits it gets
+     * alone, bit for bit: short prefills beside a decode step, and a long prompt (matrix-matrix path)
+     * beside both.
      */
     @Test
     void aBatchOfSequencesEqualsEachAlone() {
         int V = 11;
-        GPT m = new GPT(GPTConfig.llama(V, 16, 2, 4, 1, 16, 24).toBuilder().init(InitScheme.XAVIER).build(), 8);
-        int[][] prompts = {{1, 2, 3}, {4, 5, 6, 7, 8}, {9}};
-        float[][] alone = new float[3][];
+        GPT m = new GPT(GPTConfig.llama(V, 32, 2, 4, 1, 16, 24).toBuilder().init(InitScheme.XAVIER).build(), 8);
+        int[] longPrompt = IntStream.range(0, Linear.PROMPT_MATMUL_ROWS + 3).map(i -> i % V).toArray();
+        int[][] prompts = {{1, 2, 3}, {4, 5, 6, 7, 8}, {9}, longPrompt};
+        float[][] alone = new float[4][];
         for (int i = 0; i < 3; i++) {
-            alone[i] = new InferenceSession(m).append(prompts[i]).clone();
+            InferenceSession s = new InferenceSession(m);
+            if (i == 1) {
+                s.append(4, 5, 6, 7);   // decoded one token at a time after its prompt, as a server does
+                alone[i] = s.append(8).clone();
+            } else {
+                alone[i] = s.append(prompts[i]).clone();
+            }
         }
-        KVCache[] caches = {new KVCache(m.config), new KVCache(m.config), new KVCache(m.config)};
-        // Sequence 1 already holds its first four tokens; this step decodes its fifth beside two prefills.
+        alone[3] = new InferenceSession(m).append(longPrompt).clone();
+        KVCache[] caches = {new KVCache(m.config), new KVCache(m.config), new KVCache(m.config), new KVCache(m.config)};
+        // Sequence 1 already holds its first four tokens; this step decodes its fifth beside three prefills.
         m.forwardCached(new int[] {4, 5, 6, 7}, Batch.cached(caches[1], 0, 4), new float[V]);
-        float[] together = m.forwardCached(new int[] {1, 2, 3, 8, 9},
-                Batch.cached(caches, new int[] {0, 4, 0}, new int[] {3, 1, 1}), new float[3 * V]);
-        for (int i = 0; i < 3; i++) {
-            assertClose(alone[i], Arrays.copyOfRange(together, i * V, (i + 1) * V), "sequence " + i);
+        int[] tokens = IntStream.concat(IntStream.of(1, 2, 3, 8, 9), IntStream.of(longPrompt)).toArray();
+        float[] together = m.forwardCached(tokens,
+                Batch.cached(caches, new int[] {0, 4, 0, 0}, new int[] {3, 1, 1, longPrompt.length}), new float[4 * V]);
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(alone[i], Arrays.copyOfRange(together, i * V, (i + 1) * V), "sequence " + i);
         }
     }
 

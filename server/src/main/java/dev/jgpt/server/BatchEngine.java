@@ -7,9 +7,9 @@ import java.util.List;
  * that each have their own KV cache and position, and a step that appends new tokens to several
  * of them at once and returns each one's next-token logits.
  *
- * <p>Everything else (slots, the queue, sampling, stop strings, cancellation) is the scheduler's,
- * so an implementation that runs all sequences' new tokens in one forward pass, reading the
- * weights once per step, replaces {@link SessionEngine} without any other change.
+ * <p>Everything else (slots, the queue, sampling, stop strings, cancellation) is the scheduler's;
+ * {@link BatchedEngine} runs all sequences' new tokens in one forward pass, reading the weights once
+ * per step.
  *
  * <p>Called from one thread at a time (the scheduler's).
  */

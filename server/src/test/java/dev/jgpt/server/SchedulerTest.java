@@ -41,7 +41,7 @@ class SchedulerTest {
     @Test
     void greedyOutputIsTheSameAloneAndBesideOthers() throws Exception {
         GPT reference = TestModels.tiny(5);
-        try (Scheduler s = new Scheduler(new SessionEngine(TestModels.tiny(5), TestModels.CONTEXT), TestModels.CHARS,
+        try (Scheduler s = new Scheduler(new BatchedEngine(TestModels.tiny(5), TestModels.CONTEXT), TestModels.CHARS,
                 4, 64, new ServerMetrics())) {
             List<Job> jobs = new ArrayList<>();
             for (int i = 0; i < PROMPTS.size(); i++) {   // 12 jobs, 4 slots: they join as others finish
@@ -60,7 +60,7 @@ class SchedulerTest {
 
     @Test
     void requestsJoinBetweenStepsAndLeaveWhenDone() throws Exception {
-        GatedEngine engine = new GatedEngine(new SessionEngine(TestModels.tiny(2), TestModels.CONTEXT));
+        GatedEngine engine = new GatedEngine(new BatchedEngine(TestModels.tiny(2), TestModels.CONTEXT));
         try (Scheduler s = new Scheduler(engine, TestModels.CHARS, 4, 4, new ServerMetrics());
              GatedEngine opened = engine) {   // closed first: opens the gate so the scheduler can stop
             Job a = s.submit(ids("ROMEO:"), GenerationOptions.greedy(5));
@@ -78,7 +78,7 @@ class SchedulerTest {
 
     @Test
     void aFullQueueRejectsAndACancelledQueuedJobNeverRuns() throws Exception {
-        GatedEngine engine = new GatedEngine(new SessionEngine(TestModels.tiny(2), TestModels.CONTEXT));
+        GatedEngine engine = new GatedEngine(new BatchedEngine(TestModels.tiny(2), TestModels.CONTEXT));
         try (Scheduler s = new Scheduler(engine, TestModels.CHARS, 1, 1, new ServerMetrics());
              GatedEngine opened = engine) {   // closed first: opens the gate so the scheduler can stop
             Job a = s.submit(ids("ROMEO:"), GenerationOptions.greedy(3));
@@ -99,7 +99,7 @@ class SchedulerTest {
 
     @Test
     void aFailingStepFailsItsJobsAndTheSchedulerGoesOn() throws Exception {
-        GatedEngine engine = new GatedEngine(new SessionEngine(TestModels.tiny(2), TestModels.CONTEXT));
+        GatedEngine engine = new GatedEngine(new BatchedEngine(TestModels.tiny(2), TestModels.CONTEXT));
         engine.failNextStep(new IllegalStateException("NaN in the logits"));
         engine.open();
         try (Scheduler s = new Scheduler(engine, TestModels.CHARS, 2, 2, new ServerMetrics())) {
@@ -113,7 +113,7 @@ class SchedulerTest {
 
     @Test
     void badPromptsAreRefused() throws Exception {
-        try (Scheduler s = new Scheduler(new SessionEngine(TestModels.tiny(2), TestModels.CONTEXT), TestModels.CHARS,
+        try (Scheduler s = new Scheduler(new BatchedEngine(TestModels.tiny(2), TestModels.CONTEXT), TestModels.CHARS,
                 1, 1, new ServerMetrics())) {
             assertThrows(IllegalArgumentException.class, () -> s.submit(new int[0], GenerationOptions.greedy(3)));
             assertThrows(IllegalArgumentException.class,

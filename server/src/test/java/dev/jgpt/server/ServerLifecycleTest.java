@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ServerLifecycleTest {
 
     static GatedEngine gated() {
-        return new GatedEngine(new SessionEngine(TestModels.tiny(3), TestModels.CONTEXT));
+        return new GatedEngine(new BatchedEngine(TestModels.tiny(3), TestModels.CONTEXT));
     }
 
     @Test
@@ -289,7 +289,7 @@ class ServerLifecycleTest {
 
     @Test
     void chatIsA501WhenTheModelsTemplateCannotBeRendered() throws Exception {
-        OpenAiServer server = OpenAiServer.start(TestModels.config(), new SessionEngine(TestModels.tiny(3), TestModels.CONTEXT),
+        OpenAiServer server = OpenAiServer.start(TestModels.config(), new BatchedEngine(TestModels.tiny(3), TestModels.CONTEXT),
                 TestModels.CHARS, null, "its chat_template needs Jinja");
         try {
             Http http = new Http(server.baseUrl());

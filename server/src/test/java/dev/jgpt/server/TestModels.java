@@ -33,7 +33,7 @@ final class TestModels {
     }
 
     static OpenAiServer serve(GPT model, ServerConfig config) {
-        return serve(new SessionEngine(model, CONTEXT), config);
+        return serve(new BatchedEngine(model, CONTEXT), config);
     }
 
     static OpenAiServer serve(BatchEngine engine, ServerConfig config) {
