@@ -124,9 +124,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "Also print the loss every N steps (default: only at evaluations).")
     int logInterval;
 
-    @Option(names = "--peak-gflops", paramLabel = "G", defaultValue = "232",
-            description = "The machine's FP32 peak for the MFU figure (default ${DEFAULT-VALUE}: 2 Zen 4 cores).")
-    double peakGflops;
+    @Option(names = "--peak-gflops", paramLabel = "G",
+            description = "The machine's FP32 peak for the MFU figure (default: measured once here for the thread "
+                    + "count, an FMA loop of a fraction of a second, and cached in ~/.cache/jgpt/" + MeasuredPeak.FILE + ").")
+    Double peakGflops;
 
     @Option(names = "--diagnostics", paramLabel = "N", arity = "0..1", fallbackValue = "0",
             description = "Every N steps (default: the eval interval), log per-block gradient norms and the "
@@ -135,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(peakGflops > 0) || Double.isInfinite(peakGflops)) {
+        if (peakGflops != null && (!(peakGflops > 0) || Double.isInfinite(peakGflops))) {
             throw new IllegalArgumentException("--peak-gflops must be a positive number (the machine's FP32 peak "
                     + "in GFLOP/s), got " + peakGflops);
         }
@@ -235,10 +236,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "done: step %d, train loss %.4f, val loss %.4f%n", r.steps(), r.trainLoss(), r.valLoss());
         if (r.trainSeconds() > 0) {
+            MeasuredPeak.Peak peak = peakGflops != null ? new MeasuredPeak.Peak(peakGflops, "--peak-gflops")
+                    : MeasuredPeak.of(dev.jgpt.kernel.Parallel.threads());
             System.out.printf(Locale.ROOT, "speed: %,.0f tokens/s in %.1f s of training (%.1f s wall); %.2f MFLOP/token "
-                            + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s%n",
+                            + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (FP32 peak on %d threads, %s)%n",
                     r.tokensPerS(), r.trainSeconds(), r.wallSeconds(), r.flopsPerToken() / 1e6,
-                    r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peakGflops * 1e9), peakGflops);
+                    r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peak.gflops() * 1e9), peak.gflops(),
+                    dev.jgpt.kernel.Parallel.threads(), peak.source());
         }
         if (spark != null && r.steps() > firstStep) {
             System.out.println(spark.traffic(r.steps() - firstStep));
