@@ -3,6 +3,8 @@ package dev.jgpt.bench;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
+import dev.jgpt.model.Quantize;
+import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
 import jdk.incubator.vector.FloatVector;
@@ -38,7 +40,9 @@ import java.util.concurrent.TimeUnit;
  *       machine. 124M fp32 = 498 MB per token, so 30 GB/s bounds decode at ~60 tok/s.</li>
  *   <li>{@code prefill}: one op = one prompt token of a 64-token prompt run as one batch into an
  *       empty cache (the score is prompt <b>tokens/s</b>).</li>
- *   <li>{@code sweep}: one op = one SIMD read of every parameter (a sum), split over the threads
+ *   <li>{@code weights}: the matrices in another type (quantized on load): decode then reads the
+ *       stored bytes, and {@code decode:gbyte} counts those.</li>
+ *   <li>{@code sweep}: one op = one SIMD read of every f32 parameter (a sum), split over the threads
  *       like decode's matrix-vector work: the bandwidth bound measured in the same session.
  *       {@code sweep:gbyte} is the GB/s a decode step could at best reach here, and its score
  *       the matching ceiling in tok/s.</li>
@@ -66,11 +70,16 @@ public class DecodeBench {
     @Param({"2"})
     public int threads;
 
+    /** Weight type of the matrices (quantized on load, {@link Quantize#packed}): f32, f16, bf16, q8_0, q4_0, q4_k, q6_k. */
+    @Param({"f32"})
+    public String weights;
+
     private InferenceSession session;
     private int vocab, prompt, end, next;
     private int[] promptTokens;
     private double gbytePerToken;
-    private float[][] weights;
+    private float[][] f32Weights;
+    private double sweepGbyte;
 
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
@@ -95,7 +104,9 @@ public class DecodeBench {
     public void setUp() {
         Parallel.setThreads(threads);
         GPTConfig cfg = config(model);
-        GPT gpt = new GPT(cfg, 1);
+        GPT f32 = new GPT(cfg, 1);
+        WeightType type = WeightType.parse(weights);
+        GPT gpt = type == WeightType.F32 ? f32 : Quantize.packed(f32, type);
         session = new InferenceSession(gpt);
         vocab = cfg.vocabSize();
         prompt = Math.min(64, cfg.blockSize() / 4);
@@ -105,11 +116,12 @@ public class DecodeBench {
         for (int i = 0; i < promptTokens.length; i++) {
             promptTokens[i] = r.nextInt(vocab);
         }
-        gbytePerToken = 4.0 * gpt.parameterCount() / 1e9;
-        weights = gpt.parameters().stream().map(p -> p.data).toArray(float[][]::new);
+        gbytePerToken = bytesPerToken(gpt) / 1e9;
+        f32Weights = f32.parameters().stream().map(p -> p.data).toArray(float[][]::new);
+        sweepGbyte = 4.0 * f32.parameterCount() / 1e9;
         next = argmax(session.append(java.util.Arrays.copyOf(promptTokens, prompt)));
-        System.out.printf("# %s, %s: %.1fM params, decode positions %d..%d%n", Simd.describe(), model,
-                gpt.parameterCount() / 1e6, prompt, end - 1);
+        System.out.printf("# %s, %s %s: %.1fM params, %.1f MB read per token, decode positions %d..%d%n",
+                Simd.describe(), model, weights, gpt.parameterCount() / 1e6, gbytePerToken * 1e3, prompt, end - 1);
     }
 
     @Benchmark
@@ -132,11 +144,26 @@ public class DecodeBench {
     @Benchmark
     public float sweep(Rate rate) {
         float total = 0;
-        for (float[] w : weights) {
+        for (float[] w : f32Weights) {
             total += sum(w);
         }
-        rate.gbyte += gbytePerToken;
+        rate.gbyte += sweepGbyte;
         return total;
+    }
+
+    /** Bytes of weights one decode step reads: packed matrices as stored, the rest as f32. */
+    static long bytesPerToken(GPT gpt) {
+        long bytes = 0;
+        for (dev.jgpt.model.Param p : gpt.parameters()) {
+            if (p.isPacked()) {
+                for (var m : p.packed()) {
+                    bytes += m.byteSize();
+                }
+            } else {
+                bytes += 4L * p.size();
+            }
+        }
+        return bytes;
     }
 
     private static float sum(float[] w) {

@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.Evaluation;
 import dev.jgpt.model.GPT;
-import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.tokenizer.TokenFile;
 import dev.jgpt.tokenizer.Tokenizer;
-import dev.jgpt.tokenizer.Tokenizers;
 import dev.jgpt.tokenizer.Utf8File;
 import dev.jgpt.train.Checkpoint;
 import dev.jgpt.train.TrainData;
@@ -28,7 +26,8 @@ import java.util.concurrent.Callable;
         description = "Mean next-token cross-entropy (nats) of a model over a token file (.bin, nanoGPT uint16) "
                 + "or a text file (tokenized with the model's tokenizer.json), in consecutive context windows.")
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Model directory (config.json, model.safetensors, tokenizer.json), or a GGUF file.")
     Path model;
 
     @Option(names = "--data", description = "A .bin token file or a UTF-8 text file. Default, for a jgpt training "
@@ -37,6 +36,11 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object {\"loss\":…, \"tokens\":…} instead of text.")
     boolean json;
+
+    @Option(names = "--weights", paramLabel = "TYPE",
+            description = "Quantize a model directory's weights on load and compute with them in that type: f16, bf16, "
+                    + "q8_0, q4_0, q4_k, q6_k (vectors stay f32; the LM head of 4-bit types is q6_k). Default: as stored.")
+    String weights;
 
     @Mixin
     ThreadsOption threads;
@@ -47,19 +51,24 @@ final class EvalCommand implements Callable<Integer> {
         if (data != null && !Files.isRegularFile(data)) {
             throw new IllegalArgumentException(data + ": no such data file");
         }
-        GPT gpt = ModelDir.load(model);
+        if (data == null && ModelFiles.isGguf(model)) {
+            throw new IllegalArgumentException("--data is needed: a GGUF file records no validation split");
+        }
         Evaluation.Result result;
-        if (data == null) {
-            try (TrainData recorded = recordedData()) {
-                result = Evaluation.meanLoss(gpt, recorded.val);
-            }
-        } else if (data.getFileName().toString().endsWith(".bin")) {
-            try (TokenFile tokens = TokenFile.open(data)) {
-                result = Evaluation.meanLoss(gpt, tokens);
-            }
-        } else {
-            try (Tokenizer tok = Tokenizers.load(model)) {
-                result = Evaluation.meanLoss(gpt, TokenSequence.of(tok.encode(Utf8File.readString(data))));
+        try (ModelFiles files = ModelFiles.load(model, ModelFiles.weightType("--weights", weights))) {
+            GPT gpt = files.gpt();
+            if (data == null) {
+                try (TrainData recorded = recordedData()) {
+                    result = Evaluation.meanLoss(gpt, recorded.val);
+                }
+            } else if (data.getFileName().toString().endsWith(".bin")) {
+                try (TokenFile tokens = TokenFile.open(data)) {
+                    result = Evaluation.meanLoss(gpt, tokens);
+                }
+            } else {
+                try (Tokenizer tok = files.tokenizer()) {
+                    result = Evaluation.meanLoss(gpt, TokenSequence.of(tok.encode(Utf8File.readString(data))));
+                }
             }
         }
         if (json) {

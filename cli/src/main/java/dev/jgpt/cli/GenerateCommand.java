@@ -7,9 +7,7 @@ import dev.jgpt.infer.StopReason;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.InferenceSession;
-import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.tokenizer.Tokenizer;
-import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,8 +39,9 @@ import java.util.concurrent.Callable;
                         + "the last half of the context, re-reads it and continues."
         })
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Model directory (config.json, model.safetensors, tokenizer.json), or a GGUF file "
+                    + "(llama.cpp's gpt2, llama or qwen2; quantized weights stay quantized).")
     Path model;
 
     @Option(names = {"-p", "--prompt"}, description = "The prompt text.")
@@ -94,6 +93,11 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Context length of the session (default: the model's, at most 4096).")
     Integer ctx;
 
+    @Option(names = "--weights", paramLabel = "TYPE",
+            description = "Quantize a model directory's weights on load and compute with them in that type: f16, bf16, "
+                    + "q8_0, q4_0, q4_k, q6_k (vectors stay f32; the LM head of 4-bit types is q6_k). Default: as stored.")
+    String weights;
+
     @Mixin
     ThreadsOption threads;
 
@@ -127,8 +131,8 @@ final class GenerateCommand implements Callable<Integer> {
             firstPrompt = prompt;
         }
 
-        GPT gpt = ModelDir.load(model);
-        try (Tokenizer tokenizer = Tokenizers.load(model)) {
+        try (ModelFiles files = ModelFiles.load(model, ModelFiles.weightType("--weights", weights)); Tokenizer tokenizer = files.tokenizer()) {
+            GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
             if (context < 1 || context > gpt.config.blockSize()) {
                 throw new IllegalArgumentException("--ctx must be in 1.." + gpt.config.blockSize()

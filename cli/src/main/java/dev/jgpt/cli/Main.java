@@ -22,7 +22,10 @@ import java.util.Map;
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,
+                LandscapeCommand.class,
                 GenerateCommand.class,
+                ExportCommand.class,
+                QuantizeCommand.class,
                 ServeCommand.class,
                 TrainCommand.class,
         })

@@ -3,12 +3,10 @@ package dev.jgpt.cli;
 import dev.jgpt.infer.ChatTemplate;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
-import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.server.OpenAiServer;
 import dev.jgpt.server.ServerConfig;
 import dev.jgpt.server.BatchedEngine;
 import dev.jgpt.tokenizer.Tokenizer;
-import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -104,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--ctx must be >= 1, got " + ctx);
         }
         Parallel.setThreads(threads.resolve());
-        GPT gpt = ModelDir.load(model);
+        ModelFiles files = ModelFiles.load(model);
+        GPT gpt = files.gpt();
         int context = ctx != null ? ctx : gpt.config.blockSize();
         if (context > gpt.config.blockSize()) {
             throw new IllegalArgumentException("--ctx " + ctx + " exceeds the model's context of " + gpt.config.blockSize());
@@ -117,7 +116,7 @@ final class ServeCommand implements Callable<Integer> {
             chatUnavailable = e.getMessage();
             System.err.println("jgpt serve: warning: " + e.getMessage() + "; /v1/chat/completions answers 501");
         }
-        try (Tokenizer tokenizer = Tokenizers.load(model)) {
+        try (files; Tokenizer tokenizer = files.tokenizer()) {
             OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable);
             Runnable drain = () -> Thread.ofPlatform().name("jgpt-drain").start(() -> {
                 System.err.println("jgpt serve: draining: no new requests; waiting for " + server.scheduler().running()

@@ -74,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N") Long seed;
     @Mixin ThreadsOption threads;
     @Option(names = "--residual-layout", paramLabel = "L",
-            description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero or none.") String layout;
+            description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero, highway, dense, unet or none.") String layout;
     @Option(names = "--init", paramLabel = "S", description = "gpt2 (default) or xavier.") String init;
     @Option(names = "--norm", paramLabel = "N", description = "layernorm (default) or rmsnorm.") String norm;
     @Option(names = "--position", paramLabel = "P", description = "learned (default) or rope.") String position;

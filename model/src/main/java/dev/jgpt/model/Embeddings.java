@@ -20,9 +20,9 @@ final class Embeddings {
     Embeddings(GPTConfig cfg, Names names, RunContext ctx) {
         C = cfg.nEmbd();
         V = cfg.vocabSize();
-        tokens = new Param(names.tokenEmbedding(), false, V, C);
+        tokens = names.matrix(names.tokenEmbedding(), false, V, C);
         positions = cfg.position() == Position.LEARNED
-                ? new Param(names.positionEmbedding(), false, cfg.blockSize(), C) : null;
+                ? names.matrix(names.positionEmbedding(), false, cfg.blockSize(), C) : null;
         dropout = new DropoutLayer(ctx, C);
     }
 
@@ -31,7 +31,9 @@ final class Embeddings {
         this.batch = batch;
         int rows = batch.rows();
         emb = Buffers.ensure(emb, (long) rows * C);
-        if (positions == null) {
+        if (tokens.isPacked() || positions != null && positions.isPacked()) {
+            packedForward(ids, batch);
+        } else if (positions == null) {
             Embedding.tokens(emb, ids, tokens.data, rows, C, V);
         } else if (batch.isCached()) {
             Embedding.forward(emb, ids, batch.positions(), tokens.data, positions.data, rows, C, V);
@@ -39,6 +41,26 @@ final class Embeddings {
             Embedding.forward(emb, ids, tokens.data, positions.data, batch.B(), batch.T(), C, V);
         }
         return dropout.forward(emb, batch);
+    }
+
+    /** The same sums from packed tables, decoded a row at a time: token row, plus position row if learned. */
+    private void packedForward(int[] ids, Batch batch) {
+        int rows = batch.rows();
+        int[] pos = positions == null ? null : batch.positions();
+        float[] row = positions == null ? null : new float[C];
+        for (int r = 0; r < rows; r++) {
+            if (ids[r] < 0 || ids[r] >= V) {
+                throw new IllegalArgumentException("embedding: token id " + ids[r] + " at row " + r
+                        + " is outside the vocabulary of " + V);
+            }
+            tokens.copyRow(ids[r], emb, r * C);
+            if (row != null) {
+                positions.copyRow(pos[r], row, 0);
+                for (int i = 0; i < C; i++) {
+                    emb[r * C + i] += row[i];
+                }
+            }
+        }
     }
 
     void backward(float[] dout) {

@@ -10,7 +10,9 @@ import java.util.List;
  * <p>On a cached (inference) batch, a prompt of at least {@link #PROMPT_MATMUL_ROWS} rows is one matrix
  * product of its own; every other row (decode steps of many sequences) shares one pass over W in which
  * each row is computed exactly as it would be alone ({@link Gemm#linearRows}). So a sequence's result
- * never depends on which other sequences share the batch.
+ * never depends on which other sequences share the batch. A packed W (weights kept in a storage format such
+ * as Q4_K, {@link Param#isPacked}) follows the same rule with the quant kernels: a prompt's rows in one
+ * product, every other row a matrix-vector product of its own.
  */
 public final class Linear implements Layer {
     /** Rows of one sequence from which a cached forward uses a matrix-matrix product for them. */
@@ -38,14 +40,18 @@ public final class Linear implements Layer {
         y = Buffers.ensure(y, (long) rows * out);
         float[] b = bias != null ? bias.data : null;
         if (!batch.isCached()) {
-            Gemm.linearForward(y, x, weight.data, b, rows, in, out);
+            multiply(y, x, weight, bias, rows, in, out);
             return y;
         }
         for (int s = 0, S = batch.sequenceCount(); s < S; ) {
             int first = batch.firstRow(s);
             if (batch.count(s) >= PROMPT_MATMUL_ROWS) {
                 int n = batch.count(s++);
-                Gemm.gemm(false, true, n, out, in, x, first * in, in, weight.data, 0, in, y, first * out, out, false);
+                if (weight.isPacked()) {
+                    weight.packedMatmul(y, first, x, first, n);
+                } else {
+                    Gemm.gemm(false, true, n, out, in, x, first * in, in, weight.data, 0, in, y, first * out, out, false);
+                }
                 for (int r = first; r < first + n && b != null; r++) {
                     dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
                 }
@@ -55,11 +61,35 @@ public final class Linear implements Layer {
                     end++;
                 }
                 int last = batch.firstRow(end - 1) + batch.count(end - 1);
-                Gemm.linearRows(y, first * out, x, first * in, weight.data, b, last - first, in, out);
+                if (weight.isPacked()) {
+                    for (int r = first; r < last; r++) {     // one matrix-vector product per row, as alone
+                        weight.packedMatmul(y, r, x, r, 1);
+                        if (b != null) {
+                            dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
+                        }
+                    }
+                } else {
+                    Gemm.linearRows(y, first * out, x, first * in, weight.data, b, last - first, in, out);
+                }
                 s = end;
             }
         }
         return y;
+    }
+
+    /**
+     * y = x·Wᵀ + b for rows of x [rows × in]: f32 through Gemm, a packed W ({@link Param#isPacked}) through
+     * the quant kernels, which decode its weights in registers.
+     */
+    static void multiply(float[] y, float[] x, Param w, Param bias, int rows, int in, int out) {
+        if (!w.isPacked()) {
+            Gemm.linearForward(y, x, w.data, bias != null ? bias.data : null, rows, in, out);
+            return;
+        }
+        w.packedMatmul(y, 0, x, 0, rows);
+        for (int r = 0; r < rows && bias != null; r++) {
+            dev.jgpt.kernel.Vec.add(y, r * out, bias.data, 0, out);
+        }
     }
 
     @Override

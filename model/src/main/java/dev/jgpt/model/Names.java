@@ -2,6 +2,7 @@ package dev.jgpt.model;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The checkpoint names and tensor layouts of a {@link Family}: the one place that knows GPT-2 calls the
@@ -11,9 +12,25 @@ import java.util.List;
  */
 final class Names {
     private final boolean gpt2;
+    /** Which matrices stay packed in a storage format instead of f32 arrays: those with a stored tensor it names. */
+    private final Predicate<String> packed;
 
     Names(Family family) {
+        this(family, name -> false);
+    }
+
+    Names(Family family, Predicate<String> packed) {
         this.gpt2 = family == Family.GPT2;
+        this.packed = packed;
+    }
+
+    /** A [rows × cols] matrix stored as one tensor of its own name (transposed if {@code transposed}). */
+    Param matrix(String name, boolean transposed, int rows, int cols) {
+        return matrix(name, List.of(new Param.Stored(name, 0, rows, transposed)), rows, cols);
+    }
+
+    private Param matrix(String name, List<Param.Stored> stored, int rows, int cols) {
+        return new Param(name, stored, stored.stream().anyMatch(s -> packed.test(s.name())), rows, cols);
     }
 
     String tokenEmbedding() {
@@ -47,6 +64,34 @@ final class Names {
 
     String feedForwardOutNorm() {
         return gpt2 ? "ln_mlp_out" : "mlp_out_layernorm";
+    }
+
+    /** ReZero's residual weight a of the attention sublayer (no Hugging Face architecture has one). */
+    String attentionAlpha() {
+        return "attn_alpha";
+    }
+
+    String feedForwardAlpha() {
+        return "mlp_alpha";
+    }
+
+    /** Highway's gate projection of the attention sublayer, g = σ(LN(x)·W_g + b_g). */
+    String attentionGate() {
+        return gpt2 ? "attn_gate" : "self_attn_gate";
+    }
+
+    String feedForwardGate() {
+        return "mlp_gate";
+    }
+
+    /** DenseFormer's depth-weighted average after block l: weights over the embedding and blocks 0..l. */
+    String denseWeights(int l) {
+        return (gpt2 ? "transformer.dwa." : "model.dwa.") + l + ".weight";
+    }
+
+    /** The U-Net layout's long-skip weights, one per skip (modded-nanogpt's skip_weights). */
+    String skipWeights() {
+        return gpt2 ? "transformer.skip_weights" : "model.skip_weights";
     }
 
     String finalNorm() {
@@ -83,12 +128,12 @@ final class Names {
 
     /** A linear layer stored as one tensor: transposed (Conv1D) in GPT-2, [out, in] otherwise. */
     Linear linear(String name, int in, int out, boolean bias) {
-        return new Linear(new Param(name + ".weight", gpt2, out, in),
+        return new Linear(matrix(name + ".weight", gpt2, out, in),
                 bias ? new Param(name + ".bias", false, out) : null, in, out);
     }
 
     /** A linear layer whose output rows are stored as several [rows_i, in] tensors, in order. */
-    private static Linear fused(String name, int in, boolean bias, String[] parts, int... rows) {
+    private Linear fused(String name, int in, boolean bias, String[] parts, int... rows) {
         List<Param.Stored> w = new ArrayList<>(), b = new ArrayList<>();
         int start = 0;
         for (int i = 0; i < parts.length; i++) {
@@ -96,7 +141,7 @@ final class Names {
             b.add(new Param.Stored(parts[i] + ".bias", start, rows[i], false));
             start += rows[i];
         }
-        return new Linear(new Param(name + ".weight", w, start, in), bias ? new Param(name + ".bias", b, start) : null,
+        return new Linear(matrix(name + ".weight", w, start, in), bias ? new Param(name + ".bias", b, start) : null,
                 in, start);
     }
 }

@@ -1,5 +1,7 @@
 package dev.jgpt.model;
 
+import dev.jgpt.kernel.quant.WeightMatrix;
+
 import java.util.Arrays;
 import java.util.List;
 
@@ -9,6 +11,11 @@ import java.util.List;
  * GPT-2 stores Conv1D weights transposed ([in, out]), and Llama stores q, k, v (and gate, up) as
  * separate tensors that jgpt packs into one matrix so that one matmul serves them. The gradient is
  * allocated on first use, so a model that only generates text holds its weights once.
+ *
+ * <p>A matrix can instead stay <em>packed</em> in a storage format (f16, bf16, Q8_0, Q4_K, ...: a GGUF
+ * file's tensors, mapped, or weights quantized on load): then {@link #data} is null and
+ * {@link #packed()} holds one {@link WeightMatrix} per stored tensor. Packed parameters are for
+ * inference only: layers multiply by them with the quant kernels and never widen them to f32.
  */
 public final class Param {
     /**
@@ -20,10 +27,13 @@ public final class Param {
 
     public final String name;
     public final int[] shape;
+    /** The values, row-major; null when the parameter is {@link #packed()}. */
     public final float[] data;
     /** The checkpoint tensors that hold this parameter, in row order. */
     public final List<Stored> stored;
+    private final int size;
     private float[] grad;
+    private List<WeightMatrix> packed;
 
     /** A parameter stored as one tensor of its own name, transposed if {@code conv1d} (a GPT-2 Conv1D weight). */
     public Param(String name, boolean conv1d, int... shape) {
@@ -32,6 +42,14 @@ public final class Param {
 
     /** A parameter stored as the given tensors, each a block of consecutive rows. */
     public Param(String name, List<Stored> stored, int... shape) {
+        this(name, stored, false, shape);
+    }
+
+    /**
+     * A parameter whose values are kept packed if {@code packed} (no f32 array: {@link #pack} supplies
+     * its matrices before use), as f32 otherwise. Only matrices ([rows, cols]) can be packed.
+     */
+    Param(String name, List<Stored> stored, boolean packed, int... shape) {
         this.name = name;
         this.shape = shape.clone();
         this.stored = List.copyOf(stored);
@@ -53,22 +71,95 @@ public final class Param {
         if (rows != (shape.length == 0 ? 1 : shape[0])) {
             throw new IllegalArgumentException(name + ": stored parts cover " + rows + " rows of " + Arrays.toString(shape));
         }
-        this.data = new float[(int) n];
+        if (packed && shape.length != 2) {
+            throw new IllegalArgumentException(name + ": only matrices can be packed, not " + Arrays.toString(shape));
+        }
+        this.size = (int) n;
+        this.data = packed ? null : new float[size];
     }
 
     public int size() {
-        return data.length;
+        return size;
     }
 
     /** Elements per row (1 for a 1-D parameter). */
     public int rowSize() {
-        return shape.length <= 1 ? 1 : data.length / shape[0];
+        return shape.length <= 1 ? 1 : size / shape[0];
+    }
+
+    /** True if the values are held as {@link WeightMatrix}es in a storage format instead of {@link #data}. */
+    public boolean isPacked() {
+        return data == null;
+    }
+
+    /** The packed matrices, one per {@link #stored} tensor and of its rows; null if the parameter is f32. */
+    public List<WeightMatrix> packed() {
+        return packed;
+    }
+
+    /** Supplies the matrices of a packed parameter: one per stored tensor, [rows of that part × rowSize]. */
+    public void pack(List<WeightMatrix> parts) {
+        if (!isPacked()) {
+            throw new IllegalStateException(name + " holds f32 values, it cannot be packed");
+        }
+        if (parts.size() != stored.size()) {
+            throw new IllegalArgumentException(name + ": " + parts.size() + " matrices for " + stored.size() + " stored tensors");
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            WeightMatrix m = parts.get(i);
+            if (m.rows() != stored.get(i).rows() || m.cols() != rowSize()) {
+                throw new IllegalArgumentException(name + ": " + stored.get(i).name() + " must be [" + stored.get(i).rows()
+                        + " × " + rowSize() + "], got " + m);
+            }
+        }
+        packed = List.copyOf(parts);
+    }
+
+    /** Copies row r of a matrix (packed or not) into y[yOff, yOff + rowSize), as f32. */
+    public void copyRow(int r, float[] y, int yOff) {
+        int cols = rowSize();
+        if (!isPacked()) {
+            System.arraycopy(data, r * cols, y, yOff, cols);
+            return;
+        }
+        List<WeightMatrix> parts = requirePacked();
+        for (int i = 0; i < parts.size(); i++) {
+            Stored s = stored.get(i);
+            if (r >= s.rowStart && r < s.rowStart + s.rows) {
+                parts.get(i).dequantizeRow(r - s.rowStart, y, yOff);
+                return;
+            }
+        }
+        throw new IllegalArgumentException(name + ": row " + r + " of " + shape[0]);
+    }
+
+    /**
+     * Rows yRow.. of y [· × out] = rows xRow.. of x [· × in] times Wᵀ, n rows, with W this packed
+     * [out × in] matrix: each stored part fills its own output columns, its weights decoded in registers.
+     */
+    void packedMatmul(float[] y, int yRow, float[] x, int xRow, int n) {
+        int out = shape[0], in = shape[1];
+        List<WeightMatrix> parts = requirePacked();
+        for (int i = 0; i < parts.size(); i++) {
+            parts.get(i).matmul(n, x, xRow * in, in, y, yRow * out + stored.get(i).rowStart, out);
+        }
+    }
+
+    /** The packed matrices; an exception naming the parameter if they were never supplied. */
+    List<WeightMatrix> requirePacked() {
+        if (packed == null) {
+            throw new IllegalStateException(name + " is packed but its matrices were never loaded");
+        }
+        return packed;
     }
 
     /** The gradient, accumulated by backward passes (allocated, zero, on first use). */
     public float[] grad() {
+        if (isPacked()) {
+            throw new IllegalStateException(name + " is packed in a storage format: packed weights are for inference, not training");
+        }
         if (grad == null) {
-            grad = new float[data.length];
+            grad = new float[size];
         }
         return grad;
     }
@@ -86,6 +177,6 @@ public final class Param {
 
     @Override
     public String toString() {
-        return name + Arrays.toString(shape);
+        return name + Arrays.toString(shape) + (packed != null ? " " + packed.getFirst().type().ggmlName() : "");
     }
 }

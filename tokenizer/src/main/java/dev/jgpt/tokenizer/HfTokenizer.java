@@ -27,7 +27,7 @@ public final class HfTokenizer implements Tokenizer {
         }
     }
 
-    private final Path file;
+    private final String file;   // where the tokenizer came from, for messages
     private final byte[] json;
     private final HuggingFaceTokenizer djl;
     private final int vocabSize;
@@ -37,7 +37,7 @@ public final class HfTokenizer implements Tokenizer {
     private final boolean byteLevel;
     private final byte[][] tokenBytes;      // per id, for ByteLevel decoders; else null
 
-    private HfTokenizer(Path file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
+    private HfTokenizer(String file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
         this.file = file;
         this.json = json;
         this.djl = djl;
@@ -147,21 +147,21 @@ public final class HfTokenizer implements Tokenizer {
 
     /** Loads {@code file} (already parsed as {@code root}) through DJL. */
     static HfTokenizer load(Path file, JsonNode root) throws IOException {
-        byte[] json = Files.readAllBytes(file);
+        return fromJson(Files.readAllBytes(file), root, file.toString());
+    }
+
+    /** A tokenizer from the bytes of a tokenizer.json (parsed as {@code root}); {@code origin} names it in messages. */
+    static HfTokenizer fromJson(byte[] json, JsonNode root, String origin) throws IOException {
         HuggingFaceTokenizer djl;
         try {
-            djl = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(file)
-                    .optTruncation(false)
-                    .optPadding(false)
-                    .optAddSpecialTokens(false)
-                    .build();
+            djl = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json),
+                    java.util.Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": the tokenizers library rejects it ("
+            throw new IllegalArgumentException("corrupt tokenizer file " + origin + ": the tokenizers library rejects it ("
                     + e.getMessage() + ")", e);
         }
         try {
-            return new HfTokenizer(file, json, root, djl);
+            return new HfTokenizer(origin, json, root, djl);
         } catch (RuntimeException e) {
             djl.close();
             throw e;

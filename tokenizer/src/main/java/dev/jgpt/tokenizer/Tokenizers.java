@@ -32,4 +32,21 @@ public final class Tokenizers {
         CharTokenizer chars = CharTokenizer.fromJson(root);
         return chars != null ? chars : HfTokenizer.load(file, root);
     }
+
+    /**
+     * A tokenizer from the bytes of a tokenizer.json made elsewhere (e.g. from a GGUF file's
+     * {@code tokenizer.ggml.*} metadata); {@code origin} names it in messages.
+     *
+     * @throws IllegalArgumentException if the JSON is not a valid tokenizer
+     */
+    public static Tokenizer fromJson(byte[] json, String origin) throws IOException {
+        JsonNode root;
+        try {
+            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("corrupt tokenizer " + origin + ": " + e.getOriginalMessage());
+        }
+        CharTokenizer chars = CharTokenizer.fromJson(root);
+        return chars != null ? chars : HfTokenizer.fromJson(json, root, origin);
+    }
 }

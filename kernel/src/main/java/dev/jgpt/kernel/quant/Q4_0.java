@@ -3,7 +3,6 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -63,7 +62,7 @@ final class Q4_0 implements Format {
     }
 
     static FloatVector high(ByteVector q) {
-        return QuantSimd.toFloats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8));
+        return QuantSimd.toFloats(QuantSimd.highNibbles(q).sub((byte) 8));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,14 +32,25 @@ import static dev.jgpt.kernel.quant.QuantSimd.L;
 final class Q4_K implements Format {
     static final int BLOCK = 256, BYTES = 144, SUB = 32;
 
-    /** s_j (low byte) and m_j (second byte) of sub-block j from the 12 packed bytes at p. */
-    static int scaleMin(MemorySegment s, long p, int j) {
-        if (j < 4) {
-            return (QuantSimd.u8(s, p + j) & 63) | (QuantSimd.u8(s, p + j + 4) & 63) << 8;
-        }
-        int sc = (QuantSimd.u8(s, p + j + 4) & 0x0f) | (QuantSimd.u8(s, p + j - 4) >>> 6) << 4;
-        int m = (QuantSimd.u8(s, p + j + 4) >>> 4) | (QuantSimd.u8(s, p + j) >>> 6) << 4;
-        return sc | m << 8;
+    /**
+     * The 8 six-bit scales s_0 … s_7, one per byte (s_j in byte j), from the 12 packed bytes at p.
+     * With a = bytes 0-7 and b = bytes 8-11: s_0..3 are the low 6 bits of bytes 0-3; s_4..7 are the
+     * low nibbles of bytes 8-11 with the top 2 bits of bytes 0-3 above them.
+     */
+    static long scales(MemorySegment s, long p) {
+        long a = s.get(QuantSimd.LONG_LE, p), b = s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL;
+        return (a & 0x3f3f3f3fL) | ((b & 0x0f0f0f0fL) | (a >>> 2 & 0x30303030L)) << 32;
+    }
+
+    /** The 8 six-bit minimums m_0 … m_7 likewise: bytes 4-7's low 6 bits; bytes 8-11's high nibbles under bytes 4-7's top 2 bits. */
+    static long mins(MemorySegment s, long p) {
+        long a = s.get(QuantSimd.LONG_LE, p), b = s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL;
+        return (a >>> 32 & 0x3f3f3f3fL) | ((b >>> 4 & 0x0f0f0f0fL) | (a >>> 34 & 0x30303030L)) << 32;
+    }
+
+    /** Byte j of v, 0…255. */
+    static int byteAt(long v, int j) {
+        return (int) (v >>> 8 * j) & 0xff;
     }
 
     @Override
@@ -93,13 +103,13 @@ final class Q4_K implements Format {
             QuantSimd.putF16(dst, o + 2, maxMin / 63f);
             MemorySegment.copy(packed, 0, dst, ValueLayout.JAVA_BYTE, o + 4, 12);
             float d = QuantSimd.f16(dst, o), dmin = QuantSimd.f16(dst, o + 2);
+            long sc = scales(dst, o + 4), mn = mins(dst, o + 4);
             for (int j = 0; j < BLOCK / SUB; j++) {
-                int sm = scaleMin(dst, o + 4, j);
-                float dj = d * (sm & 0xff);
+                float dj = d * byteAt(sc, j);
                 if (dj == 0f) {
                     continue; // ggml keeps the quants of the search
                 }
-                float mj = dmin * (sm >>> 8);
+                float mj = dmin * byteAt(mn, j);
                 for (int l = 0; l < SUB; l++) {
                     int v = QuantSimd.nearestInt((x[base + SUB * j + l] + mj) / dj);
                     q[SUB * j + l] = (byte) Math.max(0, Math.min(15, v));
@@ -193,10 +203,10 @@ final class Q4_K implements Format {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
             float d = QuantSimd.f16(src, o), dmin = QuantSimd.f16(src, o + 2);
+            long sc = scales(src, o + 4), mn = mins(src, o + 4);
             for (int g = 0; g < BLOCK / 64; g++) {
-                int sm0 = scaleMin(src, o + 4, 2 * g), sm1 = scaleMin(src, o + 4, 2 * g + 1);
-                float d0 = d * (sm0 & 0xff), m0 = dmin * (sm0 >>> 8);
-                float d1 = d * (sm1 & 0xff), m1 = dmin * (sm1 >>> 8);
+                float d0 = d * byteAt(sc, 2 * g), m0 = dmin * byteAt(mn, 2 * g);
+                float d1 = d * byteAt(sc, 2 * g + 1), m1 = dmin * byteAt(mn, 2 * g + 1);
                 int yb = yOff + b * BLOCK + 64 * g;
                 for (int l = 0; l < 32; l++) {
                     int q = QuantSimd.u8(src, o + 16 + 32L * g + l);
@@ -212,7 +222,7 @@ final class Q4_K implements Format {
     }
 
     static FloatVector high(ByteVector q) {
-        return QuantSimd.toFloats(q.lanewise(VectorOperators.LSHR, 4));
+        return QuantSimd.toFloats(QuantSimd.highNibbles(q));
     }
 
     @Override
@@ -220,10 +230,10 @@ final class Q4_K implements Format {
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
             float d = QuantSimd.f16(src, o), dmin = QuantSimd.f16(src, o + 2);
+            long sc = scales(src, o + 4), mn = mins(src, o + 4);
             for (int g = 0; g < BLOCK / 64; g++) {
-                int sm0 = scaleMin(src, o + 4, 2 * g), sm1 = scaleMin(src, o + 4, 2 * g + 1);
-                float d0 = d * (sm0 & 0xff), m0 = dmin * (sm0 >>> 8);
-                float d1 = d * (sm1 & 0xff), m1 = dmin * (sm1 >>> 8);
+                float d0 = d * byteAt(sc, 2 * g), m0 = dmin * byteAt(mn, 2 * g);
+                float d1 = d * byteAt(sc, 2 * g + 1), m1 = dmin * byteAt(mn, 2 * g + 1);
                 int yb = yOff + b * BLOCK + 64 * g;
                 for (int c = 0; c < 32; c += L) {
                     ByteVector q = QuantSimd.bytes(src, o + 16 + 32L * g + c);
@@ -244,21 +254,20 @@ final class Q4_K implements Format {
         float minSum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
+            int xb = xOff + b * BLOCK, sb = b * (BLOCK / SUB);
             float d = QuantSimd.f16(w, o), dmin = QuantSimd.f16(w, o + 2);
+            long sc = scales(w, o + 4), mn = mins(w, o + 4);
             float blockMins = 0f;
             for (int g = 0; g < BLOCK / 64; g++) {
-                int sm0 = scaleMin(w, o + 4, 2 * g), sm1 = scaleMin(w, o + 4, 2 * g + 1);
-                int xb = xOff + b * BLOCK + 64 * g;
                 FloatVector s0 = FloatVector.zero(F), s1 = s0;
                 for (int c = 0; c < 32; c += L) {
                     ByteVector q = QuantSimd.bytes(w, o + 16 + 32L * g + c);
-                    s0 = low(q).fma(QuantSimd.x(x, xb + c), s0);
-                    s1 = high(q).fma(QuantSimd.x(x, xb + 32 + c), s1);
+                    s0 = low(q).fma(QuantSimd.x(x, xb + 64 * g + c), s0);
+                    s1 = high(q).fma(QuantSimd.x(x, xb + 64 * g + 32 + c), s1);
                 }
-                acc = s0.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
-                acc = s1.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
-                int k = b * (BLOCK / SUB) + 2 * g;
-                blockMins += (sm0 >>> 8) * xSums[k] + (sm1 >>> 8) * xSums[k + 1];
+                acc = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc);
+                acc = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc);
+                blockMins += byteAt(mn, 2 * g) * xSums[sb + 2 * g] + byteAt(mn, 2 * g + 1) * xSums[sb + 2 * g + 1];
             }
             minSum += dmin * blockMins;
         }

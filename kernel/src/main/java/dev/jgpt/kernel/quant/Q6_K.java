@@ -3,6 +3,7 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -167,17 +168,14 @@ final class Q6_K implements Format {
     /**
      * q − 32 as floats for L consecutive l of one half, part p giving elements l + 32p: the low
      * (p = 0, 1) or high (p = 2, 3) nibbles of {@code low} (ql[l] for even p, ql[l+32] for odd p) with
-     * bits 2p, 2p+1 of {@code high} (qh[l]) moved to bits 4-5.
+     * bits 2p, 2p+1 of {@code high} (qh[l]) as bits 4-5.
      */
     static FloatVector quant(ByteVector low, ByteVector high, int part) {
-        ByteVector nib = part < 2 ? low.and((byte) 0x0f) : low.lanewise(LSHR, 4);
-        ByteVector top = switch (part) {
-            case 0 -> high.lanewise(LSHL, 4);
-            case 1 -> high.lanewise(LSHL, 2);
-            case 2 -> high;
-            default -> high.lanewise(LSHR, 2);
-        };
-        return QuantSimd.toFloats(nib.or(top.and((byte) 0x30)).sub((byte) 32));
+        // Shifts in 16-bit lanes (x86 has none for bytes); bits crossing into the neighbouring byte
+        // land outside the masks. top: bits 2p, 2p+1 of each byte moved to bits 4-5.
+        ShortVector nibble = low.reinterpretAsShorts().lanewise(LSHR, 4 * (part >> 1)).and((short) 0x0f0f);
+        ShortVector top = high.reinterpretAsShorts().lanewise(LSHR, 2 * part).lanewise(LSHL, 4).and((short) 0x3030);
+        return QuantSimd.toFloats(nibble.or(top).reinterpretAsBytes().sub((byte) 32));
     }
 
     @Override
@@ -200,27 +198,33 @@ final class Q6_K implements Format {
         }
     }
 
-    /** Each vector of L products has one sub-block scale: multiply, then fused multiply-add by d·s_j. */
+    /**
+     * Each vector of L products has one sub-block scale: multiply, then fused multiply-add by d·s_j.
+     * One call per super-block returning a float, and one loop body per quant vector (parts by
+     * variable shifts, not four unrolled copies), keep each compiled body within the JIT's inlining
+     * budget: past it, vector operations are left as calls on boxed vectors, many times slower.
+     */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
-        FloatVector acc = FloatVector.zero(F);
+        float sum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
-            float d = QuantSimd.f16(w, o + D);
-            for (int h = 0; h < 2; h++) {
-                int xb = xOff + b * BLOCK + 128 * h;
+            sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);
+        }
+        return sum;
+    }
+
+    private static float superBlockDot(MemorySegment w, long o, float[] x, int xb) {
+        float d = QuantSimd.f16(w, o + D);
+        long s0 = w.get(QuantSimd.LONG_LE, o + SCALES), s1 = w.get(QuantSimd.LONG_LE, o + SCALES + 8);
+        FloatVector acc = FloatVector.zero(F);
+        for (int h = 0; h < 2; h++) {
+            long sh = h == 0 ? s0 : s1;                        // the 8 scales of this half
+            for (int part = 0; part < 4; part++) {
                 for (int c = 0; c < 32; c += L) {
-                    ByteVector a = QuantSimd.bytes(w, o + 64L * h + c), bb = QuantSimd.bytes(w, o + 64L * h + 32 + c);
-                    ByteVector hi = QuantSimd.bytes(w, o + QH + 32L * h + c);
-                    long s = o + SCALES + 8L * h + c / 16;
-                    acc = quant(a, hi, 0).mul(QuantSimd.x(x, xb + c))
-                            .fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, s)), acc);
-                    acc = quant(bb, hi, 1).mul(QuantSimd.x(x, xb + c + 32))
-                            .fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, s + 2)), acc);
-                    acc = quant(a, hi, 2).mul(QuantSimd.x(x, xb + c + 64))
-                            .fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, s + 4)), acc);
-                    acc = quant(bb, hi, 3).mul(QuantSimd.x(x, xb + c + 96))
-                            .fma(FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, s + 6)), acc);
+                    FloatVector q = quant(QuantSimd.bytes(w, o + 64L * h + 32 * (part & 1) + c),
+                            QuantSimd.bytes(w, o + QH + 32L * h + c), part);
+                    float scale = d * (byte) (sh >>> 8 * (c / 16 + 2 * part));
+                    acc = q.mul(QuantSimd.x(x, xb + 128 * h + 32 * part + c)).fma(FloatVector.broadcast(F, scale), acc);
                 }
             }
         }

@@ -30,6 +30,8 @@ final class QuantSimd {
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private QuantSimd() {}
@@ -45,6 +47,15 @@ final class QuantSimd {
     /** L signed bytes as L floats. */
     static FloatVector toFloats(ByteVector q) {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * The high 4 bits of each byte, as 0…15. Shifted in 16-bit lanes (x86 has no byte shift, so a
+     * byte-lane shift costs a widen and a narrow): the bits that cross into the neighbouring byte
+     * land in its high nibble, which the mask clears.
+     */
+    static ByteVector highNibbles(ByteVector q) {
+        return q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0f);
     }
 
     static FloatVector x(float[] x, int i) {

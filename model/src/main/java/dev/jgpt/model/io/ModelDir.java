@@ -9,6 +9,11 @@ import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.Param;
+import dev.jgpt.model.Quantize;
+import dev.jgpt.kernel.quant.WeightType;
+import dev.jgpt.model.io.gguf.GgufModel;
+import dev.jgpt.model.io.gguf.GgufValue;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +40,8 @@ public final class ModelDir {
     public static final String WEIGHTS = "model.safetensors";
     public static final String WEIGHTS_INDEX = "model.safetensors.index.json";
     public static final String TOKENIZER = "tokenizer.json";
+    /** The weights of a quantized model directory ({@link #saveQuantized}): a GGUF file, whose tensors keep ggml's blocks. */
+    public static final String QUANTIZED_WEIGHTS = "model.gguf";
 
     /** Buffers Hugging Face stores beside the weights (causal masks, rotary frequencies): not parameters. */
     private static final Pattern IGNORED = Pattern.compile(
@@ -60,6 +67,32 @@ public final class ModelDir {
         }
         SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(ConfigJson.write(model.config)));
+    }
+
+    /**
+     * Writes a quantized model directory: model.gguf with the weights in the types {@link Quantize#typeOf}
+     * gives for {@code type} (llama.cpp runs the file as it is; {@code metadata} adds its tokenizer keys),
+     * and config.json with a {@code "quantization"} object naming the type and every matrix kept in another
+     * (f32 vectors and position tables, the q6_K head of 4-bit types). Only models of llama.cpp's
+     * architectures (gpt2, llama, qwen2) can be written so.
+     */
+    public static void saveQuantized(GPT model, WeightType type, Map<String, GgufValue> metadata, Path dir)
+            throws IOException {
+        Files.createDirectories(dir);
+        GgufModel.Exported done = GgufModel.write(model,
+                new GgufModel.ExportOptions(type, dir.toAbsolutePath().normalize().getFileName().toString(), metadata),
+                dir.resolve(QUANTIZED_WEIGHTS));
+        ObjectNode config = ConfigJson.write(model.config);
+        ObjectNode q = config.putObject("quantization");
+        q.put("weights", type.ggmlName());
+        q.put("file", QUANTIZED_WEIGHTS);
+        ObjectNode other = q.putObject("other_types");
+        done.types().forEach((name, t) -> {
+            if (t.weightType() != type) {
+                other.put(name, t.ggmlName);
+            }
+        });
+        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(config));
     }
 
     /** Loads a model directory; every problem is one IOException naming the file and what is wrong. */

@@ -1,0 +1,148 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.kernel.quant.WeightType;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.Quantize;
+import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.model.io.gguf.GgufFile;
+import dev.jgpt.model.io.gguf.GgufModel;
+import dev.jgpt.model.io.gguf.GgufValue;
+import dev.jgpt.tokenizer.GgmlVocab;
+import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.Tokenizers;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What {@code --model} names: a model directory (config.json, safetensors, tokenizer.json), a quantized
+ * one (model.gguf instead of safetensors, {@code jgpt quantize}), or a GGUF file (its weights kept in
+ * their stored types over the file's mapping, its tokenizer from the {@code tokenizer.ggml.*} keys).
+ * Close it when done: a GGUF model's weights are the mapped file.
+ */
+record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable {
+
+    /** Parses a --weights value (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k); null stays null. */
+    static WeightType weightType(String option, String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return WeightType.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
+    }
+
+    static boolean isGguf(Path model) {
+        return model.getFileName() != null && model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+    }
+
+    static ModelFiles load(Path model) throws IOException {
+        return load(model, null);
+    }
+
+    /**
+     * Loads the model; with {@code weights} (a directory only) its matrices are quantized on load to that
+     * type and packed ({@link Quantize#packed}: llama-quantize's choices), the f32 copy dropped.
+     */
+    static ModelFiles load(Path model, WeightType weights) throws IOException {
+        Path quantized = model.resolve(ModelDir.QUANTIZED_WEIGHTS);
+        if (!isGguf(model) && Files.isRegularFile(quantized) && !Files.exists(model.resolve(ModelDir.WEIGHTS))) {
+            if (weights != null) {
+                throw new IllegalArgumentException("--weights quantizes an f32 model on load; " + model
+                        + " is already quantized (" + quantized.getFileName() + ")");
+            }
+            ModelFiles inside = load(quantized, null);
+            return new ModelFiles(inside.gpt, model, inside.gguf);
+        }
+        if (!isGguf(model)) {
+            GPT gpt = ModelDir.load(model);
+            return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model, null);
+        }
+        if (weights != null) {
+            throw new IllegalArgumentException("--weights quantizes a model directory on load; " + model
+                    + " is a GGUF file, whose weights keep the types they are stored in");
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new java.nio.file.NoSuchFileException(model + ": no such GGUF file");
+        }
+        GgufFile f = GgufFile.open(model);
+        try {
+            return new ModelFiles(GgufModel.load(f), model, f);
+        } catch (IOException | RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /** The model's tokenizer: its directory's tokenizer.json, or the one the GGUF metadata describes. */
+    Tokenizer tokenizer() throws IOException {
+        if (gguf == null || Files.isDirectory(source)) {
+            return Tokenizers.load(source);
+        }
+        GgmlVocab vocab = readVocab(gguf);
+        return Tokenizers.fromJson(vocab.toTokenizerJson(), gguf.file() + " (tokenizer.ggml.*)");
+    }
+
+    /** llama.cpp's tokenizer keys as a vocabulary; the byte-level BPE model {@code gpt2} is required. */
+    static GgmlVocab readVocab(GgufFile f) throws IOException {
+        try {
+            String model = f.require("tokenizer.ggml.model").asString();
+            if (!model.equals("gpt2")) {
+                throw new IllegalArgumentException("tokenizer.ggml.model is '" + model + "'; jgpt reads byte-level BPE "
+                        + "tokenizers ('gpt2'), not SentencePiece ('llama') or others");
+            }
+            String[] tokens = f.require("tokenizer.ggml.tokens").asStrings();
+            GgufValue types = f.metadata().get("tokenizer.ggml.token_type");
+            int[] t = types != null ? types.asInts() : filled(tokens.length, GgmlVocab.NORMAL);
+            GgufValue merges = f.metadata().get("tokenizer.ggml.merges");
+            GgufValue pre = f.metadata().get("tokenizer.ggml.pre");
+            GgufValue addBos = f.metadata().get("tokenizer.ggml.add_bos_token");
+            return new GgmlVocab(tokens, t, merges != null ? merges.asStrings() : new String[0],
+                    pre != null ? pre.asString() : "gpt-2", id(f, "tokenizer.ggml.bos_token_id"),
+                    id(f, "tokenizer.ggml.eos_token_id"), addBos != null && addBos.asBoolean());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(f.file() + ": " + e.getMessage());
+        }
+    }
+
+    /** The tokenizer keys llama.cpp reads, for a file jgpt writes. */
+    static Map<String, GgufValue> vocabMetadata(GgmlVocab v) {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        m.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
+        m.put("tokenizer.ggml.pre", GgufValue.string(v.pre()));
+        m.put("tokenizer.ggml.tokens", GgufValue.strings(v.tokens()));
+        m.put("tokenizer.ggml.token_type", GgufValue.int32s(v.types()));
+        m.put("tokenizer.ggml.merges", GgufValue.strings(v.merges()));
+        if (v.bos() >= 0) {
+            m.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(v.bos()));
+        }
+        if (v.eos() >= 0) {
+            m.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(v.eos()));
+        }
+        m.put("tokenizer.ggml.add_bos_token", GgufValue.bool(v.addBos()));
+        return m;
+    }
+
+    private static int id(GgufFile f, String key) {
+        GgufValue v = f.metadata().get(key);
+        return v == null ? -1 : v.asInt();
+    }
+
+    private static int[] filled(int n, int value) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, value);
+        return a;
+    }
+
+    @Override
+    public void close() {
+        if (gguf != null) {
+            gguf.close();
+        }
+    }
+}
