@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""PyTorch peer for DecodeBench: a minimal GPT-2 with a KV cache, random fp32 weights, same protocol.
+"""PyTorch peer for DecodeBench: a minimal GPT-2 and Llama with a KV cache, random fp32 weights, same protocol.
 
 Models: gpt2 = GPT-2 124M (L12 H12 d768, context 1024, vocab 50257); baby = L4 H4 d128, context 64,
 vocab 65. Pre-LN blocks, GELU (tanh) MLP, tied LM head applied to the last position only, as in jgpt.
+llama-1b (only when named) = Llama 3.2 1B's shape (16 layers, 32 query and 8 kv heads of 64, 2048 wide,
+SwiGLU 8192, 128256 tokens, tied head) with a 1024-position cache: RMSNorm, rotate-half RoPE,
+grouped-query attention (the cache holds the 8 kv heads), as DecodeBench -p model=llama-1b; 4.9 GB.
 The KV cache is preallocated for the whole context and written in place (no torch.cat per step).
 
 - prefill: a 64-token prompt into an empty cache, one batched forward; reported as prompt tok/s.
@@ -15,6 +18,7 @@ overrides so OpenBLAS picks its own kernel, with the thread count used for Decod
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 benchmarks/scripts/torch_decode.py --threads 2
     ... torch_decode.py --model gpt2 --threads 1
+    OMP_WAIT_POLICY=PASSIVE ... torch_decode.py --model llama-1b --seconds 20
 """
 import argparse
 import json
@@ -28,6 +32,9 @@ import torch.nn.functional as F
 CONFIGS = {
     "gpt2": dict(vocab=50257, ctx=1024, layers=12, heads=12, dim=768),
     "baby": dict(vocab=65, ctx=64, layers=4, heads=4, dim=128),
+}
+LLAMA_CONFIGS = {
+    "llama-1b": dict(vocab=128256, ctx=1024, layers=16, heads=32, kv_heads=8, head_dim=64, dim=2048, hidden=8192),
 }
 
 
@@ -83,10 +90,69 @@ class GPT:
         return self.wte @ last
 
 
+class Llama:
+    """Llama's block with a KV cache of the kv heads; the LM head is tied to the token embedding."""
+
+    def __init__(self, vocab, ctx, layers, heads, kv_heads, head_dim, dim, hidden, theta=500000.0, seed=1):
+        g = torch.Generator().manual_seed(seed)
+
+        def w(*shape):
+            return torch.randn(*shape, generator=g) * 0.02
+
+        self.H, self.KV, self.D, self.C = heads, kv_heads, head_dim, dim
+        self.wte = w(vocab, dim)
+        self.blocks = [dict(norm1=torch.ones(dim), qkv_w=w((heads + 2 * kv_heads) * head_dim, dim),
+                            o_w=w(dim, heads * head_dim), norm2=torch.ones(dim),
+                            gate_up_w=w(2 * hidden, dim), down_w=w(dim, hidden)) for _ in range(layers)]
+        self.norm = torch.ones(dim)
+        inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+        angles = torch.outer(torch.arange(ctx, dtype=torch.float32), inv_freq).repeat(1, 2)
+        self.cos, self.sin = angles.cos(), angles.sin()
+        self.k = torch.zeros(layers, kv_heads, ctx, head_dim)
+        self.v = torch.zeros(layers, kv_heads, ctx, head_dim)
+        self.params = self.wte.numel() + self.norm.numel() + sum(t.numel() for b in self.blocks for t in b.values())
+
+    @staticmethod
+    def rms_norm(x, weight):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight
+
+    def rope(self, x, pos):
+        """x: [heads, n, head_dim] at positions pos..; rotates the two halves of each head (HF's convention)."""
+        n, half = x.shape[1], self.D // 2
+        cos, sin = self.cos[pos:pos + n], self.sin[pos:pos + n]
+        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return x * cos + rotated * sin
+
+    def forward(self, tokens, pos):
+        """Runs tokens (1-D) at positions pos.. into the cache; returns the last position's logits."""
+        n, H, KV, D = tokens.shape[0], self.H, self.KV, self.D
+        x = self.wte[tokens]
+        mask = None
+        if n > 1:
+            mask = torch.ones(n, pos + n, dtype=torch.bool).tril(diagonal=pos).logical_not()
+        for l, b in enumerate(self.blocks):
+            qkv = F.linear(self.rms_norm(x, b["norm1"]), b["qkv_w"])
+            q, k, v = qkv.split([H * D, KV * D, KV * D], dim=1)
+            q = self.rope(q.view(n, H, D).transpose(0, 1), pos)
+            self.k[l, :, pos:pos + n] = self.rope(k.view(n, KV, D).transpose(0, 1), pos)
+            self.v[l, :, pos:pos + n] = v.view(n, KV, D).transpose(0, 1)
+            # each kv head serves H / KV query heads: group the queries instead of copying the cache
+            q = q.reshape(KV, H // KV * n, D)
+            keys, values = self.k[l, :, :pos + n], self.v[l, :, :pos + n]
+            att = (q @ keys.transpose(1, 2)) * (1.0 / math.sqrt(D))
+            if mask is not None:
+                att = att.view(KV, H // KV, n, pos + n).masked_fill(mask, float("-inf")).view(KV, H // KV * n, pos + n)
+            y = (att.softmax(dim=-1) @ values).view(H, n, D).transpose(0, 1).reshape(n, H * D)
+            x = x + F.linear(y, b["o_w"])
+            gate, up = F.linear(self.rms_norm(x, b["norm2"]), b["gate_up_w"]).chunk(2, dim=1)
+            x = x + F.linear(F.silu(gate) * up, b["down_w"])
+        return self.wte @ self.rms_norm(x[-1], self.norm)
+
+
 def bench(name, threads, seconds, as_json=False):
     torch.set_num_threads(threads)
-    cfg = CONFIGS[name]
-    m = GPT(**cfg)
+    cfg = CONFIGS.get(name) or LLAMA_CONFIGS[name]
+    m = GPT(**cfg) if name in CONFIGS else Llama(**cfg)
     g = torch.Generator().manual_seed(7)
     prompt_tokens = torch.randint(cfg["vocab"], (64,), generator=g)
     prefix = min(64, cfg["ctx"] // 4)
@@ -137,7 +203,8 @@ def bench(name, threads, seconds, as_json=False):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", choices=list(CONFIGS) + ["all"], default="all")
+    ap.add_argument("--model", choices=list(CONFIGS) + list(LLAMA_CONFIGS) + ["all"], default="all",
+                    help="all = gpt2 and baby")
     ap.add_argument("--threads", type=int, nargs="+", default=[2])
     ap.add_argument("--seconds", type=float, default=10.0, help="time per measurement (prefill and decode)")
     ap.add_argument("--json", action="store_true", help="one JSON line per result (for compare.py)")

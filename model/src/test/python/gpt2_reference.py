@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference GPT-2 forward in PyTorch, written from Hugging Face's GPT2LMHeadModel (Conv1D weights
-[in, out], gelu_new, tied head), with a self-contained safetensors reader/writer.
+[in, out], gelu_new, tied head), with the self-contained safetensors reader/writer of safetensors_file.py.
 
   make-fixture DIR   writes a tiny random GPT-2 directory laid out as Hugging Face hub checkpoints
                      are (no 'transformer.' prefix, causal-mask buffers 'h.N.attn.bias'), plus
@@ -11,39 +11,9 @@
 Needs only torch and numpy (Debian: python3-torch). The committed fixture under
 model/src/test/resources/gpt2-tiny was made with: python3 gpt2_reference.py make-fixture DIR
 """
-import json, math, struct, sys
-import numpy as np
+import json, math, sys
 import torch
-
-DT = {"F32": (np.float32, 4), "F16": (np.float16, 2)}
-
-
-def st_read(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        dtype, _ = DT[info["dtype"]]
-        arr = np.frombuffer(raw[8 + n + b:8 + n + e], dtype=dtype).astype(np.float32).reshape(info["shape"])
-        out[name] = torch.from_numpy(arr.copy())
-    return out
-
-
-def st_write(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        a = t.detach().numpy().astype(np.float32)
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + a.nbytes]}
-        blobs.append(a.tobytes())
-        off += a.nbytes
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+from safetensors_file import read as st_read, write as st_write
 
 
 def gelu_new(x):

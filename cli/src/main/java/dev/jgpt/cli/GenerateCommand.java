@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -14,17 +15,14 @@ import picocli.CommandLine.Option;
 import dev.jgpt.tokenizer.Utf8File;
 import picocli.CommandLine.Mixin;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -36,7 +34,11 @@ import java.util.concurrent.Callable;
                         + "stdin is appended to the session (the KV cache is kept between turns) and answered; "
                         + "the line /reset clears the session and /quit (or the end of input) exits.",
                 "When the model's context is full, generation stops with a message, or with --slide keeps "
-                        + "the last half of the context, re-reads it and continues."
+                        + "the last half of the context, re-reads it and continues.",
+                "With --chat, the prompt (each line with --interactive) is a user message, rendered with the "
+                        + "model's chat template (tokenizer_config.json) with the conversation so far, and the reply "
+                        + "ends at the model's end-of-turn token. Sampling defaults come from the model's "
+                        + "generation_config.json where it has one; the flags given override them."
         })
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
@@ -55,23 +57,25 @@ final class GenerateCommand implements Callable<Integer> {
                     + "(with --slide: without end). Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
-    @Option(names = "--temp", defaultValue = "0.8", description = "Temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
-    float temperature;
+    // sampling: null = not given, so the model's generation_config.json (else jgpt's default) applies
+    @Option(names = "--temp", description = "Temperature; 0 = greedy. Default: the model's generation_config.json, else 0.8.")
+    Float temperature;
 
-    @Option(names = "--top-k", defaultValue = "40", description = "Keep the k most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
-    int topK;
+    @Option(names = "--top-k", description = "Keep the k most likely tokens; 0 = off. Default: the model's, else 40.")
+    Integer topK;
 
-    @Option(names = "--top-p", defaultValue = "0.95",
-            description = "Keep the smallest set of tokens with probability mass >= p, in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
-    float topP;
+    @Option(names = "--top-p",
+            description = "Keep the smallest set of tokens with probability mass >= p, in (0, 1]; 1 = off. Default: the model's, else 0.95.")
+    Float topP;
 
-    @Option(names = "--repeat-penalty", defaultValue = "1.0",
-            description = "Penalty for tokens among the last --repeat-last-n; 1 = off. Default: ${DEFAULT-VALUE}.")
-    float repeatPenalty;
+    @Option(names = "--repeat-penalty",
+            description = "Penalty for tokens among the last --repeat-last-n; 1 = off. Default: the model's, else 1 (off).")
+    Float repeatPenalty;
 
-    @Option(names = "--repeat-last-n", defaultValue = "64",
-            description = "How many recent tokens the repeat penalty looks at; -1 = the whole context. Default: ${DEFAULT-VALUE}.")
-    int repeatLastN;
+    @Option(names = "--repeat-last-n",
+            description = "How many recent tokens the repeat penalty looks at; -1 = the whole context. Default: 64 "
+                    + "(-1 with the model's repetition_penalty).")
+    Integer repeatLastN;
 
     @Option(names = "--seed", description = "Random seed (default: a random one, printed in the summary).")
     Long seed;
@@ -88,6 +92,13 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
     boolean interactive;
+
+    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json): "
+            + "the prompt is a user message, the reply ends at the end of the model's turn.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: the system message that starts the conversation.")
+    String system;
 
     @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length of the session (default: the model's, at most 4096).")
@@ -113,11 +124,22 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens must be >= 0, or -1 for no limit; got " + maxTokens);
         }
         long usedSeed = seed != null ? seed : new java.util.SplittableRandom().nextLong() >>> 1;
+        if (system != null && !chat) {
+            throw new IllegalArgumentException("--system needs --chat");
+        }
+        if (chat && slide) {
+            throw new IllegalArgumentException("--slide does not go with --chat: each turn re-reads the conversation whole");
+        }
         // every option is checked before the (possibly slow) model load
-        GenerationOptions options = GenerationOptions.builder()
+        ChatMode chatMode = chat ? ChatMode.of(model, system) : null;
+        GenerationOptions.Builder sampling = GenerationConfig.load(model).applyTo(GenerationOptions.builder());
+        Optional.ofNullable(temperature).ifPresent(sampling::temperature);
+        Optional.ofNullable(topK).ifPresent(sampling::topK);
+        Optional.ofNullable(topP).ifPresent(sampling::topP);
+        Optional.ofNullable(repeatPenalty).ifPresent(sampling::repeatPenalty);
+        Optional.ofNullable(repeatLastN).ifPresent(sampling::repeatLastN);
+        GenerationOptions options = sampling
                 .maxTokens(maxTokens < 0 ? Integer.MAX_VALUE : maxTokens)
-                .temperature(temperature).topK(topK).topP(topP)
-                .repeatPenalty(repeatPenalty).repeatLastN(repeatLastN)
                 .seed(usedSeed)
                 .stop(stop.stream().map(GenerateCommand::unescape).toList())
                 .stopAtEndOfText(!ignoreEos)
@@ -142,35 +164,22 @@ final class GenerateCommand implements Callable<Integer> {
                         + " (the model's context), got " + context);
             }
             Generator generator = new Generator(gpt, tokenizer, context);
+            if (chatMode != null) {
+                return chatMode.run(generator, firstPrompt, interactive, options);
+            }
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
             if (!interactive) {
-                if (firstPrompt == null) {
-                    if (System.console() != null) {
-                        System.err.println("jgpt generate: reading the prompt from stdin (end it with Ctrl-D)");
-                    }
-                    firstPrompt = Utf8File.decode(System.in.readAllBytes(), "standard input");
-                }
-                turn(generator, firstPrompt, options, out, System.err);
+                turn(generator, firstPrompt != null ? firstPrompt : Stdin.readAll("prompt"), options, out, System.err);
                 return 0;
             }
             // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
             // (stderr and stdout may reach the terminal by different paths, in either order).
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
             if (firstPrompt != null) {
                 turn(generator, firstPrompt, options, out, out);
             }
-            for (int lineNumber = 1; ; lineNumber++) {
-                out.print("> ");
-                out.flush();
-                String line;
-                try {
-                    line = in.readLine();
-                } catch (CharacterCodingException e) {
-                    out.println();
-                    out.flush();
-                    throw new IllegalArgumentException("standard input is not valid UTF-8 (line " + lineNumber + ")");
-                }
+            Stdin in = new Stdin(out);
+            while (true) {
+                String line = in.nextLine();
                 if (line == null || line.strip().equals("/quit")) {
                     out.println();
                     out.flush();

@@ -18,6 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +26,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a GPT from scratch (nanoGPT's train.py: AdamW, warmup + cosine, clipping, "
-                + "gradient accumulation, dropout). The --out directory becomes a model directory plus "
+        description = {"Train a GPT from scratch, or from a model's weights with --init-from (nanoGPT's train.py: "
+                + "AdamW, warmup + cosine, clipping, gradient accumulation, dropout). The --out directory becomes a model directory plus "
                 + "train_state/ for --resume, metrics.jsonl, loss.png and samples.txt.",
                 "Knobs default to the preset's values; any option given overrides the preset.",
                 "With --spark MASTER the steps run data-parallel on Apache Spark (local[N], spark://HOST:7077, ...): "
@@ -51,6 +52,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "char|PATH",
             description = "For a text file: 'char' (default) or a tokenizer.json (or a directory holding one).")
     String tokenizer;
+
+    @Option(names = "--init-from", paramLabel = "DIR",
+            description = "Start from the weights of a model directory (a jgpt run, or a Hugging Face GPT-2, Llama or "
+                    + "Qwen2 checkpoint) instead of a new model: its config.json gives the shape and its tokenizer.json "
+                    + "tokenizes the data; the preset and the other options give the training recipe.")
+    Path initFrom;
 
     @Option(names = "--layers", paramLabel = "N") Integer layers;
     @Option(names = "--heads", paramLabel = "N") Integer heads;
@@ -155,9 +162,9 @@ final class TrainCommand implements Callable<Integer> {
             if (out == null) {
                 throw new IllegalArgumentException("--resume needs --out DIR (the run to continue)");
             }
-            if (preset != null || data != null || tokenizer != null || overwrite) {
-                throw new IllegalArgumentException("--resume continues the saved run: --preset, --data, --tokenizer "
-                        + "and --overwrite cannot be used with it");
+            if (preset != null || data != null || tokenizer != null || initFrom != null || overwrite) {
+                throw new IllegalArgumentException("--resume continues the saved run: --preset, --data, --tokenizer, "
+                        + "--init-from and --overwrite cannot be used with it");
             }
             if (spark != null) {
                 try (SparkTrain s = SparkTrain.connect(spark, threads.given());
@@ -171,6 +178,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         String name = preset == null ? TrainConfig.BABY : preset;
         TrainConfig cfg = apply(TrainConfig.preset(name));
+        if (initFrom != null) {
+            cfg = startFrom(cfg, initFrom);
+        }
         Path dir = out != null ? out : Path.of("out-" + name.toLowerCase(Locale.ROOT));
         // The default directory is scratch space (as nanoGPT's out dir): a new run replaces the last one
         // there. A directory named with --out is only replaced with --overwrite.
@@ -275,6 +285,41 @@ final class TrainCommand implements Callable<Integer> {
                 listeners.forEach(l -> l.onSample(index, text));
             }
         };
+    }
+
+    /**
+     * The run on the model in {@code dir}: its tokenizer for a text file (a prepared directory keeps its
+     * own, which must match the model's ids); options that would change the model's shape are refused.
+     */
+    private TrainConfig startFrom(TrainConfig cfg, Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--init-from " + dir + ": no such directory (a model directory holds "
+                    + "config.json, model.safetensors and tokenizer.json)");
+        }
+        String[][] shape = {{"--layers", str(layers)}, {"--heads", str(heads)}, {"--embd", str(embd)}, {"--bias", str(bias)},
+                {"--residual-layout", layout}, {"--init", init}, {"--norm", norm}, {"--position", position}, {"--mlp", mlp},
+                {"--kv-heads", str(kvHeads)}, {"--mlp-hidden", str(mlpHidden)}, {"--rope-theta", str(ropeTheta)},
+                {"--tokenizer", tokenizer}};
+        for (String[] option : shape) {
+            if (option[1] != null) {
+                throw new IllegalArgumentException(option[0] + " cannot be used with --init-from: the model's "
+                        + (option[0].equals("--tokenizer") ? "own tokenizer.json tokenizes the data" : "shape comes from "
+                        + dir.resolve("config.json")));
+            }
+        }
+        TrainConfig.Builder b = cfg.toBuilder().initFrom(dir.toString());
+        if (cfg.data() == null || !Files.isDirectory(Path.of(cfg.data()))) {
+            Path tok = dir.resolve("tokenizer.json");
+            if (!Files.isRegularFile(tok)) {
+                throw new IllegalArgumentException("--init-from " + dir + " has no tokenizer.json to tokenize the data with");
+            }
+            b.tokenizer(tok.toString());
+        }
+        return b.build();
+    }
+
+    private static String str(Object o) {
+        return o == null ? null : o.toString();
     }
 
     /** Overrides the config's fields with the options given on the command line. */

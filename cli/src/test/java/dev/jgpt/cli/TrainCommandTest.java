@@ -107,6 +107,38 @@ class TrainCommandTest {
         assertEquals(List.of(0, 3), evalSteps(out));
     }
 
+    /** --init-from: a run continues training a model directory (here a Llama-block run, saved as LlamaForCausalLM). */
+    @Test
+    void initFromTrainsTheModelOfADirectoryWithItsTokenizer() throws Exception {
+        Path base = tmp.resolve("base");
+        CliRun made = train(tiny(base, "--norm", "rmsnorm", "--position", "rope", "--mlp", "swiglu", "--no-bias",
+                "--kv-heads", "1", "--samples", "0"));
+        assertEquals(0, made.exit(), made.err());
+        Path tuned = tmp.resolve("tuned");
+        List<String> fromBase = List.of("train", "--init-from", base.toString(), "--data", CliRun.SHAKESPEARE.toString(),
+                "--block", "16", "--batch", "4", "--iters", "3", "--warmup", "1", "--eval-interval", "3", "--eval-iters", "2",
+                "--threads", "2", "--samples", "0", "--out", tuned.toString());
+        CliRun r = train(fromBase);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("model: pre-ln, 1 layers, 2 heads (1 kv), 16 wide, context 16, rmsnorm + rope + swiglu"),
+                r.out());
+        assertTrue(r.out().contains("done: step 3"), r.out());
+        assertEquals(Files.readString(base.resolve("config.json")), Files.readString(tuned.resolve("config.json")),
+                "the same model, saved the same way");
+        assertEquals(Files.readString(base.resolve("tokenizer.json")), Files.readString(tuned.resolve("tokenizer.json")));
+
+        List<String> wider = new ArrayList<>(fromBase);
+        wider.addAll(List.of("--embd", "32"));
+        CliRun shape = train(wider);
+        assertTrue(shape.failedWith("--embd cannot be used with --init-from: the model's shape comes from "
+                + base.resolve("config.json")), shape.err());
+        CliRun missing = CliRun.run("train", "--init-from", tmp.resolve("nope").toString(), "--out", tmp.resolve("x").toString());
+        assertTrue(missing.failedWith("--init-from " + tmp.resolve("nope") + ": no such directory"), missing.err());
+        CliRun resumed = CliRun.run("train", "--resume", "--out", tuned.toString(), "--init-from", base.toString());
+        assertTrue(resumed.failedWith("--init-from and --overwrite cannot be used with it"), resumed.err());
+        assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
     @Test
     void divergenceStopsWithTheStepAndKeepsTheLastCheckpoint() throws Exception {
         Path out = tmp.resolve("nan");

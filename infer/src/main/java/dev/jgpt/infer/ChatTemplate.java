@@ -1,11 +1,11 @@
 package dev.jgpt.infer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -33,31 +33,38 @@ public interface ChatTemplate {
     List<String> stopStrings();
 
     /**
-     * The template of a model directory: the plain one if its {@code tokenizer_config.json} is
-     * missing or names no {@code chat_template}.
+     * The ids of the {@linkplain #stopStrings() end-of-turn markers} that {@code tokenizer} has as
+     * single tokens ({@code <|im_end|>}, {@code <|eot_id|>}): generation can stop at these ids
+     * ({@link GenerationOptions#stopTokens()}) rather than at their text.
+     */
+    default List<Integer> stopTokens(Tokenizer tokenizer) {
+        List<Integer> ids = new ArrayList<>();
+        for (String marker : stopStrings()) {
+            TokenizerConfig.singleTokenId(tokenizer, marker).ifPresent(ids::add);
+        }
+        return ids;
+    }
+
+    /**
+     * The template of a model directory: its own ({@link JinjaChatTemplate}, from
+     * {@code tokenizer_config.json} or {@code chat_template.jinja}), or the plain one if it has none.
      *
      * @throws UnsupportedChatTemplateException if the model has a chat template jgpt cannot render
-     *                                          (rendering Jinja templates is not built yet)
+     *                                          (the message names the file and the problem)
      * @throws IOException                      if {@code tokenizer_config.json} cannot be read or is not JSON
      */
     static ChatTemplate forModel(Path modelDir) throws IOException {
-        Path config = modelDir.resolve(TOKENIZER_CONFIG);
-        if (!Files.isRegularFile(config)) {
-            return PlainChatTemplate.INSTANCE;
-        }
-        JsonNode root;
+        TokenizerConfig config;
         try {
-            root = new ObjectMapper().readTree(config.toFile());
-        } catch (IOException e) {
-            throw new IOException(config + ": not valid JSON (" + e.getMessage() + ")", e);
+            config = TokenizerConfig.load(modelDir);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
         }
-        JsonNode template = root == null ? null : root.get("chat_template");
-        if (template == null || template.isNull()) {
-            return PlainChatTemplate.INSTANCE;
+        try {
+            return JinjaChatTemplate.of(config).<ChatTemplate>map(t -> t).orElse(PlainChatTemplate.INSTANCE);
+        } catch (IllegalArgumentException e) {   // a ChatTemplateException, or a list of templates without a default
+            throw new UnsupportedChatTemplateException(e.getMessage());
         }
-        // The place where a Jinja renderer plugs in: return a template that renders `template`.
-        throw new UnsupportedChatTemplateException(config + " has a chat_template, and jgpt cannot render "
-                + "Jinja chat templates yet");
     }
 
     /** The model's own chat template cannot be rendered; using another one would give wrong prompts. */

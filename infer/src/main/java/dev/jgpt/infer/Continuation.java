@@ -4,12 +4,13 @@ import dev.jgpt.tokenizer.TokenStreamDecoder;
 import dev.jgpt.tokenizer.Tokenizer;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Objects;
 
 /**
  * One sequence's side of a generation, apart from the model: turns each step's next-token logits
  * into the sampled token and the text it releases, and decides when the sequence ends (end of
- * text, a stop string, the token limit, a full context). It holds the sequence's sampler,
+ * text or another stop token, a stop string, the token limit, a full context). It holds the sequence's sampler,
  * detokeniser and stop-string state, so any number of sequences can be generated side by side,
  * however their forward passes are run ({@link Generator} runs one; a server batches many).
  *
@@ -19,6 +20,7 @@ public final class Continuation {
     private final GenerationOptions options;
     private final int vocab;          // ids the sampler may draw
     private final int endOfText;      // −1 if the tokenizer has none
+    private final BitSet stopTokens;  // more ids that end the sequence as end-of-text does
     private final Sampler sampler;
     private final TokenStreamDecoder text;
     private final StopMatcher stops;
@@ -39,6 +41,8 @@ public final class Continuation {
         }
         this.vocab = vocab;
         this.endOfText = tokenizer.endOfText().orElse(-1);
+        this.stopTokens = new BitSet();
+        options.stopTokens().forEach(stopTokens::set);
         this.sampler = options.newSampler();
         this.text = new TokenStreamDecoder(tokenizer);
         this.stops = new StopMatcher(options.stop());
@@ -69,8 +73,8 @@ public final class Continuation {
         }
         ids[generated++] = id;
         String out = "";
-        if (id == endOfText && options.stopAtEndOfText()) {
-            reason = StopReason.END_OF_TEXT;   // its own text ("<|endoftext|>") is not output
+        if ((id == endOfText || stopTokens.get(id)) && options.stopAtEndOfText()) {
+            reason = StopReason.END_OF_TEXT;   // its own text ("<|endoftext|>", "<|im_end|>") is not output
         } else {
             out = stops.push(text.push(id));
             if (stops.matched()) {

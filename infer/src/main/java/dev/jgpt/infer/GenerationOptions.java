@@ -18,11 +18,14 @@ import java.util.List;
  * @param stop            generation ends when the text contains one of these; the stop string
  *                        itself is not returned or streamed
  * @param stopAtEndOfText end at the tokenizer's end-of-text token (not returned or streamed)
+ * @param stopTokens      more ids that end generation as the end-of-text token does, when
+ *                        {@code stopAtEndOfText} (a model's eos ids from {@code generation_config.json},
+ *                        a chat template's end-of-turn token such as {@code <|im_end|>})
  * @param overflow        what to do when the context is full
  */
 public record GenerationOptions(int maxTokens, float temperature, int topK, float topP,
                                 float repeatPenalty, int repeatLastN, long seed, List<String> stop,
-                                boolean stopAtEndOfText, Overflow overflow) {
+                                boolean stopAtEndOfText, List<Integer> stopTokens, Overflow overflow) {
 
     /** What happens when generation reaches the end of the model's context. */
     public enum Overflow {
@@ -45,7 +48,12 @@ public record GenerationOptions(int maxTokens, float temperature, int topK, floa
         require(repeatLastN >= -1, "repeat-last-n must be >= -1 (-1 = whole context), got " + repeatLastN);
         require(stop != null, "stop strings must not be null");
         require(overflow != null, "overflow policy must not be null");
+        require(stopTokens != null, "stop tokens must not be null");
         stop = List.copyOf(stop);
+        stopTokens = List.copyOf(stopTokens);
+        for (int id : stopTokens) {
+            require(id >= 0, "stop token ids must be >= 0, got " + id);
+        }
         for (String s : stop) {
             require(!s.isEmpty(), "stop strings must not be empty");
         }
@@ -85,6 +93,7 @@ public record GenerationOptions(int maxTokens, float temperature, int topK, floa
         b.seed = seed;
         b.stop = new ArrayList<>(stop);
         b.stopAtEndOfText = stopAtEndOfText;
+        b.stopTokens = new ArrayList<>(stopTokens);
         b.overflow = overflow;
         return b;
     }
@@ -99,6 +108,7 @@ public record GenerationOptions(int maxTokens, float temperature, int topK, floa
         private long seed = 0;
         private List<String> stop = new ArrayList<>();
         private boolean stopAtEndOfText = true;
+        private List<Integer> stopTokens = new ArrayList<>();
         private Overflow overflow = Overflow.STOP;
 
         public Builder maxTokens(int v) {
@@ -151,6 +161,21 @@ public record GenerationOptions(int maxTokens, float temperature, int topK, floa
             return this;
         }
 
+        public Builder stopTokens(List<Integer> v) {
+            stopTokens = new ArrayList<>(v);
+            return this;
+        }
+
+        /** Adds ids to {@link #stopTokens}, each once. */
+        public Builder addStopTokens(Iterable<Integer> ids) {
+            for (int id : ids) {
+                if (!stopTokens.contains(id)) {
+                    stopTokens.add(id);
+                }
+            }
+            return this;
+        }
+
         public Builder overflow(Overflow v) {
             overflow = v;
             return this;
@@ -158,7 +183,7 @@ public record GenerationOptions(int maxTokens, float temperature, int topK, floa
 
         public GenerationOptions build() {
             return new GenerationOptions(maxTokens, temperature, topK, topP, repeatPenalty, repeatLastN, seed,
-                    stop, stopAtEndOfText, overflow);
+                    stop, stopAtEndOfText, stopTokens, overflow);
         }
     }
 }

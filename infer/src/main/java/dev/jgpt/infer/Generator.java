@@ -109,6 +109,26 @@ public final class Generator {
         active = null;
     }
 
+    /**
+     * Keeps the session's first {@code tokens} tokens (of {@link #tokens()}) and forgets the rest,
+     * so that the next generation continues after them: how a chat whose earlier text changed
+     * re-runs only what differs. Ends the active generation unless nothing is forgotten.
+     *
+     * @throws IllegalArgumentException if {@code tokens} is outside {@code 0..position()}
+     */
+    public void truncate(int tokens) {
+        if (tokens < 0 || tokens > position()) {
+            throw new IllegalArgumentException("truncate: " + tokens + " tokens is outside 0.." + position());
+        }
+        if (tokens == position()) {
+            return;
+        }
+        session.truncate(tokens);
+        historySize = tokens;
+        pending = -1;
+        active = null;
+    }
+
     /** Runs a generation to its end, calling {@code listener} with each token as it is produced. */
     public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener) {
         return start(prompt, options).forEach(listener);

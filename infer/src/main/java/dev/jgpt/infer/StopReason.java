@@ -4,7 +4,7 @@ package dev.jgpt.infer;
 public enum StopReason {
     /** Generated the requested number of tokens. */
     MAX_TOKENS("max-tokens"),
-    /** The model produced the end-of-text token. */
+    /** The model produced the end-of-text token or another stop token (an eos id, an end-of-turn token). */
     END_OF_TEXT("end-of-text"),
     /** The text contained one of the stop strings. */
     STOP_STRING("stop-string"),

@@ -53,15 +53,9 @@ class ChatTemplateTest {
     }
 
     @Test
-    void aTemplateJgptCannotRenderIsRefusedNotReplaced(@TempDir Path dir) throws IOException {
-        Files.writeString(dir.resolve(ChatTemplate.TOKENIZER_CONFIG),
-                "{\"chat_template\": \"{% for m in messages %}{{ m.content }}{% endfor %}\"}");
-        ChatTemplate.UnsupportedChatTemplateException e = assertThrows(ChatTemplate.UnsupportedChatTemplateException.class,
-                () -> ChatTemplate.forModel(dir));
-        assertTrue(e.getMessage().contains(ChatTemplate.TOKENIZER_CONFIG), e.getMessage());
-
+    void aTokenizerConfigThatIsNotJsonIsAnErrorNamingIt(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve(ChatTemplate.TOKENIZER_CONFIG), "{\"chat_template\": ");
         IOException bad = assertThrows(IOException.class, () -> ChatTemplate.forModel(dir));
-        assertTrue(bad.getMessage().contains("not valid JSON"), bad.getMessage());
+        assertTrue(bad.getMessage().startsWith(dir.resolve(ChatTemplate.TOKENIZER_CONFIG) + ": not valid JSON"), bad.getMessage());
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jgpt.infer.ChatTemplate;
+import dev.jgpt.infer.ChatTemplateException;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.StopReason;
 import dev.jgpt.tokenizer.Tokenizer;
@@ -53,6 +54,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final String chatUnavailable;
+    private final List<Integer> chatStopTokens;   // the template's end-of-turn tokens, e.g. <|im_end|>
     private final ServerMetrics metrics;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
     private final byte[] apiKey;
@@ -80,6 +82,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.chatUnavailable = chatUnavailable;
+        this.chatStopTokens = chatTemplate == null ? List.of() : chatTemplate.stopTokens(tokenizer);
         this.metrics = new ServerMetrics();
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.scheduler = new Scheduler(engine, tokenizer, config.parallel(), config.maxQueued(), metrics);
@@ -251,7 +254,13 @@ public final class OpenAiServer implements AutoCloseable {
                 throw new ApiException(501, "invalid_request_error", "chat_not_supported", null,
                         "chat is not available for this model: " + chatUnavailable, 0);
             }
-            ids = encode(chatTemplate.render(req.messages()), promptParam);
+            String prompt;
+            try {
+                prompt = chatTemplate.render(req.messages());
+            } catch (ChatTemplateException e) {   // e.g. roles out of the order the model's template allows
+                throw ApiException.badRequest(e.problem(), "messages");
+            }
+            ids = encode(prompt, promptParam);
             stops.addAll(chatTemplate.stopStrings());
         } else if (req.promptIds() != null) {
             ids = req.promptIds();
@@ -280,7 +289,7 @@ public final class OpenAiServer implements AutoCloseable {
                 .temperature(greedy ? 0f : req.temperature())
                 .topK(req.topK()).topP(greedy ? 1f : req.topP()).repeatPenalty(1f)
                 .seed(req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong())
-                .stop(stops).stopAtEndOfText(true).build();
+                .stop(stops).stopTokens(chat ? chatStopTokens : List.of()).stopAtEndOfText(true).build();
         Job job;
         try {
             job = scheduler.submit(ids, options);

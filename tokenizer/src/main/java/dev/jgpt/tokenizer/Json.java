@@ -18,21 +18,28 @@ final class Json {
 
     /** Parses a tokenizer.json; a malformed file gives one line naming the file and the problem. */
     static JsonNode readTokenizerJson(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = MAPPER.readTree(Files.readAllBytes(file));
-        } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? ""
-                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": not valid JSON" + where
-                    + " (" + e.getOriginalMessage() + ")");
-        }
+        JsonNode root = read(file, "corrupt tokenizer file " + file);
         if (root == null || !root.isObject() || !root.path("model").isObject()
                 || !root.path("model").path("type").isTextual()) {
             throw new IllegalArgumentException("corrupt tokenizer file " + file
                     + ": not a Hugging Face tokenizer.json (no \"model\" object with a \"type\")");
         }
         return root;
+    }
+
+    /**
+     * Parses a JSON file; malformed JSON gives one line: {@code what}, then where and what the problem is.
+     *
+     * @return the root, null for an empty file
+     */
+    static JsonNode read(Path file, String what) throws IOException {
+        try {
+            return MAPPER.readTree(Files.readAllBytes(file));
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new IllegalArgumentException(what + ": not valid JSON" + where + " (" + e.getOriginalMessage() + ")");
+        }
     }
 
     /** The "model" object of a plain BPE tokenizer.json (no dropout, unk or affixes); the caller adds vocab and merges. */

@@ -31,6 +31,9 @@ import java.util.Locale;
  * @param nKvHead       key/value heads (grouped-query attention); 0 means as many as heads
  * @param intermediateSize the feed-forward width; 0 means 4·embd for GELU and ⅔ of that (rounded up to a
  *                      multiple of 32) for SwiGLU, which keeps the parameter count (Llama's rule)
+ * @param initFrom      a model directory (jgpt's or a Hugging Face checkpoint) whose weights and shape
+ *                      the run starts from, or {@code null} for a new model of the shape above (whose
+ *                      fields are then unused: the model's own config.json gives its shape)
  * @param workers       data-parallel workers, each computing {@code gradAccum} micro-batches of every step (more
  *                      than one needs the spark module's engine); micro-batch {@code a} of worker {@code w} is
  *                      the run's micro-batch {@code w·gradAccum + a}, so N workers equal one with N·gradAccum
@@ -47,7 +50,7 @@ public record TrainConfig(String data, String tokenizer,
                           ResidualLayout layout, InitScheme init,
                           int samples, int sampleTokens, double temperature,
                           Norm norm, Position position, FeedForwardKind mlp, int nKvHead, int intermediateSize,
-                          double ropeTheta,
+                          double ropeTheta, String initFrom,
                           int workers, Sync sync, int syncEvery, double outerLr, double outerMomentum) {
 
     /** How data-parallel workers combine their work. */
@@ -209,6 +212,11 @@ public record TrainConfig(String data, String tokenizer,
                 .put("n_kv_head", nKvHead).put("intermediate_size", intermediateSize).put("rope_theta", ropeTheta)
                 .put("workers", workers).put("sync", sync.id()).put("sync_every", syncEvery)
                 .put("outer_lr", outerLr).put("outer_momentum", outerMomentum);
+        if (initFrom != null) {
+            o.put("init_from", initFrom);
+        } else {
+            o.putNull("init_from");
+        }
         return o;
     }
 
@@ -239,6 +247,7 @@ public record TrainConfig(String data, String tokenizer,
                 .mlp(FeedForwardKind.parse(o.path("mlp").asText(FeedForwardKind.GELU.id())))
                 .nKvHead(o.path("n_kv_head").asInt(0)).intermediateSize(o.path("intermediate_size").asInt(0))
                 .ropeTheta(o.path("rope_theta").asDouble(10000.0));
+        b.initFrom(o.path("init_from").isTextual() ? o.get("init_from").asText() : null);
         // Runs saved before data-parallel training have no such keys: one process, the defaults.
         b.workers(o.path("workers").asInt(b.workers)).sync(Sync.parse(o.path("sync").asText(b.sync.id())))
                 .syncEvery(o.path("sync_every").asInt(b.syncEvery)).outerLr(o.path("outer_lr").asDouble(b.outerLr))
@@ -277,6 +286,7 @@ public record TrainConfig(String data, String tokenizer,
         private FeedForwardKind mlp = FeedForwardKind.GELU;
         private int nKvHead = 0, intermediateSize = 0;
         private double ropeTheta = 10000.0;
+        private String initFrom;
         private int workers = 1;
         private Sync sync = Sync.STEP;
         private int syncEvery = 50;
@@ -322,6 +332,7 @@ public record TrainConfig(String data, String tokenizer,
             nKvHead = c.nKvHead;
             intermediateSize = c.intermediateSize;
             ropeTheta = c.ropeTheta;
+            initFrom = c.initFrom;
             workers = c.workers;
             sync = c.sync;
             syncEvery = c.syncEvery;
@@ -365,6 +376,7 @@ public record TrainConfig(String data, String tokenizer,
         public Builder nKvHead(int v) { nKvHead = v; return this; }
         public Builder intermediateSize(int v) { intermediateSize = v; return this; }
         public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder initFrom(String v) { initFrom = v; return this; }
         public Builder workers(int v) { workers = v; return this; }
         public Builder sync(Sync v) { sync = v; return this; }
         public Builder syncEvery(int v) { syncEvery = v; return this; }
@@ -375,7 +387,7 @@ public record TrainConfig(String data, String tokenizer,
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
                     warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, layerDrop, bias,
                     evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
-                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta,
+                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta, initFrom,
                     workers, sync, syncEvery, outerLr, outerMomentum);
         }
     }

@@ -122,15 +122,40 @@ public final class Trainer implements AutoCloseable {
             RunDirectory.check(out, overwrite);
         }
         TrainConfig c = absolutePaths(cfg);
-        GPTConfig mc = c.modelConfig(data.tokenizer.vocabSize());
+        GPTConfig mc = c.initFrom() != null ? pretrainedConfig(c, data) : c.modelConfig(data.tokenizer.vocabSize());
         Batcher.checkSplits(data.train, data.val, c.blockSize());
         TrainingMemory.of(mc, c.batchSize(), c.blockSize(), c.dropout()).checkFits();
-        GPT model = new GPT(mc, c.seed());
+        GPT model;
+        if (c.initFrom() != null) {
+            model = GPT.uninitialized(mc);
+            ModelDir.loadWeights(model, Path.of(c.initFrom()));
+        } else {
+            model = new GPT(mc, c.seed());
+        }
         Trainer trainer = new Trainer(c, data, false, out, model, engine.create(model, c, data), 0, 0, false);
         if (out != null) {
             trainer.runDirectory = RunDirectory.claim(out, overwrite);
         }
         return trainer;
+    }
+
+    /**
+     * The shape of the model in {@code c.initFrom()}, with this run's dropout, checked against the run:
+     * the data's token ids must be the model's, and a training window must fit in its context.
+     */
+    private static GPTConfig pretrainedConfig(TrainConfig c, TrainData data) throws IOException {
+        Path dir = Path.of(c.initFrom());
+        GPTConfig mc = ModelDir.readConfig(dir).toBuilder().dropout(c.dropout()).build();
+        if (data.tokenizer.vocabSize() > mc.vocabSize()) {
+            throw new IllegalArgumentException("--init-from " + dir + ": the model has " + mc.vocabSize()
+                    + " token ids but the data's tokenizer has " + data.tokenizer.vocabSize()
+                    + " (train with the model's own tokenizer.json)");
+        }
+        if (c.blockSize() > mc.blockSize()) {
+            throw new IllegalArgumentException("--block " + c.blockSize() + " is longer than the context of the --init-from model ("
+                    + mc.blockSize() + " positions in " + dir.resolve(ModelDir.CONFIG) + ")");
+        }
+        return mc;
     }
 
     /**
@@ -165,7 +190,8 @@ public final class Trainer implements AutoCloseable {
                 throw new IllegalArgumentException("cannot resume " + out + ": its data was " + then
                         + " but " + c.data() + " now gives " + now);
             }
-            GPTConfig expected = c.modelConfig(now.vocabSize());
+            // a run from --init-from has the pretrained model's shape, which its own config.json records
+            GPTConfig expected = c.initFrom() != null ? ck.model().config : c.modelConfig(now.vocabSize());
             if (!expected.equals(ck.model().config)) {
                 throw new IllegalArgumentException("cannot resume " + out + ": " + ModelDir.CONFIG + " describes "
                         + ck.model().config + " but the train state expects " + expected);
@@ -224,6 +250,9 @@ public final class Trainer implements AutoCloseable {
         }
         if (c.tokenizer() != null && !c.tokenizer().equals("char")) {
             b.tokenizer(Path.of(c.tokenizer()).toAbsolutePath().normalize().toString());
+        }
+        if (c.initFrom() != null) {
+            b.initFrom(Path.of(c.initFrom()).toAbsolutePath().normalize().toString());
         }
         return b.build();
     }

@@ -55,19 +55,19 @@ public final class ModelDir {
 
     private ModelDir() {}
 
-    /** Writes config.json and model.safetensors (F32) into dir (created if needed), each atomically. */
+    /**
+     * Writes config.json and model.safetensors (F32) into dir (created if needed), each atomically; the
+     * weights stream from the model's arrays (no copy of them is made, so a model that fits once saves).
+     */
     public static void save(GPT model, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
+        List<SafeTensors.Slice> tensors = new ArrayList<>();
         for (Param p : model.parameters()) {
             int rowSize = p.rowSize();
             for (Param.Stored s : p.stored) {
-                float[] rows = p.stored.size() == 1 ? p.data
-                        : Arrays.copyOfRange(p.data, s.rowStart() * rowSize, (s.rowStart() + s.rows()) * rowSize);
-                SafeTensors.Tensor t = p.shape.length == 1 ? new SafeTensors.Tensor(s.name(), new int[] {s.rows()}, rows)
-                        : s.transposed() ? new SafeTensors.Tensor(s.name(), new int[] {rowSize, s.rows()}, transpose(rows, s.rows(), rowSize))
-                        : new SafeTensors.Tensor(s.name(), new int[] {s.rows(), rowSize}, rows);
-                tensors.put(s.name(), t);
+                int[] shape = p.shape.length == 1 ? new int[] {s.rows()}
+                        : s.transposed() ? new int[] {rowSize, s.rows()} : new int[] {s.rows(), rowSize};
+                tensors.add(new SafeTensors.Slice(s.name(), shape, p.data, s.rowStart() * rowSize, s.transposed()));
             }
         }
         SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
@@ -127,8 +127,12 @@ public final class ModelDir {
         return ConfigJson.parse(file, c);
     }
 
-    /** Fills every parameter from the directory's safetensors file(s), checking names and shapes. */
-    private static void loadWeights(GPT model, Path dir) throws IOException {
+    /**
+     * Fills every parameter of {@code model} from the directory's safetensors file(s), checking names and
+     * shapes against the model's config (which may differ from the directory's only in what has no
+     * weights, such as dropout).
+     */
+    public static void loadWeights(GPT model, Path dir) throws IOException {
         GPTConfig cfg = model.config;
         Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {

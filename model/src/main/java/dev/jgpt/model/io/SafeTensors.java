@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -299,21 +300,64 @@ public final class SafeTensors {
 
     /** Writes F32 tensors (in the map's order) atomically: a temp file beside the target, fsync, rename. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors.values().stream().map(t -> new Slice(t.name(), t.shape(), t.data(), 0, false)).toList(), metadata);
+    }
+
+    /**
+     * A tensor to write, read in place from an array: the {@code shape}'s elements at values[offset..] in
+     * row-major order or, if {@code transposed}, the [shape[1] × shape[0]] matrix there written transposed
+     * (GPT-2's Conv1D weights). A model's parameters are written without a copy of them.
+     */
+    public record Slice(String name, int[] shape, float[] values, int offset, boolean transposed) {
+        public Slice {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            if (offset < 0 || offset + n > values.length || transposed && shape.length != 2) {
+                throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape) + (transposed ? " transposed" : "")
+                        + " at offset " + offset + " does not fit in " + values.length + " values");
+            }
+        }
+
+        long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+
+        /** Element k of the tensor as stored (row-major in {@code shape}). */
+        float get(long k) {
+            if (!transposed) {
+                return values[(int) (offset + k)];
+            }
+            int rows = shape[0], cols = shape[1], r = (int) (k / cols), c = (int) (k % cols);
+            return values[offset + c * rows + r];
+        }
+    }
+
+    /**
+     * Writes F32 tensors (in the list's order) atomically — a temp file beside the target, fsync, rename —
+     * a megabyte at a time, so nothing but the arrays they come from is held.
+     */
+    public static void write(Path file, List<Slice> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Tensor t : tensors.values()) {
+        for (Slice t : tensors) {
             ObjectNode e = header.putObject(t.name());
             e.put("dtype", "F32");
             var shape = e.putArray("shape");
             for (int d : t.shape()) {
                 shape.add(d);
             }
-            e.putArray("data_offsets").add(offset).add(offset + 4L * t.data().length);
-            offset += 4L * t.data().length;
+            e.putArray("data_offsets").add(offset).add(offset + 4L * t.elements());
+            offset += 4L * t.elements();
         }
         byte[] json = JSON.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8; // data starts 8-byte aligned, as the reference writer does
@@ -325,12 +369,18 @@ public final class SafeTensors {
             out.write(headerBytes);
             ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
             FloatBuffer floats = chunk.asFloatBuffer();
-            for (Tensor t : tensors.values()) {
-                float[] d = t.data();
-                for (int i = 0; i < d.length; ) {
-                    int n = Math.min(d.length - i, floats.capacity());
+            for (Slice t : tensors) {
+                long total = t.elements();
+                for (long i = 0; i < total; ) {
+                    int n = (int) Math.min(total - i, floats.capacity());
                     floats.clear();
-                    floats.put(d, i, n);
+                    if (t.transposed()) {
+                        for (int k = 0; k < n; k++) {
+                            floats.put(t.get(i + k));
+                        }
+                    } else {
+                        floats.put(t.values(), (int) (t.offset() + i), n);
+                    }
                     out.write(chunk.array(), 0, n * 4);
                     i += n;
                 }

@@ -1,0 +1,116 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.infer.ChatMessage;
+import dev.jgpt.infer.ChatSession;
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.GenerationResult;
+import dev.jgpt.infer.Generator;
+import dev.jgpt.infer.JinjaChatTemplate;
+import dev.jgpt.infer.StopReason;
+import dev.jgpt.tokenizer.TokenizerConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code jgpt generate --chat}: each prompt is a user message, rendered with the model's chat
+ * template together with the conversation so far (whose tokens stay in the KV cache), and the
+ * reply ends at the model's end-of-turn token.
+ */
+final class ChatMode {
+    private final JinjaChatTemplate template;
+    private final String system;
+
+    private ChatMode(JinjaChatTemplate template, String system) {
+        this.template = template;
+        this.system = system;
+    }
+
+    /**
+     * The chat mode of a model directory, checked before the model loads.
+     *
+     * @throws IllegalArgumentException naming the file, if the model has no chat template or it cannot be rendered
+     */
+    static ChatMode of(Path model, String system) throws IOException {
+        TokenizerConfig config = TokenizerConfig.load(model);
+        JinjaChatTemplate template = JinjaChatTemplate.of(config).orElseThrow(() -> new IllegalArgumentException(
+                "--chat needs the model's chat template, and " + (Files.isRegularFile(model.resolve(TokenizerConfig.FILE_NAME))
+                        ? model.resolve(TokenizerConfig.FILE_NAME) + " has no chat_template"
+                        : model + " has no " + TokenizerConfig.FILE_NAME + " (nor " + TokenizerConfig.TEMPLATE_FILE_NAME + ")")
+                        + ": the model was not made for chat; generate without --chat"));
+        return new ChatMode(template, system);
+    }
+
+    /**
+     * One turn ({@code firstPrompt}, else all of stdin), or with {@code interactive} a REPL: each
+     * line is a message, {@code /reset} starts the conversation over, {@code /quit} or the end of
+     * input ends it.
+     */
+    int run(Generator generator, String firstPrompt, boolean interactive, GenerationOptions options) throws IOException {
+        ChatSession chat = new ChatSession(generator, template);
+        start(chat);
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        if (!interactive) {
+            turn(chat, firstPrompt != null ? firstPrompt : Stdin.readAll("message"), options, out, System.err);
+            return 0;
+        }
+        if (firstPrompt != null) {
+            turn(chat, firstPrompt, options, out, out);
+        }
+        Stdin in = new Stdin(out);
+        while (true) {
+            String line = in.nextLine();
+            if (line == null || line.strip().equals("/quit")) {
+                out.println();
+                out.flush();
+                return 0;
+            }
+            if (line.strip().equals("/reset")) {
+                chat.reset();
+                start(chat);
+                out.println("jgpt generate: conversation cleared" + (system != null ? " (the system message stays)" : ""));
+                continue;
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                turn(chat, line, options, out, out);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // the conversation no longer fits, or the template refuses it: the session goes on
+                out.println("jgpt generate: " + e.getMessage() + "; type /reset to start over");
+            }
+        }
+    }
+
+    private void start(ChatSession chat) {
+        if (system != null) {
+            chat.add(new ChatMessage(ChatMessage.Role.SYSTEM, system));
+        }
+    }
+
+    /** Streams the reply to {@code message} to {@code out}, then a summary line to {@code info}. */
+    private static void turn(ChatSession chat, String message, GenerationOptions options, PrintStream out, PrintStream info) {
+        GenerationResult r = chat.send(message, options, t -> {
+            if (!t.text().isEmpty()) {
+                out.print(t.text());
+                out.flush();
+            }
+        });
+        out.println();
+        out.flush();
+        var s = r.stats();
+        info.printf(Locale.ROOT, "jgpt generate: prompt %d tok new, %d from the cache (%.1f tok/s) | generated %d tok "
+                        + "(%.1f tok/s) | stop: %s | seed %d%n", s.promptTokens(), chat.reusedTokens(),
+                s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond(),
+                r.reason() == StopReason.END_OF_TEXT ? "end-of-turn" : r.reason().label(), options.seed());
+        if (r.reason() == StopReason.CONTEXT_FULL) {
+            info.println("jgpt generate: stopped: the model's context is full (/reset to start over)");
+        }
+        info.flush();
+    }
+}
