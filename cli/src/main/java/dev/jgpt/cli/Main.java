@@ -22,6 +22,7 @@ import java.util.Map;
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,
+                LandscapeCommand.class,
                 GenerateCommand.class,
                 ExportCommand.class,
                 QuantizeCommand.class,

@@ -36,7 +36,7 @@ final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory. Default: stability-<preset>.")
     Path out;
 
-    @Option(names = "--layouts", split = ",", description = "Residual layouts: post-ln, pre-ln, sandwich, deepnorm, rezero, none.")
+    @Option(names = "--layouts", split = ",", description = "Residual layouts: post-ln, pre-ln, sandwich, deepnorm, rezero, highway, dense, unet, none (presets: all but highway, dense, unet).")
     List<String> layouts;
 
     @Option(names = "--depths", split = ",", description = "Numbers of layers to train.")

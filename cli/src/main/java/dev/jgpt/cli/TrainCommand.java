@@ -29,6 +29,9 @@ import java.util.concurrent.Callable;
                 + "gradient accumulation, dropout). The --out directory becomes a model directory plus "
                 + "train_state/ for --resume, metrics.jsonl, loss.png and samples.txt.",
                 "Knobs default to the preset's values; any option given overrides the preset.",
+                "With --spark MASTER the steps run data-parallel on Apache Spark (local[N], spark://HOST:7077, ...): "
+                        + "--workers tasks each compute --grad-accum micro-batches, synchronised every step (--sync step, "
+                        + "the same run as --grad-accum workers x accum) or every --sync-every steps (--sync diloco).",
                 "--out must be a new or empty folder, or hold a run (then --resume or --overwrite). With --overwrite "
                         + "the old run is replaced only once the new one has written its first checkpoint.",
                 "Ctrl-C finishes the step under way, saves a checkpoint and exits (code 130); --resume continues."})
@@ -71,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N") Long seed;
     @Mixin ThreadsOption threads;
     @Option(names = "--residual-layout", paramLabel = "L",
-            description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero or none.") String layout;
+            description = "post-ln, pre-ln (default), sandwich, deepnorm, rezero, highway, dense, unet or none.") String layout;
     @Option(names = "--init", paramLabel = "S", description = "gpt2 (default) or xavier.") String init;
     @Option(names = "--norm", paramLabel = "N", description = "layernorm (default) or rmsnorm.") String norm;
     @Option(names = "--position", paramLabel = "P", description = "learned (default) or rope.") String position;
@@ -84,6 +87,25 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "N", description = "Samples to print at the end (default 2).") Integer samples;
     @Option(names = "--sample-tokens", paramLabel = "N", description = "Tokens per sample (default 300).") Integer sampleTokens;
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (default 0.8).") Double temperature;
+
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Train on Apache Spark: local[N], spark://HOST:7077, yarn, k8s://... --data must then be a "
+                    + "directory made by jgpt prepare that every executor can read.")
+    String spark;
+    @Option(names = "--workers", paramLabel = "N",
+            description = "With --spark: data-parallel workers (Spark tasks), each computing --grad-accum micro-batches "
+                    + "per step. Default: N of local[N].")
+    Integer workers;
+    @Option(names = "--sync", paramLabel = "MODE",
+            description = "With --spark: step (default; gradients averaged every step) or diloco (each worker takes "
+                    + "--sync-every AdamW steps alone, then an outer Nesterov step on the mean weight delta).")
+    String sync;
+    @Option(names = "--sync-every", paramLabel = "H", description = "With --sync diloco: inner steps per round (default 50).")
+    Integer syncEvery;
+    @Option(names = "--outer-lr", paramLabel = "LR", description = "With --sync diloco: outer learning rate (default 0.7).")
+    Double outerLr;
+    @Option(names = "--outer-momentum", paramLabel = "M", description = "With --sync diloco: outer Nesterov momentum (default 0.9).")
+    Double outerMomentum;
 
     @Option(names = "--out", paramLabel = "DIR",
             description = "Run directory. Default: out-PRESET, replaced by the next run without --out.")
@@ -115,6 +137,17 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--peak-gflops must be a positive number (the machine's FP32 peak "
                     + "in GFLOP/s), got " + peakGflops);
         }
+        if (spark == null && (workers != null || sync != null || syncEvery != null || outerLr != null
+                || outerMomentum != null)) {
+            throw new IllegalArgumentException("--workers, --sync, --sync-every, --outer-lr and --outer-momentum "
+                    + "need --spark MASTER");
+        }
+        if (spark != null) {
+            SparkTrain.checkAvailable();
+            if (workers == null && !resume) {
+                workers = SparkTrain.defaultWorkers(spark);
+            }
+        }
         if (resume) {
             if (out == null) {
                 throw new IllegalArgumentException("--resume needs --out DIR (the run to continue)");
@@ -123,8 +156,14 @@ final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--resume continues the saved run: --preset, --data, --tokenizer "
                         + "and --overwrite cannot be used with it");
             }
+            if (spark != null) {
+                try (SparkTrain s = SparkTrain.connect(spark, threads.given());
+                     Trainer t = Trainer.resume(out, null, this::apply, s.engines())) {
+                    return train(t, "resuming " + out + " at step " + t.currentStep(), s);
+                }
+            }
             try (Trainer t = Trainer.resume(out, this::apply)) {
-                return train(t, "resuming " + out + " at step " + t.currentStep());
+                return train(t, "resuming " + out + " at step " + t.currentStep(), null);
             }
         }
         String name = preset == null ? TrainConfig.BABY : preset;
@@ -137,13 +176,21 @@ final class TrainCommand implements Callable<Integer> {
         if (out == null && dev.jgpt.train.Checkpoint.exists(dir)) {
             System.out.println("jgpt train: replacing the previous run in " + dir + " (name one with --out to keep it)");
         }
+        if (spark != null) {
+            dev.jgpt.spark.SparkTraining.tokenDirectory(cfg.data());   // before Spark starts
+            try (SparkTrain s = SparkTrain.connect(spark, threads.given()); TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
+                 Trainer t = Trainer.start(cfg, d, dir, replace, s.engines())) {
+                return train(t, "preset " + name, s);
+            }
+        }
         try (TrainData d = TrainData.load(cfg.data(), cfg.tokenizer());
              Trainer t = Trainer.start(cfg, d, dir, replace)) {
-            return train(t, "preset " + name);
+            return train(t, "preset " + name, null);
         }
     }
 
-    private int train(Trainer t, String what) throws Exception {
+    private int train(Trainer t, String what, SparkTrain spark) throws Exception {
+        int firstStep = t.currentStep();
         TrainConfig c = t.config();
         var mc = t.model().config;
         System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
@@ -159,6 +206,9 @@ final class TrainCommand implements Callable<Integer> {
                 c.lr(), c.minLr(), c.warmup(), c.decayIters(), c.beta1(), c.beta2(), c.weightDecay(), c.gradClip(),
                 c.batchSize(), c.blockSize(), c.gradAccum(), c.tokensPerStep(), c.iters(),
                 dev.jgpt.kernel.Parallel.threads(), c.seed());
+        if (spark != null) {
+            System.out.println(spark.describe(c));
+        }
         Trainer.Result r;
         int diagEvery = diagnostics == null ? -1 : diagnostics > 0 ? diagnostics : c.evalInterval();
         // The bar goes to the terminal that shows the lines, so both arrive in the order written.
@@ -186,6 +236,9 @@ final class TrainCommand implements Callable<Integer> {
                             + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s%n",
                     r.tokensPerS(), r.trainSeconds(), r.wallSeconds(), r.flopsPerToken() / 1e6,
                     r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peakGflops * 1e9), peakGflops);
+        }
+        if (spark != null && r.steps() > firstStep) {
+            System.out.println(spark.traffic(r.steps() - firstStep));
         }
         System.out.printf("wrote %s: model (config.json, model.safetensors, tokenizer.json), train_state/, "
                 + "metrics.jsonl, loss.png%s%n", t.out(), r.samples().isEmpty() ? "" : ", samples.txt");
@@ -242,7 +295,11 @@ final class TrainCommand implements Callable<Integer> {
         if (evalInterval != null) b.evalInterval(evalInterval);
         if (evalIters != null) b.evalIters(evalIters);
         if (seed != null) b.seed(seed);
-        if (threads.given() != null) b.threads(threads.given());
+        if (threads.given() != null) {
+            b.threads(threads.given());
+        } else if (spark != null) {
+            b.threads(1);   // kernel threads per Spark task (one core each, Spark's default) and on the driver
+        }
         if (layout != null) b.layout(ResidualLayout.parse(layout));
         if (init != null) b.init(InitScheme.parse(init));
         if (samples != null) b.samples(samples);
@@ -254,6 +311,11 @@ final class TrainCommand implements Callable<Integer> {
         if (kvHeads != null) b.nKvHead(kvHeads);
         if (mlpHidden != null) b.intermediateSize(mlpHidden);
         if (ropeTheta != null) b.ropeTheta(ropeTheta);
+        if (workers != null) b.workers(workers);
+        if (sync != null) b.sync(TrainConfig.Sync.parse(sync));
+        if (syncEvery != null) b.syncEvery(syncEvery);
+        if (outerLr != null) b.outerLr(outerLr);
+        if (outerMomentum != null) b.outerMomentum(outerMomentum);
         return b.build();
     }
 }

@@ -18,14 +18,20 @@ public final class Simd {
     public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     public static final int LANES = F.length();
 
-    /** Shuffles for a fixed pairwise tree: lane i meets lane i ^ LANES/2, then i ^ LANES/4, ... */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] FOLDS = new VectorShuffle[Integer.numberOfTrailingZeros(LANES)];
+    /**
+     * Shuffles for a fixed pairwise tree (lane i meets lane i ^ LANES/2, then i ^ LANES/4, ...), one
+     * static final field each so that the JIT sees constants (an array of shuffles is reloaded and
+     * converted on every call); {@code null} where the vector has no such distance.
+     */
+    private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
+
+    private static VectorShuffle<Float> fold(int distance) {
+        return distance < LANES ? VectorShuffle.fromOp(F, i -> i ^ distance) : null;
+    }
 
     static {
-        for (int k = 0, half = LANES / 2; half >= 1; k++, half /= 2) {
-            int h = half;
-            FOLDS[k] = VectorShuffle.fromOp(F, i -> i ^ h);
+        if (LANES > 16) {
+            throw new ExceptionInInitializerError("Simd.sum folds at most 16 lanes; this vector has " + LANES);
         }
     }
 
@@ -33,16 +39,24 @@ public final class Simd {
 
     /** Σ lanes of v, always in the same order (a pairwise tree). */
     public static float sum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) {
-            v = v.add(v.rearrange(fold));
-        }
+        if (LANES > 8) v = v.add(v.rearrange(FOLD_8));
+        if (LANES > 4) v = v.add(v.rearrange(FOLD_4));
+        if (LANES > 2) v = v.add(v.rearrange(FOLD_2));
+        if (LANES > 1) v = v.add(v.rearrange(FOLD_1));
         return v.lane(0);
     }
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // Cody–Waite split of ln 2
-    private static final float ROUNDER = 12582912f;                            // 1.5·2²³: adding it rounds to an integer
-    private static final float EXP_MAX = 88.0f, EXP_MIN = -87.33654475f;     // e^x stays a normal float in between
+    // Constants as vectors held in static final fields: the JIT folds them, and each use is one node
+    // instead of a broadcast call chain, which keeps exp small enough to inline into large kernels.
+    private static final float EXP_MAX = 88.0f, EXP_MIN = -87.33654475f;      // e^x stays a normal float in between
+    private static final float ROUNDER = 12582912f;                             // 1.5·2²³: adding it rounds to an integer
+    private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
+    private static final FloatVector ROUND = FloatVector.broadcast(F, ROUNDER);
+    private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(F, -0.693359375f); // Cody–Waite split of ln 2
+    private static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(F, 2.12194440e-4f);
+    private static final FloatVector P0 = FloatVector.broadcast(F, 1.9875691500e-4f), P1 = FloatVector.broadcast(F, 1.3981999507e-3f),
+            P2 = FloatVector.broadcast(F, 8.3334519073e-3f), P3 = FloatVector.broadcast(F, 4.1665795894e-2f),
+            P4 = FloatVector.broadcast(F, 1.6666665459e-1f), P5 = FloatVector.broadcast(F, 5.0000001201e-1f);
 
     /**
      * e^x lane-wise, within 2 ulp for x ≤ 88 (Cephes' expf: x = n·ln 2 + r, |r| ≤ ln 2/2, e^r by a
@@ -52,19 +66,12 @@ public final class Simd {
      */
     public static FloatVector exp(FloatVector x) {
         FloatVector xc = x.min(EXP_MAX).max(EXP_MIN);
-        FloatVector n = xc.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, ROUNDER)).sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(F, 1.9875691500e-4f);
-        p = p.fma(r, FloatVector.broadcast(F, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector n = xc.fma(LOG2E, ROUND).sub(ROUNDER);
+        FloatVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, xc));
+        FloatVector p = P0.fma(r, P1).fma(r, P2).fma(r, P3).fma(r, P4).fma(r, P5);
         FloatVector er = p.mul(r).fma(r, r).add(1f);                              // 1 + r + r²·p(r)
         IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector scale = bits.reinterpretAsFloats();
-        return er.mul(scale).blend(0f, x.compare(VectorOperators.LT, EXP_MIN));
+        return er.mul(bits.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, EXP_MIN));
     }
 
     public static String describe() {

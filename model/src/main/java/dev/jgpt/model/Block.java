@@ -7,7 +7,7 @@ public final class Block implements Layer {
     final CausalSelfAttention attn;
     final FeedForward mlp;
     private final ResidualSublayer attnSub, mlpSub;
-    private float[] dmid, out;
+    private float[] dmid;
     private int n;
 
     Block(int index, GPTConfig cfg, Names names, RotaryTable rotary, RunContext ctx) {
@@ -16,9 +16,9 @@ public final class Block implements Layer {
         attn = new CausalSelfAttention(p + names.attention(), index, cfg, names, rotary, ctx);
         mlp = FeedForward.of(cfg, p + "mlp", names, ctx);
         attnSub = new ResidualSublayer(layout, attn, p + names.attentionNorm(), p + names.attentionOutNorm(),
-                p + "attn_alpha", cfg);
+                p + names.attentionAlpha(), p + names.attentionGate(), cfg, names);
         mlpSub = new ResidualSublayer(layout, mlp, p + names.feedForwardNorm(), p + names.feedForwardOutNorm(),
-                p + "mlp_alpha", cfg);
+                p + names.feedForwardAlpha(), p + names.feedForwardGate(), cfg, names);
     }
 
     /** The attention sublayer with its residual connection (its norms and ReZero's a included). */
@@ -39,19 +39,7 @@ public final class Block implements Layer {
     @Override
     public float[] forward(float[] x, Batch batch) {
         n = batch.rows() * attn.proj.out;
-        out = mlpSub.forward(attnSub.forward(x, batch), batch);
-        return out;
-    }
-
-    /** This block left out of a forward: its output is its input. */
-    float[] passThrough(float[] x) {
-        out = x;
-        return x;
-    }
-
-    /** The block's output from the last forward. */
-    float[] output() {
-        return out;
+        return mlpSub.forward(attnSub.forward(x, batch), batch);
     }
 
     @Override

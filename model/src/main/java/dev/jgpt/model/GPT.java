@@ -4,7 +4,6 @@ import dev.jgpt.kernel.CrossEntropy;
 import dev.jgpt.kernel.Gemm;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,8 @@ import java.util.function.Predicate;
 public final class GPT {
     public final GPTConfig config;
     final Embeddings embeddings;
-    private final List<Block> blocks;
+    /** The blocks and the wiring between them (dense's and unet's cross-block connections). */
+    private final BlockStack stack;
     /** The final norm before the head (pre-LN-style layouts); null otherwise. */
     final Layer lnF;
     /** The LM head's own weight [vocab × C]; null when tied to the token embedding. */
@@ -33,10 +33,8 @@ public final class GPT {
     private final List<Param> params;
     private final Map<String, Param> byName = new LinkedHashMap<>();
 
-    private float[] logits, losses, dA, dB, dxf, headIn;
-    private boolean[] skipped;  // blocks left out of forward and backward (lesions, layer drop); null: none
+    private float[] logits, losses, dA, dxf, headIn;
     private float[] xf; // the input of the LM head: the last hidden state
-    private float[] x0; // the input of the first block
     private Batch batch;
 
     /** A model with freshly initialised weights (deterministic for a seed). */
@@ -74,12 +72,13 @@ public final class GPT {
         for (int l = 0; l < config.nLayer(); l++) {
             bs.add(new Block(l, config, names, rotary, ctx));
         }
-        blocks = Collections.unmodifiableList(bs);
+        stack = new BlockStack(bs, config, names);
         lnF = config.layout().hasFinalLayerNorm() ? RmsNormLayer.of(config, names.finalNorm()) : null;
         lmHead = config.tiedEmbeddings() ? null
                 : names.matrix(names.lmHead() + ".weight", false, config.vocabSize(), config.nEmbd());
         List<Param> ps = new ArrayList<>(embeddings.parameters());
-        blocks.forEach(b -> ps.addAll(b.parameters()));
+        bs.forEach(b -> ps.addAll(b.parameters()));
+        ps.addAll(stack.parameters());
         ps.addAll(headParameters());
         params = List.copyOf(ps);
         for (Param p : params) {
@@ -101,7 +100,15 @@ public final class GPT {
 
     /** The blocks, first to last. */
     public List<Block> blocks() {
-        return blocks;
+        return stack.blocks();
+    }
+
+    /**
+     * Parameters of the wiring between blocks, of no single block: dense's depth-weighted averages and
+     * unet's skip weights (empty for the other layouts). In {@link #parameters} between the blocks' and the head's.
+     */
+    public List<Param> crossBlockParameters() {
+        return stack.parameters();
     }
 
     /** What sits between the last block and the logits: the final norm, if any, and an untied LM head. */
@@ -160,14 +167,10 @@ public final class GPT {
      * Their outputs ({@link #residualStream}) are then the stream passed through unchanged.
      */
     public void skipBlocks(boolean[] skip) {
-        if (skip != null && skip.length != blocks.size()) {
-            throw new IllegalArgumentException("skipBlocks: " + skip.length + " flags for " + blocks.size() + " blocks");
+        if (skip != null && skip.length != config.nLayer()) {
+            throw new IllegalArgumentException("skipBlocks: " + skip.length + " flags for " + config.nLayer() + " blocks");
         }
-        skipped = skip == null ? null : skip.clone();
-    }
-
-    private boolean skips(int l) {
-        return skipped != null && skipped[l];
+        stack.skip(skip == null ? null : skip.clone());
     }
 
     public void zeroGrad() {
@@ -217,10 +220,7 @@ public final class GPT {
     /** Embeddings → blocks → final LN: the last hidden state of every row of the batch. */
     private float[] hidden(int[] tokens, Batch b) {
         this.batch = b;
-        float[] x = x0 = embeddings.forward(tokens, b);
-        for (int l = 0; l < blocks.size(); l++) {
-            x = skips(l) ? blocks.get(l).passThrough(x) : blocks.get(l).forward(x, b);
-        }
+        float[] x = stack.forward(embeddings.forward(tokens, b), b);
         return lnF != null ? lnF.forward(x, b) : x;
     }
 
@@ -266,15 +266,7 @@ public final class GPT {
             lnF.backward(dxf, dA);
             dout = dA;
         }
-        for (int l = blocks.size() - 1; l >= 0; l--) {
-            if (skips(l)) {
-                continue;   // the identity: the gradient passes through unchanged
-            }
-            float[] din = dout == dB ? (dA = Buffers.zeroed(dA, n)) : (dB = Buffers.zeroed(dB, n));
-            blocks.get(l).backward(dout, din);
-            dout = din;
-        }
-        embeddings.backward(dout);
+        embeddings.backward(stack.backward(dout));
     }
 
     /**
@@ -322,10 +314,16 @@ public final class GPT {
     }
 
     /**
-     * The residual stream of the last forward ([rows × C], read-only, the buffer may be longer): the
-     * embeddings entering the first block for l = 0, the output of block l − 1 for l ≥ 1.
+     * The residual stream of the last forward ([rows × C], read-only, the buffer may be longer): the input of
+     * block l for l &lt; n_layer (the embeddings for l = 0), the stream the final norm reads for l = n_layer.
+     * For every layout but dense and unet that is the output of block l − 1 for l ≥ 1 (see {@link BlockStack}).
      */
     public float[] residualStream(int l) {
-        return l == 0 ? x0 : blocks.get(l - 1).output();
+        return stack.input(l);
+    }
+
+    /** Block l's own output in the last forward (the stream before dense's or unet's wiring adds to it). */
+    public float[] blockOutput(int l) {
+        return stack.output(l);
     }
 }

@@ -5,7 +5,9 @@ import java.util.SplittableRandom;
 /**
  * Weight initialisation. Biases start at 0, LN gains at 1 (set by the layers). The scheme picks the
  * std of each projection; DeepNorm then scales value, output and FFN projections by β = (8N)^−¼
- * (with {@code xavier} this is exactly DeepNet's init); ReZero's a starts at 0.
+ * (with {@code xavier} this is exactly DeepNet's init). ReZero's a starts at 0, highway's gate bias at
+ * {@link ResidualSublayer#HIGHWAY_CARRY_BIAS}, dense's and unet's wiring as {@link BlockStack} says (set by
+ * the layers, like the norms' unit gains).
  */
 final class Init {
     private static final double GPT2_STD = 0.02;
@@ -33,6 +35,11 @@ final class Init {
             Linear in = b.mlp.in();
             gaussian(in.weight.data, 0, in.weight.size(), std(cfg, C, I, false) * beta, rng);
             linear(b.mlp.out(), cfg, true, beta, rng);
+            for (ResidualSublayer sub : new ResidualSublayer[] {b.attention(), b.feedForward()}) {
+                if (sub.gate() != null) {   // highway: W_g as any projection; b_g keeps its carry bias
+                    linear(sub.gate(), cfg, false, 1.0, rng);
+                }
+            }
         }
         if (model.lmHead != null) {
             gaussian(model.lmHead.data, 0, model.lmHead.size(), GPT2_STD, rng);

@@ -66,6 +66,34 @@ final class Names {
         return gpt2 ? "ln_mlp_out" : "mlp_out_layernorm";
     }
 
+    /** ReZero's residual weight a of the attention sublayer (no Hugging Face architecture has one). */
+    String attentionAlpha() {
+        return "attn_alpha";
+    }
+
+    String feedForwardAlpha() {
+        return "mlp_alpha";
+    }
+
+    /** Highway's gate projection of the attention sublayer, g = σ(LN(x)·W_g + b_g). */
+    String attentionGate() {
+        return gpt2 ? "attn_gate" : "self_attn_gate";
+    }
+
+    String feedForwardGate() {
+        return "mlp_gate";
+    }
+
+    /** DenseFormer's depth-weighted average after block l: weights over the embedding and blocks 0..l. */
+    String denseWeights(int l) {
+        return (gpt2 ? "transformer.dwa." : "model.dwa.") + l + ".weight";
+    }
+
+    /** The U-Net layout's long-skip weights, one per skip (modded-nanogpt's skip_weights). */
+    String skipWeights() {
+        return gpt2 ? "transformer.skip_weights" : "model.skip_weights";
+    }
+
     String finalNorm() {
         return gpt2 ? "transformer.ln_f" : "model.norm";
     }

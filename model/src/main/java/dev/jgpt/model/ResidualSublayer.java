@@ -6,14 +6,16 @@ import java.util.List;
 
 /**
  * A sublayer F (attention or MLP) wrapped in its residual connection. This class is the one place
- * the residual layout lives; each case below is the paper's formula, forward and backward.
+ * the residual layout of a sublayer lives; each case below is the paper's formula, forward and backward.
+ * ({@code dense} and {@code unet} wire whole blocks together as well; that part is {@link BlockStack}'s.)
  *
  * <pre>
  * post-ln   out = LN(x + F(x))
- * pre-ln    out = x + F(LN(x))
+ * pre-ln    out = x + F(LN(x))             (also the sublayers of dense and unet)
  * sandwich  out = x + LN'(F(LN(x)))
  * deepnorm  out = LN(α·x + F(x))
- * rezero    out = x + a·F(x)          (a learnable, 0 at init)
+ * rezero    out = x + a·F(x)               (a learnable, 0 at init)
+ * highway   out = x + g⊙(F(LN(x)) − x),   g = σ(LN(x)·W_gᵀ + b_g) per channel, b_g = −2 at init
  * none      out = F(LN(x))
  * </pre>
  */
@@ -28,17 +30,26 @@ public final class ResidualSublayer implements Layer {
     final Param rezeroAlpha;
     /** DeepNorm only: the constant skip scale α = (2N)^¼. */
     final float deepNormAlpha;
+    /** Highway only: the gate's projection W_g [C, C] and bias b_g (always present: it holds the carry bias). */
+    final Linear gate;
+
+    /**
+     * Highway's b_g at init: σ(−2) ≈ 0.12 of F and 0.88 of x. Srivastava et al. (2015) start at −1 to −3,
+     * more negative for deeper nets; a transformer of L blocks has 2L gated sublayers.
+     */
+    public static final float HIGHWAY_CARRY_BIAS = -2f;
 
     private final int C;
-    private float[] x, y, out, dy, dsum;
+    private float[] x, y, out, dy, dsum, g, dg;
     private int n;
 
     /**
      * Names follow the block's checkpoint names: {@code lnName} for the norm at the sublayer's input or
-     * output, {@code lnOutName} for sandwich's second norm, {@code alphaName} for ReZero's a. The norms
-     * are the config's (LayerNorm or RMSNorm).
+     * output, {@code lnOutName} for sandwich's second norm, {@code alphaName} for ReZero's a,
+     * {@code gateName} for highway's gate. The norms are the config's (LayerNorm or RMSNorm).
      */
-    ResidualSublayer(ResidualLayout layout, Layer f, String lnName, String lnOutName, String alphaName, GPTConfig cfg) {
+    ResidualSublayer(ResidualLayout layout, Layer f, String lnName, String lnOutName, String alphaName,
+                     String gateName, GPTConfig cfg, Names names) {
         this.layout = layout;
         this.f = f;
         this.C = cfg.nEmbd();
@@ -46,6 +57,10 @@ public final class ResidualSublayer implements Layer {
         this.lnOut = layout == ResidualLayout.SANDWICH ? RmsNormLayer.of(cfg, lnOutName) : null;
         this.rezeroAlpha = layout == ResidualLayout.REZERO ? new Param(alphaName, false, 1) : null;
         this.deepNormAlpha = (float) GPTConfig.deepNormAlpha(cfg.nLayer());
+        this.gate = layout == ResidualLayout.HIGHWAY ? names.linear(gateName, C, C, true) : null;
+        if (gate != null) {
+            java.util.Arrays.fill(gate.bias.data, HIGHWAY_CARRY_BIAS);
+        }
     }
 
     /** The wrapped sublayer F. */
@@ -58,7 +73,7 @@ public final class ResidualSublayer implements Layer {
         x = in;
         n = b.rows() * C;
         switch (layout) {
-            case PRE_LN -> {
+            case PRE_LN, DENSE, UNET -> {
                 y = f.forward(ln.forward(x, b), b);
                 return add(x, 1f, y, 1f);
             }
@@ -78,6 +93,18 @@ public final class ResidualSublayer implements Layer {
                 y = f.forward(x, b);
                 return add(x, 1f, y, rezeroAlpha.data[0]);
             }
+            case HIGHWAY -> {
+                float[] h = ln.forward(x, b);
+                y = f.forward(h, b);
+                float[] z = gate.forward(h, b);
+                g = Buffers.ensure(g, n);
+                out = Buffers.ensure(out, n);
+                for (int i = 0; i < n; i++) {
+                    g[i] = sigmoid(z[i]);
+                    out[i] = x[i] + g[i] * (y[i] - x[i]);
+                }
+                return out;
+            }
             case NONE -> {
                 return f.forward(ln.forward(x, b), b);
             }
@@ -88,7 +115,7 @@ public final class ResidualSublayer implements Layer {
     @Override
     public void backward(float[] dout, float[] dx) {
         switch (layout) {
-            case PRE_LN -> {                        // dx = dout + LNᵀ(Fᵀ(dout))
+            case PRE_LN, DENSE, UNET -> {           // dx = dout + LNᵀ(Fᵀ(dout))
                 Vec.add(dx, 0, dout, 0, n);
                 ln.backward(fBackward(dout), dx);
             }
@@ -118,15 +145,38 @@ public final class ResidualSublayer implements Layer {
                 }
                 f.backward(dsum, dx);
             }
+            case HIGHWAY -> {                       // dx = (1−g)⊙dout + LNᵀ(Fᵀ(g⊙dout) + W_gᵀ(dout⊙(F − x)⊙g(1−g)))
+                dsum = Buffers.ensure(dsum, n);     // ∂/∂F
+                dg = Buffers.ensure(dg, n);         // ∂/∂z, z the gate's pre-activation
+                for (int i = 0; i < n; i++) {
+                    float gi = g[i];
+                    dx[i] += (1f - gi) * dout[i];
+                    dsum[i] = gi * dout[i];
+                    dg[i] = dout[i] * (y[i] - x[i]) * gi * (1f - gi);
+                }
+                float[] dh = fBackward(dsum);
+                gate.backward(dg, dh);
+                ln.backward(dh, dx);
+            }
             case NONE -> ln.backward(fBackward(dout), dx);
             default -> throw new IllegalStateException("unhandled layout " + layout);
         }
     }
 
-    /** The input LN (or the output LN for post-ln and deepnorm), F, sandwich's second LN, ReZero's a. */
+    /** The input LN (or the output LN for post-ln and deepnorm), F, sandwich's second LN, ReZero's a, highway's gate. */
     @Override
     public List<Param> parameters() {
-        return Layer.parametersOf(ln, f, lnOut, rezeroAlpha);
+        return Layer.parametersOf(ln, f, lnOut, rezeroAlpha, gate);
+    }
+
+    /** Highway's gate projection, or null for other layouts. */
+    public Linear gate() {
+        return gate;
+    }
+
+    /** σ(z) without overflow: exp of a large |z| gives ∞ or 0, and 1/(1 + ∞) = 0. */
+    private static float sigmoid(float z) {
+        return (float) (1.0 / (1.0 + Math.exp(-z)));
     }
 
     /** out = p·a + q·b into this sublayer's own buffer. */

@@ -99,8 +99,10 @@ class GPTFactsTest {
     void parameterCountMatchesTheFormula() {
         for (ResidualLayout l : ResidualLayout.values()) {
             for (boolean bias : new boolean[] {true, false}) {
-                GPTConfig cfg = new GPTConfig(100, 32, 3, 4, 32, bias, 0f, 1e-5f, l, InitScheme.GPT2);
-                assertEquals(countByHand(cfg), new GPT(cfg, 1).parameterCount(), l.id() + " bias " + bias);
+                for (int layers : new int[] {3, 4}) {
+                    GPTConfig cfg = new GPTConfig(100, 32, layers, 4, 32, bias, 0f, 1e-5f, l, InitScheme.GPT2);
+                    assertEquals(countByHand(cfg), new GPT(cfg, 1).parameterCount(), l.id() + " bias " + bias + " L" + layers);
+                }
             }
         }
         assertEquals(124_439_808L, GPT.uninitialized(GPTConfig.gpt2Small()).parameterCount());
@@ -117,7 +119,14 @@ class GPTFactsTest {
             default -> 2 * ln;
         };
         long alphas = c.layout() == ResidualLayout.REZERO ? 2 : 0;
-        return (long) c.vocabSize() * C + (long) c.blockSize() * C + c.nLayer() * (attn + mlp + norms + alphas)
+        long gates = c.layout() == ResidualLayout.HIGHWAY ? 2 * (C * C + C) : 0;   // W_g and b_g per sublayer
+        long L = c.nLayer();
+        long wiring = switch (c.layout()) {
+            case DENSE -> L * (L + 3) / 2;  // after block l: weights over the embedding and blocks 0..l
+            case UNET -> L / 2;             // one weight per skip
+            default -> 0;
+        };
+        return (long) c.vocabSize() * C + (long) c.blockSize() * C + L * (attn + mlp + norms + alphas + gates) + wiring
                 + (c.layout().hasFinalLayerNorm() ? ln : 0);
     }
 

@@ -21,9 +21,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * that adds ≲ 1e-3 to a difference quotient, and the truncation error h²·f‴/6 is of the same order (an
  * embedding row feeding a norm with no position term beside it curves enough that h = 1e-2 is off by
  * 5%; 3e-3 by 0.5%). A check
- * passes when |analytic − numeric| ≤ 2e-3 + 3e-2·max(|analytic|, |numeric|); a wrong gradient (a
- * missing term, a transposed matrix, a sign) is off by the size of the gradient itself, far above
- * that. Each tensor is checked at its largest-gradient coordinates and at random ones.
+ * passes when |analytic − numeric| ≤ 2e-3 + 3e-2·max(|analytic|, |numeric|), at h or, where the loss
+ * curves more than that (a tied embedding entry of the highway Qwen2 model: 4% off at h = 3e-3, 0.03%
+ * at 3e-4), at h/3; a wrong gradient (a missing term, a transposed matrix, a sign) is off by the size of
+ * the gradient itself at every step, far above that. Each tensor is checked at its largest-gradient coordinates and at random ones.
  */
 class GPTGradientTest {
     static final int B = 2, T = 5, V = 7;
@@ -124,10 +125,13 @@ class GPTGradientTest {
             }
             float h = step(p);
             for (int i : idx) {
-                double numeric = numericGradient(model, p, i, tokens, targets, h, reseed);
                 double analytic = g[i];
-                double err = Math.abs(analytic - numeric);
-                if (err > 2e-3 + 3e-2 * Math.max(Math.abs(analytic), Math.abs(numeric))) {
+                double numeric = numericGradient(model, p, i, tokens, targets, h, reseed);
+                if (!agree(analytic, numeric)) {
+                    // Truncation error shrinks 9× with a step 3× smaller; a wrong gradient stays wrong.
+                    numeric = numericGradient(model, p, i, tokens, targets, h / 3, reseed);
+                }
+                if (!agree(analytic, numeric)) {
                     failures.add(String.format("%s[%d]: analytic %.6g numeric %.6g", p.name, i, analytic, numeric));
                 }
                 checked++;
@@ -138,6 +142,10 @@ class GPTGradientTest {
                     + String.join("\n", failures));
         }
         assertTrue(checked > 20);
+    }
+
+    static boolean agree(double analytic, double numeric) {
+        return Math.abs(analytic - numeric) <= 2e-3 + 3e-2 * Math.max(Math.abs(analytic), Math.abs(numeric));
     }
 
     /**

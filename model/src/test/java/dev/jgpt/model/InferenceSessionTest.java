@@ -63,12 +63,20 @@ class InferenceSessionTest {
     /**
      * Several sequences in one cached forward (continuous batching) give each exactly the logits it gets
      * alone, bit for bit: short prefills beside a decode step, and a long prompt (matrix-matrix path)
-     * beside both.
+     * beside both; for every layout, the cross-block weights moved off their init so dense's and unet's
+     * wiring carries signal.
      */
-    @Test
-    void aBatchOfSequencesEqualsEachAlone() {
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void aBatchOfSequencesEqualsEachAlone(ResidualLayout layout) {
         int V = 11;
-        assertBatchEqualsAlone(new GPT(GPTConfig.llama(V, 32, 2, 4, 1, 16, 24).toBuilder().init(InitScheme.XAVIER).build(), 8));
+        GPT m = new GPT(GPTConfig.llama(V, 32, 2, 4, 1, 16, 24).toBuilder().init(InitScheme.XAVIER).layout(layout).build(), 8);
+        for (Param p : m.crossBlockParameters()) {
+            for (int i = 0; i < p.size(); i++) {
+                p.data[i] += 0.3f;
+            }
+        }
+        assertBatchEqualsAlone(m);
     }
 
     /**

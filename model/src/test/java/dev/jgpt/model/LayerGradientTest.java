@@ -69,7 +69,7 @@ class LayerGradientTest {
     void residualSublayer(ResidualLayout layout) {
         GPTConfig cfg = CFG.withLayout(layout);
         check(new ResidualSublayer(layout, new Mlp("mlp", cfg, GPT2_NAMES, new RunContext(0f, 1)), "ln", "ln_out",
-                "alpha", cfg), C, C);
+                "alpha", "gate", cfg, GPT2_NAMES), C, C);
     }
 
     @ParameterizedTest
@@ -77,7 +77,7 @@ class LayerGradientTest {
     void residualSublayerWithRmsNorm(ResidualLayout layout) {
         GPTConfig cfg = LLAMA.withLayout(layout);
         check(new ResidualSublayer(layout, new SwiGluMlp("mlp", cfg, LLAMA_NAMES, new RunContext(0f, 1)), "ln",
-                "ln_out", "alpha", cfg), C, C);
+                "ln_out", "alpha", "gate", cfg, LLAMA_NAMES), C, C);
     }
 
     @Test
@@ -90,13 +90,21 @@ class LayerGradientTest {
         check(new Block(0, LLAMA, LLAMA_NAMES, new RotaryTable(LLAMA), new RunContext(0f, 1)), C, C);
     }
 
-    @Test
-    void everyLayerListsItsParametersOnce() {
-        GPT m = new GPT(CFG.withLayout(ResidualLayout.SANDWICH), 1);
+    @ParameterizedTest
+    @EnumSource(ResidualLayout.class)
+    void everyLayerListsItsParametersOnce(ResidualLayout layout) {
+        GPT m = new GPT(CFG.withLayout(layout), 1);
         List<Param> fromBlocks = new ArrayList<>(m.embeddingParameters());
         m.blocks().forEach(b -> fromBlocks.addAll(b.parameters()));
+        fromBlocks.addAll(m.crossBlockParameters());
         fromBlocks.addAll(m.headParameters());
         assertEquals(m.parameters(), fromBlocks);
+        assertEquals(layout.crossesBlocks(), !m.crossBlockParameters().isEmpty(), layout.id());
+    }
+
+    @Test
+    void sandwichNamesItsSecondNorms() {
+        GPT m = new GPT(CFG.withLayout(ResidualLayout.SANDWICH), 1);
         assertEquals(List.of("transformer.h.0.ln_1.weight", "transformer.h.0.ln_1.bias",
                 "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.bias",
                 "transformer.h.0.attn.c_proj.weight", "transformer.h.0.attn.c_proj.bias",

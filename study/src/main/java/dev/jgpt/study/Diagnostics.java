@@ -26,10 +26,11 @@ public final class Diagnostics {
      * Gradient L2 norms per block l (0-based): attention sublayer (its LN, q/k/v and output projections,
      * ReZero's a), FFN sublayer (its LN, c_fc, c_proj), the whole block; and the FFN's two weight matrices
      * on their own — {@code ffnOut[l]} is ‖∂L/∂W^{2,l}‖_F, the matrix of Xiong et al. (2020) Theorem 1.
-     * {@code embedding} covers the tied token embedding / LM head and the position embedding.
+     * {@code embedding} covers the tied token embedding / LM head and the position embedding; {@code crossBlock}
+     * the weights of dense's and unet's wiring between blocks (0 for other layouts).
      */
     public record LayerGradients(double[] attention, double[] ffn, double[] block, double[] ffnIn, double[] ffnOut,
-                                 double embedding, double finalNorm, double total) {
+                                 double embedding, double finalNorm, double crossBlock, double total) {
         /** ‖∂L/∂W^{2,L}‖_F: the last block's FFN output projection (Xiong et al. Thm 1). */
         public double lastLayerFfn() {
             return ffnOut[ffnOut.length - 1];
@@ -50,12 +51,13 @@ public final class Diagnostics {
             fcOut[l] = sumSquares(List.of(b.mlp().out().weight));
         }
         double emb = sumSquares(model.embeddingParameters()), head = sumSquares(model.headParameters());
-        double total = emb + head;
+        double wiring = sumSquares(model.crossBlockParameters());
+        double total = emb + head + wiring;
         for (double b : block) {
             total += b;
         }
         return new LayerGradients(sqrt(attn), sqrt(ffn), sqrt(block), sqrt(fcIn), sqrt(fcOut),
-                Math.sqrt(emb), Math.sqrt(head), Math.sqrt(total));
+                Math.sqrt(emb), Math.sqrt(head), Math.sqrt(wiring), Math.sqrt(total));
     }
 
     private static double sumSquares(List<Param> params) {
@@ -113,6 +115,58 @@ public final class Diagnostics {
     /** Lemma 2's upper bound 1 + 3l/2. */
     public static double lemma2Upper(int l) {
         return 1 + 1.5 * l;
+    }
+
+    /**
+     * The ODE view of a stack (each block a small step of the state): with x_l the stream entering block l and
+     * u_l = x_{l+1} − x_l its update, per position, {@code relativeUpdate[l]} = mean over rows of ‖u_l‖/‖x_l‖
+     * (l = 0..L−1) and {@code cosine[l]} = mean over rows of cos(u_l, u_{l+1}) (l = 0..L−2). Small, aligned
+     * steps (relative update ≪ 1, cosine near 1) are what a discretised smooth flow looks like.
+     */
+    public record BlockSteps(double[] relativeUpdate, double[] cosine) {
+    }
+
+    /** {@link BlockSteps} of the model's last forward over {@code rows} positions. */
+    public static BlockSteps blockSteps(GPT model, int rows) {
+        int L = model.config.nLayer(), C = model.config.nEmbd();
+        double[] rel = new double[L], cos = new double[Math.max(0, L - 1)];
+        float[] u = new float[rows * C], next = new float[rows * C];
+        update(model, 0, rows, C, u);
+        for (int l = 0; l < L; l++) {
+            float[] x = model.residualStream(l);
+            if (l + 1 < L) {
+                update(model, l + 1, rows, C, next);
+            }
+            double relSum = 0, cosSum = 0;
+            for (int r = 0; r < rows; r++) {
+                int o = r * C;
+                double xx = Vec.sumSquares(x, o, C), uu = Vec.sumSquares(u, o, C);
+                relSum += xx > 0 ? Math.sqrt(uu / xx) : 0;
+                if (l + 1 < L) {
+                    double dot = 0, nn = Vec.sumSquares(next, o, C);
+                    for (int i = o; i < o + C; i++) {
+                        dot += (double) u[i] * next[i];
+                    }
+                    cosSum += uu > 0 && nn > 0 ? dot / Math.sqrt(uu * nn) : 0;
+                }
+            }
+            rel[l] = relSum / rows;
+            if (l + 1 < L) {
+                cos[l] = cosSum / rows;
+                float[] t = u;
+                u = next;
+                next = t;
+            }
+        }
+        return new BlockSteps(rel, cos);
+    }
+
+    /** u = x_{l+1} − x_l over the first rows·C floats. */
+    private static void update(GPT model, int l, int rows, int C, float[] u) {
+        float[] a = model.residualStream(l), b = model.residualStream(l + 1);
+        for (int i = 0; i < rows * C; i++) {
+            u[i] = b[i] - a[i];
+        }
     }
 
     /** Root-mean-square of a − b over the first n elements. */
@@ -176,8 +230,8 @@ public final class Diagnostics {
         }
     }
 
-    /** Gradients and residual sizes of one step, for logs (`jgpt train --diagnostics`) and the study. */
-    public record Snapshot(int step, double loss, LayerGradients gradients, double[] residualMeanSquare) {
+    /** Gradients, residual sizes and block steps of one step, for logs (`jgpt train --diagnostics`) and the study. */
+    public record Snapshot(int step, double loss, LayerGradients gradients, double[] residualMeanSquare, BlockSteps steps) {
         /** One line: loss, global gradient norm, per-block gradient norms and the residual RMS per block. */
         public String summary() {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "step %d loss %.4f grad %.3g | block grad",
@@ -189,12 +243,16 @@ public final class Diagnostics {
             for (int l = 1; l < residualMeanSquare.length; l++) {
                 sb.append(String.format(Locale.ROOT, " %.3g", Math.sqrt(residualMeanSquare[l])));
             }
+            sb.append(" | step");
+            for (double r : steps.relativeUpdate()) {
+                sb.append(String.format(Locale.ROOT, " %.3g", r));
+            }
             return sb.toString();
         }
     }
 
     /** Gradients and residual sizes right after {@code model.lossAndBackward(tokens, ..., B, T)}. */
     public static Snapshot snapshot(GPT model, int step, double loss, int[] tokens, int B, int T) {
-        return new Snapshot(step, loss, gradients(model), residualMeanSquare(model, tokens, B, T));
+        return new Snapshot(step, loss, gradients(model), residualMeanSquare(model, tokens, B, T), blockSteps(model, B * T));
     }
 }

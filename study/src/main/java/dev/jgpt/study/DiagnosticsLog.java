@@ -17,7 +17,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * {@code jgpt train --diagnostics}: every {@code every} steps, the study's measurements on the user's
  * own run — gradient norms per block (attention and FFN, after clipping: what AdamW received) and
- * the residual stream's RMS after each block on a fixed validation batch — appended to
+ * the residual stream's RMS after each block, each block's relative update ‖x_{l+1} − x_l‖/‖x_l‖ and the cosine
+ * between successive blocks' updates (the ODE view) on a fixed validation batch — appended to
  * {@code diagnostics.jsonl} in the run directory and printed as one line.
  */
 public final class DiagnosticsLog implements Trainer.Listener, AutoCloseable {
@@ -79,6 +80,8 @@ public final class DiagnosticsLog implements Trainer.Listener, AutoCloseable {
             rms[l] = Math.sqrt(s.residualMeanSquare()[l]);
         }
         rec.set("residual_rms", JSON.valueToTree(rms));
+        rec.set("relative_update", JSON.valueToTree(s.steps().relativeUpdate()));
+        rec.set("update_cosine", JSON.valueToTree(s.steps().cosine()));
         try {
             out.write(JSON.writeValueAsString(rec));
             out.newLine();

@@ -33,6 +33,9 @@ public final class StudyPlots {
             ResidualLayout.SANDWICH, new Color(0x2CA02C),
             ResidualLayout.DEEPNORM, new Color(0x9467BD),
             ResidualLayout.REZERO, new Color(0xFF7F0E),
+            ResidualLayout.HIGHWAY, new Color(0x8C564B),
+            ResidualLayout.DENSE, new Color(0x17BECF),
+            ResidualLayout.UNET, new Color(0xE377C2),
             ResidualLayout.NONE, new Color(0x7F7F7F)));
 
     private StudyPlots() {

@@ -35,7 +35,8 @@ class DiagnosticsTest {
             m.zeroGrad();
             m.lossAndBackward(b[0], b[1], B, T);
             Diagnostics.LayerGradients g = Diagnostics.gradients(m);
-            double sum = g.embedding() * g.embedding() + g.finalNorm() * g.finalNorm(), direct = 0;
+            double sum = g.embedding() * g.embedding() + g.finalNorm() * g.finalNorm() + g.crossBlock() * g.crossBlock(),
+                    direct = 0;
             for (int l = 0; l < 3; l++) {
                 assertEquals(g.block()[l] * g.block()[l], g.attention()[l] * g.attention()[l] + g.ffn()[l] * g.ffn()[l],
                         1e-9 * g.total() * g.total(), layout + " block " + l);
@@ -47,6 +48,7 @@ class DiagnosticsTest {
                 }
             }
             assertEquals(Math.sqrt(direct), g.total(), 1e-6 * g.total(), layout.id());
+            assertEquals(layout.crossesBlocks(), g.crossBlock() > 0, layout.id() + " wiring gradient");
             assertEquals(g.total() * g.total(), sum, 1e-6 * g.total() * g.total(), layout.id());
             double w2 = 0;
             for (float v : m.param("transformer.h.2.mlp.c_proj.weight").grad()) {
@@ -110,7 +112,45 @@ class DiagnosticsTest {
         Diagnostics.Snapshot s = Diagnostics.snapshot(m, 7, loss, b[0], B, T);
         assertEquals(3, s.gradients().block().length);
         assertEquals(4, s.residualMeanSquare().length);
+        assertEquals(3, s.steps().relativeUpdate().length);
         assertTrue(s.summary().startsWith("step 7 loss "), s.summary());
+    }
+
+    /** The ODE view: ReZero at init takes no step at all; pre-LN's steps match a direct computation per position. */
+    @Test
+    void blockStepsAreRelativeUpdatesAndTheirCosines() {
+        int[][] b = batch();
+        GPT rezero = model(ResidualLayout.REZERO);
+        rezero.loss(b[0], b[1], B, T);
+        Diagnostics.BlockSteps still = Diagnostics.blockSteps(rezero, B * T);
+        assertArrayEquals(new double[3], still.relativeUpdate());
+        assertArrayEquals(new double[2], still.cosine(), "no update has no direction");
+
+        GPT m = model(ResidualLayout.PRE_LN);
+        m.loss(b[0], b[1], B, T);
+        Diagnostics.BlockSteps s = Diagnostics.blockSteps(m, B * T);
+        int C = m.config.nEmbd(), rows = B * T;
+        for (int l = 0; l < 3; l++) {
+            double rel = 0, cos = 0;
+            for (int r = 0; r < rows; r++) {
+                double xx = 0, uu = 0, vv = 0, uv = 0;
+                for (int i = r * C; i < (r + 1) * C; i++) {
+                    double x = m.residualStream(l)[i], u = m.residualStream(l + 1)[i] - x;
+                    double v = l < 2 ? m.residualStream(l + 2)[i] - m.residualStream(l + 1)[i] : 0;
+                    xx += x * x;
+                    uu += u * u;
+                    vv += v * v;
+                    uv += u * v;
+                }
+                rel += Math.sqrt(uu / xx) / rows;
+                cos += l < 2 ? uv / Math.sqrt(uu * vv) / rows : 0;
+            }
+            assertEquals(rel, s.relativeUpdate()[l], 1e-6 * rel, "relative update " + l);
+            assertTrue(rel > 0.01, "a random pre-LN block moves the stream: " + rel);
+            if (l < 2) {
+                assertEquals(cos, s.cosine()[l], 1e-6, "cosine " + l);
+            }
+        }
     }
 
     @Test

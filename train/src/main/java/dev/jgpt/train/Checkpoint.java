@@ -38,6 +38,16 @@ public final class Checkpoint {
 
     /** A loaded checkpoint: the model, the train state, and the file holding the optimiser's state. */
     public record Loaded(GPT model, TrainState state, Path optimizerState) {
+        /** The checkpoint's {@code train_state/} folder. */
+        public Path stateDir() {
+            return optimizerState.getParent();
+        }
+    }
+
+    /** Writes the optimisation state into a checkpoint's {@code train_state/} folder being staged. */
+    @FunctionalInterface
+    public interface StateWriter {
+        void write(Path stateDir) throws IOException;
     }
 
     /** For tests: the phase after which {@link #save} stops, simulating a kill (0 = never). */
@@ -58,11 +68,17 @@ public final class Checkpoint {
      */
     public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, AdamW optimizer)
             throws IOException {
+        save(dir, model, tokenizer, state, stateDir -> optimizer.save(stateDir.resolve(OPTIMIZER)));
+    }
+
+    /** As above, the optimisation state written by {@code optimizerState} (an engine's own files). */
+    public static void save(Path dir, GPT model, Tokenizer tokenizer, TrainState state, StateWriter optimizerState)
+            throws IOException {
         Files.createDirectories(dir);
         recover(dir);
         Path staging = dir.resolve(STAGING);
         try {
-            stage(staging, model, tokenizer, state, optimizer);
+            stage(staging, model, tokenizer, state, optimizerState);
         } catch (IOException e) {
             AtomicFiles.deleteTreeQuietly(staging);
             int kept = keptStep(dir);
@@ -106,7 +122,7 @@ public final class Checkpoint {
     }
 
     /** Writes the whole checkpoint into {@code staging} and fsyncs it. */
-    private static void stage(Path staging, GPT model, Tokenizer tokenizer, TrainState state, AdamW optimizer)
+    private static void stage(Path staging, GPT model, Tokenizer tokenizer, TrainState state, StateWriter optimizerState)
             throws IOException {
         AtomicFiles.deleteTree(staging);
         Files.createDirectories(staging.resolve(STATE_DIR));
@@ -114,7 +130,7 @@ public final class Checkpoint {
         byte[] tokenizerJson = tokenizerBytes(tokenizer, staging);
         AtomicFiles.write(staging.resolve(ModelDir.TOKENIZER), out -> out.write(tokenizerJson));
         Path stateDir = staging.resolve(STATE_DIR);
-        optimizer.save(stateDir.resolve(OPTIMIZER));
+        optimizerState.write(stateDir);
         AtomicFiles.writeString(stateDir.resolve(STATE), JSON.writeValueAsString(state.toJson()));
         AtomicFiles.syncDirectory(stateDir);
         AtomicFiles.syncDirectory(staging);

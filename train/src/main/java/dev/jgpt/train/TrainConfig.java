@@ -25,10 +25,16 @@ import java.util.Locale;
  * @param lrDecayIters  the step where the cosine reaches {@code minLr}; 0 means {@code iters}
  * @param gradClip      clip the global gradient norm to this; 0 turns clipping off
  * @param evalInterval  evaluate (and checkpoint) every this many steps, and at the end
- * @param threads       kernel threads; 0 means all cores
+ * @param threads       kernel threads; 0 means all cores (on Spark: per task; 0 means spark.task.cpus)
  * @param nKvHead       key/value heads (grouped-query attention); 0 means as many as heads
  * @param intermediateSize the feed-forward width; 0 means 4·embd for GELU and ⅔ of that (rounded up to a
  *                      multiple of 32) for SwiGLU, which keeps the parameter count (Llama's rule)
+ * @param workers       data-parallel workers, each computing {@code gradAccum} micro-batches of every step (more
+ *                      than one needs the spark module's engine); micro-batch {@code a} of worker {@code w} is
+ *                      the run's micro-batch {@code w·gradAccum + a}, so N workers equal one with N·gradAccum
+ * @param sync          how the workers combine: {@code STEP} averages their gradients every step; {@code DILOCO}
+ *                      lets each take {@code syncEvery} AdamW steps alone, then averages their weight deltas
+ *                      into an outer Nesterov step of {@code outerLr} and {@code outerMomentum}
  */
 public record TrainConfig(String data, String tokenizer,
                           int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
@@ -39,7 +45,29 @@ public record TrainConfig(String data, String tokenizer,
                           ResidualLayout layout, InitScheme init,
                           int samples, int sampleTokens, double temperature,
                           Norm norm, Position position, FeedForwardKind mlp, int nKvHead, int intermediateSize,
-                          double ropeTheta) {
+                          double ropeTheta,
+                          int workers, Sync sync, int syncEvery, double outerLr, double outerMomentum) {
+
+    /** How data-parallel workers combine their work. */
+    public enum Sync {
+        /** Synchronous: every step's gradient is the mean over all workers' micro-batches. */
+        STEP,
+        /** DiLoCo (Douillard et al. 2023): {@code syncEvery} local AdamW steps, then an outer step on the mean delta. */
+        DILOCO;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Sync parse(String s) {
+            for (Sync v : values()) {
+                if (v.id().equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("unknown sync mode '" + s + "'; expected step or diloco");
+        }
+    }
 
     /** The preset names {@link #preset} accepts. */
     public static final String BABY = "baby", BABY_LLAMA = "baby-llama", SHAKESPEARE_CHAR = "shakespeare-char";
@@ -75,6 +103,18 @@ public record TrainConfig(String data, String tokenizer,
                 "kv-heads (" + nKvHead + ") must divide heads (" + nHead + "); 0 = as many as heads");
         require(intermediateSize >= 0, "mlp-hidden must be >= 0 (0 = the default width), got " + intermediateSize);
         require(ropeTheta > 0, "rope-theta must be positive, got " + ropeTheta);
+        require(workers > 0, "workers must be positive, got " + workers);
+        require(sync != null, "sync is missing");
+        require(syncEvery > 0, "sync-every must be positive, got " + syncEvery);
+        require(outerLr > 0 && Double.isFinite(outerLr), "outer-lr must be positive, got " + outerLr);
+        require(outerMomentum >= 0 && outerMomentum < 1, "outer-momentum must be in [0, 1), got " + outerMomentum);
+        if (sync == Sync.DILOCO) {
+            // Rounds start at multiples of sync-every, so a resumed or extended run meets the same rounds.
+            require(evalInterval % syncEvery == 0, "with --sync diloco, eval-interval (" + evalInterval
+                    + ") must be a multiple of sync-every (" + syncEvery + "): evaluations fall between rounds");
+            require(iters % syncEvery == 0, "with --sync diloco, iters (" + iters
+                    + ") must be a multiple of sync-every (" + syncEvery + ")");
+        }
     }
 
     private static void require(boolean ok, String message) {
@@ -125,9 +165,9 @@ public record TrainConfig(String data, String tokenizer,
         return lrDecayIters > 0 ? lrDecayIters : iters;
     }
 
-    /** Tokens that one optimizer step consumes: batch × block × grad-accum. */
+    /** Tokens that one optimizer step consumes over all workers: batch × block × grad-accum × workers. */
     public long tokensPerStep() {
-        return (long) batchSize * blockSize * gradAccum;
+        return (long) batchSize * blockSize * gradAccum * workers;
     }
 
     public LrSchedule schedule() {
@@ -163,7 +203,9 @@ public record TrainConfig(String data, String tokenizer,
                 .put("residual_layout", layout.id()).put("init", init.id())
                 .put("samples", samples).put("sample_tokens", sampleTokens).put("temperature", temperature)
                 .put("norm", norm.id()).put("position", position.id()).put("mlp", mlp.id())
-                .put("n_kv_head", nKvHead).put("intermediate_size", intermediateSize).put("rope_theta", ropeTheta);
+                .put("n_kv_head", nKvHead).put("intermediate_size", intermediateSize).put("rope_theta", ropeTheta)
+                .put("workers", workers).put("sync", sync.id()).put("sync_every", syncEvery)
+                .put("outer_lr", outerLr).put("outer_momentum", outerMomentum);
         return o;
     }
 
@@ -192,6 +234,10 @@ public record TrainConfig(String data, String tokenizer,
                 .mlp(FeedForwardKind.parse(o.path("mlp").asText(FeedForwardKind.GELU.id())))
                 .nKvHead(o.path("n_kv_head").asInt(0)).intermediateSize(o.path("intermediate_size").asInt(0))
                 .ropeTheta(o.path("rope_theta").asDouble(10000.0));
+        // Runs saved before data-parallel training have no such keys: one process, the defaults.
+        b.workers(o.path("workers").asInt(b.workers)).sync(Sync.parse(o.path("sync").asText(b.sync.id())))
+                .syncEvery(o.path("sync_every").asInt(b.syncEvery)).outerLr(o.path("outer_lr").asDouble(b.outerLr))
+                .outerMomentum(o.path("outer_momentum").asDouble(b.outerMomentum));
         return b.build();
     }
 
@@ -225,6 +271,10 @@ public record TrainConfig(String data, String tokenizer,
         private FeedForwardKind mlp = FeedForwardKind.GELU;
         private int nKvHead = 0, intermediateSize = 0;
         private double ropeTheta = 10000.0;
+        private int workers = 1;
+        private Sync sync = Sync.STEP;
+        private int syncEvery = 50;
+        private double outerLr = 0.7, outerMomentum = 0.9;   // DiLoCo's outer Nesterov settings
 
         public Builder() {
         }
@@ -265,6 +315,11 @@ public record TrainConfig(String data, String tokenizer,
             nKvHead = c.nKvHead;
             intermediateSize = c.intermediateSize;
             ropeTheta = c.ropeTheta;
+            workers = c.workers;
+            sync = c.sync;
+            syncEvery = c.syncEvery;
+            outerLr = c.outerLr;
+            outerMomentum = c.outerMomentum;
         }
 
         public Builder data(String v) { data = v; return this; }
@@ -302,12 +357,18 @@ public record TrainConfig(String data, String tokenizer,
         public Builder nKvHead(int v) { nKvHead = v; return this; }
         public Builder intermediateSize(int v) { intermediateSize = v; return this; }
         public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder workers(int v) { workers = v; return this; }
+        public Builder sync(Sync v) { sync = v; return this; }
+        public Builder syncEvery(int v) { syncEvery = v; return this; }
+        public Builder outerLr(double v) { outerLr = v; return this; }
+        public Builder outerMomentum(double v) { outerMomentum = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
                     warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, bias,
                     evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
-                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta);
+                    norm, position, mlp, nKvHead, intermediateSize, ropeTheta,
+                    workers, sync, syncEvery, outerLr, outerMomentum);
         }
     }
 }

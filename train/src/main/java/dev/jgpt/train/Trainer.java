@@ -7,8 +7,6 @@ import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.io.ModelDir;
-import dev.jgpt.model.optim.AdamW;
-import dev.jgpt.model.optim.LrSchedule;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +23,8 @@ import java.util.function.UnaryOperator;
  * <p>Deterministic for a seed and a thread count: batches, dropout masks and samples are derived
  * from (seed, step, index), so {@link #resume} continues exactly the loss curve of an uninterrupted
  * run. Start one with {@link #start} or {@link #resume}, then {@link #run}; benchmarks may call
- * {@link #step()} directly.
+ * {@link #step()} directly. The steps themselves are taken by a {@link StepEngine}: {@link LocalSteps} in
+ * this process, or the spark module's data-parallel engines.
  */
 public final class Trainer implements AutoCloseable {
     /** Callbacks for progress display; every method is optional. */
@@ -72,8 +71,7 @@ public final class Trainer implements AutoCloseable {
     private final Path out;
     private final GPT model;
     private final Batcher batcher;
-    private final LrSchedule schedule;
-    private final AdamW optimizer;
+    private final StepEngine engine;
     private final int[] x, y;
     private final MetricsLog metrics;
     private final boolean resumed;
@@ -84,19 +82,18 @@ public final class Trainer implements AutoCloseable {
     private long sessionStart;
     private RunDirectory runDirectory;   // a fresh run's --out, until it has a checkpoint
 
-    private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, AdamW optimizer,
+    private Trainer(TrainConfig cfg, TrainData data, boolean ownsData, Path out, GPT model, StepEngine engine,
                     int step, double elapsedBefore, boolean resumed) {
         this.cfg = cfg;
         this.data = data;
         this.ownsData = ownsData;
         this.out = out;
         this.model = model;
-        this.optimizer = optimizer;
+        this.engine = engine;
         this.step = step;
         this.elapsedBefore = elapsedBefore;
         this.resumed = resumed;
         this.batcher = new Batcher(data.train, data.val, cfg.batchSize(), cfg.blockSize(), cfg.seed());
-        this.schedule = cfg.schedule();
         this.x = new int[cfg.batchSize() * cfg.blockSize()];
         this.y = new int[cfg.batchSize() * cfg.blockSize()];
         this.metrics = out == null ? null : new MetricsLog(out);
@@ -115,6 +112,12 @@ public final class Trainer implements AutoCloseable {
      * heap is refused before anything is allocated or changed.
      */
     public static Trainer start(TrainConfig cfg, TrainData data, Path out, boolean overwrite) throws IOException {
+        return start(cfg, data, out, overwrite, LocalSteps::new);
+    }
+
+    /** As {@link #start(TrainConfig, TrainData, Path, boolean)}, taking the steps with {@code engine}'s engine. */
+    public static Trainer start(TrainConfig cfg, TrainData data, Path out, boolean overwrite, StepEngine.Factory engine)
+            throws IOException {
         if (out != null) {
             RunDirectory.check(out, overwrite);
         }
@@ -123,16 +126,11 @@ public final class Trainer implements AutoCloseable {
         Batcher.checkSplits(data.train, data.val, c.blockSize());
         TrainingMemory.of(mc, c.batchSize(), c.blockSize(), c.dropout()).checkFits();
         GPT model = new GPT(mc, c.seed());
-        Trainer trainer = new Trainer(c, data, false, out, model, optimizer(model, c), 0, 0, false);
+        Trainer trainer = new Trainer(c, data, false, out, model, engine.create(model, c, data), 0, 0, false);
         if (out != null) {
             trainer.runDirectory = RunDirectory.claim(out, overwrite);
         }
         return trainer;
-    }
-
-    /** AdamW as nanoGPT configures it: decay on the 2-D weights and embeddings only. */
-    private static AdamW optimizer(GPT model, TrainConfig c) {
-        return new AdamW(model.parameters(), c.beta1(), c.beta2(), c.eps(), c.weightDecay());
     }
 
     /**
@@ -149,6 +147,12 @@ public final class Trainer implements AutoCloseable {
      * data path; its token counts must match the saved run's. {@code null} loads the saved data.
      */
     public static Trainer resume(Path out, TrainData given, UnaryOperator<TrainConfig> change) throws IOException {
+        return resume(out, given, change, LocalSteps::new);
+    }
+
+    /** As {@link #resume(Path, TrainData, UnaryOperator)}, taking the steps with {@code engine}'s engine. */
+    public static Trainer resume(Path out, TrainData given, UnaryOperator<TrainConfig> change,
+                                 StepEngine.Factory engine) throws IOException {
         Checkpoint.Loaded ck = Checkpoint.load(out);
         TrainConfig saved = ck.state().config();
         TrainConfig c = change.apply(saved);
@@ -166,18 +170,19 @@ public final class Trainer implements AutoCloseable {
                 throw new IllegalArgumentException("cannot resume " + out + ": " + ModelDir.CONFIG + " describes "
                         + ck.model().config + " but the train state expects " + expected);
             }
-            AdamW optimizer = optimizer(ck.model(), c);
-            optimizer.load(ck.optimizerState());
-            if (optimizer.steps() != ck.state().step()) {
-                throw new IllegalArgumentException("cannot resume " + out + ": the optimizer state has taken "
-                        + optimizer.steps() + " steps but the train state is at step " + ck.state().step());
+            StepEngine steps = engine.create(ck.model(), c, data);
+            try {
+                steps.load(ck.stateDir(), ck.state().step());
+            } catch (IOException | RuntimeException e) {
+                steps.close();
+                throw e;
             }
             if (metricsExist(out)) {
                 new MetricsLog(out).truncateAfter(ck.state().step());
             }
-            return new Trainer(c, data, given == null, out, ck.model(), optimizer, ck.state().step(),
+            return new Trainer(c, data, given == null, out, ck.model(), steps, ck.state().step(),
                     ck.state().elapsedS(), true);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             if (given == null) {
                 data.close();
             }
@@ -250,43 +255,26 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * One optimizer step: grad-accum micro-batches of forward + backward, gradient averaging, clipping,
-     * AdamW. Throws {@link TrainingDivergedException} (before changing any weight) if the loss or the
-     * gradient norm is not finite.
+     * One optimizer step (with {@link LocalSteps}: grad-accum micro-batches of forward + backward, gradient
+     * averaging, clipping, AdamW). Throws {@link TrainingDivergedException} (before changing any weight) if the
+     * loss or the gradient norm is not finite.
      */
     public StepStats step() {
-        int s = step;
-        int B = cfg.batchSize(), T = cfg.blockSize(), accum = cfg.gradAccum();
-        model.setTraining(true);
-        model.zeroGrad();
-        double lossSum = 0;
-        for (int micro = 0; micro < accum; micro++) {
-            batcher.trainBatch(s, micro, x, y);
-            model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, s, micro));
-            try {
-                lossSum += model.lossAndBackward(x, y, B, T);
-            } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
-                throw new TrainingDivergedException(s, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
-                        out, lastCheckpointStep, nonFiniteLogits);
-            }
+        List<StepStats> taken = advance(step + 1);
+        return taken.get(taken.size() - 1);
+    }
+
+    /** Has the engine take steps up to at most {@code limit}; a divergence names this run's last checkpoint. */
+    private List<StepStats> advance(int limit) {
+        List<StepStats> taken;
+        try {
+            taken = engine.advance(step, limit);
+        } catch (TrainingDivergedException e) {
+            throw e.in(out, lastCheckpointStep);
         }
-        double loss = lossSum / accum;
-        if (!Double.isFinite(loss)) {
-            throw new TrainingDivergedException(s, "the loss is " + loss, out, lastCheckpointStep, null);
-        }
-        if (accum > 1) {
-            // lossAndBackward accumulates the gradient of each micro-batch's mean loss: average them.
-            optimizer.scaleGradients(1f / accum);
-        }
-        double norm = optimizer.clipGradients(cfg.gradClip());
-        if (!Double.isFinite(norm)) {
-            throw new TrainingDivergedException(s, "the gradient norm is " + norm, out, lastCheckpointStep, null);
-        }
-        double lr = schedule.lr(s);
-        optimizer.step(lr);
-        step = s + 1;
-        last = new StepStats(s, loss, norm, lr);
-        return last;
+        last = taken.get(taken.size() - 1);
+        step = last.step() + 1;
+        return taken;
     }
 
     /** Mean loss over {@code evalIters} fixed batches of each split, dropout off: {train, val}. */
@@ -342,13 +330,17 @@ public final class Trainer implements AutoCloseable {
             if (step >= cfg.iters()) {
                 break;
             }
+            // Up to the next evaluation: an engine that works in rounds (DiLoCo) takes a whole round here.
+            int limit = Math.min(cfg.iters(), (step / cfg.evalInterval() + 1) * cfg.evalInterval());
             long t0 = System.nanoTime();
-            StepStats st = step();
+            List<StepStats> taken = advance(limit);
             long dt = System.nanoTime() - t0;
             trainNanos += dt;
             intervalNanos += dt;
-            intervalTokens += cfg.tokensPerStep();
-            listener.onStep(st, (step - startStep) * (double) cfg.tokensPerStep() / (trainNanos / 1e9));
+            intervalTokens += taken.size() * cfg.tokensPerStep();
+            for (StepStats st : taken) {
+                listener.onStep(st, (st.step() + 1 - startStep) * (double) cfg.tokensPerStep() / (trainNanos / 1e9));
+            }
         }
         if (resumed && startStep == step && metrics != null) {
             List<MetricsLog.Point> pts = metrics.read();
@@ -382,7 +374,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("checkpoint: this run has no output directory");
         }
         TrainState state = new TrainState(step, elapsed(), cfg, data.info());
-        Checkpoint.save(out, model, data.tokenizer, state, optimizer);
+        Checkpoint.save(out, model, data.tokenizer, state, engine::save);
         lastCheckpointStep = step;
     }
 
@@ -416,6 +408,7 @@ public final class Trainer implements AutoCloseable {
     /** Ends the session; a fresh run that wrote no checkpoint leaves its --out as it found it. */
     @Override
     public void close() {
+        engine.close();
         if (runDirectory != null) {
             runDirectory.release();
         }

@@ -73,6 +73,17 @@ public final class AdamW {
         return steps;
     }
 
+    /**
+     * Sets the step count of a state whose moments were copied in through {@link #firstMoment} and
+     * {@link #secondMoment} (a data-parallel worker's state moved between processes).
+     */
+    public void setSteps(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("AdamW: steps must be >= 0, got " + steps);
+        }
+        this.steps = steps;
+    }
+
     /** The global L2 norm of the gradients (NaN or ∞ if any gradient is). */
     public double gradientNorm() {
         return GradNorm.globalNorm(grads);
