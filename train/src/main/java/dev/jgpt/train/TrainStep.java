@@ -54,7 +54,8 @@ public final class TrainStep {
         model.zeroGrad();
         double lossSum = 0;
         // LayerDrop: one draw per step, the same for every micro-batch (and every worker); off again for evaluation
-        model.skipBlocks(LayerDrop.mask(cfg.layerDrop(), cfg.nLayer(), cfg.seed(), step));
+        // the model's own depth: with --init-from it comes from the checkpoint, not from the run's flags
+        model.skipBlocks(LayerDrop.mask(cfg.layerDrop(), model.blocks().size(), cfg.seed(), step));
         try {
             for (int micro = first; micro < first + count; micro++) {
                 batcher.trainBatch(step, micro, x, y);
