@@ -143,11 +143,44 @@ def wait_until_idle(max_wait, threshold=BUSY):
 
 
 def torch_env():
-    """The environment for PyTorch: without the machine's OpenBLAS overrides (OpenBLAS picks its kernel)."""
+    """The environment for PyTorch: without the machine's OpenBLAS overrides (OpenBLAS picks its kernel), and
+    with libgomp's threads sleeping when idle (OMP_WAIT_POLICY=PASSIVE): spinning ones take the cores from the
+    threads doing the work on a small or shared machine, which is PyTorch's best setting there."""
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
+
+
+def lower_is_better(key):
+    return key.endswith("_ms") or key.endswith("ms_per_step")
+
+
+def best_of_threads(fn, threads):
+    """Runs a PyTorch peer fn(t) on 1 and on `threads` threads and keeps, figure by figure, the better run
+    (a training step's ms goes with its tokens/s), noting its thread count under "_threads/KEY"."""
+    runs = [(t,) + tuple(fn(t)) for t in sorted({1, threads})]
+    merged = {}
+    for _, m, _ in runs:
+        for k, v in m.items():
+            merged.setdefault(k, v)   # metadata and constants (parameters, FLOPs per token) as first seen
+    for k in list(merged):
+        if k.startswith("_") or k.endswith("/params") or k.endswith("flops_per_token") \
+                or not isinstance(merged[k], (int, float)):
+            continue
+        lead = k.replace("ms_per_step", "tokens_per_s")
+        cands = [(t, m) for t, m, _ in runs if k in m and lead in m]
+        if lead != k:
+            t, m = max(cands, key=lambda c: c[1][lead])
+        elif lower_is_better(k):
+            t, m = min(cands, key=lambda c: c[1][k])
+        else:
+            t, m = max(cands, key=lambda c: c[1][k])
+        merged[k] = m[k]
+        merged["_threads/" + k] = t
+    errors = [e for _, _, e in runs if e]
+    return merged, ("; ".join(errors) if errors else None)
 
 
 def run(cmd, logfile, env=None, cwd=None, timeout=7200):
@@ -423,8 +456,14 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
     def rate_ratio(a, b):
         return a / b if a and b else None
 
+    def torch(key, name="PyTorch"):
+        """The peer's name with the thread count its figure was best at."""
+        n = pt.get("_threads/" + key)
+        return "%s, %d thread%s" % (name, n, "s" if n > 1 else "") if n else name
+
     g_j, g_t = jg.get("gemm/NN_1024x1024x1024/gflops"), pt.get("gemm/NN_1024x1024x1024/gflops")
-    add("sgemm NN 1024³", "GFLOP/s", g_j, "OpenBLAS (PyTorch)", g_t, rate_ratio(g_j, g_t), TARGETS["sgemm_vs_openblas"])
+    add("sgemm NN 1024³", "GFLOP/s", g_j, torch("gemm/NN_1024x1024x1024/gflops", "OpenBLAS (PyTorch)"), g_t,
+        rate_ratio(g_j, g_t), TARGETS["sgemm_vs_openblas"])
     add("sgemm NN 1024³", "GFLOP/s", g_j, "FP32 peak", peak, rate_ratio(g_j, peak), TARGETS["sgemm_vs_peak"],
         "≥ 70% of peak")
 
@@ -432,7 +471,8 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
         tj, tt = jg.get("train/%s/tokens_per_s" % preset), pt.get("train/%s/tokens_per_s" % preset)
         fpt = jg.get("train/%s/flops_per_token" % preset) or pt.get("train/%s/flops_per_token" % preset)
         target = TARGETS["train_baby_vs_torch"] if preset == "baby" else None
-        add("train step, %s" % preset, "tokens/s", tj, "PyTorch", tt, rate_ratio(tj, tt), target)
+        add("train step, %s" % preset, "tokens/s", tj, torch("train/%s/tokens_per_s" % preset), tt,
+            rate_ratio(tj, tt), target)
         bound = peak * 1e9 / fpt if fpt else None
         if preset == "shakespeare-char":
             t = TARGETS["shakespeare_tokens_per_s"]
@@ -452,7 +492,8 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
     for model in DECODE_MODELS:
         dj, dt = jg.get("decode/%s/tok_per_s" % model), pt.get("decode/%s/tok_per_s" % model)
         label = "GPT-2 124M" if model == "gpt2" else "baby"
-        add("decode (KV cache), %s" % label, "tok/s", dj, "PyTorch", dt, rate_ratio(dj, dt), TARGETS["decode_vs_torch"])
+        add("decode (KV cache), %s" % label, "tok/s", dj, torch("decode/%s/tok_per_s" % model), dt, rate_ratio(dj, dt),
+            TARGETS["decode_vs_torch"])
         if model == "gpt2":
             params = pt.get("decode/gpt2/params") or GPT2_PARAMS
             bound = bw * 1e9 / (4.0 * params)
@@ -461,7 +502,8 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
     for model in DECODE_MODELS:
         pj, ptt = jg.get("prefill/%s/tok_per_s" % model), pt.get("prefill/%s/tok_per_s" % model)
         label = "GPT-2 124M" if model == "gpt2" else "baby"
-        add("prefill 64 tokens, %s" % label, "tok/s", pj, "PyTorch", ptt, rate_ratio(pj, ptt))
+        add("prefill 64 tokens, %s" % label, "tok/s", pj, torch("prefill/%s/tok_per_s" % model), ptt,
+            rate_ratio(pj, ptt))
     return rows
 
 
@@ -470,8 +512,9 @@ def markdown(rows, gemm_rows, meta):
     out.append("Measured %s on %s (%d cores), %s; %d thread%s; median of %d round%s%s." % (
         meta["date"], meta["cpu"], meta["cores"], meta["jvm"], meta["threads"], "s" if meta["threads"] > 1 else "",
         meta["runs"], "s" if meta["runs"] > 1 else "", " (--quick: short smoke-test settings)" if meta["quick"] else ""))
-    out.append("PyTorch %s with %s (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for it). llm.c: %s." % (
-        meta.get("torch") or "?", meta.get("blas") or "OpenBLAS (kernel unknown)", meta["llmc"]))
+    out.append("PyTorch %s with %s (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset for it, OMP_WAIT_POLICY=PASSIVE; "
+               "every PyTorch figure is the better of 1 and %d threads, the row says which). llm.c: %s." % (
+        meta.get("torch") or "?", meta.get("blas") or "OpenBLAS (kernel unknown)", meta["threads"], meta["llmc"]))
     out.append("Bounds: FP32 peak %.0f GFLOP/s on %d thread%s (%s), memory read bandwidth %.1f GB/s (%s)." % (
         meta["peak"], meta["threads"], "s" if meta["threads"] > 1 else "",
         "measured: FMA loop, benchmarks/scripts/Limits.java" if meta["bounds_measured"] else "given",
@@ -490,9 +533,9 @@ def markdown(rows, gemm_rows, meta):
             r["what"], r["unit"], fmt(r["jgpt"]), r["peer"], fmt(r["peer_value"]),
             fmt_ratio(r["ratio"], r["of_bound"]), r["target"], r["verdict"]))
     out += ["", "sgemm at the models' shapes (GFLOP/s; `LAYOUT_MxKxN`, see GemmBench):", "",
-            "| shape | jgpt | OpenBLAS | jgpt/OpenBLAS |", "| --- | ---: | ---: | ---: |"]
-    for s, j, t in gemm_rows:
-        out.append("| %s | %s | %s | %s |" % (s, fmt(j), fmt(t), fmt(j / t, 2) + "×" if j and t else "—"))
+            "| shape | jgpt | OpenBLAS | its threads | jgpt/OpenBLAS |", "| --- | ---: | ---: | ---: | ---: |"]
+    for s, j, t, n in gemm_rows:
+        out.append("| %s | %s | %s | %s | %s |" % (s, fmt(j), fmt(t), n or "", fmt(j / t, 2) + "×" if j and t else "—"))
     out += ["", "Notes:",
             "- GPT-2 124M train step for jgpt = forward+backward (ModelBench) + AdamW over its %s parameters "
             "(KernelBench.adamW, scaled linearly from 10M); llm.c's step is forward, zero-grad, backward and "
@@ -510,13 +553,17 @@ def markdown(rows, gemm_rows, meta):
 # ---------------------------------------------------------------------------------------------------
 
 def machine(java):
-    cpu = "unknown CPU"
+    cpu, family = "unknown CPU", None
     try:
         for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
             if line.startswith("Model name:"):
                 cpu = line.split(":", 1)[1].strip()
+            elif line.startswith("CPU family:"):
+                family = line.split(":", 1)[1].strip()
     except OSError:
         pass
+    if family:
+        cpu += " (family %s%s)" % (family, {"25": ", Zen 3/4", "26": ", Zen 5"}.get(family, "") if "AMD" in cpu else "")
     ver = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
@@ -620,11 +667,14 @@ def main():
 
             rounds_j.append(measure("jgpt (JMH)", lambda: jmh_round(java, jar, a.threads, a.quick, raw, r)))
             t = {}
-            t.update(measure("PyTorch sgemm", lambda: torch_sgemm(a.threads, a.quick, os.path.join(raw, "torch-sgemm-r%d.log" % r))))
+            # Every PyTorch figure is the better of 1 and N threads (on a 2-core machine, one thread often wins).
+            t.update(measure("PyTorch sgemm", lambda: best_of_threads(lambda n: torch_sgemm(
+                n, a.quick, os.path.join(raw, "torch-sgemm-%dt-r%d.log" % (n, r))), a.threads)))
             for preset in PRESETS:
-                t.update(measure("PyTorch train %s" % preset, lambda p=preset: torch_train(
-                    a.threads, p, a.quick, os.path.join(raw, "torch-train-%s-r%d.log" % (p, r)))))
-            t.update(measure("PyTorch decode", lambda: torch_decode(a.threads, a.quick, os.path.join(raw, "torch-decode-r%d.log" % r))))
+                t.update(measure("PyTorch train %s" % preset, lambda p=preset: best_of_threads(lambda n: torch_train(
+                    n, p, a.quick, os.path.join(raw, "torch-train-%s-%dt-r%d.log" % (p, n, r))), a.threads)))
+            t.update(measure("PyTorch decode", lambda: best_of_threads(lambda n: torch_decode(
+                n, a.quick, os.path.join(raw, "torch-decode-%dt-r%d.log" % (n, r))), a.threads)))
             rounds_t.append(t)
             if llmc:
                 rounds_l.append(measure("llm.c (%d steps)" % llmc_steps,
@@ -639,6 +689,11 @@ def main():
     keys_t = sorted({k for r in rounds_t for k in r if not k.startswith("_")})
     jg = {k: med(rounds_j, k) for k in keys_j}
     pt = {k: med(rounds_t, k) for k in keys_t}
+    # The thread count each PyTorch figure was best at (the most frequent over the rounds).
+    for k in keys_t:
+        ts = [r["_threads/" + k] for r in rounds_t if "_threads/" + k in r]
+        if ts:
+            pt["_threads/" + k] = max(sorted(set(ts)), key=ts.count)
     lc = {"llmc/step_ms": med(rounds_l, "llmc/step_ms")} if rounds_l else {}
     # Bounds: the best the machine showed (Limits.java, max over rounds: load only lowers it) unless given.
     m_peak = max((m["peak_gflops"] for m in rounds_m if m.get("peak_gflops")), default=None)
@@ -655,7 +710,8 @@ def main():
         llmc_meta = "train_gpt2.c at %s, %s, OMP_NUM_THREADS=%d, %d timed steps per round" % (
             b.get("commit"), "OpenMP" if b.get("openmp") else "NO OpenMP", a.threads, llmc_steps - 1)
     rows = build_rows(jg, pt, lc, a.threads, peak, bandwidth, llmc_note)
-    gemm_rows = [(s, jg.get("gemm/%s/gflops" % s), pt.get("gemm/%s/gflops" % s)) for s in GEMM_SHAPES]
+    gemm_rows = [(s, jg.get("gemm/%s/gflops" % s), pt.get("gemm/%s/gflops" % s), pt.get("_threads/gemm/%s/gflops" % s))
+                 for s in GEMM_SHAPES]
     measured = [p for p in phases if p.get("kept") and p["wall_s"] > 5]
     other = statistics.mean(p["other_cpu_frac"] for p in measured) if measured else 0.0
     max_load = max((p["load1_at_start"] for p in phases), default=0.0)
@@ -669,7 +725,7 @@ def main():
             "git": mach["git"], "linux": mach["kernel"]}
     md = markdown(rows, gemm_rows, meta)
     doc = {"meta": meta, "rows": rows,
-           "gemm": [{"shape": s, "jgpt_gflops": j, "openblas_gflops": t} for s, j, t in gemm_rows],
+           "gemm": [{"shape": s, "jgpt_gflops": j, "openblas_gflops": t, "openblas_threads": n} for s, j, t, n in gemm_rows],
            "medians": {"jgpt": jg, "torch": pt, "llmc": lc}, "llmc_build": llmc.build if llmc else None,
            "rounds": {"jgpt": rounds_j, "torch": rounds_t, "llmc": rounds_l, "limits": rounds_m}, "phases": phases}
     with open(os.path.join(out, "compare.md"), "w") as f:

@@ -4,7 +4,7 @@ workers (one core each, Spark local[N] on this machine) for --sync step and --sy
 to GPT-2 124M on 8-64 machines with a stated communication model.
 
 Build first (./mvnw -B -ntp -DskipTests package), then:
-    benchmarks/scripts/spark_scaling.py                 # baby preset, 60 steps per run, ~10 min on 2 idle cores
+    benchmarks/scripts/spark_scaling.py                 # baby preset, 60 steps per run, 3 rounds of 5 runs
     benchmarks/scripts/spark_scaling.py --steps 30 --out /tmp/spark-scaling.json
 Every figure comes from `bin/jgpt train` itself: its "speed:" line (tokens/s over the training steps only,
 evaluation and startup excluded) and its "communication:" line (bytes between driver and workers: the weight
@@ -74,6 +74,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=60, help="optimizer steps per run (a multiple of --sync-every)")
     ap.add_argument("--sync-every", type=int, default=10, help="DiLoCo's H for the measured runs")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each configuration, interleaved; the median counts")
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "spark_scaling.json"))
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt"),
                     help="the text to prepare (default: tiny Shakespeare in ../shared/data)")
@@ -87,14 +88,30 @@ def main():
         data = os.path.join(tmp, "shk")
         prep = [JGPT, "prepare", "--tokenizer", "char", "--out", data, "--data", args.corpus]
         subprocess.run(prep, check=True, capture_output=True)
-        runs = {"single process": train(args, data, os.path.join(tmp, "p"), [])}
+        configs = {"single process": []}
         for mode, extra in (("step", []), ("diloco", ["--sync", "diloco", "--sync-every", str(args.sync_every)])):
             for w in (1, 2):
-                runs["%s, %d worker%s" % (mode, w, "s" if w > 1 else "")] = train(
-                    args, data, os.path.join(tmp, "r"), ["--spark", "local[%d]" % w, "--workers", str(w)] + extra)
+                configs["%s, %d worker%s" % (mode, w, "s" if w > 1 else "")] = [
+                    "--spark", "local[%d]" % w, "--workers", str(w)] + extra
+        # Rounds interleave the configurations, so that a change in the machine's load falls on all of them
+        # alike; each figure is the median over the rounds.
+        rounds = {name: [] for name in configs}
+        load = [os.getloadavg()[0]]
+        for k in range(args.rounds):
+            for name, extra in configs.items():
+                r = train(args, data, os.path.join(tmp, "r"), extra)
+                rounds[name].append(r)
+                print("round %d/%d, %s: %.0f tokens/s, %.2f MB per step" % (
+                    k + 1, args.rounds, name, r["tokens_per_s"], r["mb_per_step"]), file=sys.stderr, flush=True)
+            load.append(os.getloadavg()[0])
+        runs = {}
+        for name, rs in rounds.items():
+            tps = sorted(r["tokens_per_s"] for r in rs)
+            runs[name] = dict(rs[-1], tokens_per_s=tps[len(tps) // 2], rounds=[r["tokens_per_s"] for r in rs])
 
     tokens_per_worker_step = 12 * 64
-    print("measured (baby preset, batch 12 x 64 per worker, %d steps, one core per worker):" % args.steps)
+    print("measured (baby preset, batch 12 x 64 per worker, %d steps, one core per worker, median of %d round(s); "
+          "1-minute load average %s):" % (args.steps, args.rounds, " -> ".join("%.1f" % x for x in load)))
     print("| run | step time | tokens/s | scaling efficiency | MB per step |")
     print("| --- | --- | --- | --- | --- |")
     for name, r in runs.items():
@@ -118,7 +135,7 @@ def main():
                 b["comm_s_per_step"], b["speedup"], 100 * b["efficiency"]))
     with open(args.out, "w") as f:
         json.dump({"measured": runs, "projection": rows, "steps": args.steps, "sync_every": args.sync_every,
-                   "compute_s": args.compute_s}, f, indent=2)
+                   "rounds": args.rounds, "load_average": load, "compute_s": args.compute_s}, f, indent=2)
     print("\nwrote " + args.out)
 
 

@@ -44,7 +44,9 @@ import java.util.stream.Stream;
  *   <li><b>aggregate tok/s</b>: completion tokens of all requests / wall time from the first request
  *       sent to the last answer received (what the server delivers to everyone together);</li>
  *   <li><b>TTFT p50 / p95</b>: time from sending a request to receiving its first text chunk,
- *       queueing and prefill included.</li>
+ *       queueing and prefill included;</li>
+ *   <li><b>tok/CPU-s</b>: completion tokens per second of this process's CPU time, the figure that
+ *       still compares levels when the machine is shared.</li>
  * </ul>
  * Each level first runs its concurrent pattern once unmeasured (JIT, buffers, connections). A
  * benchmark, not a test: run it on a quiet machine, and read a level against the 1-stream level
@@ -60,7 +62,7 @@ public final class ServeBench {
     static final ObjectMapper JSON = new ObjectMapper();
 
     record Level(String model, int streams, int requests, long tokens, double seconds, double tokensPerSecond,
-                 double ttftP50Ms, double ttftP95Ms) {
+                 double ttftP50Ms, double ttftP95Ms, double cpuSeconds, double tokensPerCpuSecond) {
     }
 
     record Answer(long ttftNanos, int tokens) {
@@ -124,7 +126,7 @@ public final class ServeBench {
         System.out.printf(Locale.ROOT, "%s: random weights, %,d parameters, context %d%n", model,
                 gpt.parameterCount(), cfg.blockSize());
         List<Level> out = new ArrayList<>();
-        System.out.println("streams  requests  tokens  seconds  aggregate tok/s  TTFT p50 ms  TTFT p95 ms");
+        System.out.println("streams  requests  tokens  seconds  aggregate tok/s  TTFT p50 ms  TTFT p95 ms  CPU s  tok/CPU-s");
         for (int streams : levels) {
             ServerConfig config = ServerConfig.defaults(model).withPort(0).withParallel(streams, streams);
             OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, cfg.blockSize()), tokenizer,
@@ -142,7 +144,7 @@ public final class ServeBench {
                 }
                 List<Future<List<Answer>>> futures = new ArrayList<>();
                 int roundsPerClient = rounds;
-                long t0 = System.nanoTime();
+                long t0 = System.nanoTime(), cpu0 = processCpuNanos();
                 for (int c = 0; c < streams; c++) {
                     futures.add(clients.submit(() -> {
                         List<Answer> answers = new ArrayList<>();
@@ -156,20 +158,30 @@ public final class ServeBench {
                 for (Future<List<Answer>> f : futures) {
                     all.addAll(f.get());
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
+                double seconds = (System.nanoTime() - t0) / 1e9, cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
                 clients.shutdown();
                 long tokens = all.stream().mapToLong(Answer::tokens).sum();
                 double[] ttft = all.stream().mapToDouble(a -> a.ttftNanos() / 1e6).sorted().toArray();
                 Level l = new Level(model, streams, all.size(), tokens, seconds, tokens / seconds,
-                        percentile(ttft, 0.5), percentile(ttft, 0.95));
+                        percentile(ttft, 0.5), percentile(ttft, 0.95), cpuSeconds, tokens / cpuSeconds);
                 out.add(l);
-                System.out.printf(Locale.ROOT, "%7d  %8d  %6d  %7.2f  %15.1f  %11.1f  %11.1f%n", streams, l.requests(),
-                        tokens, seconds, l.tokensPerSecond(), l.ttftP50Ms(), l.ttftP95Ms());
+                System.out.printf(Locale.ROOT, "%7d  %8d  %6d  %7.2f  %15.1f  %11.1f  %11.1f  %5.1f  %9.1f%n", streams,
+                        l.requests(), tokens, seconds, l.tokensPerSecond(), l.ttftP50Ms(), l.ttftP95Ms(), cpuSeconds,
+                        l.tokensPerCpuSecond());
             } finally {
                 server.drainAndStop();
             }
         }
         return out;
+    }
+
+    /**
+     * CPU time of this whole process (server, engine and the in-process clients): tokens per CPU-second
+     * compares the levels fairly when other work shares the machine, where wall-clock rates do not.
+     */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** One streamed greedy completion: time to its first text chunk, and its completion tokens. */

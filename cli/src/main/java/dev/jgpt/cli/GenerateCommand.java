@@ -112,6 +112,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    /** No turn has run yet in this process (its prefill includes compiling the kernels). */
+    private boolean firstTurn = true;
+
     @Override
     public Integer call() throws Exception {
         if (prompt != null && promptFile != null) {
@@ -208,9 +211,12 @@ final class GenerateCommand implements Callable<Integer> {
         out.println();   // end the last line; the generated text itself is exactly what was streamed
         out.flush();
         var s = r.stats();
-        info.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
-                s.promptTokens(), s.prefillTokensPerSecond(), s.generatedTokens(), s.decodeTokensPerSecond(),
-                r.reason().label(), options.seed());
+        // The process's first prompt pass also compiles the kernels (JIT): its rate says so rather than
+        // passing for the model's prefill speed.
+        info.printf(Locale.ROOT, "jgpt generate: prompt %d tok (%.1f tok/s%s) | generated %d tok (%.1f tok/s) | stop: %s | seed %d%n",
+                s.promptTokens(), s.prefillTokensPerSecond(), firstTurn ? ", incl. JIT warm-up" : "",
+                s.generatedTokens(), s.decodeTokensPerSecond(), r.reason().label(), options.seed());
+        firstTurn = false;
         if (r.reason() == StopReason.CONTEXT_FULL) {
             info.println("jgpt generate: stopped: the model's context of " + generator.contextLength()
                     + " tokens is full (use --slide to keep going" + (interactive ? ", or /reset" : "") + ")");

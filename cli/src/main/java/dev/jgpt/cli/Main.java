@@ -19,6 +19,7 @@ import java.util.Map;
                 CommandLine.HelpCommand.class,
                 SmokeCommand.class,
                 StabilityCommand.class,
+                LesionCommand.class,
                 TokenizerCommand.class,
                 PrepareCommand.class,
                 EvalCommand.class,

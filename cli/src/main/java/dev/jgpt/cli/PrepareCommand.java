@@ -3,9 +3,11 @@ package dev.jgpt.cli;
 import dev.jgpt.tokenizer.Corpus;
 import dev.jgpt.tokenizer.Prepare;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -30,18 +32,23 @@ final class PrepareCommand implements Callable<Integer> {
             description = "Fraction of the text, at its end, used for validation, in [0, 1). Default: ${DEFAULT-VALUE}.")
     double valFraction;
 
+    @Mixin
+    ThreadsOption threads;
+
     @Override
     public Integer call() throws Exception {
+        int n = threads.resolve();
         Path corpus = Corpus.resolveTinyShakespeare(Optional.ofNullable(data));
         long start = System.nanoTime();
-        Prepare.Result r = Prepare.run(corpus, tokenizer, out, valFraction);
+        Prepare.Result r = Prepare.run(corpus, tokenizer, out, valFraction, n);
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("corpus: %s (%,d bytes, %,d characters)%n", corpus, r.bytes(), r.characters());
         System.out.printf("tokenizer: %s, %,d tokens%n", r.tokenizerKind(), r.vocabSize());
         System.out.printf("train.bin: %,d tokens, val.bin: %,d tokens (validation fraction %s, %.2f characters per token)%n",
                 r.trainTokens(), r.valTokens(), r.valFraction(),
                 (double) r.characters() / Math.max(1, r.trainTokens() + r.valTokens()));
-        System.out.printf("wrote %s/{train.bin, val.bin, tokenizer.json, meta.json} in %.1f s%n", out, seconds);
+        System.out.printf(Locale.ROOT, "wrote %s/{train.bin, val.bin, tokenizer.json, meta.json} in %.1f s (%.1f MB/s)%n",
+                out, seconds, r.bytes() / 1e6 / seconds);
         return 0;
     }
 }

@@ -8,6 +8,7 @@ import dev.jgpt.study.RunResult;
 import dev.jgpt.study.StabilityStudy;
 import dev.jgpt.study.StudyCorpus;
 import dev.jgpt.study.StudyGrid;
+import dev.jgpt.study.StudyPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,12 +26,17 @@ import java.util.concurrent.Callable;
                 "Which residual layout trains at this depth and learning rate, and why: trains small char-level GPTs "
                         + "over a grid of layouts × depths × learning rates × warmup × init × seeds, measures gradient and "
                         + "activation norms, update sizes and verdicts, and checks the literature's claims.",
-                "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables) and PNG+SVG plots.",
+                "With --lesions N, every trained model then has blocks deleted at test time (each block alone, and k random "
+                        + "blocks for k = 0..L, N subsets per k); --layer-drops trains with LayerDrop too.",
+                "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables), DIR/lesion.jsonl "
+                        + "(lesioned runs) and PNG+SVG plots.",
                 "--threads N trains N runs at a time, each on one thread."})
 final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "quick",
-            description = "quick (depths 2,6,12, lr 1e-3, no warmup, both inits, 3 seeds, 200 steps: minutes) or paper "
-                    + "(depths to 24, lrs 1e-4,5e-4,1e-3, warmup off+on, 500 steps: hours). Default: ${DEFAULT-VALUE}.")
+            description = "quick (depths 2,6,12, lr 1e-3, no warmup, both inits, 3 seeds, 200 steps, and a lesion grid: "
+                    + "minutes) or paper (depths to 24, lrs 1e-4,5e-4,1e-3, warmup off+on, plus longer training, clipping, "
+                    + "lesions and LayerDrop: ~90 minutes on 2 idle cores). Axes given below replace that axis in every "
+                    + "part of the preset. Default: ${DEFAULT-VALUE}.")
     String preset;
 
     @Option(names = "--out", description = "Output directory. Default: stability-<preset>.")
@@ -75,6 +81,14 @@ final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--probe-depths", split = ",", description = "Extra depths measured at init only (no training).")
     List<Integer> probeDepths;
 
+    @Option(names = "--layer-drops", split = ",", description = "LayerDrop rates to train with, e.g. 0,0.2 (each block "
+            + "skipped with this probability per step).")
+    List<Double> layerDrops;
+
+    @Option(names = "--lesions", paramLabel = "DRAWS", description = "Lesion phase after training with DRAWS random "
+            + "subsets per k (every subset when there are fewer); 0: off.")
+    Integer lesions;
+
     @Mixin
     ThreadsOption threads;   // runs at a time, each on one kernel thread
 
@@ -86,7 +100,7 @@ final class StabilityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        StudyGrid grid = grid();
+        StudyPlan plan = plan();
         Path dir = out != null ? out : Path.of("stability-" + preset.toLowerCase(Locale.ROOT));
         int n = threads.resolve();
         PrintStream o = System.out;
@@ -95,33 +109,36 @@ final class StabilityCommand implements Callable<Integer> {
             outcome = StabilityStudy.replot(dir);
         } else {
             StudyCorpus corpus = StudyCorpus.load(Optional.ofNullable(data));
-            double cpu = grid.estimatedCpuSeconds();
+            double cpu = plan.estimatedCpuSeconds();
             o.printf(Locale.ROOT, "jgpt stability: %d runs, %d at a time, into %s (estimate: %.0f CPU-minutes, ~%.0f min wall on %d idle cores)%n  %s%n",
-                    grid.expand().size(), n, dir, cpu / 60, cpu / 60 / n, n, grid.describe());
-            outcome = StabilityStudy.run(grid, corpus, dir, n, new ConsoleProgress());
+                    plan.expand().size(), n, dir, cpu / 60, cpu / 60 / n, n, plan.describe().replace("\n", "\n  "));
+            outcome = StabilityStudy.run(plan, corpus, dir, n, new ConsoleProgress());
         }
         summary(o, outcome);
         return 0;
     }
 
-    private StudyGrid grid() {
-        StudyGrid p = StudyGrid.preset(preset);
-        return new StudyGrid(
-                layouts != null ? layouts.stream().map(ResidualLayout::parse).toList() : p.layouts(),
-                depths != null ? depths : p.depths(),
-                lrs != null ? lrs : p.lrs(),
-                warmup != null ? warmup.stream().map(StabilityCommand::onOff).distinct().toList() : p.warmups(),
-                inits != null ? inits.stream().map(InitScheme::parse).toList() : p.inits(),
-                seeds != null ? parseSeeds(seeds) : p.seeds(),
-                probeDepths != null ? probeDepths : p.probeDepths(),
-                steps != null ? steps : p.steps(),
-                width != null ? width : p.width(),
-                heads != null ? heads : p.heads(),
-                batch != null ? batch : p.batch(),
-                p.seqLen(),
-                warmupSteps != null ? warmupSteps : Math.max(1, (steps != null ? steps : p.steps()) / 5),
-                clip != null ? clip : p.clip(),
-                p.weightDecay());
+    /** The preset with the axes given on the command line replacing that axis in every part. */
+    private StudyPlan plan() {
+        StudyPlan p = StudyPlan.preset(preset);
+        return p.map(b -> {
+            if (layouts != null) b.layouts(layouts.stream().map(ResidualLayout::parse).toList());
+            if (depths != null) b.depths(depths);
+            if (lrs != null) b.lrs(lrs);
+            if (warmup != null) b.warmups(warmup.stream().map(StabilityCommand::onOff).distinct().toList());
+            if (inits != null) b.inits(inits.stream().map(InitScheme::parse).toList());
+            if (seeds != null) b.seeds(parseSeeds(seeds));
+            if (probeDepths != null) b.probeDepths(probeDepths);
+            if (steps != null) b.steps(steps);
+            if (width != null) b.width(width);
+            if (heads != null) b.heads(heads);
+            if (batch != null) b.batch(batch);
+            if (warmupSteps != null) b.warmupSteps(warmupSteps);
+            if (clip != null) b.clip(clip);
+            if (layerDrops != null) b.layerDrops(layerDrops);
+            if (lesions != null) b.lesionDraws(lesions);
+            return b;
+        });
     }
 
     static boolean onOff(String s) {

@@ -1,5 +1,7 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.IoErrors;
 import dev.jgpt.tokenizer.BpeTrainer;
 import dev.jgpt.tokenizer.Corpus;
 import dev.jgpt.tokenizer.TokenFile;
@@ -59,8 +61,17 @@ final class TokenizerCommand implements Callable<Integer> {
                         + " is too large: jgpt's uint16 token files hold at most 65,536 tokens");
             }
             Path corpus = Corpus.resolveTinyShakespeare(Optional.ofNullable(data));
+            boolean created = IoErrors.createFolder("--out", out);   // before training, which takes a while
             long start = System.nanoTime();
-            BpeTrainer.Result r = BpeTrainer.train(corpus, vocabSize);
+            BpeTrainer.Result r;
+            try {
+                r = BpeTrainer.train(corpus, vocabSize);
+            } catch (IOException | RuntimeException e) {
+                if (created) {
+                    AtomicFiles.deleteTreeQuietly(out);
+                }
+                throw e;
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             Path file = out.resolve(Tokenizers.FILE_NAME);
             r.save(file);

@@ -75,6 +75,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--grad-clip", paramLabel = "NORM", description = "Clip the global gradient norm (0: off).") Double gradClip;
     @Option(names = "--grad-accum", paramLabel = "N", description = "Micro-batches per optimizer step.") Integer gradAccum;
     @Option(names = "--dropout", paramLabel = "P") Float dropout;
+    @Option(names = "--layer-drop", paramLabel = "P", description = "LayerDrop: skip each block with probability P "
+            + "at each training step (drawn from the seed and the step; off at evaluation; default 0).") Double layerDrop;
     @Option(names = "--bias", negatable = true, description = "Biases in linear and layer-norm layers (default on).") Boolean bias;
     @Option(names = "--eval-interval", paramLabel = "N", description = "Evaluate and checkpoint every N steps.") Integer evalInterval;
     @Option(names = "--eval-iters", paramLabel = "N", description = "Batches per split in each evaluation.") Integer evalIters;
@@ -129,9 +131,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "Also print the loss every N steps (default: only at evaluations).")
     int logInterval;
 
-    @Option(names = "--peak-gflops", paramLabel = "G", defaultValue = "232",
-            description = "The machine's FP32 peak for the MFU figure (default ${DEFAULT-VALUE}: 2 Zen 4 cores).")
-    double peakGflops;
+    @Option(names = "--peak-gflops", paramLabel = "G",
+            description = "The machine's FP32 peak for the MFU figure (default: measured once here for the thread "
+                    + "count, an FMA loop of a fraction of a second, and cached in ~/.cache/jgpt/" + MeasuredPeak.FILE + ").")
+    Double peakGflops;
 
     @Option(names = "--diagnostics", paramLabel = "N", arity = "0..1", fallbackValue = "0",
             description = "Every N steps (default: the eval interval), log per-block gradient norms and the "
@@ -140,7 +143,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(peakGflops > 0) || Double.isInfinite(peakGflops)) {
+        if (peakGflops != null && (!(peakGflops > 0) || Double.isInfinite(peakGflops))) {
             throw new IllegalArgumentException("--peak-gflops must be a positive number (the machine's FP32 peak "
                     + "in GFLOP/s), got " + peakGflops);
         }
@@ -205,9 +208,10 @@ final class TrainCommand implements Callable<Integer> {
         var mc = t.model().config;
         System.out.printf(Locale.ROOT, "jgpt train: %s -> %s%n", what, t.out());
         System.out.printf(Locale.ROOT, "model: %s, %d layers, %d heads%s, %d wide, context %d, %s + %s + %s, %s init, "
-                        + "dropout %s (%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(),
+                        + "dropout %s%s (%,d parameters)%n", mc.layout(), mc.nLayer(), mc.nHead(),
                 mc.nKvHead() == mc.nHead() ? "" : " (" + mc.nKvHead() + " kv)", mc.nEmbd(), mc.blockSize(),
-                mc.norm(), mc.position(), mc.mlp(), mc.init(), c.dropout(), t.model().parameterCount());
+                mc.norm(), mc.position(), mc.mlp(), mc.init(), c.dropout(),
+                c.layerDrop() > 0 ? ", layer drop " + c.layerDrop() : "", t.model().parameterCount());
         System.out.printf(Locale.ROOT, "data: %s (%s tokenizer, %,d tokens; train %,d, val %,d tokens)%n",
                 t.data().source, t.data().tokenizer.kind(), t.data().tokenizer.vocabSize(),
                 t.data().train.size(), t.data().val.size());
@@ -242,10 +246,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "done: step %d, train loss %.4f, val loss %.4f%n", r.steps(), r.trainLoss(), r.valLoss());
         if (r.trainSeconds() > 0) {
+            MeasuredPeak.Peak peak = peakGflops != null ? new MeasuredPeak.Peak(peakGflops, "--peak-gflops")
+                    : MeasuredPeak.of(dev.jgpt.kernel.Parallel.threads());
             System.out.printf(Locale.ROOT, "speed: %,.0f tokens/s in %.1f s of training (%.1f s wall); %.2f MFLOP/token "
-                            + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s%n",
+                            + "(6N + 12LdT) -> %.1f GFLOP/s, MFU %.1f%% of %.0f GFLOP/s (FP32 peak on %d threads, %s)%n",
                     r.tokensPerS(), r.trainSeconds(), r.wallSeconds(), r.flopsPerToken() / 1e6,
-                    r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peakGflops * 1e9), peakGflops);
+                    r.tokensPerS() * r.flopsPerToken() / 1e9, 100 * r.mfu(peak.gflops() * 1e9), peak.gflops(),
+                    dev.jgpt.kernel.Parallel.threads(), peak.source());
         }
         if (spark != null && r.steps() > firstStep) {
             System.out.println(spark.traffic(r.steps() - firstStep));
@@ -336,6 +343,7 @@ final class TrainCommand implements Callable<Integer> {
         if (gradClip != null) b.gradClip(gradClip);
         if (gradAccum != null) b.gradAccum(gradAccum);
         if (dropout != null) b.dropout(dropout);
+        if (layerDrop != null) b.layerDrop(layerDrop);
         if (bias != null) b.bias(bias);
         if (evalInterval != null) b.evalInterval(evalInterval);
         if (evalIters != null) b.evalIters(evalIters);

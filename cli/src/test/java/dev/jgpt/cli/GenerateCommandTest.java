@@ -150,14 +150,17 @@ class GenerateCommandTest {
         // Everything of a session is on stdout, in order: text, its own line's end, the turn's summary, the prompt.
         Run r = generate("to be\nthat is\n/quit\n", "-i", "-n", "6", "--temp", "0");
         assertEquals(0, r.exit(), r.err());
+        // The first turn's prompt rate includes compiling the kernels, and says so.
+        String first = "jgpt generate: prompt \\d+ tok \\([0-9.]+ tok/s, incl\\. JIT warm-up\\) \\| generated 6 tok "
+                + "\\([0-9.]+ tok/s\\) \\| stop: max-tokens \\| seed \\d+\n";
         String summary = "jgpt generate: prompt \\d+ tok \\([0-9.]+ tok/s\\) \\| generated 6 tok \\([0-9.]+ tok/s\\) "
                 + "\\| stop: max-tokens \\| seed \\d+\n";
-        assertTrue(r.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + summary
+        assertTrue(r.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + first
                 + java.util.regex.Pattern.quote("> " + t2 + "\n") + summary + "> \n"), r.out());
         assertEquals("", r.err());
 
         Run reset = generate("to be\n/reset\nthat is\n", "-i", "-n", "6", "--temp", "0");
-        assertTrue(reset.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + summary
+        assertTrue(reset.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + first
                 + java.util.regex.Pattern.quote("> jgpt generate: session cleared\n> " + fresh2 + "\n") + summary
                 + "> \n"), reset.out());
 

@@ -10,6 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -46,6 +49,22 @@ class PrepareCommandTest {
         }
     }
 
+    /** GPT-2's tokenizer on two threads: nanoGPT's token counts, and the speed in the summary line. */
+    @Test
+    void preparesTinyShakespeareWithGpt2OnTwoThreads() throws Exception {
+        Path out = tmp.resolve("shk-gpt2");
+        CliRun r = CliRun.run("prepare", "--data", CliRun.SHAKESPEARE.toString(), "--tokenizer", CliRun.GPT2.toString(),
+                "--out", out.toString(), "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("train.bin: 301,966 tokens, val.bin: 36,059 tokens"), r.out());
+        assertTrue(r.out().matches("(?s).*wrote .* in [0-9.]+ s \\([0-9.]+ MB/s\\).*"), r.out());
+        assertEquals(2 * 301_966, Files.size(out.resolve("train.bin")));
+
+        CliRun zero = CliRun.run("prepare", "--data", CliRun.SHAKESPEARE.toString(), "--out", tmp.resolve("z").toString(),
+                "--threads", "0");
+        assertTrue(zero.failedWith("--threads must be between 1 and"), zero.err());
+    }
+
     @Test
     void badInputGivesOneClearErrorAndNoFiles() throws Exception {
         Path out = tmp.resolve("out");
@@ -72,6 +91,31 @@ class PrepareCommandTest {
         assertTrue(badFraction.failedWith("validation fraction must be in [0, 1)"), badFraction.err());
         assertEquals(2, CliRun.run("prepare", "--data", unknown.toString()).exit(), "missing --out is a usage error");
         assertFalse(Files.exists(out), "no output left behind");
+    }
+
+    /** An --out that cannot be made, or a read-only one, is named with the system's reason; nothing is left. */
+    @Test
+    void anOutThatCannotBeWrittenIsNamedWithTheReason() throws Exception {
+        Path corpus = Files.writeString(tmp.resolve("c.txt"), "Hello world\n".repeat(100));
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Path under = file.resolve("out");
+        assertTrue(prepare(corpus, "char", under).failedWith("cannot create --out " + under + ": "), "under a file");
+
+        Path out = Files.createDirectories(tmp.resolve("read-only"));
+        // A read-only file system of our own, in a private mount namespace (permissions would not stop root).
+        List<String> command = new ArrayList<>(List.of("unshare", "-rm", "bash", "-c",
+                "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", out.toString()));
+        command.addAll(CliProcess.command(List.of("-Xmx256m"), "prepare", "--data", corpus.toString(),
+                "--out", out.toString()));
+        CliProcess p = CliProcess.start(tmp.resolve("read-only-process"), command);
+        assertEquals(1, p.exitCode(Duration.ofMinutes(2)), p.out() + p.err());
+        assertEquals("jgpt prepare: error: --out " + out + " cannot be written: read-only file system; "
+                + "name a folder you can write to", p.err().strip());
+        Path inside = out.resolve("new");
+        command.set(command.size() - 1, inside.toString());
+        p = CliProcess.start(tmp.resolve("read-only-process-2"), command);
+        assertEquals(1, p.exitCode(Duration.ofMinutes(2)), p.out() + p.err());
+        assertEquals("jgpt prepare: error: cannot create --out " + inside + ": read-only file system", p.err().strip());
     }
 
     private static CliRun prepare(Path data, String tokenizer, Path out) {

@@ -77,6 +77,10 @@ class TokenizerCommandTest {
         assertTrue(CliRun.run("tokenizer", "train", "--data", tmp.resolve("missing.txt").toString(),
                 "--vocab-size", "300", "--out", out.toString()).failedWith("corpus not found"));
         assertFalse(Files.exists(out), "no output left behind");
+
+        Path underAFile = ok.resolve("out");   // checked before training, which can take minutes
+        assertTrue(CliRun.run("tokenizer", "train", "--data", ok.toString(), "--vocab-size", "300",
+                "--out", underAFile.toString()).failedWith("cannot create --out " + underAFile + ": "));
     }
 
     @Test

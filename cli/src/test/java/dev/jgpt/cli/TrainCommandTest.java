@@ -271,11 +271,24 @@ class TrainCommandTest {
         Path out = tmp.resolve("bad");
         assertTrue(train(tiny(out, "--embd", "15")).failedWith("embd (15) must be a positive multiple of heads (2)"));
         assertTrue(train(tiny(out, "--residual-layout", "middle-ln")).failedWith("unknown residual layout 'middle-ln'"));
+        assertTrue(train(tiny(out, "--layer-drop", "1")).failedWith("layer-drop must be in [0, 1), got 1.0"));
         assertTrue(CliRun.run("train", "--preset", "huge", "--out", out.toString()).failedWith("unknown preset 'huge'"));
         assertTrue(CliRun.run("train", "--data", tmp.resolve("missing.txt").toString(), "--out", out.toString())
                 .failedWith("training data not found"));
         assertTrue(train(tiny(out, "--block", "200000")).failedWith("the val split has 111540 tokens; it needs more than the block size (200000)"));
         assertTrue(CliRun.run("train", "--resume", "--out", tmp.resolve("none").toString())
                 .failedWith("holds no training checkpoint"));
+    }
+
+    @Test
+    void layerDropIsSavedWithTheRunAndCannotChangeOnResume() throws Exception {
+        Path out = tmp.resolve("layerdrop");
+        CliRun r = train(tiny(out, "--layers", "3", "--layer-drop", "0.5"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("layer drop 0.5"), r.out());
+        assertEquals(0.5, new ObjectMapper().readTree(out.resolve("train_state/state.json").toFile())
+                .get("config").get("layer_drop").asDouble());
+        CliRun changed = CliRun.run("train", "--resume", "--out", out.toString(), "--layer-drop", "0");
+        assertTrue(changed.failedWith("layer_drop (saved 0.5, asked 0.0)"), changed.err());
     }
 }

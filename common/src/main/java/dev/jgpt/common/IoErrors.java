@@ -5,6 +5,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -64,6 +65,20 @@ public final class IoErrors {
         }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : lowerFirst(m);
+    }
+
+    /**
+     * Creates the folder an option names ({@code flag}: "--out") with its parents; true if it was not
+     * there. Fails with one line naming the option, the folder and the reason.
+     */
+    public static boolean createFolder(String flag, Path dir) {
+        boolean created = !Files.exists(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create " + flag + " " + dir + ": " + describe(e, dir), e);
+        }
+        return created;
     }
 
     /** "No space left on device" reads as "no space left on device" after a colon. */

@@ -1,5 +1,7 @@
 package dev.jgpt.infer;
 
+import dev.jgpt.common.LongHeap;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -177,10 +179,10 @@ public final class Sampler {
             long key = key(x[i], i);
             if (size < k) {
                 keys[size] = key;
-                siftUp(keys, size++);
+                LongHeap.siftUp(keys, size++);
             } else if (key > keys[0]) {
                 keys[0] = key;
-                siftDown(keys, size);
+                LongHeap.siftDown(keys, size);
             }
         }
         Arrays.sort(keys, 0, size);
@@ -272,39 +274,6 @@ public final class Sampler {
 
     private static int idOf(long key) {
         return Integer.MAX_VALUE - (int) key;
-    }
-
-    private static void siftUp(long[] h, int i) {
-        long v = h[i];
-        while (i > 0) {
-            int p = (i - 1) >>> 1;
-            if (h[p] <= v) {
-                break;
-            }
-            h[i] = h[p];
-            i = p;
-        }
-        h[i] = v;
-    }
-
-    private static void siftDown(long[] h, int size) {
-        long v = h[0];
-        int i = 0;
-        while (true) {
-            int c = 2 * i + 1;
-            if (c >= size) {
-                break;
-            }
-            if (c + 1 < size && h[c + 1] < h[c]) {
-                c++;
-            }
-            if (h[c] >= v) {
-                break;
-            }
-            h[i] = h[c];
-            i = c;
-        }
-        h[i] = v;
     }
 
     private float[] work(int vocab) {

@@ -19,6 +19,13 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int M, int N, int K,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null);
+    }
+
+    /** {@link #gemm}, then C[i, j] += bias[j] (bias null: none). The packed path adds it tile by tile. */
+    private static void gemm(boolean transA, boolean transB, int M, int N, int K,
+                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
         if (a == null || b == null || c == null) {
             throw new IllegalArgumentException("gemm: " + (a == null ? "A" : b == null ? "B" : "C")
                     + " is null (M=" + M + " N=" + N + " K=" + K + ")");
@@ -34,6 +41,7 @@ public final class Gemm {
                     java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + N, 0f);
                 }
             }
+            addBias(c, cOff, ldc, M, N, bias);
             return;
         }
         if (M == 1) {
@@ -47,7 +55,17 @@ public final class Gemm {
         } else if ((long) M * N * K <= TINY) {
             naive(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
         } else {
-            GemmPacked.gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            GemmPacked.gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
+            return;
+        }
+        addBias(c, cOff, ldc, M, N, bias);
+    }
+
+    private static void addBias(float[] c, int cOff, int ldc, int M, int N, float[] bias) {
+        if (bias != null) {
+            for (int i = 0; i < M; i++) {
+                Vec.add(c, cOff + i * ldc, bias, 0, N);
+            }
         }
     }
 
@@ -86,12 +104,7 @@ public final class Gemm {
         if (bias != null) {
             Checks.length("linearForward", "bias", bias, N);
         }
-        gemm(false, true, M, N, K, x, 0, K, w, 0, K, out, 0, N, false);
-        if (bias != null) {
-            for (int i = 0; i < M; i++) {
-                Vec.add(out, i * N, bias, 0, N);
-            }
-        }
+        gemm(false, true, M, N, K, x, 0, K, w, 0, K, out, 0, N, false, bias);
     }
 
     /**
@@ -140,9 +153,15 @@ public final class Gemm {
         }
         if (dbias != null) {
             Checks.length("linearBackward", "dbias", dbias, N);
-            for (int i = 0; i < M; i++) {
-                Vec.add(dbias, 0, dy, i * N, N);
-            }
+            // Column sums, the rows added in order for every column: threads split the columns, so the
+            // sums do not depend on the thread count.
+            int vectors = (N + Simd.LANES - 1) / Simd.LANES;
+            Parallel.forRange(vectors, Math.max(1, (1 << 15) / Math.max(1, M * Simd.LANES)), (v0, v1) -> {
+                int j0 = v0 * Simd.LANES, j1 = Math.min(N, v1 * Simd.LANES);
+                for (int i = 0; i < M; i++) {
+                    Vec.add(dbias, j0, dy, i * N + j0, j1 - j0);
+                }
+            });
         }
     }
 }

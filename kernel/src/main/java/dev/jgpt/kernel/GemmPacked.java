@@ -58,6 +58,16 @@ final class GemmPacked {
     static void gemm(boolean transA, boolean transB, int M, int N, int K,
                      float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null);
+    }
+
+    /**
+     * As above, then C[i, j] += bias[j] for every row (null: no bias): added to each tile once its sum
+     * over K is complete, while the tile is still in L1, instead of in a pass of its own over C.
+     */
+    static void gemm(boolean transA, boolean transB, int M, int N, int K,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
         int threads = Parallel.threads();
         int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : threads;
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
@@ -69,7 +79,7 @@ final class GemmPacked {
         int tiles = splitN ? tilesN : tilesM;
         parts = Math.min(parts, tiles);
         if (parts <= 1) {
-            block(transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            block(transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
             return;
         }
         final int nParts = parts;
@@ -78,10 +88,10 @@ final class GemmPacked {
                 int t0 = (int) ((long) tiles * p / nParts), t1 = (int) ((long) tiles * (p + 1) / nParts);
                 if (splitN) {
                     block(transA, transB, 0, M, t0 * NR, Math.min(N, t1 * NR), K,
-                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
                 } else {
                     block(transA, transB, t0 * MR, Math.min(M, t1 * MR), 0, N, K,
-                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
                 }
             }
         });
@@ -90,7 +100,7 @@ final class GemmPacked {
     /** C[m0:m1, n0:n1] on the calling thread. */
     private static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int K,
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                              float[] c, int cOff, int ldc, boolean accumulate) {
+                              float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
         Buffers buf = BUFFERS.get();
         float[] ap = buf.a, bp = buf.b, edge = buf.edge, t16 = buf.t16;
         // Equal blocks (rounded to whole panels) rather than full blocks plus a sliver.
@@ -102,6 +112,7 @@ final class GemmPacked {
                 int kc = Math.min(KC, K - pc);
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, t16);
                 boolean add = accumulate || pc > 0;
+                float[] tileBias = pc + kc == K ? bias : null;   // after the last block of K
                 for (int ic = m0; ic < m1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, m1 - ic);
                     // Full MR-row panels of A are read in place: the kernel takes A's strides, so A
@@ -119,6 +130,9 @@ final class GemmPacked {
                                 tile(a, ao, ars, aks, MR, bp, jr, nc, kc, c, ci, ldc, add, edge);
                             } else {
                                 tile(ap, 0, 1, MR, mc - full, bp, jr, nc, kc, c, ci, ldc, add, edge);
+                            }
+                            if (tileBias != null) {
+                                addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), tileBias, jc + jr);
                             }
                         }
                     }
@@ -149,6 +163,21 @@ final class GemmPacked {
                 for (int j = 0; j < nr; j++) {
                     c[row + j] = add ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
                 }
+            }
+        }
+    }
+
+    /** C[r, j] += bias[bOff + j] over an mr × nr tile at ci (the same sum, C + bias, as a pass over C after). */
+    private static void addBias(float[] c, int ci, int ldc, int mr, int nr, float[] bias, int bOff) {
+        int ub = nr / L * L;
+        for (int r = 0; r < mr; r++) {
+            int row = ci + r * ldc;
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector.fromArray(F, c, row + j).add(FloatVector.fromArray(F, bias, bOff + j)).intoArray(c, row + j);
+            }
+            for (; j < nr; j++) {
+                c[row + j] += bias[bOff + j];
             }
         }
     }

@@ -24,13 +24,17 @@ public final class GradNorm {
         if (tensors == null) {
             throw new IllegalArgumentException("gradNorm: tensor list is null");
         }
+        int[] firstBlock = blocks(tensors);
+        double[] partial = new double[firstBlock[tensors.size()]];
+        forEachBlock(tensors, firstBlock, (g, b, s, e) -> partial[b] = Vec.sumSquares(g, s, e - s));
+        // Merged in a fixed order: each tensor's blocks into its sum, then the tensors' sums.
         double total = 0;
         for (int k = 0; k < tensors.size(); k++) {
-            float[] g = tensors.get(k);
-            if (g == null) {
-                throw new IllegalArgumentException("gradNorm: tensor " + k + " of " + tensors.size() + " is null");
+            double t = 0;
+            for (int b = firstBlock[k]; b < firstBlock[k + 1]; b++) {
+                t += partial[b];
             }
-            total += sumSquares(g);
+            total += t;
         }
         return Math.sqrt(total);
     }
@@ -46,29 +50,42 @@ public final class GradNorm {
         double norm = globalNorm(tensors);
         if (Double.isFinite(norm) && norm > maxNorm) {
             float factor = (float) (maxNorm / (norm + 1e-6));
-            for (float[] g : tensors) {
-                Parallel.forRange(g.length, BLOCK, (s, e) -> Vec.scale(g, s, factor, e - s));
-            }
+            forEachBlock(tensors, blocks(tensors), (g, b, s, e) -> Vec.scale(g, s, factor, e - s));
         }
         return norm;
     }
 
-    private static double sumSquares(float[] g) {
-        int blocks = (g.length + BLOCK - 1) / BLOCK;
-        if (blocks <= 1) {
-            return Vec.sumSquares(g, 0, g.length);
+    @FunctionalInterface
+    private interface BlockBody {
+        /** Block b (numbered over all tensors) is elements [s, e) of g. */
+        void run(float[] g, int b, int s, int e);
+    }
+
+    /** firstBlock[k] = the number of the first block of tensor k; firstBlock[size] = all blocks. */
+    private static int[] blocks(List<float[]> tensors) {
+        int[] first = new int[tensors.size() + 1];
+        for (int k = 0; k < tensors.size(); k++) {
+            float[] g = tensors.get(k);
+            if (g == null) {
+                throw new IllegalArgumentException("gradNorm: tensor " + k + " of " + tensors.size() + " is null");
+            }
+            first[k + 1] = Math.addExact(first[k], (g.length + BLOCK - 1) / BLOCK);
         }
-        double[] partial = new double[blocks];
-        Parallel.forRange(blocks, 1, (b0, b1) -> {
+        return first;
+    }
+
+    /** Runs body over every block of every tensor: one parallel pass for all of them. */
+    private static void forEachBlock(List<float[]> tensors, int[] firstBlock, BlockBody body) {
+        Parallel.forRange(firstBlock[tensors.size()], 1, (b0, b1) -> {
+            int k = 0;
             for (int b = b0; b < b1; b++) {
-                int s = b * BLOCK;
-                partial[b] = Vec.sumSquares(g, s, Math.min(BLOCK, g.length - s));
+                while (firstBlock[k + 1] <= b) {
+                    k++;
+                }
+                float[] g = tensors.get(k);
+                int s = (b - firstBlock[k]) * BLOCK;
+                body.run(g, b, s, Math.min(g.length, s + BLOCK));
             }
         });
-        double total = 0;
-        for (double p : partial) {
-            total += p;
-        }
-        return total;
     }
 }

@@ -54,6 +54,16 @@ public final class Vec {
         });
     }
 
+    /** x[0..n) = 0, split across threads when large (activation gradients are zeroed every step). */
+    public static void zero(float[] x, int n) {
+        Checks.length("zero", "x", x, n);
+        if (n >= PARALLEL_MIN) {
+            Parallel.forRange(n, PARALLEL_MIN / 2, (s, e) -> java.util.Arrays.fill(x, s, e, 0f));
+        } else {
+            java.util.Arrays.fill(x, 0, n, 0f);
+        }
+    }
+
     /** y += alpha·x, n elements from offset 0. */
     public static void axpy(float alpha, float[] x, float[] y, int n) {
         axpy(alpha, x, 0, y, 0, n);

@@ -43,6 +43,43 @@ class AdamWTest {
     }
 
     @Test
+    void manyTensorsInOnePassMatchOneByOneBitForBit() {
+        // Empty, tail-only, exactly one piece, a piece and a tail, several pieces: each element must get
+        // exactly what the one-tensor update gives it, on any thread count.
+        int[] sizes = {0, 7, 1 << 15, (1 << 15) + 5, 100_003, 3};
+        float[] decay = {0.1f, 0f, 0.1f, 0f, 0.1f, 0.1f};
+        for (int threads : new int[] {1, 2}) {
+            SplittableRandom rng = new SplittableRandom(5);
+            int k = sizes.length;
+            float[][] p = new float[k][], g = new float[k][], m = new float[k][], v = new float[k][];
+            float[][] p1 = new float[k][], m1 = new float[k][], v1 = new float[k][];
+            for (int i = 0; i < k; i++) {
+                p[i] = randn(rng, sizes[i], 1);
+                g[i] = randn(rng, sizes[i], 1);
+                m[i] = randn(rng, sizes[i], 0.1);
+                v[i] = randn(rng, sizes[i], 0.1);
+                for (int j = 0; j < sizes[i]; j++) {
+                    v[i][j] = Math.abs(v[i][j]);
+                }
+                p1[i] = p[i].clone();
+                m1[i] = m[i].clone();
+                v1[i] = v[i].clone();
+            }
+            KernelTesting.withThreads(threads, () -> {
+                AdamW.update(p, g, m, v, decay, 1e-3f, 0.9f, 0.99f, 1e-8f, 7);
+                for (int i = 0; i < k; i++) {
+                    AdamW.update(p1[i], g[i], m1[i], v1[i], sizes[i], 1e-3f, 0.9f, 0.99f, 1e-8f, decay[i], 7);
+                }
+            });
+            for (int i = 0; i < k; i++) {
+                KernelTesting.assertBitEqual("θ of tensor " + i + ", " + threads + " threads", p1[i], p[i]);
+                KernelTesting.assertBitEqual("m of tensor " + i, m1[i], m[i]);
+                KernelTesting.assertBitEqual("v of tensor " + i, v1[i], v[i]);
+            }
+        }
+    }
+
+    @Test
     void badInput() {
         float[] a = new float[4];
         assertBadInput(() -> AdamW.update(a, a, a, a, 4, 1e-3f, 0.9f, 0.99f, 1e-8f, 0f, 0), "adamW", "step", "1-based");

@@ -40,6 +40,31 @@ class GradNormTest {
     }
 
     @Test
+    void oneParallelPassGivesThePerTensorSumsBitForBit() {
+        // The norm of all tensors at once is their per-tensor sums (blocks of 2^16 merged in order) merged
+        // in order, exactly: training runs must repeat bit for bit across versions.
+        List<float[]> g = List.of(randn(rng, 5, 1), new float[0], randn(rng, 65_536, 1), randn(rng, 131_073, 0.5),
+                randn(rng, 17, 3));
+        double expected = 0;
+        for (float[] t : g) {
+            double sum = 0;
+            for (int s = 0; s < t.length; s += 1 << 16) {
+                sum += Vec.sumSquares(t, s, Math.min(1 << 16, t.length - s));
+            }
+            expected += sum;
+        }
+        assertEquals(Math.sqrt(expected), GradNorm.globalNorm(g), 0.0);
+        List<float[]> clipped = g.stream().map(float[]::clone).toList();
+        double norm = GradNorm.clip(clipped, 1.0);
+        float factor = (float) (1.0 / (norm + 1e-6));
+        for (int k = 0; k < g.size(); k++) {
+            float[] want = g.get(k).clone();
+            Vec.scale(want, factor, want.length);
+            assertBitEqual("tensor " + k + " scaled by the same factor", want, clipped.get(k));
+        }
+    }
+
+    @Test
     void clipScalesToMaxNormAndReturnsPreClipNorm() {
         float[] a = {3, 0}, b = {4};
         List<float[]> g = List.of(a, b);

@@ -18,6 +18,20 @@ class VecTest {
     private final SplittableRandom rng = new SplittableRandom(19);
 
     @Test
+    void zeroClearsExactlyTheFirstN() {
+        for (int threads : new int[] {1, 2}) {
+            for (int n : new int[] {0, 5, 65_535, 65_536, 200_003}) {
+                float[] x = randn(rng, n + 4, 1), before = x.clone();
+                KernelTesting.withThreads(threads, () -> Vec.zero(x, n));
+                for (int i = 0; i < x.length; i++) {
+                    assertEquals(i < n ? 0f : before[i], x[i], 0f, "element " + i + " of n = " + n);
+                }
+            }
+        }
+        assertBadInput(() -> Vec.zero(new float[3], 4), "zero", "x");
+    }
+
+    @Test
     void elementWise() {
         for (int n : new int[] {0, 1, 7, 16, 33, 129, 70_001}) {
             float[] a = randn(rng, n + 3, 1), b = randn(rng, n + 5, 1);

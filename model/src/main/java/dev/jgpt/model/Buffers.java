@@ -14,7 +14,7 @@ final class Buffers {
     /** Like {@link #ensure} and zero-filled over the first n elements (for gradients that accumulate). */
     static float[] zeroed(float[] buf, long n) {
         float[] b = ensure(buf, n);
-        java.util.Arrays.fill(b, 0, (int) n, 0f);
+        dev.jgpt.kernel.Vec.zero(b, (int) n);
         return b;
     }
 }

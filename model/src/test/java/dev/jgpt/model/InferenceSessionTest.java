@@ -76,6 +76,15 @@ class InferenceSessionTest {
                 p.data[i] += 0.3f;
             }
         }
+        assertBatchEqualsAlone(m);
+    }
+
+    /**
+     * Short prefills and a decode step beside a long prompt in one cached forward: each sequence's logits
+     * equal its logits alone, bit for bit. Returns the long prompt's logits (its last row).
+     */
+    static float[] assertBatchEqualsAlone(GPT m) {
+        int V = m.config.vocabSize();
         int[] longPrompt = IntStream.range(0, Linear.PROMPT_MATMUL_ROWS + 3).map(i -> i % V).toArray();
         int[][] prompts = {{1, 2, 3}, {4, 5, 6, 7, 8}, {9}, longPrompt};
         float[][] alone = new float[4][];
@@ -98,6 +107,7 @@ class InferenceSessionTest {
         for (int i = 0; i < 4; i++) {
             assertArrayEquals(alone[i], Arrays.copyOfRange(together, i * V, (i + 1) * V), "sequence " + i);
         }
+        return alone[3];
     }
 
     @Test

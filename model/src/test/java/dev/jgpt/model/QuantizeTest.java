@@ -25,30 +25,12 @@ class QuantizeTest {
         GPT f32 = new GPT(GPTConfig.llama(V, 32, 2, 4, 1, 64, 96).toBuilder().init(InitScheme.XAVIER).build(), 8);
         for (WeightType t : new WeightType[] {WeightType.Q8_0, WeightType.Q4_0, WeightType.BF16}) {
             GPT m = Quantize.packed(f32, t);
+            float[] cached = InferenceSessionTest.assertBatchEqualsAlone(m);
             int[] longPrompt = IntStream.range(0, Linear.PROMPT_MATMUL_ROWS + 3).map(i -> i % V).toArray();
-            int[][] prompts = {{1, 2, 3}, {4, 5, 6, 7, 8}, {9}, longPrompt};
-            float[][] alone = new float[4][];
-            for (int i = 0; i < 4; i++) {
-                InferenceSession s = new InferenceSession(m);
-                if (i == 1) {
-                    s.append(4, 5, 6, 7);
-                    alone[i] = s.append(8).clone();
-                } else {
-                    alone[i] = s.append(prompts[i]).clone();
-                }
-            }
-            KVCache[] caches = {new KVCache(m.config), new KVCache(m.config), new KVCache(m.config), new KVCache(m.config)};
-            m.forwardCached(new int[] {4, 5, 6, 7}, Batch.cached(caches[1], 0, 4), new float[V]);
-            int[] tokens = IntStream.concat(IntStream.of(1, 2, 3, 8, 9), IntStream.of(longPrompt)).toArray();
-            float[] together = m.forwardCached(tokens,
-                    Batch.cached(caches, new int[] {0, 4, 0, 0}, new int[] {3, 1, 1, longPrompt.length}), new float[4 * V]);
-            for (int i = 0; i < 4; i++) {
-                assertArrayEquals(alone[i], Arrays.copyOfRange(together, i * V, (i + 1) * V), t + " sequence " + i);
-            }
             float[] full = m.logits(longPrompt, 1, longPrompt.length);
             float[] last = Arrays.copyOfRange(full, (longPrompt.length - 1) * V, longPrompt.length * V);
             for (int v = 0; v < V; v++) {
-                assertEquals(last[v], alone[3][v], 1e-4f * (1 + Math.abs(last[v])), t + " logit " + v);
+                assertEquals(last[v], cached[v], 1e-4f * (1 + Math.abs(last[v])), t + " logit " + v);
             }
         }
     }

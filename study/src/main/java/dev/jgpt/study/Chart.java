@@ -86,6 +86,30 @@ final class Chart {
         return s;
     }
 
+    /** Points with error bars ±err (linear axes only); non-finite points are dropped; null if none is left. */
+    XYSeries series(String name, List<Double> x, List<Double> y, List<Double> err, Color color) {
+        if (logX || logY) {
+            throw new IllegalStateException("error bars are drawn on linear axes only");
+        }
+        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), es = new ArrayList<>();
+        for (int i = 0; i < x.size(); i++) {
+            if (Double.isFinite(x.get(i)) && Double.isFinite(y.get(i))) {
+                xs.add(x.get(i));
+                ys.add(y.get(i));
+                es.add(Double.isFinite(err.get(i)) ? err.get(i) : 0.0);
+            }
+        }
+        if (xs.isEmpty()) {
+            return null;
+        }
+        chart.getStyler().setErrorBarsColorSeriesColor(true);
+        XYSeries s = chart.addSeries(name, xs, ys, es);
+        s.setLineColor(color);
+        s.setMarkerColor(color);
+        s.setMarker(SeriesMarkers.CIRCLE);
+        return s;
+    }
+
     /** A dashed reference line without markers. */
     void reference(String name, List<Double> x, List<Double> y, Color color) {
         XYSeries s = series(name, x, y, color);

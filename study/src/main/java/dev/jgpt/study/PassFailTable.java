@@ -18,51 +18,65 @@ import java.util.Locale;
 import java.util.TreeSet;
 
 /**
- * The pass/fail figure: depth × lr columns, one row per init, warmup and layout; each cell coloured by its
- * seeds' majority verdict and labelled with their verdicts ({@link StudyResults#cellText}).
+ * The pass/fail figure: depth × lr columns, one row per training regime (steps, clipping, LayerDrop; named only
+ * when the study has several), init, warmup and layout; each cell coloured by its seeds' majority verdict and
+ * labelled with their verdicts ({@link StudyResults#cellText}).
  */
 final class PassFailTable {
     private static final Color TRAINED = new Color(0x7BC67B), SLOW = new Color(0xF3D26B),
             STUCK = new Color(0xE8736C), DIVERGED = new Color(0x8E6BBF), MIXED = new Color(0xC9C9C9);
-    private static final int LABEL_W = 250, CELL_W = 92, CELL_H = 26, TOP = 84, BOTTOM = 46;
+    private static final int CELL_W = 92, CELL_H = 26, TOP = 84, BOTTOM = 46;
 
+    private final String title;
     private final List<String> rowLabels = new ArrayList<>();
     private final List<String> colLabels = new ArrayList<>();
     private final List<List<List<RunResult>>> cells = new ArrayList<>();
 
-    PassFailTable(List<RunResult> results) {
+    /** The table of these results' training cells, titled "Verdict per cell" and {@code subtitle} when given. */
+    PassFailTable(List<RunResult> results, String subtitle) {
+        this.title = "Verdict per cell" + (subtitle.isEmpty() ? "" : ", " + subtitle) + ": one letter per seed";
         var byCell = StudyResults.cells(results);
         TreeSet<Integer> depths = new TreeSet<>();
         TreeSet<Double> lrs = new TreeSet<>();
         TreeSet<InitScheme> inits = new TreeSet<>();
         TreeSet<Boolean> warmups = new TreeSet<>();
         TreeSet<ResidualLayout> layouts = new TreeSet<>();
+        TreeSet<StudyResults.Regime> regimes = new TreeSet<>();
         byCell.keySet().forEach(c -> {
             depths.add(c.depth());
             lrs.add(c.lr());
             inits.add(c.init());
             warmups.add(c.warmup());
             layouts.add(c.layout());
+            regimes.add(c.regime());
         });
         for (int d : depths) {
             for (double lr : lrs) {
                 colLabels.add(String.format(Locale.ROOT, "L%d lr %.0e", d, lr));
             }
         }
-        for (InitScheme init : List.of(InitScheme.XAVIER, InitScheme.GPT2)) {
-            if (!inits.contains(init)) {
-                continue;
-            }
-            for (boolean w : warmups) {
-                for (ResidualLayout layout : layouts) {
-                    rowLabels.add(init.id() + " · " + (w ? "warmup" : "no warmup") + " · " + layout.id());
-                    List<List<RunResult>> row = new ArrayList<>();
-                    for (int d : depths) {
-                        for (double lr : lrs) {
-                            row.add(byCell.getOrDefault(new Cell(layout, d, lr, w, init), List.of()));
+        for (StudyResults.Regime regime : regimes) {
+            for (InitScheme init : List.of(InitScheme.XAVIER, InitScheme.GPT2)) {
+                if (!inits.contains(init)) {
+                    continue;
+                }
+                for (boolean w : warmups) {
+                    for (ResidualLayout layout : layouts) {
+                        List<List<RunResult>> row = new ArrayList<>();
+                        boolean any = false;
+                        for (int d : depths) {
+                            for (double lr : lrs) {
+                                List<RunResult> runs = byCell.getOrDefault(new Cell(layout, d, lr, w, init, regime), List.of());
+                                row.add(runs);
+                                any |= !runs.isEmpty();
+                            }
+                        }
+                        if (any) { // a part of the study may train only some layouts, inits or warmups
+                            rowLabels.add((regimes.size() > 1 ? regime.label() + " · " : "") + init.id() + " · "
+                                    + (w ? "warmup" : "no warmup") + " · " + layout.id());
+                            cells.add(row);
                         }
                     }
-                    cells.add(row);
                 }
             }
         }
@@ -73,8 +87,13 @@ final class PassFailTable {
         Chart.writeFigure(dir, name, width(), height(), this::draw);
     }
 
+    /** Room for the longest row label (about 7 pixels per character at 12 points). */
+    private int labelWidth() {
+        return Math.max(250, 20 + 7 * rowLabels.stream().mapToInt(String::length).max().orElse(0));
+    }
+
     private int width() {
-        return Math.max(660, LABEL_W + CELL_W * colLabels.size() + 20);
+        return Math.max(660, labelWidth() + CELL_W * colLabels.size() + 20);
     }
 
     private int height() {
@@ -82,20 +101,21 @@ final class PassFailTable {
     }
 
     private void draw(Graphics2D g) {
+        int labelW = labelWidth();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width(), height());
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString("Verdict per cell: one letter per seed", 10, 24);
+        g.drawString(title, 10, 24);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.drawString("T trained, s slow, S stuck, D@step diverged; then the mean validation loss (nats)", 10, 44);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
         FontMetrics fm = g.getFontMetrics();
         for (int j = 0; j < colLabels.size(); j++) {
             String s = colLabels.get(j);
-            g.drawString(s, LABEL_W + j * CELL_W + (CELL_W - fm.stringWidth(s)) / 2, TOP - 10);
+            g.drawString(s, labelW + j * CELL_W + (CELL_W - fm.stringWidth(s)) / 2, TOP - 10);
         }
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         fm = g.getFontMetrics();
@@ -105,7 +125,7 @@ final class PassFailTable {
             g.drawString(rowLabels.get(i), 10, y + CELL_H / 2 + fm.getAscent() / 2 - 2);
             for (int j = 0; j < colLabels.size(); j++) {
                 List<RunResult> runs = cells.get(i).get(j);
-                int x = LABEL_W + j * CELL_W;
+                int x = labelW + j * CELL_W;
                 g.setColor(runs.isEmpty() ? Color.WHITE : colour(runs));
                 g.fillRect(x, y, CELL_W, CELL_H);
                 g.setColor(Color.WHITE);
@@ -121,7 +141,7 @@ final class PassFailTable {
             if (i > 0 && !group(rowLabels.get(i)).equals(group(rowLabels.get(i - 1)))) {
                 g.setColor(Color.BLACK);
                 g.setStroke(new BasicStroke(1.5f));
-                g.drawLine(8, y, LABEL_W + CELL_W * colLabels.size(), y);
+                g.drawLine(8, y, labelW + CELL_W * colLabels.size(), y);
             }
         }
         int y = TOP + CELL_H * rowLabels.size() + 26;

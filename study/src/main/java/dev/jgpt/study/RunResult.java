@@ -18,11 +18,16 @@ import java.util.List;
  * @param lossCurve        training loss per step (up to divergence)
  * @param gradNormCurve    global gradient norm per step, before clipping
  * @param residualMeanSquareEnd m_l (see {@link Diagnostics#residualMeanSquare}) on the probe batch after training
+ * @param perturbationEnd  the perturbation sensitivity ({@link InitDiagnostics#perturbation}) after training; NaN
+ *                         for a probe or a diverged run
+ * @param lesion           the lesion phase's measurements on the validation batches, or null (none asked, probe,
+ *                         diverged)
  */
 public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, double initialLoss, double finalTrainLoss,
                         double valLoss, double unigramEntropy, double unigramLoss, InitDiagnostics atInit,
                         List<StepDiagnostics> early, double[] lossCurve, double[] gradNormCurve,
-                        double[] residualMeanSquareEnd, double seconds) {
+                        double[] residualMeanSquareEnd, double perturbationEnd, Lesions.Result lesion,
+                        double seconds) {
 
     public static final String TRAINED = "trained", SLOW = "slow", STUCK = "stuck", DIVERGED = "diverged",
             PROBE = "probe";

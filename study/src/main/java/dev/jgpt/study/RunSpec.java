@@ -9,12 +9,14 @@ import java.util.Locale;
 
 /**
  * One point of the stability grid: the model (layout, depth, width, init), the optimiser (AdamW with
- * this learning rate, optional linear warmup, optional clipping; no dropout, no decay schedule) and the
- * seed. {@code steps == 0} is an init-only probe: diagnostics at initialisation, no training.
+ * this learning rate, optional linear warmup, optional clipping; no dropout, no decay schedule), LayerDrop
+ * during training ({@code layerDrop}, 0 = off) and the seed. {@code steps == 0} is an init-only probe:
+ * diagnostics at initialisation, no training. {@code lesionDraws > 0} adds a lesion phase after training
+ * ({@link Lesions}, that many subsets per k).
  */
 public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init, long seed,
                       int steps, int width, int heads, int batch, int seqLen, int warmupSteps, double clip,
-                      double weightDecay, double beta1, double beta2) {
+                      double weightDecay, double beta1, double beta2, double layerDrop, int lesionDraws) {
 
     public RunSpec {
         if (depth < 1 || width < 1 || heads < 1 || width % heads != 0) {
@@ -24,6 +26,10 @@ public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmu
         if (steps < 0 || batch < 1 || seqLen < 1 || !(lr > 0) || warmupSteps < 0 || clip < 0) {
             throw new IllegalArgumentException("stability run: need steps >= 0, batch >= 1, seq >= 1, lr > 0, warmup >= 0, clip >= 0; got steps "
                     + steps + ", batch " + batch + ", seq " + seqLen + ", lr " + lr + ", warmup " + warmupSteps + ", clip " + clip);
+        }
+        if (!(layerDrop >= 0 && layerDrop < 1) || lesionDraws < 0) {
+            throw new IllegalArgumentException("stability run: need 0 <= layer drop < 1 and lesion draws >= 0; got "
+                    + layerDrop + " and " + lesionDraws);
         }
     }
 
@@ -40,9 +46,21 @@ public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmu
         return LrSchedule.constantAfterWarmup(lr, warmup ? warmupSteps : 0);
     }
 
-    /** A short label: "post-ln L12 lr1e-03 warm xavier s2". */
+    /** The same run without its lesion phase: what two specs must share to train the same model. */
+    public RunSpec withoutLesions() {
+        return new RunSpec(layout, depth, lr, warmup, init, seed, steps, width, heads, batch, seqLen, warmupSteps, clip,
+                weightDecay, beta1, beta2, layerDrop, 0);
+    }
+
+    public RunSpec withLesionDraws(int draws) {
+        return new RunSpec(layout, depth, lr, warmup, init, seed, steps, width, heads, batch, seqLen, warmupSteps, clip,
+                weightDecay, beta1, beta2, layerDrop, draws);
+    }
+
+    /** A short label: "post-ln L12 lr1e-03 no-warmup xavier 500 steps s2", with clipping and LayerDrop when on. */
     public String label() {
-        return String.format(Locale.ROOT, "%s L%d lr%.0e %s %s s%d", layout.id(), depth, lr,
-                warmup ? "warmup" : "no-warmup", init.id(), seed);
+        return String.format(Locale.ROOT, "%s L%d lr%.0e %s %s %d steps%s%s s%d", layout.id(), depth, lr,
+                warmup ? "warmup" : "no-warmup", init.id(), steps, clip > 0 ? " clip " + StudyGrid.lr(clip) : "",
+                layerDrop > 0 ? " layer-drop " + StudyGrid.lr(layerDrop) : "", seed);
     }
 }

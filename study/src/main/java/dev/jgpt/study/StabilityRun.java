@@ -3,6 +3,7 @@ package dev.jgpt.study;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.optim.AdamW;
 import dev.jgpt.model.optim.LrSchedule;
+import dev.jgpt.train.LayerDrop;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,9 +11,10 @@ import java.util.SplittableRandom;
 
 /**
  * One run of the study: a fresh model, diagnostics at init, then a short, plain training loop (the
- * model's AdamW, optional linear warmup then a constant rate, optional clipping, no dropout) that records diagnostics at
- * early steps, and a verdict. Deliberately separate from dev.jgpt.train's Trainer: it needs hooks inside
- * every step and nothing else (no checkpoints, no schedules).
+ * model's AdamW, optional linear warmup then a constant rate, optional clipping, optional {@link LayerDrop}, no
+ * dropout) that records diagnostics at early steps, a verdict, and for a run with lesion draws the lesion phase
+ * ({@link Lesions}) on the validation batches. Deliberately separate from dev.jgpt.train's Trainer: it needs
+ * hooks inside every step and nothing else (no checkpoints, no schedules).
  */
 public final class StabilityRun {
     /** A run is "trained" if its validation loss is at least this far below the unigram loss (nats). */
@@ -22,6 +24,7 @@ public final class StabilityRun {
     /** Size of the random weight perturbation of the sensitivity probe. */
     public static final double PERTURBATION = 1e-3;
     static final long PROBE_SEED = 0x5EEDL;
+    private static final long LESION_SEED = 0x1E5L;
     static final int VAL_BATCHES = 8;
 
     private StabilityRun() {
@@ -59,7 +62,8 @@ public final class StabilityRun {
                 Diagnostics.lemma2Normalised(ms0), perturb);
         if (spec.probeOnly()) {
             return new RunResult(spec, RunResult.PROBE, null, initLoss, Double.NaN, Double.NaN, corpus.unigramEntropy,
-                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, seconds(t0));
+                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, Double.NaN, null,
+                    seconds(t0));
         }
 
         Diagnostics.UpdateProbe probe = new Diagnostics.UpdateProbe(model, px, B, T);
@@ -74,7 +78,9 @@ public final class StabilityRun {
         for (int step = 1; step <= spec.steps(); step++) {
             StudyCorpus.sample(corpus.train, B, T, batches, x, y);
             model.zeroGrad();
+            model.skipBlocks(LayerDrop.mask(spec.layerDrop(), spec.depth(), spec.seed(), step));
             double loss = model.lossAndBackward(x, y, B, T);
+            model.skipBlocks(null);
             boolean record = recordStep(step, spec.steps());
             Diagnostics.LayerGradients g = record ? Diagnostics.gradients(model) : null; // before clipping
             double norm = optimizer.clipGradients(spec.clip());
@@ -92,14 +98,21 @@ public final class StabilityRun {
             }
         }
 
-        double val = Double.NaN;
+        double val = Double.NaN, perturbEnd = Double.NaN;
         double[] msEnd = null;
+        Lesions.Result lesion = null;
         if (divergedAt == null) {
             val = validationLoss(model, corpus, B, T);
             model.loss(px, py, B, T);
             msEnd = Diagnostics.residualMeanSquare(model, px, B, T);
             if (!Double.isFinite(val)) {
                 divergedAt = spec.steps(); // the last update produced non-finite weights
+            } else {
+                perturbEnd = Diagnostics.perturbationSensitivity(model, px, B, T, PERTURBATION, spec.seed() * 31 + 7);
+                if (spec.lesionDraws() > 0) {
+                    lesion = Lesions.measure(model, m -> validationLoss(m, corpus, B, T), corpus.unigramLoss,
+                            spec.lesionDraws(), spec.seed() * 0x9E3779B97F4A7C15L + LESION_SEED);
+                }
             }
         }
         int tail = Math.max(1, Math.min(20, done / 10));
@@ -114,7 +127,7 @@ public final class StabilityRun {
         return new RunResult(spec, verdict(divergedAt, val, corpus.unigramLoss), divergedAt, initLoss, finalTrain, val,
                 corpus.unigramEntropy, corpus.unigramLoss,
                 atInit, early, java.util.Arrays.copyOf(lossCurve, done), java.util.Arrays.copyOf(gradCurve, done),
-                msEnd, seconds(t0));
+                msEnd, perturbEnd, lesion, seconds(t0));
     }
 
     static String verdict(Integer divergedAt, double valLoss, double unigramLoss) {

@@ -21,10 +21,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Runs a {@link StudyGrid}: grid points run concurrently, one per worker thread, with the kernels'
+ * Runs a {@link StudyPlan}: its runs go concurrently, one per worker thread, with the kernels'
  * own threading set to 1. At width 64 the matrices are too small to split well: two runs side by side
  * used ~30% less CPU time than one run on two kernel threads, for the same work (measured here).
- * Results stream to results.jsonl as runs finish; then report.md and the plots are written.
+ * Results stream to results.jsonl as runs finish; then report.md, lesion.jsonl (for lesioned runs) and the
+ * plots are written.
  */
 public final class StabilityStudy {
     /** Hooks for a progress display. */
@@ -58,14 +59,14 @@ public final class StabilityStudy {
                 .build();
     }
 
-    /** Runs every grid point on {@code threads} workers and writes results.jsonl, report.md and plots into dir. */
-    public static Outcome run(StudyGrid grid, StudyCorpus corpus, Path dir, int threads, Progress progress)
+    /** Runs every run of the plan on {@code threads} workers and writes results.jsonl, report.md and plots into dir. */
+    public static Outcome run(StudyPlan plan, StudyCorpus corpus, Path dir, int threads, Progress progress)
             throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("stability: --threads must be >= 1, got " + threads);
         }
         Files.createDirectories(dir);
-        List<RunSpec> runs = grid.expand();
+        List<RunSpec> runs = plan.expand();
         progress.started(runs);
         long t0 = System.nanoTime();
         int previousKernelThreads = Parallel.threads();
@@ -106,7 +107,7 @@ public final class StabilityStudy {
             progress.done();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        StudyReport.Header header = new StudyReport.Header(grid.describe(), corpus.name, seconds, threads);
+        StudyReport.Header header = new StudyReport.Header(plan.describe(), corpus.name, seconds, threads);
         AtomicFiles.write(dir.resolve("study.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(header));
         return report(header, results, dir);
     }
@@ -125,10 +126,14 @@ public final class StabilityStudy {
         return report(header, results, dir);
     }
 
-    /** Writes report.md and the plots for these results. */
+    /** Writes report.md, lesion.jsonl (when runs were lesioned) and the plots for these results. */
     public static Outcome report(StudyReport.Header header, List<RunResult> results, Path dir) throws IOException {
         List<RunResult> ordered = new ArrayList<>(results);
         ordered.sort(StudyReport.ORDER);
+        List<LesionLog> lesions = LesionLog.of(ordered);
+        if (!lesions.isEmpty()) {
+            LesionLog.write(dir, lesions);
+        }
         List<Claims.Claim> claims = Claims.evaluate(ordered);
         List<String> plots = StudyPlots.writeAll(ordered, dir);
         Path report = dir.resolve("report.md");

@@ -4,7 +4,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The few statistics the study's claims, report and plots need: means, least-squares slopes and R². */
+/** The few statistics the study's claims, report and plots need: means, spreads, medians, least-squares slopes and R². */
 final class Stats {
     /** Slope of a least-squares line and its coefficient of determination R². */
     record Fit(double slope, double r2) {
@@ -16,6 +16,34 @@ final class Stats {
     /** Arithmetic mean; NaN for no values. */
     static double mean(Collection<Double> values) {
         return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    /** Arithmetic mean; NaN for no values. */
+    static double mean(double[] values) {
+        return java.util.Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    /** Sample standard deviation (n − 1); 0 for one value, NaN for none. */
+    static double sd(double[] values) {
+        if (values.length < 2) {
+            return values.length == 1 ? 0 : Double.NaN;
+        }
+        double m = mean(values), ss = 0;
+        for (double v : values) {
+            ss += (v - m) * (v - m);
+        }
+        return Math.sqrt(ss / (values.length - 1));
+    }
+
+    /** The median; NaN for no values. */
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = values.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     /** Element-wise mean of equally long vectors; null for none. */

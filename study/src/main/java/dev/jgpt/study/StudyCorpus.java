@@ -1,5 +1,6 @@
 package dev.jgpt.study;
 
+import dev.jgpt.common.TokenSequence;
 import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.tokenizer.Corpus;
 
@@ -38,8 +39,8 @@ public final class StudyCorpus {
         this.vocabSize = tok.vocabSize();
         this.train = java.util.Arrays.copyOfRange(ids, 0, split);
         this.val = java.util.Arrays.copyOfRange(ids, split, ids.length);
-        this.unigramEntropy = unigramEntropy(train, vocabSize);
-        this.unigramLoss = unigramCrossEntropy(train, val, vocabSize);
+        this.unigramEntropy = Unigram.entropy(TokenSequence.of(train), vocabSize);
+        this.unigramLoss = Unigram.crossEntropy(TokenSequence.of(train), TokenSequence.of(val), vocabSize);
     }
 
     public static StudyCorpus of(String name, String text) {
@@ -50,34 +51,6 @@ public final class StudyCorpus {
     public static StudyCorpus load(Optional<Path> data) throws IOException {
         Path file = Corpus.resolveTinyShakespeare(data);
         return new StudyCorpus(file.getFileName().toString(), Files.readString(file));
-    }
-
-    static double unigramEntropy(int[] ids, int V) {
-        long[] count = new long[V];
-        for (int id : ids) {
-            count[id]++;
-        }
-        double h = 0;
-        for (long c : count) {
-            if (c > 0) {
-                double p = (double) c / ids.length;
-                h -= p * Math.log(p);
-            }
-        }
-        return h;
-    }
-
-    static double unigramCrossEntropy(int[] fit, int[] eval, int V) {
-        double[] count = new double[V];
-        java.util.Arrays.fill(count, 1); // add-one: a character unseen in training must not cost ∞
-        for (int id : fit) {
-            count[id]++;
-        }
-        double total = fit.length + V, h = 0;
-        for (int id : eval) {
-            h -= Math.log(count[id] / total);
-        }
-        return h / eval.length;
     }
 
     /** B random windows of T+1 tokens from {@code split}: inputs into x, next tokens into y. */

@@ -55,11 +55,60 @@ public final class StudyPlots {
             add(names, dir, "loss-curves-" + init.id(), lossCurves(rs, init));
             add(names, dir, "update-size-" + init.id(), updateSize(rs, init));
         }
-        if (results.stream().anyMatch(r -> !r.spec().probeOnly())) {
-            new PassFailTable(results).write(dir, "pass-fail");
-            names.add("pass-fail");
+        // one pass/fail table per training regime (steps, clipping, LayerDrop), so each shows only its own cells
+        var regimes = StudyResults.regimes(results);
+        for (StudyResults.Regime regime : regimes) {
+            List<RunResult> rs = results.stream().filter(r -> !r.spec().probeOnly()
+                    && StudyResults.Regime.of(r.spec()).equals(regime)).toList();
+            String name = regimes.size() == 1 ? "pass-fail" : "pass-fail-" + regime.label().replace(", ", "-").replace(' ', '-');
+            new PassFailTable(rs, regimes.size() == 1 ? "" : regime.label()).write(dir, name);
+            names.add(name);
         }
+        lesions(results, dir, names);
         return names;
+    }
+
+    /**
+     * Per lesioned depth: single deletions and loss against k per layout (trained runs without LayerDrop, mean of
+     * seeds), and the damage against k with and without LayerDrop when the study trained both.
+     */
+    private static void lesions(List<RunResult> results, Path dir, List<String> names) throws IOException {
+        List<LesionClaims.Summary> summaries = LesionClaims.summaries(results);
+        TreeSet<Integer> depths = new TreeSet<>();
+        summaries.forEach(s -> depths.add(s.depth()));
+        for (int depth : depths) {
+            List<LesionPlots.Curve> plain = new ArrayList<>(), drop = new ArrayList<>();
+            for (LesionClaims.Summary s : summaries) {
+                if (s.depth() != depth || s.trained().isEmpty()) {
+                    continue;
+                }
+                List<Lesions.Result> rs = s.trained().stream().map(RunResult::lesion).toList();
+                String trained = " (" + s.trained().size() + "/" + s.runs().size() + " trained)";
+                if (s.layerDrop() == 0) {
+                    plain.add(new LesionPlots.Curve(s.layout().id() + trained, COLORS.get(s.layout()), false, rs));
+                }
+                drop.add(new LesionPlots.Curve(s.layout().id() + (s.layerDrop() > 0 ? ", P = " + StudyGrid.lr(s.layerDrop()) : "")
+                        + trained, COLORS.get(s.layout()), s.layerDrop() > 0, rs));
+            }
+            String setting = lesionSetting(results, depth);
+            add(names, dir, "lesion-single-L" + depth, plain.isEmpty() ? null : LesionPlots.singleDeletions(
+                    "Deleting one block, L = " + depth + setting + " (mean of seeds)", plain));
+            add(names, dir, "lesion-vs-k-L" + depth, plain.isEmpty() ? null : LesionPlots.lossVsK(
+                    "Deleting k random blocks, L = " + depth + setting, plain));
+            if (drop.size() > plain.size()) {
+                add(names, dir, "lesion-layer-drop-L" + depth, LesionPlots.damageVsK(
+                        "Damage against k, LayerDrop dashed, L = " + depth + setting, drop));
+            }
+        }
+    }
+
+    /** ", lr 5e-04, warmup, xavier, 500 steps": how the lesioned runs at this depth trained, when they share it. */
+    private static String lesionSetting(List<RunResult> results, int depth) {
+        List<String> settings = results.stream().filter(r -> r.lesion() != null && r.spec().depth() == depth)
+                .map(r -> String.format(Locale.ROOT, ", lr %.0e, %s, %s, %d steps", r.spec().lr(),
+                        r.spec().warmup() ? "warmup" : "no warmup", r.spec().init().id(), r.spec().steps()))
+                .distinct().toList();
+        return settings.size() == 1 ? settings.get(0) : "";
     }
 
     private static void add(List<String> names, Path dir, String name, Chart chart) throws IOException {
@@ -148,21 +197,26 @@ public final class StudyPlots {
         return chart;
     }
 
-    /** The cell shown in loss curves: the deepest trained depth, the largest lr, warmup off if present. */
+    /**
+     * The cell shown in loss curves: without LayerDrop or clipping, the deepest trained depth, the largest lr,
+     * warmup off if present, the longest training.
+     */
     private static RunSpec showcase(List<RunResult> rs) {
-        return rs.stream().filter(r -> !r.spec().probeOnly()).map(RunResult::spec)
+        return rs.stream().filter(r -> !r.spec().probeOnly() && r.spec().layerDrop() == 0 && r.spec().clip() == 0)
+                .map(RunResult::spec)
                 .max(Comparator.comparingInt(RunSpec::depth).thenComparingDouble(RunSpec::lr)
-                        .thenComparing(s -> !s.warmup()))
+                        .thenComparing(s -> !s.warmup()).thenComparingInt(RunSpec::steps))
                 .orElse(null);
     }
 
     private static boolean sameCell(RunSpec a, RunSpec b) {
-        return a.depth() == b.depth() && a.lr() == b.lr() && a.warmup() == b.warmup() && a.steps() == b.steps();
+        return a.depth() == b.depth() && a.lr() == b.lr() && a.warmup() == b.warmup()
+                && StudyResults.Regime.of(a).equals(StudyResults.Regime.of(b));
     }
 
     private static String cellTitle(RunSpec cell, InitScheme init) {
-        return String.format(Locale.ROOT, "L = %d, lr %.0e, %s, %s init", cell.depth(), cell.lr(),
-                cell.warmup() ? "warmup" : "no warmup", init.id());
+        return String.format(Locale.ROOT, "L = %d, lr %.0e, %s, %s init, %s", cell.depth(), cell.lr(),
+                cell.warmup() ? "warmup" : "no warmup", init.id(), StudyResults.Regime.of(cell).label());
     }
 
     private static Chart lossCurves(List<RunResult> rs, InitScheme init) {

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 
 /** report.md: setup, the claims table, per-cell verdicts, diagnostics at init, definitions and plots. */
 public final class StudyReport {
-    /** Grid order: init, layout, depth, lr, warmup, seed; probes after training runs of the same depth. */
+    /** Grid order: init, layout, depth, lr, warmup, regime, seed; probes after training runs of the same depth. */
     public static final Comparator<RunResult> ORDER = Comparator
             .comparing((RunResult r) -> r.spec().init())
             .thenComparing(r -> r.spec().layout())
@@ -25,6 +25,7 @@ public final class StudyReport {
             .thenComparingInt(r -> r.spec().probeOnly() ? 1 : 0)
             .thenComparingDouble(r -> r.spec().lr())
             .thenComparing(r -> r.spec().warmup())
+            .thenComparing(r -> StudyResults.Regime.of(r.spec()))
             .thenComparingLong(r -> r.spec().seed());
 
     /**
@@ -47,7 +48,12 @@ public final class StudyReport {
         StringBuilder md = new StringBuilder("# Residual-layout stability study\n\n");
         RunResult any = results.isEmpty() ? null : results.get(0);
         long training = results.stream().filter(r -> !r.spec().probeOnly()).count();
-        md.append(String.format(Locale.ROOT, "- Grid: %s.%n", header.grid()));
+        if (header.grid().contains("\n")) {
+            md.append("- Grid, in parts (a run two parts ask for trains once):\n");
+            header.grid().lines().forEach(part -> md.append("  - ").append(part).append('\n'));
+        } else {
+            md.append(String.format(Locale.ROOT, "- Grid: %s.%n", header.grid()));
+        }
         md.append(String.format(Locale.ROOT, "- %d training runs and %d init-only probes in %.0f s wall (%d runs at a time, kernel threads 1 each).%n",
                 training, results.size() - training, header.seconds(), header.threads()));
         if (any != null) {
@@ -59,7 +65,8 @@ public final class StudyReport {
                     StabilityRun.TRAINED_MARGIN, any.unigramLoss() - StabilityRun.TRAINED_MARGIN, StabilityRun.STUCK_MARGIN,
                     any.unigramLoss() - StabilityRun.STUCK_MARGIN));
         }
-        md.append("- Optimiser: AdamW (β = 0.9, 0.99, ε = 1e-8, weight decay on matrices and embeddings), constant lr after optional linear warmup, no dropout, no clipping unless stated. The init scheme is part of every run's configuration (results.jsonl).\n\n");
+        md.append("- Optimiser: AdamW (β = 0.9, 0.99, ε = 1e-8, weight decay on matrices and embeddings), constant lr after optional linear warmup, no dropout, no clipping and no LayerDrop unless stated. The init scheme is part of every run's configuration (results.jsonl).\n");
+        md.append("- Claims about trained cells are checked within one training regime (steps, clipping): when the study has several, each regime gets its own row. Runs trained with LayerDrop answer the lesion claims only.\n\n");
 
         md.append("## Claims\n\n| # | claim | source | measured | seeds | result |\n|---|---|---|---|---|---|\n");
         int i = 1;
@@ -70,6 +77,10 @@ public final class StudyReport {
 
         md.append("\n## Verdicts per cell\n\nOne letter per seed: T trained, s slow, S stuck, D diverged; then the mean validation loss.\n\n");
         appendVerdicts(md, results);
+
+        if (LesionClaims.any(results)) {
+            appendLesions(md, results);
+        }
 
         md.append("\n## Diagnostics at init\n\nMeans over seeds. g_L = ‖∂L/∂W²_L‖_F (last block's FFN output projection, Xiong Thm 1); ρ_L = 1 + m_L − m_0 (Lemma 2 normalisation, see below; for post-ln and deepnorm m_L itself, an LN output); δ = RMS logit change under ±1e-3 on every weight.\n\n");
         appendInit(md, results);
@@ -100,23 +111,28 @@ public final class StudyReport {
 
     private static void appendVerdicts(StringBuilder md, List<RunResult> results) {
         var cells = StudyResults.cells(results);
-        Set<InitScheme> inits = new TreeSet<>();
         Set<String> columns = new LinkedHashSet<>();
+        Set<List<Object>> sections = new TreeSet<>(Comparator.comparing((List<Object> k) -> (StudyResults.Regime) k.get(0))
+                .thenComparing(k -> (InitScheme) k.get(1)));
         List<Cell> keys = new ArrayList<>(cells.keySet());
         keys.sort(Comparator.comparing(Cell::lr).thenComparing(Cell::warmup));
         for (Cell c : keys) {
-            inits.add(c.init());
+            sections.add(List.of(c.regime(), c.init()));
             columns.add(column(c));
         }
-        for (InitScheme init : inits) {
-            md.append("**init ").append(init.id()).append("**\n\n| layout | depth |");
+        boolean severalRegimes = sections.stream().map(k -> k.get(0)).distinct().count() > 1;
+        for (List<Object> section : sections) {
+            StudyResults.Regime regime = (StudyResults.Regime) section.get(0);
+            InitScheme init = (InitScheme) section.get(1);
+            md.append("**init ").append(init.id()).append(severalRegimes ? ", " + regime.label() : "")
+                    .append("**\n\n| layout | depth |");
             for (String col : columns) {
                 md.append(' ').append(col).append(" |");
             }
             md.append("\n|---|---|").append("---|".repeat(columns.size())).append('\n');
             Map<String, Map<String, String>> rows = new LinkedHashMap<>();
             cells.entrySet().stream()
-                    .filter(e -> e.getKey().init() == init)
+                    .filter(e -> e.getKey().init() == init && e.getKey().regime().equals(regime))
                     .sorted(Comparator.comparing((Map.Entry<Cell, List<RunResult>> e) -> e.getKey().layout())
                             .thenComparingInt(e -> e.getKey().depth()))
                     .forEach(e -> rows.computeIfAbsent(e.getKey().layout().id() + " | " + e.getKey().depth(),
@@ -130,6 +146,33 @@ public final class StudyReport {
             });
             md.append('\n');
         }
+    }
+
+    /** The lesion section: what deleting means, the thresholds, and the figures per layout, depth and LayerDrop. */
+    private static void appendLesions(StringBuilder md, List<RunResult> results) {
+        md.append("""
+
+                ## Lesions
+
+                After training, blocks are deleted at test time and the validation loss (the same 8 batches as the verdicts) is measured again (Veit et al. 2016). Only runs that trained count in the figures.
+
+                """ + Lesions.DEFINITION + """
+
+
+                Thresholds, fixed before measuring: graceful = the median single deletion costs less than 1/L (a block's share of the depth: what an additive ensemble of L equal blocks would lose, where a chain of essential links loses nearly everything); collapse = more than 50%; monotone in k = the mean loss never falls by more than 2% of the way from one k to the next; LayerDrop helps = lower mean damage over k = 1..L−1 in every cell where both trained. For k = 0..L, every k-subset is evaluated when there are at most as many as the draws per k (the exact expectation over a random subset), else that many random subsets in a balanced design: windows of k consecutive blocks around a random order of the blocks, so that every block falls in about k/L of them.
+
+                | layout | depth | LayerDrop P | trained | median single deletion | worst block | mean damage k = 1..L−1 | k = L/2 | k = L | monotone in k |
+                |---|---|---|---|---|---|---|---|---|---|
+                """);
+        for (LesionClaims.Summary s : LesionClaims.summaries(results)) {
+            boolean t = !s.trained().isEmpty();
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %s | %s | %s | %s | %s | %s |%n", s.layout().id(),
+                    s.depth(), StudyGrid.lr(s.layerDrop()), s.trained().size(), s.runs().size(),
+                    LesionClaims.percent(s.medianSingle()), LesionClaims.percent(s.worstSingle()),
+                    LesionClaims.percent(s.meanDamage()), t ? LesionClaims.percent(s.relByK()[s.depth() / 2]) : "–",
+                    t ? LesionClaims.percent(s.relByK()[s.depth()]) : "–", t ? (s.monotone() ? "yes" : "no") : "–"));
+        }
+        md.append("\nEvery lesion is in `lesion.jsonl` (one line per lesioned run: its configuration, the intact and unigram losses, each single deletion, every subset per k).\n");
     }
 
     private static String column(Cell c) {

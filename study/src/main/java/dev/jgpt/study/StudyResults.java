@@ -19,18 +19,45 @@ import java.util.function.ToDoubleFunction;
  * by the majority of its seeds.
  */
 final class StudyResults {
+    /**
+     * How long and how a run trained besides its lr and warmup: steps, clipping (0 = off) and LayerDrop (0 = off).
+     * Cells are compared only within one regime.
+     */
+    record Regime(int steps, double clip, double layerDrop) implements Comparable<Regime> {
+        static Regime of(RunSpec s) {
+            return new Regime(s.steps(), s.clip(), s.layerDrop());
+        }
+
+        /** "500 steps", "1500 steps, clip 1", "500 steps, layer drop 0.2". */
+        String label() {
+            return steps + " steps" + (clip > 0 ? ", clip " + StudyGrid.lr(clip) : "")
+                    + (layerDrop > 0 ? ", layer drop " + StudyGrid.lr(layerDrop) : "");
+        }
+
+        @Override
+        public int compareTo(Regime o) {
+            return Comparator.comparingDouble(Regime::layerDrop).thenComparingDouble(Regime::clip)
+                    .thenComparingInt(Regime::steps).compare(this, o);
+        }
+    }
+
     /** One training cell: everything but the seed. */
-    record Cell(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init) {
+    record Cell(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init, Regime regime) {
         Cell with(ResidualLayout l) {
-            return new Cell(l, depth, lr, warmup, init);
+            return new Cell(l, depth, lr, warmup, init, regime);
         }
 
         Cell withWarmup(boolean w) {
-            return new Cell(layout, depth, lr, w, init);
+            return new Cell(layout, depth, lr, w, init, regime);
         }
 
         String label() {
             return String.format(Locale.ROOT, "L%d lr %.0e %s %s", depth, lr, warmup ? "warmup" : "no warmup", init.id());
+        }
+
+        /** The label with the regime: "L12 lr 1e-03 no warmup xavier, 1500 steps". */
+        String fullLabel() {
+            return label() + ", " + regime.label();
         }
     }
 
@@ -43,10 +70,18 @@ final class StudyResults {
         for (RunResult r : results) {
             if (!r.spec().probeOnly()) {
                 RunSpec s = r.spec();
-                m.computeIfAbsent(new Cell(s.layout(), s.depth(), s.lr(), s.warmup(), s.init()), k -> new ArrayList<>()).add(r);
+                m.computeIfAbsent(new Cell(s.layout(), s.depth(), s.lr(), s.warmup(), s.init(), Regime.of(s)),
+                        k -> new ArrayList<>()).add(r);
             }
         }
         return m;
+    }
+
+    /** The regimes of the training runs, in order (the plain ones first: no LayerDrop, no clipping, fewest steps). */
+    static java.util.TreeSet<Regime> regimes(List<RunResult> results) {
+        java.util.TreeSet<Regime> out = new java.util.TreeSet<>();
+        results.stream().filter(r -> !r.spec().probeOnly()).forEach(r -> out.add(Regime.of(r.spec())));
+        return out;
     }
 
     /** How many of the runs got this verdict ({@link RunResult#TRAINED}, ...). */

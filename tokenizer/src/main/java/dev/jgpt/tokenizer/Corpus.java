@@ -71,7 +71,8 @@ public final class Corpus {
         return defaults().resolve(data);
     }
 
-    static Path defaultCacheDir(Map<String, String> env) {
+    /** jgpt's cache folder: {@code $XDG_CACHE_HOME/jgpt} if set, else {@code ~/.cache/jgpt}. */
+    public static Path defaultCacheDir(Map<String, String> env) {
         String xdg = env.get("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("jgpt");

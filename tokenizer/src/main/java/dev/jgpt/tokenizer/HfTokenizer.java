@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.OptionalInt;
 
@@ -14,6 +15,8 @@ import java.util.OptionalInt;
  * Any Hugging Face tokenizer.json (GPT-2's byte-level BPE, the ones {@link BpeTrainer} writes,
  * ...), run by DJL's binding of the Rust {@code tokenizers} library. Built with truncation,
  * padding and added special tokens off: DJL would otherwise cut texts at 512 tokens.
+ * Files of GPT-2's shape encode in pure Java instead ({@link ByteLevelBpe}: the same ids, many times
+ * faster), unless {@code -Djgpt.tokenizer.java=false} asks for the library (to compare the two).
  */
 public final class HfTokenizer implements Tokenizer {
     static {
@@ -36,6 +39,8 @@ public final class HfTokenizer implements Tokenizer {
     private final String kind;
     private final boolean byteLevel;
     private final byte[][] tokenBytes;      // per id, for ByteLevel decoders; else null
+    /** GPT-2-shaped files: the pure-Java encoder (same ids, tens of times faster); else null. */
+    private final ByteLevelBpe fast;
 
     private HfTokenizer(String file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
         this.file = file;
@@ -80,6 +85,8 @@ public final class HfTokenizer implements Tokenizer {
         for (JsonNode added : root.path("added_tokens")) {
             addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
         }
+        this.fast = Boolean.parseBoolean(System.getProperty("jgpt.tokenizer.java", "true"))
+                ? agreeing(ByteLevelBpe.of(root, this::libraryClass)) : null;
         this.byteLevel = root.path("normalizer").isNull()
                 && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
                 && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
@@ -168,11 +175,60 @@ public final class HfTokenizer implements Tokenizer {
         }
     }
 
+    /**
+     * Text on which a mistake in the pure-Java encoder would show: contractions, white-space runs, an added
+     * token, and letters first assigned in recent Unicode versions (14.0 Vithkuqi, 15.0 Kawi, 15.1 CJK
+     * Extension I, 16.0 Garay, 17.0 CJK Extension J), which the library's tables may or may not know.
+     */
+    private static final String PROBE = probe();
+
+    private static String probe() {
+        StringBuilder sb = new StringBuilder("I'm 'll they've  two  spaces\n\n\tand\u00a0more <|endoftext|> x1 ");
+        for (int letter : new int[] {0x10570, 0x11F04, 0x2EBF0, 0x10D4A, 0x323B0}) {
+            String x = Character.toString(letter);
+            sb.append('a').append(x).append(" 1").append(x).append(" !").append(x).append(' ').append(x).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** The pure-Java encoder, if there is one for this file and it gives the library's ids on the probe. */
+    private ByteLevelBpe agreeing(ByteLevelBpe candidate) {
+        return candidate != null && Arrays.equals(candidate.encode(PROBE), libraryEncode(PROBE)) ? candidate : null;
+    }
+
+    /**
+     * How the library's pre-tokenizer classes {@code codePoint} for GPT-2's pattern: whether it joins a
+     * letter, a digit or a punctuation mark before it in one word; else it is white space.
+     */
+    byte libraryClass(int codePoint) {
+        String c = Character.toString(codePoint);
+        return oneWord("a" + c) ? ByteLevelBpe.LETTER
+                : oneWord("1" + c) ? ByteLevelBpe.NUMBER
+                : oneWord("!" + c) ? ByteLevelBpe.OTHER
+                : ByteLevelBpe.SPACE;
+    }
+
+    private boolean oneWord(String text) {
+        long[] words = djl.encode(text, false, false).getWordIds();
+        return Arrays.stream(words).allMatch(w -> w == words[0]);
+    }
+
+    /** Whether encoding runs in pure Java ({@link ByteLevelBpe}) rather than through the library. */
+    boolean encodesInJava() {
+        return fast != null;
+    }
+
     @Override
     public int[] encode(String text) {
         if (text.isEmpty()) {
             return new int[0];
         }
+        int[] ids = fast != null ? fast.encode(text) : null;
+        return ids != null ? ids : libraryEncode(text);
+    }
+
+    /** The library's ids for {@code text}, whichever encoder {@link #encode} uses (the reference). */
+    public int[] libraryEncode(String text) {
         long[] ids = djl.encode(text, false, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {

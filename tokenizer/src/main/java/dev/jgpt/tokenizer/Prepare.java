@@ -2,6 +2,7 @@ package dev.jgpt.tokenizer;
 
 import dev.jgpt.common.Terminal;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.common.IoErrors;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -12,8 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Corpus → token files, as nanoGPT's {@code prepare.py}: the text is split by position (the
@@ -37,6 +44,8 @@ public final class Prepare {
     public static final String CHAR = "char";
 
     private static final int BLOCK_BYTES = 1 << 22;
+    /** Text per parallel task: large enough that a task's overhead does not show. */
+    private static final int MIN_CHUNK = 1 << 16;
     private static final long PROGRESS_MIN_BYTES = 32L << 20;
 
     private Prepare() {
@@ -49,16 +58,30 @@ public final class Prepare {
 
     /**
      * Prepares {@code text} with {@code tokenizer} ({@code "char"}, or the path of a
-     * tokenizer.json or of a directory holding one) into {@code outDir}.
+     * tokenizer.json or of a directory holding one) into {@code outDir}, on every core.
      */
     public static Result run(Path text, String tokenizer, Path outDir, double valFraction) throws IOException {
-        return run(text, tokenizer, outDir, valFraction, BLOCK_BYTES,
-                Terminal.stderrIsTerminal() ? PROGRESS_MIN_BYTES : Long.MAX_VALUE);
+        return run(text, tokenizer, outDir, valFraction, Runtime.getRuntime().availableProcessors());
     }
 
+    /** As {@link #run(Path, String, Path, double)}, encoding on {@code threads} threads (the output is the same). */
+    public static Result run(Path text, String tokenizer, Path outDir, double valFraction, int threads)
+            throws IOException {
+        return run(text, tokenizer, outDir, valFraction, BLOCK_BYTES,
+                Terminal.stderrIsTerminal() ? PROGRESS_MIN_BYTES : Long.MAX_VALUE, threads);
+    }
 
     static Result run(Path text, String tokenizerSpec, Path outDir, double valFraction, int blockBytes,
                       long progressMinBytes) throws IOException {
+        return run(text, tokenizerSpec, outDir, valFraction, blockBytes, progressMinBytes,
+                Runtime.getRuntime().availableProcessors());
+    }
+
+    static Result run(Path text, String tokenizerSpec, Path outDir, double valFraction, int blockBytes,
+                      long progressMinBytes, int threads) throws IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
         if (!(valFraction >= 0 && valFraction < 1)) {
             throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + valFraction);
         }
@@ -78,12 +101,11 @@ public final class Prepare {
                         + " tokens does not fit in uint16 token files (at most 65,536 tokens, ids 0..65535)");
             }
             long trainChars = (long) (scan.characters * (1 - valFraction));   // as nanoGPT: int(n * 0.9)
-            boolean created = !Files.exists(outDir);
-            Files.createDirectories(outDir);
-            Path staging = Files.createTempDirectory(outDir, ".prepare-");
+            boolean created = IoErrors.createFolder("--out", outDir);
+            Path staging = staging(outDir, created);
             try {
                 long[] tokens = encode(text, tokenizer, trainChars, staging, blockBytes,
-                        scan.bytes >= progressMinBytes ? scan.bytes : -1);
+                        scan.bytes >= progressMinBytes ? scan.bytes : -1, threads);
                 if (tokens[0] == 0) {
                     throw new IllegalArgumentException("corpus " + text + " is too small: the training split is empty");
                 }
@@ -108,6 +130,19 @@ public final class Prepare {
             } finally {
                 AtomicFiles.deleteTreeQuietly(staging);
             }
+        }
+    }
+
+    /** A staging folder in {@code outDir}, or one line saying why there can be none. */
+    private static Path staging(Path outDir, boolean created) {
+        try {
+            return Files.createTempDirectory(outDir, ".prepare-");
+        } catch (IOException e) {
+            if (created) {
+                AtomicFiles.deleteTreeQuietly(outDir);
+            }
+            throw new IllegalArgumentException("--out " + outDir + " cannot be written: " + IoErrors.reason(e)
+                    + "; name a folder you can write to", e);
         }
     }
 
@@ -142,8 +177,9 @@ public final class Prepare {
 
     /** Pass 2: encodes the two parts into staging/train.bin and val.bin; returns their token counts. */
     private static long[] encode(Path text, Tokenizer tokenizer, long trainChars, Path staging, int blockBytes,
-                                 long progressMax) throws IOException {
-        try (Utf8File in = new Utf8File(text, blockBytes);
+                                 long progressMax, int threads) throws IOException {
+        try (ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, Prepare::daemon) : null;
+             Utf8File in = new Utf8File(text, blockBytes);
              TokenFile.Writer train = new TokenFile.Writer(staging.resolve(TRAIN));
              TokenFile.Writer val = new TokenFile.Writer(staging.resolve(VAL));
              ProgressBar progress = progressMax < 0 ? null : new ProgressBarBuilder()
@@ -154,7 +190,7 @@ public final class Prepare {
                      .setUpdateIntervalMillis(500)
                      .setConsumer(new ConsoleProgressBarConsumer(System.err))
                      .build()) {
-            Encoder encoder = new Encoder(tokenizer, text, train, val, trainChars);
+            Encoder encoder = new Encoder(tokenizer, text, train, val, trainChars, pool, threads);
             StringBuilder pending = new StringBuilder();
             while (in.readBlock(pending)) {
                 encoder.drain(pending, false);
@@ -167,22 +203,36 @@ public final class Prepare {
         }
     }
 
-    /** Feeds text to the tokenizer in pieces whose encodings concatenate to that of the whole. */
+    private static Thread daemon(Runnable r) {
+        Thread t = new Thread(r, "jgpt-prepare");
+        t.setDaemon(true);
+        return t;
+    }
+
+    /**
+     * Feeds text to the tokenizer in pieces whose encodings concatenate to that of the whole; a long
+     * piece is cut again, at such places, into chunks encoded in parallel and written in order.
+     */
     private static final class Encoder {
         private final Tokenizer tokenizer;
         private final Path text;
         private final TokenFile.Writer train, val;
         private final long trainChars;
+        private final ExecutorService pool;   // null: encode on the calling thread
+        private final int threads;
         private long done;              // characters encoded so far
         private long line = 1, column = 1;
         private boolean inVal;
 
-        Encoder(Tokenizer tokenizer, Path text, TokenFile.Writer train, TokenFile.Writer val, long trainChars) {
+        Encoder(Tokenizer tokenizer, Path text, TokenFile.Writer train, TokenFile.Writer val, long trainChars,
+                ExecutorService pool, int threads) {
             this.tokenizer = tokenizer;
             this.text = text;
             this.train = train;
             this.val = val;
             this.trainChars = trainChars;
+            this.pool = pool;
+            this.threads = threads;
         }
 
         void drain(StringBuilder pending, boolean end) throws IOException {
@@ -215,13 +265,9 @@ public final class Prepare {
         private void emit(StringBuilder pending, int end, TokenFile.Writer out) throws IOException {
             String piece = pending.substring(0, end);
             pending.delete(0, end);
-            int[] ids;
-            try {
-                ids = tokenizer.encode(piece);
-            } catch (UnknownCharacterException e) {
-                throw locate(e, piece);
+            for (int[] ids : encode(piece)) {
+                out.write(ids);
             }
-            out.write(ids);
             for (int i = 0; i < piece.length(); ) {
                 int cp = piece.codePointAt(i);
                 i += Character.charCount(cp);
@@ -233,6 +279,66 @@ public final class Prepare {
                     column++;
                 }
             }
+        }
+
+        /** The ids of {@code piece}, in parallel chunks where it can be cut safely. */
+        private List<int[]> encode(String piece) {
+            List<String> chunks = chunks(piece);
+            if (chunks.size() == 1) {
+                return List.of(encodeLocated(piece));
+            }
+            List<Future<int[]>> parts = new ArrayList<>();
+            for (String chunk : chunks) {
+                parts.add(pool.submit(() -> tokenizer.encode(chunk)));
+            }
+            List<int[]> ids = new ArrayList<>(parts.size());
+            try {
+                for (Future<int[]> part : parts) {
+                    ids.add(part.get());
+                }
+            } catch (ExecutionException e) {
+                parts.forEach(p -> p.cancel(false));
+                if (e.getCause() instanceof UnknownCharacterException) {
+                    return List.of(encodeLocated(piece));   // again in one piece, to locate the character
+                }
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while encoding " + text, e);
+            }
+            return ids;
+        }
+
+        private int[] encodeLocated(String piece) {
+            try {
+                return tokenizer.encode(piece);
+            } catch (UnknownCharacterException e) {
+                throw locate(e, piece);
+            }
+        }
+
+        /** {@code piece} in about 4 chunks per thread, each cut where {@link #safeCut} allows. */
+        private List<String> chunks(String piece) {
+            int n = piece.length();
+            if (pool == null || n < 2 * MIN_CHUNK) {
+                return List.of(piece);
+            }
+            int target = Math.max(MIN_CHUNK, n / (4 * threads));
+            List<String> chunks = new ArrayList<>();
+            int start = 0;
+            while (n - start >= 2 * target) {
+                int cut = safeCut(piece.subSequence(start, start + target));
+                if (cut <= 0) {
+                    break;   // no safe place in reach: the rest goes in one chunk
+                }
+                chunks.add(piece.substring(start, start + cut));
+                start += cut;
+            }
+            chunks.add(piece.substring(start));
+            return chunks;
         }
 
         private UnknownCharacterException locate(UnknownCharacterException e, String piece) {

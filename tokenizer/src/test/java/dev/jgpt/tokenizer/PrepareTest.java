@@ -4,6 +4,8 @@ import dev.jgpt.common.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,19 +57,23 @@ class PrepareTest {
         assertEquals(Corpus.TINY_SHAKESPEARE_SHA256, meta.path("source").path("sha256").asText());
     }
 
-    /** Encoding block by block (small blocks force many cuts) gives exactly the whole-part encoding. */
-    @Test
-    void gpt2BlockwiseEncodingEqualsWholeEncoding() throws Exception {
+    /**
+     * Encoding block by block (small blocks force many cuts) on one thread, or in parallel chunks of a large
+     * block on three, gives exactly the library's encoding of each whole part.
+     */
+    @ParameterizedTest
+    @CsvSource({"4096, 1", "4194304, 3"})
+    void gpt2BlockwiseEncodingEqualsWholeEncoding(int blockBytes, int threads) throws Exception {
         Path out = tmp.resolve("shk-gpt2");
-        Prepare.Result r = Prepare.run(SharedData.shakespeare(), SharedData.gpt2().toString(), out, 0.1, 4096,
-                Long.MAX_VALUE);
+        Prepare.Result r = Prepare.run(SharedData.shakespeare(), SharedData.gpt2().toString(), out, 0.1, blockBytes,
+                Long.MAX_VALUE, threads);
         String text = SharedData.shakespeareText();
         int split = 1_003_854;
-        try (Tokenizer gpt2 = Tokenizers.load(SharedData.gpt2());
+        try (HfTokenizer gpt2 = (HfTokenizer) Tokenizers.load(SharedData.gpt2());
              TokenFile train = TokenFile.open(out.resolve("train.bin"));
              TokenFile val = TokenFile.open(out.resolve("val.bin"))) {
-            int[] expectTrain = gpt2.encode(text.substring(0, split));
-            int[] expectVal = gpt2.encode(text.substring(split));
+            int[] expectTrain = gpt2.libraryEncode(text.substring(0, split));
+            int[] expectVal = gpt2.libraryEncode(text.substring(split));
             // nanoGPT's shakespeare/prepare.py: 301,966 train and 36,059 val tokens
             assertEquals(301_966, expectTrain.length);
             assertEquals(36_059, expectVal.length);

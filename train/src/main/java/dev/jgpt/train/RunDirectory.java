@@ -78,12 +78,7 @@ public final class RunDirectory {
      */
     public static RunDirectory claim(Path out, boolean replace) throws IOException {
         check(out, replace);
-        boolean created = !Files.exists(out);
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot create --out " + out + ": " + IoErrors.describe(e, out), e);
-        }
+        boolean created = IoErrors.createFolder("--out", out);
         if (created) {
             checkWritable(out);
         }

@@ -2,11 +2,11 @@ package dev.jgpt.train;
 
 /**
  * Derives independent random seeds from (run seed, purpose, step, index) with SplitMix64's finaliser.
- * Every random draw of a run (batches, dropout masks, samples) comes from such a seed, so a run is
+ * Every random draw of a run (batches, dropout masks, skipped blocks, samples) comes from such a seed, so a run is
  * reproducible and a resumed run continues exactly without saving any generator state.
  */
 final class Seeds {
-    static final long TRAIN_BATCH = 1, EVAL_TRAIN = 2, EVAL_VAL = 3, DROPOUT = 4, SAMPLE = 5;
+    static final long TRAIN_BATCH = 1, EVAL_TRAIN = 2, EVAL_VAL = 3, DROPOUT = 4, SAMPLE = 5, LAYER_DROP = 6;
 
     private Seeds() {
     }

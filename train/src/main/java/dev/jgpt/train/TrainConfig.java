@@ -24,6 +24,8 @@ import java.util.Locale;
  *                      char-level for a text file, the prepared directory's own tokenizer otherwise
  * @param lrDecayIters  the step where the cosine reaches {@code minLr}; 0 means {@code iters}
  * @param gradClip      clip the global gradient norm to this; 0 turns clipping off
+ * @param layerDrop     LayerDrop: each block is skipped with this probability at each training step
+ *                      ({@link LayerDrop}); 0 turns it off
  * @param evalInterval  evaluate (and checkpoint) every this many steps, and at the end
  * @param threads       kernel threads; 0 means all cores (on Spark: per task; 0 means spark.task.cpus)
  * @param nKvHead       key/value heads (grouped-query attention); 0 means as many as heads
@@ -43,7 +45,7 @@ public record TrainConfig(String data, String tokenizer,
                           int nLayer, int nHead, int nEmbd, int blockSize, int batchSize,
                           int iters, double lr, double minLr, int warmup, int lrDecayIters,
                           double weightDecay, double beta1, double beta2, double eps, double gradClip,
-                          int gradAccum, float dropout, boolean bias,
+                          int gradAccum, float dropout, double layerDrop, boolean bias,
                           int evalInterval, int evalIters, long seed, int threads,
                           ResidualLayout layout, InitScheme init,
                           int samples, int sampleTokens, double temperature,
@@ -93,6 +95,7 @@ public record TrainConfig(String data, String tokenizer,
         require(gradClip >= 0, "grad-clip must be >= 0 (0 = off), got " + gradClip);
         require(gradAccum > 0, "grad-accum must be positive, got " + gradAccum);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(layerDrop >= 0 && layerDrop < 1, "layer-drop must be in [0, 1), got " + layerDrop);
         require(evalInterval > 0, "eval-interval must be positive, got " + evalInterval);
         require(evalIters > 0, "eval-iters must be positive, got " + evalIters);
         require(threads >= 0, "threads must be >= 0 (0 = all cores), got " + threads);
@@ -200,7 +203,7 @@ public record TrainConfig(String data, String tokenizer,
                 .put("warmup_iters", warmup).put("lr_decay_iters", lrDecayIters)
                 .put("weight_decay", weightDecay).put("beta1", beta1).put("beta2", beta2).put("eps", eps)
                 .put("grad_clip", gradClip).put("gradient_accumulation_steps", gradAccum)
-                .put("dropout", dropout).put("bias", bias)
+                .put("dropout", dropout).put("layer_drop", layerDrop).put("bias", bias)
                 .put("eval_interval", evalInterval).put("eval_iters", evalIters)
                 .put("seed", seed).put("threads", threads)
                 .put("residual_layout", layout.id()).put("init", init.id())
@@ -229,7 +232,9 @@ public record TrainConfig(String data, String tokenizer,
                 .lrDecayIters(need(o, "lr_decay_iters").asInt()).weightDecay(need(o, "weight_decay").asDouble())
                 .beta1(need(o, "beta1").asDouble()).beta2(need(o, "beta2").asDouble()).eps(need(o, "eps").asDouble())
                 .gradClip(need(o, "grad_clip").asDouble()).gradAccum(need(o, "gradient_accumulation_steps").asInt())
-                .dropout((float) need(o, "dropout").asDouble()).bias(need(o, "bias").asBoolean())
+                .dropout((float) need(o, "dropout").asDouble())
+                .layerDrop(o.path("layer_drop").asDouble(0)) // absent in runs saved before LayerDrop existed: off
+                .bias(need(o, "bias").asBoolean())
                 .evalInterval(need(o, "eval_interval").asInt()).evalIters(need(o, "eval_iters").asInt())
                 .seed(need(o, "seed").asLong()).threads(need(o, "threads").asInt())
                 .layout(ResidualLayout.parse(need(o, "residual_layout").asText()))
@@ -267,6 +272,7 @@ public record TrainConfig(String data, String tokenizer,
         private double gradClip = 1.0;
         private int gradAccum = 1;
         private float dropout = 0f;
+        private double layerDrop = 0;
         private boolean bias = true;
         private int evalInterval = 250, evalIters = 20;
         private long seed = 1337;
@@ -309,6 +315,7 @@ public record TrainConfig(String data, String tokenizer,
             gradClip = c.gradClip;
             gradAccum = c.gradAccum;
             dropout = c.dropout;
+            layerDrop = c.layerDrop;
             bias = c.bias;
             evalInterval = c.evalInterval;
             evalIters = c.evalIters;
@@ -352,6 +359,7 @@ public record TrainConfig(String data, String tokenizer,
         public Builder gradClip(double v) { gradClip = v; return this; }
         public Builder gradAccum(int v) { gradAccum = v; return this; }
         public Builder dropout(float v) { dropout = v; return this; }
+        public Builder layerDrop(double v) { layerDrop = v; return this; }
         public Builder bias(boolean v) { bias = v; return this; }
         public Builder evalInterval(int v) { evalInterval = v; return this; }
         public Builder evalIters(int v) { evalIters = v; return this; }
@@ -377,7 +385,7 @@ public record TrainConfig(String data, String tokenizer,
 
         public TrainConfig build() {
             return new TrainConfig(data, tokenizer, nLayer, nHead, nEmbd, blockSize, batchSize, iters, lr, minLr,
-                    warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, bias,
+                    warmup, lrDecayIters, weightDecay, beta1, beta2, eps, gradClip, gradAccum, dropout, layerDrop, bias,
                     evalInterval, evalIters, seed, threads, layout, init, samples, sampleTokens, temperature,
                     norm, position, mlp, nKvHead, intermediateSize, ropeTheta, initFrom,
                     workers, sync, syncEvery, outerLr, outerMomentum);

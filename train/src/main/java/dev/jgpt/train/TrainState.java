@@ -1,8 +1,14 @@
 package dev.jgpt.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Everything besides the weights and the optimizer moments that a resumed run needs: the completed
@@ -45,6 +51,22 @@ public record TrainState(int step, double elapsedS, TrainConfig config, DataInfo
         o.set("data", data.toJson());
         o.set("config", config.toJson());
         return o;
+    }
+
+    /**
+     * The train state of the run saved in {@code runDir} (its train_state/state.json), or empty when the directory
+     * holds none (a model directory alone). Only reads: unlike {@link Checkpoint#load} it recovers nothing.
+     */
+    public static Optional<TrainState> readFrom(Path runDir) throws IOException {
+        Path file = runDir.resolve(Checkpoint.STATE_DIR).resolve(Checkpoint.STATE);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(fromJson(new ObjectMapper().readTree(Files.readString(file))));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(file + ": unreadable train state: " + e.getMessage(), e);
+        }
     }
 
     static TrainState fromJson(JsonNode o) {

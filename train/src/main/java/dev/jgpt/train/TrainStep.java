@@ -45,22 +45,30 @@ public final class TrainStep {
     /**
      * Sets the model's gradients to the sum of the gradients of micro-batches {@code first} .. {@code first +
      * count − 1} of 0-based step {@code step} (each the gradient of that micro-batch's mean loss) and returns
-     * the sum of their losses. Batches and dropout masks come from (seed, step, micro-batch).
+     * the sum of their losses. Batches and dropout masks come from (seed, step, micro-batch), the step's
+     * {@link LayerDrop} blocks (skipped in forward and backward) from (seed, step).
      */
     public double gradient(int step, int first, int count) {
         int B = cfg.batchSize(), T = cfg.blockSize();
         model.setTraining(true);
         model.zeroGrad();
         double lossSum = 0;
-        for (int micro = first; micro < first + count; micro++) {
-            batcher.trainBatch(step, micro, x, y);
-            model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, step, micro));
-            try {
-                lossSum += model.lossAndBackward(x, y, B, T);
-            } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
-                throw new TrainingDivergedException(step, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
-                        nonFiniteLogits);
+        // LayerDrop: one draw per step, the same for every micro-batch (and every worker); off again for evaluation
+        // the model's own depth: with --init-from it comes from the checkpoint, not from the run's flags
+        model.skipBlocks(LayerDrop.mask(cfg.layerDrop(), model.blocks().size(), cfg.seed(), step));
+        try {
+            for (int micro = first; micro < first + count; micro++) {
+                batcher.trainBatch(step, micro, x, y);
+                model.seedDropout(Seeds.derive(cfg.seed(), Seeds.DROPOUT, step, micro));
+                try {
+                    lossSum += model.lossAndBackward(x, y, B, T);
+                } catch (ArithmeticException nonFiniteLogits) { // the cross-entropy kernel's NaN/∞ guard
+                    throw new TrainingDivergedException(step, "the loss is NaN (" + nonFiniteLogits.getMessage() + ")",
+                            nonFiniteLogits);
+                }
             }
+        } finally {
+            model.skipBlocks(null);
         }
         return lossSum;
     }

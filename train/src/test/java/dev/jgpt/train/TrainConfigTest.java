@@ -50,8 +50,12 @@ class TrainConfigTest {
     @Test
     void jsonRoundTrip() {
         TrainConfig c = TrainConfig.preset("baby").toBuilder().data("/x/y.txt").seed(7).gradAccum(3)
-                .layout(ResidualLayout.SANDWICH).init(InitScheme.XAVIER).dropout(0.1f).build();
+                .layout(ResidualLayout.SANDWICH).init(InitScheme.XAVIER).dropout(0.1f).layerDrop(0.25).build();
         assertEquals(c, TrainConfig.fromJson(c.toJson()));
+        // A run saved before LayerDrop existed has no layer_drop: it trained without it.
+        var old = c.toJson();
+        old.remove("layer_drop");
+        assertEquals(c.toBuilder().layerDrop(0).build(), TrainConfig.fromJson(old));
     }
 
     @Test
@@ -64,5 +68,9 @@ class TrainConfigTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> TrainConfig.preset("baby").toBuilder().minLr(1).build());
         assertTrue(e.getMessage().contains("min-lr"), e.getMessage());
+        for (double p : new double[] {-0.1, 1, Double.NaN}) {
+            e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.preset("baby").toBuilder().layerDrop(p).build());
+            assertTrue(e.getMessage().contains("layer-drop must be in [0, 1)"), e.getMessage());
+        }
     }
 }

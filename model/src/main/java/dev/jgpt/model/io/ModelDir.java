@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
@@ -21,11 +22,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -149,6 +152,7 @@ public final class ModelDir {
                     owner.put(name, r);
                 }
             }
+            List<Copy> copies = new ArrayList<>();
             for (Param p : model.parameters()) {
                 int rowSize = p.rowSize();
                 for (Param.Stored s : p.stored) {
@@ -165,23 +169,45 @@ public final class ModelDir {
                         throw new IOException(r.file() + ": tensor " + e.name() + " has shape " + Arrays.toString(e.shape())
                                 + " but " + CONFIG + " needs " + Arrays.toString(want));
                     }
-                    if (s.transposed()) {
-                        float[] t = transpose(r.read(e), rowSize, s.rows());
-                        System.arraycopy(t, 0, p.data, s.rowStart() * rowSize, t.length);
-                    } else {
-                        r.readInto(e, p.data, s.rowStart() * rowSize);
-                    }
+                    copies.add(new Copy(r, e, p.data, s.rowStart() * rowSize, s.transposed()));
                 }
             }
             if (!entries.isEmpty()) {
                 throw new IOException(dir + ": unexpected tensors " + entries.keySet() + " for a " + cfg.family() + " "
                         + cfg.layout() + " model (does " + CONFIG + " describe these weights?)");
             }
+            copyAll(copies);
         } finally {
             for (SafeTensors.Reader r : readers.values()) {
                 r.close();
             }
         }
+    }
+
+    /** One checkpoint tensor's values into a parameter's array at {@code offset}, transposed if stored so. */
+    private record Copy(SafeTensors.Reader reader, SafeTensors.Entry entry, float[] dst, int offset, boolean transposed) {
+        void run() {
+            if (transposed) {
+                reader.readTransposedInto(entry, dst, offset);
+            } else {
+                reader.readInto(entry, dst, offset);
+            }
+        }
+    }
+
+    /**
+     * Runs the copies on the kernel threads, largest first from a shared queue: loading is bound by page
+     * faults (the mapped file's and the fresh arrays'), which the cores take in parallel.
+     */
+    private static void copyAll(List<Copy> copies) {
+        List<Copy> queue = new ArrayList<>(copies);
+        queue.sort(Comparator.comparingLong((Copy c) -> c.entry().elements()).reversed());
+        AtomicInteger next = new AtomicInteger();
+        Parallel.forRange(Math.min(Parallel.threads(), queue.size()), 1, (s, e) -> {
+            for (int i; (i = next.getAndIncrement()) < queue.size(); ) {
+                queue.get(i).run();
+            }
+        });
     }
 
     /** model.safetensors, or the shards model.safetensors.index.json names (each once, in order). */

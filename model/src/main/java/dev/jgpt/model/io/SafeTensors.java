@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -85,19 +88,29 @@ public final class SafeTensors {
 
     /**
      * An open safetensors file whose header has been checked: every entry's dtype, shape and offsets
-     * are valid before any data is read. Tensors are then read one at a time, straight into the caller's
-     * array (F16/BF16 widened on the way), so a model loads without a second copy of its weights.
+     * are valid before any data is read. The file is memory-mapped, and tensors are copied one at a time
+     * straight from the mapping into the caller's array (F16/BF16 widened on the way), so a model loads
+     * without a second copy of its weights and without a read call per megabyte. Reads of different
+     * tensors may run on different threads at once.
      */
     public static final class Reader implements AutoCloseable {
+        private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        /** Source rows transposed per pass: a cache line of each destination row is written at once. */
+        private static final int TRANSPOSE_ROWS = 16;
+
         private final Path file;
-        private final FileChannel ch;
+        private final Arena arena;
+        private final MemorySegment map;
         private final long dataStart;
         private final Map<String, Entry> entries;
         private final Map<String, String> metadata;
 
-        private Reader(Path file, FileChannel ch, long dataStart, Map<String, Entry> entries, Map<String, String> metadata) {
+        private Reader(Path file, Arena arena, MemorySegment map, long dataStart, Map<String, Entry> entries,
+                       Map<String, String> metadata) {
             this.file = file;
-            this.ch = ch;
+            this.arena = arena;
+            this.map = map;
             this.dataStart = dataStart;
             this.entries = entries;
             this.metadata = metadata;
@@ -110,7 +123,7 @@ public final class SafeTensors {
             } catch (NoSuchFileException e) {
                 throw new NoSuchFileException(file + ": no such file");
             }
-            try {
+            try (ch) {
                 long size = ch.size();
                 if (size < 8) {
                     throw bad(file, "is " + size + " bytes, too short for a header length");
@@ -144,10 +157,15 @@ public final class SafeTensors {
                     }
                     entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataLen));
                 }
-                return new Reader(file, ch, dataStart, entries, metadata);
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
+                // The mapping outlives the channel; the arena unmaps it when the reader closes.
+                Arena arena = Arena.ofShared();
+                try {
+                    return new Reader(file, arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), dataStart,
+                            entries, metadata);
+                } catch (IOException | RuntimeException e) {
+                    arena.close();
+                    throw e;
+                }
             }
         }
 
@@ -165,50 +183,71 @@ public final class SafeTensors {
         }
 
         /** The tensor's values as a new array. */
-        public float[] read(Entry e) throws IOException {
+        public float[] read(Entry e) {
             float[] data = new float[(int) e.elements()];
             readInto(e, data, 0);
             return data;
         }
 
-        /** Writes the tensor's values into dst[off..off + elements), a megabyte of file at a time. */
-        public void readInto(Entry e, float[] dst, int off) throws IOException {
+        /** Writes the tensor's values into dst[off..off + elements). */
+        public void readInto(Entry e, float[] dst, int off) {
             long n = e.elements();
             if (off < 0 || off + n > dst.length) {
                 throw new IllegalArgumentException(file + ": tensor " + e.name() + " (" + n + " values) does not fit at "
                         + off + " in an array of " + dst.length);
             }
-            int eb = e.elementBytes();
-            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long pos = dataStart + e.begin();
-            int o = off;
-            for (long done = 0; done < n; ) {
-                int count = (int) Math.min(n - done, buf.capacity() / eb);
-                buf.clear().limit(count * eb);
-                readFully(ch, buf, pos);
-                buf.flip();
-                switch (e.dtype()) {
-                    case "F32" -> buf.asFloatBuffer().get(dst, o, count);
-                    case "F16" -> {
-                        for (int i = 0; i < count; i++) {
-                            dst[o + i] = Float.float16ToFloat(buf.getShort());
-                        }
-                    }
-                    default -> { // BF16: the top half of a float
-                        for (int i = 0; i < count; i++) {
-                            dst[o + i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
-                        }
+            copy(e, 0, dst, off, (int) n);
+        }
+
+        /**
+         * Writes the 2-D tensor [rows × cols] transposed into dst[off..off + elements) as [cols × rows]
+         * (GPT-2's Conv1D weights), without a temporary copy of the whole tensor.
+         */
+        public void readTransposedInto(Entry e, float[] dst, int off) {
+            if (e.shape().length != 2) {
+                throw new IllegalArgumentException(file + ": tensor " + e.name() + " " + Arrays.toString(e.shape())
+                        + " is not a matrix, it cannot be read transposed");
+            }
+            int rows = e.shape()[0], cols = e.shape()[1];
+            long n = e.elements();
+            if (off < 0 || off + n > dst.length) {
+                throw new IllegalArgumentException(file + ": tensor " + e.name() + " (" + n + " values) does not fit at "
+                        + off + " in an array of " + dst.length);
+            }
+            float[] block = new float[TRANSPOSE_ROWS * cols];
+            for (int r0 = 0; r0 < rows; r0 += TRANSPOSE_ROWS) {
+                int m = Math.min(TRANSPOSE_ROWS, rows - r0);
+                copy(e, (long) r0 * cols, block, 0, m * cols);
+                for (int c = 0; c < cols; c++) {
+                    int d = off + c * rows + r0;
+                    for (int r = 0; r < m; r++) {
+                        dst[d + r] = block[r * cols + c];
                     }
                 }
-                done += count;
-                o += count;
-                pos += (long) count * eb;
+            }
+        }
+
+        /** Elements [first, first + count) of the tensor into dst[off..], widened to float. */
+        private void copy(Entry e, long first, float[] dst, int off, int count) {
+            long pos = dataStart + e.begin() + first * e.elementBytes();
+            switch (e.dtype()) {
+                case "F32" -> MemorySegment.copy(map, F32, pos, dst, off, count);
+                case "F16" -> {
+                    for (int i = 0; i < count; i++) {
+                        dst[off + i] = Float.float16ToFloat(map.get(U16, pos + 2L * i));
+                    }
+                }
+                default -> { // BF16: the top half of a float
+                    for (int i = 0; i < count; i++) {
+                        dst[off + i] = Float.intBitsToFloat((map.get(U16, pos + 2L * i) & 0xffff) << 16);
+                    }
+                }
             }
         }
 
         @Override
-        public void close() throws IOException {
-            ch.close();
+        public void close() {
+            arena.close();
         }
     }
 

@@ -26,6 +26,9 @@ public final class AdamW {
     private final List<Param> params;
     private final List<float[]> grads;
     private final float[][] m, v;
+    /** The parameters' values, gradients and weight decays as the kernel takes them (one pass for the model). */
+    private final float[][] data, gradArrays;
+    private final float[] decay;
     private final float beta1, beta2, eps, weightDecay;
     private int steps;
 
@@ -46,16 +49,18 @@ public final class AdamW {
         this.beta2 = (float) beta2;
         this.eps = (float) eps;
         this.weightDecay = (float) weightDecay;
+        this.data = this.params.stream().map(p -> p.data).toArray(float[][]::new);
+        this.gradArrays = grads.toArray(float[][]::new);
+        this.decay = new float[this.params.size()];
+        for (int i = 0; i < decay.length; i++) {
+            decay[i] = this.params.get(i).decays() ? this.weightDecay : 0f;
+        }
     }
 
     /** Updates every parameter from the gradient it holds, with learning rate {@code lr}. */
     public void step(double lr) {
         steps++;
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            dev.jgpt.kernel.AdamW.update(p.data, grads.get(i), m[i], v[i], p.size(), (float) lr, beta1, beta2, eps,
-                    p.decays() ? weightDecay : 0f, steps);
-        }
+        dev.jgpt.kernel.AdamW.update(data, gradArrays, m, v, decay, (float) lr, beta1, beta2, eps, steps);
     }
 
     /** The first moment (exp_avg) of the i-th parameter, live. */
