@@ -21,7 +21,7 @@ public final class CausalSelfAttention implements Layer {
     private final int layer;
     /** Rows of a prompt attended at once in a cached forward. */
     private static final int PREFILL_CHUNK = 256;
-    private float[] packed, att, y, dqkv, dy, dproj, scores;
+    private float[] packed, att, y, dqkv, dy, scores;
     private Batch batch;
 
     CausalSelfAttention(String prefix, int layer, GPTConfig cfg, Names names, RotaryTable rotary, RunContext ctx) {
@@ -74,18 +74,26 @@ public final class CausalSelfAttention implements Layer {
 
     @Override
     public void backward(float[] dout, float[] dx) {
+        qkv.backward(qkvGradient(dout), dx);
+    }
+
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        qkv.backwardSet(qkvGradient(dout), dx, n);
+    }
+
+    /** The gradient at the packed [q | k | v] rows, the output projection's gradients on the way. */
+    private float[] qkvGradient(float[] dout) {
         int B = batch.B(), T = batch.T(), rows = B * T;
-        dproj = Buffers.zeroed(dproj, (long) rows * proj.out);
-        dropout.backward(dout, dproj);
-        dy = Buffers.zeroed(dy, (long) rows * heads.qWidth());
-        proj.backward(dproj, dy);
-        dqkv = Buffers.zeroed(dqkv, (long) rows * heads.rowWidth());
-        Attention.backward(dqkv, dy, packed, att, B, T, heads);
+        dy = Buffers.ensure(dy, (long) rows * heads.qWidth());
+        proj.backwardSet(dropout.backward(dout), dy, rows * heads.qWidth());
+        dqkv = Buffers.ensure(dqkv, (long) rows * heads.rowWidth());
+        Attention.backwardSet(dqkv, dy, packed, att, B, T, heads);
         if (rotary != null) {
             int[] pos = batch.positions();
             Rope.backward(dqkv, 0, heads.rowWidth(), rows, heads.n() + heads.nKv(), pos, rotary.covering(maxOf(pos)));
         }
-        qkv.backward(dqkv, dx);
+        return dqkv;
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.List;
 final class DropoutLayer implements Layer {
     private final RunContext ctx;
     private final int C;
-    private float[] y, mask;
+    private float[] y, mask, dx;
     private int n;
     private boolean active;
 
@@ -38,6 +38,19 @@ final class DropoutLayer implements Layer {
         } else {
             Vec.add(din, 0, dout, 0, n);
         }
+    }
+
+    /**
+     * The gradient with respect to the input as a buffer: dout itself when the forward was the identity
+     * (no copy), else mask·dout in this layer's own buffer.
+     */
+    float[] backward(float[] dout) {
+        if (!active) {
+            return dout;
+        }
+        dx = Buffers.zeroed(dx, n);
+        Dropout.backward(dx, mask, dout, n);
+        return dx;
     }
 
     @Override

@@ -1,12 +1,15 @@
 package dev.jgpt.model;
 
+import dev.jgpt.kernel.Vec;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A differentiable map over the rows of a {@link Batch}. {@code forward} returns a buffer the layer
  * owns (valid until its next forward); {@code backward} (training batches only) ACCUMULATES into
- * {@code din} the gradient with respect to the last forward's input, and into its parameters' grad.
+ * {@code din} the gradient with respect to the last forward's input, and into its parameters' grad
+ * ({@code backwardSet} SETS din instead).
  * {@code parameters} lists the layer's own parameters and its sublayers', in a fixed order: the order
  * of the checkpoint, the optimiser state and the parameter count.
  */
@@ -14,6 +17,16 @@ public interface Layer {
     float[] forward(float[] in, Batch batch);
 
     void backward(float[] dout, float[] din);
+
+    /**
+     * {@link #backward}, but din's first {@code n} elements (the input's rows × width) are SET to the
+     * gradient, whatever they held. The default zeroes them and accumulates; a layer whose gradient starts
+     * with a matrix product writes it directly (one pass over din and one fork-join less).
+     */
+    default void backwardSet(float[] dout, float[] din, int n) {
+        Vec.zero(din, n);
+        backward(dout, din);
+    }
 
     List<Param> parameters();
 

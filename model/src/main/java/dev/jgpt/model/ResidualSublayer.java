@@ -112,6 +112,17 @@ public final class ResidualSublayer implements Layer {
         }
     }
 
+    /** Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)) starts as a copy of dout; the other layouts zero dx and add. */
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        if (layout == ResidualLayout.PRE_LN || layout == ResidualLayout.DENSE || layout == ResidualLayout.UNET) {
+            System.arraycopy(dout, 0, dx, 0, n);
+            ln.backward(fBackward(dout), dx);
+        } else {
+            Layer.super.backwardSet(dout, dx, n);
+        }
+    }
+
     @Override
     public void backward(float[] dout, float[] dx) {
         switch (layout) {
@@ -192,10 +203,10 @@ public final class ResidualSublayer implements Layer {
         return out;
     }
 
-    /** Gradient through F into a fresh buffer (F's input gradient). */
+    /** Gradient through F into a buffer of this sublayer's (F's input gradient). */
     private float[] fBackward(float[] dF) {
-        dy = Buffers.zeroed(dy, n);
-        f.backward(dF, dy);
+        dy = Buffers.ensure(dy, n);
+        f.backwardSet(dF, dy, n);
         return dy;
     }
 

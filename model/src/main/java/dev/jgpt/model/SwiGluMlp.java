@@ -12,7 +12,7 @@ public final class SwiGluMlp implements FeedForward {
     private final Linear gateUp, down;
     private final DropoutLayer dropout;
     private final int hidden;
-    private float[] gu, h, dproj, dh, dgu;
+    private float[] gu, h, dh, dgu;
     private int rows;
 
     SwiGluMlp(String prefix, GPTConfig cfg, Names names, RunContext ctx) {
@@ -44,13 +44,21 @@ public final class SwiGluMlp implements FeedForward {
 
     @Override
     public void backward(float[] dout, float[] dx) {
-        dproj = Buffers.zeroed(dproj, (long) rows * down.out);
-        dropout.backward(dout, dproj);
-        dh = Buffers.zeroed(dh, (long) rows * hidden);
-        down.backward(dproj, dh);
+        gateUp.backward(gateUpGradient(dout), dx);
+    }
+
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        gateUp.backwardSet(gateUpGradient(dout), dx, n);
+    }
+
+    /** The gradient at [gate | up], W_down's gradients on the way. */
+    private float[] gateUpGradient(float[] dout) {
+        dh = Buffers.ensure(dh, (long) rows * hidden);
+        down.backwardSet(dropout.backward(dout), dh, rows * hidden);
         dgu = Buffers.zeroed(dgu, 2L * rows * hidden);
         SwiGlu.backward(dgu, dh, gu, rows, hidden);
-        gateUp.backward(dgu, dx);
+        return dgu;
     }
 
     @Override
