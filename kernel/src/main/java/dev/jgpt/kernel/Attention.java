@@ -102,6 +102,7 @@ public final class Attention {
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
         Parallel.forRange(B * NH, 1, (s, e) -> {
+            Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
                 int b = bh / NH, h = bh % NH, g = h / G;
                 int base = b * T * W;
@@ -111,9 +112,7 @@ public final class Attention {
                     int r1 = Math.min(T, r0 + ROWS), m = r1 - r0;
                     // S = q·kᵀ of rows r0..r1−1 against keys 0..r1−1 (the later ones are none of theirs), into att.
                     Gemm.gemm(false, true, m, r1, hs, qkv, qB + r0 * W, W, qkv, kB, W, att, aB + r0 * T, T, false);
-                    for (int t = r0; t < r1; t++) {
-                        softmaxRow(att, aB + t * T, t + 1, T, scale);
-                    }
+                    softmaxRows(att, aB, r0, r1, T, scale, sc);
                     // out = P·v (P is zero past the diagonal).
                     Gemm.gemm(false, false, m, hs, r1, att, aB + r0 * T, T, qkv, vB, W, out, oB + r0 * Q, Q, false);
                 }
@@ -128,25 +127,42 @@ public final class Attention {
     private static final int ROWS = 64;
 
     /**
-     * One row of probabilities from its n causal scores in place: p = softmax(scale·s) over [0, n) (the row
-     * maximum subtracted before exp), then zeros up to the row's end at T.
+     * Rows r0..r1−1 of a head's probabilities [T × T] from aB, in place from their scores (row t has t + 1):
+     * p = softmax(scale·s) (the row maximum subtracted before exp), then zeros past the diagonal. In passes
+     * over the rows: the steps of one row wait for each other (its maximum, then exp and the sum, then the
+     * scaling), those of different rows do not, and the core overlaps them.
      */
-    private static void softmaxRow(float[] att, int a, int n, int T, float scale) {
-        Vec.scale(att, a, scale, n);
-        float max = Vec.max(att, a, n);
-        double sum = Vec.expShiftSum(att, a, att, a, n, max);
-        Vec.scale(att, a, (float) (1.0 / sum), n);
-        Arrays.fill(att, a + n, a + T, 0f);
+    private static void softmaxRows(float[] att, int aB, int r0, int r1, int T, float scale, Scratch sc) {
+        for (int t = r0; t < r1; t++) {
+            int a = aB + t * T;
+            Vec.scale(att, a, scale, t + 1);
+            sc.rowMax[t - r0] = Vec.max(att, a, t + 1);
+        }
+        for (int t = r0; t < r1; t++) {
+            int a = aB + t * T;
+            sc.rowSum[t - r0] = Vec.expShiftSum(att, a, att, a, t + 1, sc.rowMax[t - r0]);
+        }
+        for (int t = r0; t < r1; t++) {
+            int a = aB + t * T;
+            Vec.scale(att, a, (float) (1.0 / sc.rowSum[t - r0]), t + 1);
+            Arrays.fill(att, a + t + 1, a + T, 0f);
+        }
     }
+
+    /** Each thread's scratch: dS of a head for {@link #backward}, and per-row values of a block of rows. */
+    private static final class Scratch {
+        float[] ds = new float[0];
+        final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
+        final double[] rowSum = new double[ROWS];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** GPT-2's multi-head attention backward: {@link #backward(float[], float[], float[], float[], int, int, Heads)}. */
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, int C, int NH) {
         check("attentionBackward(B=" + B + ", T=" + T + ", C=" + C + ", NH=" + NH + ")", B, T, C, NH);
         backward(dqkv, dout, qkv, att, B, T, Heads.multiHead(C, NH));
     }
-
-    /** Each thread's dS scratch for {@link #backward}, reused from step to step. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /**
      * Accumulates dqkv (+=) from dout [B, T, n·dim], using qkv and the forward's att.
@@ -182,11 +198,11 @@ public final class Attention {
         // few L1 sets at every row.
         int S = T % 64 == 0 ? T + Simd.LANES : T;
         Parallel.forRange(B * NKV, 1, (s, e) -> {
-            float[][] mine = SCRATCH.get();
-            if (mine[0].length < T * S) {
-                mine[0] = new float[T * S];
+            Scratch sc = SCRATCH.get();
+            if (sc.ds.length < T * S) {
+                sc.ds = new float[T * S];
             }
-            float[] ds = mine[0];
+            float[] ds = sc.ds;
             for (int bg = s; bg < e; bg++) {
                 int b = bg / NKV, g = bg % NKV;
                 int base = b * T * W;
@@ -197,10 +213,12 @@ public final class Attention {
                         int r1 = Math.min(T, r0 + ROWS), m = r1 - r0;
                         // dP = dO·vᵀ of rows r0..r1−1 against keys 0..r1−1, then dS row by row.
                         Gemm.gemm(false, true, m, r1, hs, dout, dB + r0 * Q, Q, qkv, vB, W, ds, r0 * S, S, false);
+                        for (int t = r0; t < r1; t++) {   // Σ P·dP of each row first (see softmaxRows)
+                            sc.rowDot[t - r0] = Vec.dot(att, aB + t * T, ds, t * S, t + 1);
+                        }
                         for (int t = r0; t < r1; t++) {
-                            int row = t * S, aRow = aB + t * T;
-                            float pdp = Vec.dot(att, aRow, ds, row, t + 1);                      // Σ P·dP
-                            softmaxBackwardRow(ds, row, att, aRow, t + 1, pdp, scale);
+                            int row = t * S;
+                            softmaxBackwardRow(ds, row, att, aB + t * T, t + 1, sc.rowDot[t - r0], scale);
                             Arrays.fill(ds, row + t + 1, row + T, 0f);
                         }
                         // dq += dS·k (the head's only term: set, unless accumulating)

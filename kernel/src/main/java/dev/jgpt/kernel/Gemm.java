@@ -122,6 +122,28 @@ public final class Gemm {
         linearForward(out, x, w, bias, M, K, N, null);
     }
 
+    /**
+     * out = residual + x·wᵀ + bias (residual [M×N]; a residual connection around a linear layer), the
+     * residual added to each tile of the product once it is final: the same sums as a pass after.
+     */
+    public static void linearForwardPlus(float[] out, float[] x, float[] w, float[] bias, float[] residual,
+                                         int M, int K, int N) {
+        Checks.length("linearForwardPlus", "residual", residual, (long) M * N);
+        linearForward(out, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = ci + r * ldc, ro = (row + r) * N + col;
+                int j = 0;
+                for (int ub = Simd.F.loopBound(cols); j < ub; j += Simd.LANES) {
+                    FloatVector.fromArray(Simd.F, c, o + j).add(FloatVector.fromArray(Simd.F, residual, ro + j))
+                            .intoArray(c, o + j);
+                }
+                for (; j < cols; j++) {
+                    c[o + j] += residual[ro + j];
+                }
+            }
+        });
+    }
+
     /** {@link #linearForward}, then the epilogue on each finished tile of out (a fused element-wise function). */
     static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
                               GemmPacked.Epilogue epilogue) {

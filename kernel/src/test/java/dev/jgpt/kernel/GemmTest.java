@@ -234,6 +234,12 @@ class GemmTest {
             Gemm.linearForward(out, x, w, bias, M, K, N);
             float[] outNoBias = new float[M * N];
             Gemm.linearForward(outNoBias, x, w, null, M, K, N);
+            // With a residual added in the tiles: out + residual exactly, as a pass after would give.
+            float[] residual = random(rnd, M * N), plus = new float[M * N];
+            Gemm.linearForwardPlus(plus, x, w, bias, residual, M, K, N);
+            for (int i = 0; i < plus.length; i++) {
+                assertEquals(out[i] + residual[i], plus[i], 0f, "forward plus residual");
+            }
             float[] dx = random(rnd, M * K), dw = random(rnd, N * K), db = random(rnd, N);
             float[] dx0 = dx.clone(), dw0 = dw.clone(), db0 = db.clone();
             Gemm.linearBackward(dx, dw, db, dy, x, w, M, K, N);

@@ -35,6 +35,20 @@ public final class CausalSelfAttention implements Layer {
 
     @Override
     public float[] forward(float[] x, Batch batch) {
+        return dropout.forward(proj.forward(attend(x, batch), batch), batch);
+    }
+
+    /** Without dropout, the residual goes into the output projection's product. */
+    @Override
+    public float[] forwardPlus(float[] x, Batch batch, float[] residual, float[] sum, int n) {
+        if (!dropout.skips(batch)) {
+            return Layer.super.forwardPlus(x, batch, residual, sum, n);
+        }
+        return proj.forwardPlus(attend(x, batch), batch, residual, sum, n);
+    }
+
+    /** The heads' outputs [rows × n·dim], before the output projection. */
+    private float[] attend(float[] x, Batch batch) {
         this.batch = batch;
         int rows = batch.rows(), W = heads.rowWidth();
         packed = qkv.forward(x, batch);
@@ -50,7 +64,7 @@ public final class CausalSelfAttention implements Layer {
             att = Buffers.ensure(att, (long) B * heads.n() * T * T);
             Attention.forward(y, att, packed, B, T, heads);
         }
-        return dropout.forward(proj.forward(y, batch), batch);
+        return y;
     }
 
     /**

@@ -18,11 +18,19 @@ final class DropoutLayer implements Layer {
         this.C = C;
     }
 
-    @Override
-    public float[] forward(float[] in, Batch batch) {
+    /**
+     * Whether this batch's forward is the identity (not training, or p = 0), recorded for backward as
+     * {@link #forward} records it: a caller may then skip the forward and use its input as the output.
+     */
+    boolean skips(Batch batch) {
         active = ctx.dropoutActive();
         n = batch.rows() * C;
-        if (!active) {
+        return !active;
+    }
+
+    @Override
+    public float[] forward(float[] in, Batch batch) {
+        if (skips(batch)) {
             return in;
         }
         y = Buffers.ensure(y, n);

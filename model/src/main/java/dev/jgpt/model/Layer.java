@@ -19,6 +19,17 @@ public interface Layer {
     void backward(float[] dout, float[] din);
 
     /**
+     * out = residual + forward(in) over the output's first {@code n} elements (out: a buffer of the caller's,
+     * returned), as a residual connection adds a sublayer's output to its input. The default adds in a pass
+     * after the forward; a layer that ends in a matrix product adds the residual to each finished tile of
+     * it (one pass and one fork-join less). The same sums either way (a + b = b + a exactly).
+     */
+    default float[] forwardPlus(float[] in, Batch batch, float[] residual, float[] out, int n) {
+        Vec.add(out, residual, forward(in, batch), n);
+        return out;
+    }
+
+    /**
      * {@link #backward}, but din's first {@code n} elements (the input's rows × width) are SET to the
      * gradient, whatever they held. The default zeroes them and accumulates; a layer whose gradient starts
      * with a matrix product writes it directly (one pass over din and one fork-join less).

@@ -78,6 +78,18 @@ public final class Linear implements Layer {
         return y;
     }
 
+    /** out = residual + x·Wᵀ + b, the residual added to each finished tile of the product on a training batch. */
+    @Override
+    public float[] forwardPlus(float[] input, Batch batch, float[] residual, float[] sum, int n) {
+        if (batch.isCached() || weight.isPacked()) {
+            return Layer.super.forwardPlus(input, batch, residual, sum, n);
+        }
+        rows = batch.rows();
+        x = input;
+        Gemm.linearForwardPlus(sum, x, weight.data, bias != null ? bias.data : null, residual, rows, in, out);
+        return sum;
+    }
+
     /**
      * The GELU MLP's first half on a training batch: y = x·Wᵀ + b and a = GELU(y) in one pass
      * ({@link Gelu#forwardOfLinear}); returns y (a buffer of this layer) and fills a [rows × out].

@@ -28,10 +28,24 @@ public final class Mlp implements FeedForward {
 
     @Override
     public float[] forward(float[] x, Batch batch) {
+        return dropout.forward(out.forward(hidden(x, batch), batch), batch);
+    }
+
+    /** Without dropout, the residual goes into W₂'s product. */
+    @Override
+    public float[] forwardPlus(float[] x, Batch batch, float[] residual, float[] sum, int n) {
+        if (!dropout.skips(batch)) {
+            return FeedForward.super.forwardPlus(x, batch, residual, sum, n);
+        }
+        return out.forwardPlus(hidden(x, batch), batch, residual, sum, n);
+    }
+
+    /** GELU(x·W₁ᵀ + b₁), keeping the pre-activation h. */
+    private float[] hidden(float[] x, Batch batch) {
         rows = batch.rows();
         g = Buffers.ensure(g, (long) rows * in.out);
         h = in.forwardGelu(x, batch, g);   // h = x·W₁ᵀ + b₁, g = GELU(h), in one pass
-        return dropout.forward(out.forward(g, batch), batch);
+        return g;
     }
 
     @Override

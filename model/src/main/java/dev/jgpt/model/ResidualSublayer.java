@@ -73,13 +73,13 @@ public final class ResidualSublayer implements Layer {
         x = in;
         n = b.rows() * C;
         switch (layout) {
-            case PRE_LN, DENSE, UNET -> {
-                y = f.forward(ln.forward(x, b), b);
-                return add(x, 1f, y, 1f);
+            case PRE_LN, DENSE, UNET -> {   // x + F(LN(x)): the sum made by F (backward needs no F(LN(x)))
+                out = Buffers.ensure(out, n);
+                return f.forwardPlus(ln.forward(x, b), b, x, out, n);
             }
             case POST_LN -> {
-                y = f.forward(x, b);
-                return ln.forward(add(x, 1f, y, 1f), b);
+                out = Buffers.ensure(out, n);
+                return ln.forward(f.forwardPlus(x, b, x, out, n), b);
             }
             case SANDWICH -> {
                 y = f.forward(ln.forward(x, b), b);

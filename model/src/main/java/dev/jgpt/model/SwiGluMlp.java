@@ -35,11 +35,25 @@ public final class SwiGluMlp implements FeedForward {
 
     @Override
     public float[] forward(float[] x, Batch batch) {
+        return dropout.forward(down.forward(hidden(x, batch), batch), batch);
+    }
+
+    /** Without dropout, the residual goes into W_down's product. */
+    @Override
+    public float[] forwardPlus(float[] x, Batch batch, float[] residual, float[] sum, int n) {
+        if (!dropout.skips(batch)) {
+            return FeedForward.super.forwardPlus(x, batch, residual, sum, n);
+        }
+        return down.forwardPlus(hidden(x, batch), batch, residual, sum, n);
+    }
+
+    /** silu(gate)·up of x's [gate | up] projection. */
+    private float[] hidden(float[] x, Batch batch) {
         rows = batch.rows();
         gu = gateUp.forward(x, batch);
         h = Buffers.ensure(h, (long) rows * hidden);
         SwiGlu.forward(h, gu, rows, hidden);
-        return dropout.forward(down.forward(h, batch), batch);
+        return h;
     }
 
     @Override

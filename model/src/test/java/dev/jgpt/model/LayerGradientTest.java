@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -125,6 +126,13 @@ class LayerGradientTest {
         }
         float[] x = gaussian(rng, rows * in);
         float[] g = gaussian(rng, out * rows);
+        // forwardPlus: residual + forward(x), the same sums wherever the residual is added.
+        float[] y = java.util.Arrays.copyOf(layer.forward(x, batch), rows * out);
+        float[] residual = gaussian(rng, rows * out), sum = new float[rows * out];
+        assertSame(sum, layer.forwardPlus(x, batch, residual, sum, rows * out), "forwardPlus returns out");
+        for (int i = 0; i < sum.length; i++) {
+            assertEquals(residual[i] + y[i], sum[i], 0f, layer.getClass().getSimpleName() + ": forwardPlus [" + i + "]");
+        }
         layer.forward(x, batch);
         float[] dx = new float[x.length];
         layer.parameters().forEach(Param::zeroGrad);
