@@ -1,6 +1,7 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
@@ -133,19 +134,39 @@ public final class Attention {
      * scaling), those of different rows do not, and the core overlaps them.
      */
     private static void softmaxRows(float[] att, int aB, int r0, int r1, int T, float scale, Scratch sc) {
-        for (int t = r0; t < r1; t++) {
-            int a = aB + t * T;
-            Vec.scale(att, a, scale, t + 1);
-            sc.rowMax[t - r0] = Vec.max(att, a, t + 1);
+        int L = F.length();
+        FloatVector vScale = FloatVector.broadcast(F, scale);
+        for (int t = r0; t < r1; t++) {   // s ← scale·s, and the row maximum
+            int a = aB + t * T, n = t + 1, j = 0;
+            FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; j + L <= n; j += L) {
+                FloatVector v = FloatVector.fromArray(F, att, a + j).mul(vScale);
+                v.intoArray(att, a + j);
+                max = max.max(v);
+            }
+            if (j < n) {
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector v = FloatVector.fromArray(F, att, a + j, m).mul(vScale);
+                v.intoArray(att, a + j, m);
+                max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
+            }
+            sc.rowMax[t - r0] = max.reduceLanes(VectorOperators.MAX);
         }
-        for (int t = r0; t < r1; t++) {
+        for (int t = r0; t < r1; t++) {   // e^(s − max) and its sum
             int a = aB + t * T;
             sc.rowSum[t - r0] = Vec.expShiftSum(att, a, att, a, t + 1, sc.rowMax[t - r0]);
         }
-        for (int t = r0; t < r1; t++) {
-            int a = aB + t * T;
-            Vec.scale(att, a, (float) (1.0 / sc.rowSum[t - r0]), t + 1);
-            Arrays.fill(att, a + t + 1, a + T, 0f);
+        for (int t = r0; t < r1; t++) {   // p = e / sum, zeros past the diagonal
+            int a = aB + t * T, n = t + 1, j = 0;
+            FloatVector inv = FloatVector.broadcast(F, (float) (1.0 / sc.rowSum[t - r0]));
+            for (; j + L <= n; j += L) {
+                FloatVector.fromArray(F, att, a + j).mul(inv).intoArray(att, a + j);
+            }
+            if (j < n) {
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector.fromArray(F, att, a + j, m).mul(inv).intoArray(att, a + j, m);
+            }
+            Arrays.fill(att, a + n, a + T, 0f);
         }
     }
 
@@ -473,8 +494,10 @@ public final class Attention {
             FloatVector.fromArray(F, p, pOff + i).mul(FloatVector.fromArray(F, ds, dOff + i).sub(vdot)).mul(scale)
                     .intoArray(ds, dOff + i);
         }
-        for (; i < n; i++) {
-            ds[dOff + i] = p[pOff + i] * (ds[dOff + i] - pdp) * scale;
+        if (i < n) {   // a masked vector, not a scalar loop: as costly as the rest for short rows, and the same bits
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector.fromArray(F, p, pOff + i, m).mul(FloatVector.fromArray(F, ds, dOff + i, m).sub(vdot)).mul(scale)
+                    .intoArray(ds, dOff + i, m);
         }
     }
 
