@@ -284,8 +284,9 @@ class GemmTest {
     }
 
     /**
-     * On two threads linearBackward runs dx and dW side by side in one fork-join (dbias with dW); on one,
-     * in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM head's, odd ones).
+     * On two threads linearBackward makes dx, dW and dbias in one fork-join, each thread its part of each;
+     * on one, in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM
+     * head's, odd ones).
      */
     @Test
     void linearBackwardSameBitsOnOneAndTwoThreads() {
