@@ -17,8 +17,9 @@ import java.util.Locale;
 
 /**
  * {@code jgpt generate --chat}: each prompt is a user message, rendered with the model's chat
- * template together with the conversation so far (whose tokens stay in the KV cache), and the
- * reply ends at the model's end-of-turn token.
+ * template (a directory's tokenizer_config.json, a GGUF file's {@code tokenizer.chat_template})
+ * together with the conversation so far (whose tokens stay in the KV cache), and the reply ends at
+ * the model's end-of-turn token.
  */
 final class ChatMode {
     private final JinjaChatTemplate template;
@@ -30,18 +31,25 @@ final class ChatMode {
     }
 
     /**
-     * The chat mode of a model directory, checked before the model loads.
+     * The chat mode of a model directory or GGUF file, checked before the model loads.
      *
      * @throws IllegalArgumentException naming the file, if the model has no chat template or it cannot be rendered
      */
     static ChatMode of(Path model, String system) throws IOException {
-        TokenizerConfig config = TokenizerConfig.load(model);
+        TokenizerConfig config = ModelFiles.tokenizerConfig(model);
         JinjaChatTemplate template = JinjaChatTemplate.of(config).orElseThrow(() -> new IllegalArgumentException(
-                "--chat needs the model's chat template, and " + (Files.isRegularFile(model.resolve(TokenizerConfig.FILE_NAME))
-                        ? model.resolve(TokenizerConfig.FILE_NAME) + " has no chat_template"
-                        : model + " has no " + TokenizerConfig.FILE_NAME + " (nor " + TokenizerConfig.TEMPLATE_FILE_NAME + ")")
+                "--chat needs the model's chat template, and " + whereTheTemplateIsMissing(model)
                         + ": the model was not made for chat; generate without --chat"));
         return new ChatMode(template, system);
+    }
+
+    private static String whereTheTemplateIsMissing(Path model) {
+        if (ModelFiles.isGguf(model)) {
+            return model + " has no " + ModelFiles.CHAT_TEMPLATE;
+        }
+        Path config = model.resolve(TokenizerConfig.FILE_NAME);
+        return Files.isRegularFile(config) ? config + " has no chat_template"
+                : model + " has no " + TokenizerConfig.FILE_NAME + " (nor " + TokenizerConfig.TEMPLATE_FILE_NAME + ")";
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.jgpt.cli;
 
-import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -35,9 +34,10 @@ import java.util.concurrent.Callable;
                 "When the model's context is full, generation stops with a message, or with --slide keeps "
                         + "the last half of the context, re-reads it and continues.",
                 "With --chat, the prompt (each line with --interactive) is a user message, rendered with the "
-                        + "model's chat template (tokenizer_config.json) with the conversation so far, and the reply "
-                        + "ends at the model's end-of-turn token. Sampling defaults come from the model's "
-                        + "generation_config.json where it has one; the flags given override them."
+                        + "model's chat template (tokenizer_config.json, or a GGUF file's tokenizer.chat_template) with the "
+                        + "conversation so far, and the reply ends at the model's end-of-turn token. Sampling defaults "
+                        + "and end-of-text ids come from the model's generation_config.json (a GGUF file's eos/eot ids) "
+                        + "where it has one; the flags given override them."
         })
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
@@ -92,7 +92,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
     boolean interactive;
 
-    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json): "
+    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json, or a GGUF file's "
+            + "tokenizer.chat_template): "
             + "the prompt is a user message, the reply ends at the end of the model's turn.")
     boolean chat;
 
@@ -131,7 +132,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         // every option is checked before the (possibly slow) model load
         ChatMode chatMode = chat ? ChatMode.of(model, system) : null;
-        GenerationOptions.Builder sampling = GenerationConfig.load(model).applyTo(GenerationOptions.builder());
+        GenerationOptions.Builder sampling = ModelFiles.generationConfig(model).applyTo(GenerationOptions.builder());
         Optional.ofNullable(temperature).ifPresent(sampling::temperature);
         Optional.ofNullable(topK).ifPresent(sampling::topK);
         Optional.ofNullable(topP).ifPresent(sampling::topP);

@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.Quantize;
@@ -9,13 +10,18 @@ import dev.jgpt.model.io.gguf.GgufModel;
 import dev.jgpt.model.io.gguf.GgufValue;
 import dev.jgpt.tokenizer.GgmlVocab;
 import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.TokenizerConfig;
 import dev.jgpt.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * What {@code --model} names: a model directory (config.json, safetensors, tokenizer.json), a quantized
@@ -86,6 +92,104 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
         }
         GgmlVocab vocab = readVocab(gguf);
         return Tokenizers.fromJson(vocab.toTokenizerJson(), gguf.file() + " (tokenizer.ggml.*)");
+    }
+
+    /** llama.cpp's key for the chat template (what tokenizer_config.json's chat_template is in a directory). */
+    static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+    /** The names of a file's other templates, each under {@code tokenizer.chat_template.NAME}. */
+    static final String CHAT_TEMPLATE_NAMES = "tokenizer.chat_templates";
+
+    /**
+     * The chat template and special tokens of {@code --model}, read without loading the weights: a
+     * directory's tokenizer_config.json (and chat_template.jinja), or a GGUF file's
+     * {@code tokenizer.chat_template} keys with its bos and eos tokens' text.
+     *
+     * @throws IllegalArgumentException naming the file, if a key has the wrong type
+     */
+    static TokenizerConfig tokenizerConfig(Path model) throws IOException {
+        if (!isGguf(model)) {
+            return TokenizerConfig.load(model);
+        }
+        try (GgufFile f = GgufFile.open(model)) {
+            return tokenizerConfig(f);
+        }
+    }
+
+    /** What a GGUF file says about chat, as a directory's tokenizer_config.json says it. */
+    static TokenizerConfig tokenizerConfig(GgufFile f) {
+        try {
+            Map<String, String> templates = new LinkedHashMap<>();
+            GgufValue template = f.metadata().get(CHAT_TEMPLATE);
+            if (template != null) {
+                templates.put(TokenizerConfig.DEFAULT_TEMPLATE, template.asString());
+            }
+            GgufValue names = f.metadata().get(CHAT_TEMPLATE_NAMES);
+            for (String name : names != null ? names.asStrings() : new String[0]) {
+                GgufValue named = f.metadata().get(CHAT_TEMPLATE + "." + name);
+                if (named == null) {
+                    throw new IllegalArgumentException(CHAT_TEMPLATE_NAMES + " names '" + name + "' but the file has no "
+                            + CHAT_TEMPLATE + "." + name);
+                }
+                templates.putIfAbsent(name, named.asString());
+            }
+            Map<String, String> special = new LinkedHashMap<>();
+            GgufValue tokens = f.metadata().get("tokenizer.ggml.tokens");
+            if (tokens != null) {
+                String[] text = tokens.asStrings();
+                String[][] keys = {{"bos_token", "bos"}, {"eos_token", "eos"}, {"unk_token", "unknown"}, {"pad_token", "padding"}};
+                for (String[] key : keys) {
+                    int id = id(f, "tokenizer.ggml." + key[1] + "_token_id");
+                    if (id >= 0 && id < text.length) {
+                        special.put(key[0], text[id]);
+                    }
+                }
+            }
+            GgufValue addBos = f.metadata().get("tokenizer.ggml.add_bos_token");
+            return new TokenizerConfig(f.file(), templates, special,
+                    addBos == null ? Optional.empty() : Optional.of(addBos.asBoolean()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(f.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The chat templates of a directory as llama.cpp's converter writes them into a GGUF file. */
+    static Map<String, GgufValue> chatTemplateMetadata(TokenizerConfig config) {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        List<String> others = new ArrayList<>();
+        config.chatTemplate().ifPresent(t -> m.put(CHAT_TEMPLATE, GgufValue.string(t)));
+        config.chatTemplates().forEach((name, t) -> {
+            if (!name.equals(TokenizerConfig.DEFAULT_TEMPLATE)) {
+                others.add(name);
+                m.put(CHAT_TEMPLATE + "." + name, GgufValue.string(t));
+            }
+        });
+        if (!others.isEmpty()) {
+            m.put(CHAT_TEMPLATE_NAMES, GgufValue.strings(others.toArray(String[]::new)));
+        }
+        return m;
+    }
+
+    /**
+     * The generation defaults of {@code --model}: a directory's generation_config.json, or for a GGUF
+     * file its end-of-generation ids (llama.cpp's {@code eos}, {@code eot} and {@code eom} token ids).
+     */
+    static GenerationConfig generationConfig(Path model) throws IOException {
+        if (!isGguf(model)) {
+            return GenerationConfig.load(model);
+        }
+        try (GgufFile f = GgufFile.open(model)) {
+            List<Integer> ends = new ArrayList<>();
+            for (String key : new String[] {"eos", "eot", "eom"}) {
+                int id = id(f, "tokenizer.ggml." + key + "_token_id");
+                if (id >= 0 && !ends.contains(id)) {
+                    ends.add(id);
+                }
+            }
+            return new GenerationConfig(model, ends, OptionalInt.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), OptionalInt.empty(), Optional.empty());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(model + ": " + e.getMessage(), e);
+        }
     }
 
     /** llama.cpp's tokenizer keys as a vocabulary; the byte-level BPE model {@code gpt2} is required. */
