@@ -1,5 +1,7 @@
 package dev.jgpt.bench;
 
+import dev.jgpt.kernel.FmaPeak;
+import dev.jgpt.kernel.Parallel;
 import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.train.TrainConfig;
 import dev.jgpt.train.TrainData;
@@ -25,7 +27,8 @@ import java.util.SplittableRandom;
  * steps. The calling thread takes part in every parallel kernel, so its samples split the step's wall
  * time; each is charged to the innermost layer of the model and the kernel it called (the time it spends
  * waiting for the other threads at the end of a kernel is shown as that kernel's "wait" share).
- * Prints tokens/s, the process CPU time per step, and the table (Markdown).
+ * Prints tokens/s, the process CPU time per step, and the table (Markdown); with
+ * {@code -Djgpt.parallel.stats=true} also the fork-joins per step and the stepping thread's wait at their ends.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.jgpt.bench.StepProfile [preset] [threads] [steps]
@@ -55,16 +58,19 @@ public final class StepProfile {
             Map<String, long[]> byOp = new HashMap<>();
             long samples = 0;
             double seconds, cpuSeconds;
+            Parallel.Stats stats0, stats1;
             try (Recording rec = new Recording()) {
                 rec.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1)).withStackTrace();
                 rec.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(1)).withStackTrace();   // yields
                 rec.start();
+                stats0 = Parallel.stats();
                 long cpu0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
                     trainer.step();
                 }
                 seconds = (System.nanoTime() - t0) / 1e9;
                 cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
+                stats1 = Parallel.stats();
                 rec.stop();
                 rec.dump(jfr);
             }
@@ -88,6 +94,17 @@ public final class StepProfile {
                     + "%d samples of the stepping thread%n", preset, threads, steps * tokensPerStep / seconds,
                     1e3 * seconds / steps, 1e3 * cpuSeconds / steps, samples);
             double msPerStep = 1e3 * seconds / steps;
+            // Against the FP32 peak measured now on as many threads (best of its rounds); per CPU-second too,
+            // which other processes on a shared machine disturb far less than wall time.
+            double gflop = trainer.flopsPerToken() * tokensPerStep * steps / 1e9, peak = FmaPeak.gflops(threads, 10);
+            System.out.printf(Locale.ROOT, "%.0f GFLOP/s = %.1f%% of the FP32 peak measured now (%.0f GFLOP/s on %d threads); "
+                            + "%.0f GFLOP per CPU-second = %.1f%% of one core's peak%n", gflop / seconds,
+                    100 * gflop / seconds / peak, peak, threads, gflop / cpuSeconds, 100 * gflop / cpuSeconds / (peak / threads));
+            if (stats1.forks() > 0) {
+                System.out.printf(Locale.ROOT, "%.1f fork-joins per step; the stepping thread waited %.3f ms/step at their ends%n",
+                        (double) (stats1.forks() - stats0.forks()) / steps,
+                        (stats1.waitNanos() - stats0.waitNanos()) / 1e6 / steps);
+            }
             System.out.println("| layer / op | kernel | % of step | ms/step | of which waiting for threads |");
             System.out.println("| --- | --- | ---: | ---: | ---: |");
             long total = samples;

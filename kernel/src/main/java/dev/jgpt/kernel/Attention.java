@@ -1,6 +1,7 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
@@ -18,17 +19,11 @@ import static dev.jgpt.kernel.Simd.F;
  * and dim = C/n that is exactly GPT-2's [q | k | v] of 3C, and the (C, NH) methods are that case.
  *
  * <p>Forward writes out [B, T, n·dim] and the attention probabilities att [B, n, T, T] (needed by backward;
- * zeros above the diagonal). Parallel over (b, h), one query head per task. Inside a head, SIMD kernels
- * that avoid a horizontal reduction per output:
- * <ul>
- *   <li>scores q·kᵀ: the head's keys are packed once into transposed panels of LANES keys
- *       ({@link #packPanels}), so a query row gets LANES scores per vector FMA chain ({@link #panelDots});</li>
- *   <li>P·V, dS·K: rows weighted and summed, vectorised along the head size ({@link #weightedSum});</li>
- *   <li>dK, dV: blocks of 8 keys accumulated over all later queries in registers ({@link #keyBlock}).</li>
- * </ul>
- * Rows of the head are first copied out of qkv to contiguous scratch: at their natural row stride
- * they fall into a few L1 sets. Measured on one core (B8 T256 C384 NH6, causal FLOPs): forward ≈45,
- * backward ≈55 GFLOP/s, against ≈6 for the scalar loops this replaced.
+ * zeros above the diagonal). Parallel over (b, h), one query head per task. A head is two matrix products
+ * and a softmax, done by the packed GEMM ({@link Gemm#gemm}, which reads q, k, v in place at their row
+ * stride): S = q·kᵀ into att, P = softmax(scale·S) row by row, out = P·v; backward is five products
+ * around the softmax's backward. Query rows go in blocks of {@link #ROWS}, each against the keys it can
+ * see, so long sequences skip most of the masked upper triangle.
  * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
@@ -107,34 +102,82 @@ public final class Attention {
         int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        int L = F.length(), panels = (T + L - 1) / L;
         Parallel.forRange(B * NH, 1, (s, e) -> {
-            float[] kp = new float[panels * hs * L];   // this kv head's keys, transposed into panels of L
-            float[] vh = new float[T * hs];            // this kv head's values, contiguous rows
-            float[] srow = new float[panels * L];
-            int packed = -1;                           // b·nKv + g of the kv head in kp/vh
+            Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
                 int b = bh / NH, h = bh % NH, g = h / G;
                 int base = b * T * W;
                 int qB = base + h * hs, kB = base + kOff + g * hs, vB = base + vOff + g * hs;
-                if (b * heads.nKv() + g != packed) {
-                    packPanels(qkv, kB, W, T, hs, kp);
-                    packRows(qkv, vB, W, T, hs, vh);
-                    packed = b * heads.nKv() + g;
-                }
-                for (int t = 0; t < T; t++) {
-                    int a = (bh * T + t) * T;
-                    panelDots(qkv, qB + t * W, kp, hs, t / L + 1, scale, srow);
-                    // Stable softmax over the causal prefix (max subtracted before exp), into att.
-                    float max = Vec.max(srow, 0, t + 1);
-                    double sum = Vec.expShiftSum(att, a, srow, 0, t + 1, max);
-                    Vec.scale(att, a, (float) (1.0 / sum), t + 1);
-                    Arrays.fill(att, a + t + 1, a + T, 0f);
-                    weightedSum(att, a, 1, vh, 0, hs, t + 1, hs, out, (b * T + t) * Q + h * hs, false);
+                int aB = bh * T * T, oB = b * T * Q + h * hs;
+                for (int r0 = 0; r0 < T; r0 += ROWS) {
+                    int r1 = Math.min(T, r0 + ROWS), m = r1 - r0;
+                    // S = q·kᵀ of rows r0..r1−1 against keys 0..r1−1 (the later ones are none of theirs), into att.
+                    Gemm.gemm(false, true, m, r1, hs, qkv, qB + r0 * W, W, qkv, kB, W, att, aB + r0 * T, T, false);
+                    softmaxRows(att, aB, r0, r1, T, scale, sc);
+                    // out = P·v (P is zero past the diagonal).
+                    Gemm.gemm(false, false, m, hs, r1, att, aB + r0 * T, T, qkv, vB, W, out, oB + r0 * Q, Q, false);
                 }
             }
         });
     }
+
+    /**
+     * Query rows per block of the products: rows r0..r1−1 meet keys 0..r1−1 only, so a long sequence skips
+     * most of the upper triangle; a short one (T ≤ ROWS) is one block, where whole products beat skipping.
+     */
+    private static final int ROWS = 64;
+
+    /**
+     * Rows r0..r1−1 of a head's probabilities [T × T] from aB, in place from their scores (row t has t + 1):
+     * p = softmax(scale·s) (the row maximum subtracted before exp), then zeros past the diagonal. In passes
+     * over the rows: the steps of one row wait for each other (its maximum, then exp and the sum, then the
+     * scaling), those of different rows do not, and the core overlaps them.
+     */
+    private static void softmaxRows(float[] att, int aB, int r0, int r1, int T, float scale, Scratch sc) {
+        int L = F.length();
+        FloatVector vScale = FloatVector.broadcast(F, scale);
+        for (int t = r0; t < r1; t++) {   // s ← scale·s, and the row maximum
+            int a = aB + t * T, n = t + 1, j = 0;
+            FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; j + L <= n; j += L) {
+                FloatVector v = FloatVector.fromArray(F, att, a + j).mul(vScale);
+                v.intoArray(att, a + j);
+                max = max.max(v);
+            }
+            if (j < n) {
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector v = FloatVector.fromArray(F, att, a + j, m).mul(vScale);
+                v.intoArray(att, a + j, m);
+                max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
+            }
+            sc.rowMax[t - r0] = max.reduceLanes(VectorOperators.MAX);
+        }
+        for (int t = r0; t < r1; t++) {   // e^(s − max) and its sum
+            int a = aB + t * T;
+            sc.rowSum[t - r0] = Vec.expShiftSum(att, a, att, a, t + 1, sc.rowMax[t - r0]);
+        }
+        for (int t = r0; t < r1; t++) {   // p = e / sum, zeros past the diagonal
+            int a = aB + t * T, n = t + 1, j = 0;
+            FloatVector inv = FloatVector.broadcast(F, (float) (1.0 / sc.rowSum[t - r0]));
+            for (; j + L <= n; j += L) {
+                FloatVector.fromArray(F, att, a + j).mul(inv).intoArray(att, a + j);
+            }
+            if (j < n) {
+                VectorMask<Float> m = F.indexInRange(j, n);
+                FloatVector.fromArray(F, att, a + j, m).mul(inv).intoArray(att, a + j, m);
+            }
+            Arrays.fill(att, a + n, a + T, 0f);
+        }
+    }
+
+    /** Each thread's scratch: dS of a head for {@link #backward}, and per-row values of a block of rows. */
+    private static final class Scratch {
+        float[] ds = new float[0];
+        final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
+        final double[] rowSum = new double[ROWS];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** GPT-2's multi-head attention backward: {@link #backward(float[], float[], float[], float[], int, int, Heads)}. */
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, int C, int NH) {
@@ -146,11 +189,23 @@ public final class Attention {
      * Accumulates dqkv (+=) from dout [B, T, n·dim], using qkv and the forward's att.
      * Per query head: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(P∘dP))·scale, dQ = dS·K, dK = dSᵀ·Q;
      * a key/value head sums dK and dV over the query heads of its group. dS for the head is kept in a
-     * per-thread T×T scratch so dK and dV can be summed per key row. Parallel over (b, kv head): the
-     * query heads of a group run in order in one task, so no two threads add to the same dK/dV row and
-     * the sums do not depend on the thread count.
+     * per-thread T×T scratch. Parallel over (b, kv head): the query heads of a group run in order in one
+     * task, so no two threads add to the same dK/dV row and the sums do not depend on the thread count.
      */
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, Heads heads) {
+        backward(dqkv, true, dout, qkv, att, B, T, heads);
+    }
+
+    /**
+     * {@link #backward(float[], float[], float[], float[], int, int, Heads)}, but dqkv's first B·T rows are SET
+     * to the gradient, whatever they held (each product writes its part instead of adding to a zeroed buffer).
+     */
+    public static void backwardSet(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, Heads heads) {
+        backward(dqkv, false, dout, qkv, att, B, T, heads);
+    }
+
+    private static void backward(float[] dqkv, boolean accumulate, float[] dout, float[] qkv, float[] att, int B, int T,
+                                 Heads heads) {
         String op = "attentionBackward(B=" + B + ", T=" + T + ", " + heads + ")";
         check(op, B, T, heads);
         Checks.length(op, "qkv", qkv, (long) B * T * heads.rowWidth());
@@ -160,207 +215,47 @@ public final class Attention {
         int hs = heads.dim(), NH = heads.n(), NKV = heads.nKv(), G = heads.group();
         int W = heads.rowWidth(), Q = heads.qWidth(), kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        int L = F.length(), panels = (T + L - 1) / L;
-        // dS scratch row stride: room for whole panels, plus one vector so the stride is not a power of
-        // two (column-block reads at a 2^k stride would all land in the same few L1 sets).
-        int S = panels * L + L;
+        // dS row stride: not a multiple of 64 floats, or reading a column block (dSᵀ·Q) would walk the same
+        // few L1 sets at every row.
+        int S = T % 64 == 0 ? T + Simd.LANES : T;
         Parallel.forRange(B * NKV, 1, (s, e) -> {
-            float[] ds = new float[T * S];
-            float[] vp = new float[panels * hs * L];
-            // Contiguous copies of this head's rows: in qkv they are a row apart, a stride that maps
-            // them onto a few L1 sets.
-            float[] qh = new float[T * hs], kh = new float[T * hs], dh = new float[T * hs];
+            Scratch sc = SCRATCH.get();
+            if (sc.ds.length < T * S) {
+                sc.ds = new float[T * S];
+            }
+            float[] ds = sc.ds;
             for (int bg = s; bg < e; bg++) {
                 int b = bg / NKV, g = bg % NKV;
                 int base = b * T * W;
                 int kB = base + kOff + g * hs, vB = base + vOff + g * hs;
-                packPanels(qkv, vB, W, T, hs, vp);
-                packRows(qkv, kB, W, T, hs, kh);
                 for (int h = g * G; h < (g + 1) * G; h++) {
-                    int qB = base + h * hs;
-                    int aB = (b * NH + h) * T * T;
-                    packRows(qkv, qB, W, T, hs, qh);
-                    packRows(dout, b * T * Q + h * hs, Q, T, hs, dh);
-                    for (int t = 0; t < T; t++) {
-                        int row = t * S, aRow = aB + t * T;
-                        panelDots(dh, t * hs, vp, hs, t / L + 1, 1f, ds, row);             // dP row
-                        float pdp = Vec.dot(att, aRow, ds, row, t + 1);                      // Σ P·dP
-                        softmaxBackwardRow(ds, row, att, aRow, t + 1, pdp, scale);          // dS row
-                        // Zero just past the diagonal: the key blocks below read up to KEY_BLOCK−1 columns beyond it.
-                        Arrays.fill(ds, row + t + 1, row + Math.min(T, t + KEY_BLOCK), 0f);
-                        weightedSum(ds, row, 1, kh, 0, hs, t + 1, hs, dqkv, qB + t * W, true);
+                    int qB = base + h * hs, aB = (b * NH + h) * T * T, dB = b * T * Q + h * hs;
+                    for (int r0 = 0; r0 < T; r0 += ROWS) {
+                        int r1 = Math.min(T, r0 + ROWS), m = r1 - r0;
+                        // dP = dO·vᵀ of rows r0..r1−1 against keys 0..r1−1, then dS row by row.
+                        Gemm.gemm(false, true, m, r1, hs, dout, dB + r0 * Q, Q, qkv, vB, W, ds, r0 * S, S, false);
+                        for (int t = r0; t < r1; t++) {   // Σ P·dP of each row first (see softmaxRows)
+                            sc.rowDot[t - r0] = Vec.dot(att, aB + t * T, ds, t * S, t + 1);
+                        }
+                        for (int t = r0; t < r1; t++) {
+                            int row = t * S;
+                            softmaxBackwardRow(ds, row, att, aB + t * T, t + 1, sc.rowDot[t - r0], scale);
+                            Arrays.fill(ds, row + t + 1, row + T, 0f);
+                        }
+                        // dq += dS·k (the head's only term: set, unless accumulating)
+                        Gemm.gemm(false, false, m, hs, r1, ds, r0 * S, S, qkv, kB, W, dqkv, qB + r0 * W, W, accumulate);
                     }
-                    int t2 = 0;
-                    for (; t2 + KEY_BLOCK <= T; t2 += KEY_BLOCK) {
-                        keyBlock(ds, S, att, aB, T, qh, dh, t2, hs, dqkv, kB, vB, W);
-                    }
-                    for (; t2 < T; t2++) {
-                        // Leftover keys: column t2 of dS / P, rows t ≥ t2 (causal).
-                        weightedSum(ds, t2 * S + t2, S, qh, t2 * hs, hs, T - t2, hs, dqkv, kB + t2 * W, true);
-                        weightedSum(att, aB + t2 * T + t2, T, dh, t2 * hs, hs, T - t2, hs, dqkv, vB + t2 * W, true);
+                    // dk += dSᵀ·q and dv += Pᵀ·dO for keys j0..j1−1, over the queries t ≥ j0 that see them (set
+                    // by the group's first head, unless accumulating).
+                    boolean add = accumulate || h > g * G;
+                    for (int j0 = 0; j0 < T; j0 += ROWS) {
+                        int m = Math.min(T, j0 + ROWS) - j0, n = T - j0;
+                        Gemm.gemm(true, false, m, hs, n, ds, j0 * S + j0, S, qkv, qB + j0 * W, W, dqkv, kB + j0 * W, W, add);
+                        Gemm.gemm(true, false, m, hs, n, att, aB + j0 * T + j0, T, dout, dB + j0 * Q, Q, dqkv, vB + j0 * W, W, add);
                     }
                 }
             }
         });
-    }
-
-    private static final int KEY_BLOCK = 8;
-
-    /**
-     * dK and dV for the KEY_BLOCK keys t2..t2+7 of one head: dk_j += Σ_{t ≥ t2} dS[t][t2+j]·q_t and
-     * dv_j += Σ_{t ≥ t2} P[t][t2+j]·dO_t, with 16 vector accumulators per head-size chunk so each row of
-     * q, dO, dS and P is read once per 8 keys. Entries above the diagonal are 0 in both dS and P.
-     */
-    private static void keyBlock(float[] ds, int S, float[] att, int aB, int T, float[] qh, float[] dh, int t2,
-                                 int hs, float[] dqkv, int kB, int vB, int W) {
-        int ub = F.loopBound(hs);
-        int i = 0;
-        for (; i < ub; i += F.length()) {
-            FloatVector k0 = FloatVector.zero(F), k1 = k0, k2 = k0, k3 = k0, k4 = k0, k5 = k0, k6 = k0, k7 = k0;
-            FloatVector v0 = k0, v1 = k0, v2 = k0, v3 = k0, v4 = k0, v5 = k0, v6 = k0, v7 = k0;
-            for (int t = t2; t < T; t++) {
-                FloatVector q = FloatVector.fromArray(F, qh, t * hs + i);
-                FloatVector d = FloatVector.fromArray(F, dh, t * hs + i);
-                int w = t * S + t2, p = aB + t * T + t2;
-                k0 = q.fma(FloatVector.broadcast(F, ds[w]), k0);
-                k1 = q.fma(FloatVector.broadcast(F, ds[w + 1]), k1);
-                k2 = q.fma(FloatVector.broadcast(F, ds[w + 2]), k2);
-                k3 = q.fma(FloatVector.broadcast(F, ds[w + 3]), k3);
-                k4 = q.fma(FloatVector.broadcast(F, ds[w + 4]), k4);
-                k5 = q.fma(FloatVector.broadcast(F, ds[w + 5]), k5);
-                k6 = q.fma(FloatVector.broadcast(F, ds[w + 6]), k6);
-                k7 = q.fma(FloatVector.broadcast(F, ds[w + 7]), k7);
-                v0 = d.fma(FloatVector.broadcast(F, att[p]), v0);
-                v1 = d.fma(FloatVector.broadcast(F, att[p + 1]), v1);
-                v2 = d.fma(FloatVector.broadcast(F, att[p + 2]), v2);
-                v3 = d.fma(FloatVector.broadcast(F, att[p + 3]), v3);
-                v4 = d.fma(FloatVector.broadcast(F, att[p + 4]), v4);
-                v5 = d.fma(FloatVector.broadcast(F, att[p + 5]), v5);
-                v6 = d.fma(FloatVector.broadcast(F, att[p + 6]), v6);
-                v7 = d.fma(FloatVector.broadcast(F, att[p + 7]), v7);
-            }
-            // Written out: an array of vectors indexed in a loop would not be scalar-replaced (boxing).
-            int kd = kB + t2 * W + i, vd = vB + t2 * W + i;
-            addInto(k0, dqkv, kd);
-            addInto(k1, dqkv, kd + W);
-            addInto(k2, dqkv, kd + 2 * W);
-            addInto(k3, dqkv, kd + 3 * W);
-            addInto(k4, dqkv, kd + 4 * W);
-            addInto(k5, dqkv, kd + 5 * W);
-            addInto(k6, dqkv, kd + 6 * W);
-            addInto(k7, dqkv, kd + 7 * W);
-            addInto(v0, dqkv, vd);
-            addInto(v1, dqkv, vd + W);
-            addInto(v2, dqkv, vd + 2 * W);
-            addInto(v3, dqkv, vd + 3 * W);
-            addInto(v4, dqkv, vd + 4 * W);
-            addInto(v5, dqkv, vd + 5 * W);
-            addInto(v6, dqkv, vd + 6 * W);
-            addInto(v7, dqkv, vd + 7 * W);
-        }
-        for (; i < hs; i++) {
-            for (int j = 0; j < KEY_BLOCK; j++) {
-                float sk = 0f, sv = 0f;
-                for (int t = t2 + j; t < T; t++) {
-                    sk += ds[t * S + t2 + j] * qh[t * hs + i];
-                    sv += att[aB + t * T + t2 + j] * dh[t * hs + i];
-                }
-                dqkv[kB + (t2 + j) * W + i] += sk;
-                dqkv[vB + (t2 + j) * W + i] += sv;
-            }
-        }
-    }
-
-    private static void addInto(FloatVector v, float[] dst, int off) {
-        v.add(FloatVector.fromArray(F, dst, off)).intoArray(dst, off);
-    }
-
-    /** dst[r·n + i] = rows[rOff + r·rStride + i]: count rows of n floats made contiguous. */
-    static void packRows(float[] rows, int rOff, int rStride, int count, int n, float[] dst) {
-        for (int r = 0; r < count; r++) {
-            System.arraycopy(rows, rOff + r * rStride, dst, r * n, n);
-        }
-    }
-
-    /**
-     * Packs count rows of n floats (row r at rows[rOff + r·rStride]) into panels of L = LANES rows,
-     * transposed: dst[p·n·L + i·L + j] = row (p·L + j), element i. Rows past count are 0, so whole panels
-     * can be used. One panel is a contiguous n×L block: {@link #panelDots} streams it.
-     */
-    static void packPanels(float[] rows, int rOff, int rStride, int count, int n, float[] dst) {
-        int L = F.length(), panels = (count + L - 1) / L;
-        for (int p = 0; p < panels; p++) {
-            int base = p * n * L;
-            for (int j = 0; j < L; j++) {
-                int r = p * L + j;
-                if (r < count) {
-                    int src = rOff + r * rStride;
-                    for (int i = 0; i < n; i++) {
-                        dst[base + i * L + j] = rows[src + i];
-                    }
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        dst[base + i * L + j] = 0f;
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * dst[dOff + p·L + j] = scale · Σ_i a[aOff+i]·(row p·L+j) for the first {@code panels} panels made by
-     * {@link #packPanels}: L dot products at once, vectorised across rows, so no horizontal reduction.
-     * Four accumulators over i hide the FMA latency.
-     */
-    static void panelDots(float[] a, int aOff, float[] pan, int n, int panels, float scale, float[] dst, int dOff) {
-        int L = F.length(), stride = n * L;
-        int p = 0;
-        for (; p + 2 <= panels; p += 2) {
-            // Two panels share each broadcast of a[i]; 8 independent chains.
-            int base = p * stride;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                int o = base + i * L;
-                FloatVector x0 = FloatVector.broadcast(F, a[aOff + i]), x1 = FloatVector.broadcast(F, a[aOff + i + 1]);
-                FloatVector x2 = FloatVector.broadcast(F, a[aOff + i + 2]), x3 = FloatVector.broadcast(F, a[aOff + i + 3]);
-                a0 = FloatVector.fromArray(F, pan, o).fma(x0, a0);
-                a1 = FloatVector.fromArray(F, pan, o + L).fma(x1, a1);
-                a2 = FloatVector.fromArray(F, pan, o + 2 * L).fma(x2, a2);
-                a3 = FloatVector.fromArray(F, pan, o + 3 * L).fma(x3, a3);
-                b0 = FloatVector.fromArray(F, pan, o + stride).fma(x0, b0);
-                b1 = FloatVector.fromArray(F, pan, o + stride + L).fma(x1, b1);
-                b2 = FloatVector.fromArray(F, pan, o + stride + 2 * L).fma(x2, b2);
-                b3 = FloatVector.fromArray(F, pan, o + stride + 3 * L).fma(x3, b3);
-            }
-            for (; i < n; i++) {
-                FloatVector x = FloatVector.broadcast(F, a[aOff + i]);
-                a0 = FloatVector.fromArray(F, pan, base + i * L).fma(x, a0);
-                b0 = FloatVector.fromArray(F, pan, base + stride + i * L).fma(x, b0);
-            }
-            a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(dst, dOff + p * L);
-            b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(dst, dOff + p * L + L);
-        }
-        if (p < panels) {
-            int base = p * stride;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                int o = base + i * L;
-                a0 = FloatVector.fromArray(F, pan, o).fma(FloatVector.broadcast(F, a[aOff + i]), a0);
-                a1 = FloatVector.fromArray(F, pan, o + L).fma(FloatVector.broadcast(F, a[aOff + i + 1]), a1);
-                a2 = FloatVector.fromArray(F, pan, o + 2 * L).fma(FloatVector.broadcast(F, a[aOff + i + 2]), a2);
-                a3 = FloatVector.fromArray(F, pan, o + 3 * L).fma(FloatVector.broadcast(F, a[aOff + i + 3]), a3);
-            }
-            for (; i < n; i++) {
-                a0 = FloatVector.fromArray(F, pan, base + i * L).fma(FloatVector.broadcast(F, a[aOff + i]), a0);
-            }
-            a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(dst, dOff + p * L);
-        }
-    }
-
-    static void panelDots(float[] a, int aOff, float[] pan, int n, int panels, float scale, float[] dst) {
-        panelDots(a, aOff, pan, n, panels, scale, dst, 0);
     }
 
     /**
@@ -599,8 +494,10 @@ public final class Attention {
             FloatVector.fromArray(F, p, pOff + i).mul(FloatVector.fromArray(F, ds, dOff + i).sub(vdot)).mul(scale)
                     .intoArray(ds, dOff + i);
         }
-        for (; i < n; i++) {
-            ds[dOff + i] = p[pOff + i] * (ds[dOff + i] - pdp) * scale;
+        if (i < n) {   // a masked vector, not a scalar loop: as costly as the rest for short rows, and the same bits
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector.fromArray(F, p, pOff + i, m).mul(FloatVector.fromArray(F, ds, dOff + i, m).sub(vdot)).mul(scale)
+                    .intoArray(ds, dOff + i, m);
         }
     }
 

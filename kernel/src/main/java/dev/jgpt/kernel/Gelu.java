@@ -1,6 +1,7 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import static dev.jgpt.kernel.Simd.F;
@@ -19,6 +20,7 @@ public final class Gelu {
     static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
     static final float COEF = 0.044715f;
     private static final float X_CLAMP = 1e4f;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f), C3 = FloatVector.broadcast(F, 3f * COEF);
 
     private Gelu() {}
 
@@ -27,13 +29,7 @@ public final class Gelu {
         Parallel.forRange(n, 1 << 15, (s, e) -> {
             int i = s;
             for (int ub = s + F.loopBound(e - s); i < ub; i += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, i);
-                FloatVector u = v.mul(v).fma(FloatVector.broadcast(F, COEF), FloatVector.broadcast(F, 1f))
-                        .mul(v).mul(SQRT_2_OVER_PI);
-                FloatVector z = Simd.exp(u.abs().mul(-2f));
-                FloatVector r = FloatVector.broadcast(F, 1f).div(z.add(1f));
-                FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
-                v.mul(sig).intoArray(out, i);
+                gelu(FloatVector.fromArray(F, x, i)).intoArray(out, i);
             }
             for (; i < e; i++) {
                 out[i] = gelu(x[i]);
@@ -45,25 +41,84 @@ public final class Gelu {
     public static void backward(float[] dx, float[] x, float[] dout, int n) {
         check("geluBackward", dx, x, dout, n);
         Parallel.forRange(n, 1 << 15, (s, e) -> {
-            FloatVector one = FloatVector.broadcast(F, 1f);
-            FloatVector c3 = FloatVector.broadcast(F, 3f * COEF);
             int i = s;
             for (int ub = s + F.loopBound(e - s); i < ub; i += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, i);
-                FloatVector u = v.mul(v).fma(FloatVector.broadcast(F, COEF), one).mul(v).mul(SQRT_2_OVER_PI);
-                FloatVector z = Simd.exp(u.abs().mul(-2f));
-                FloatVector r = one.div(z.add(one));
-                FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
-                FloatVector sig1m = z.mul(r).mul(r);                              // σ(1−σ) = z·r²
-                FloatVector xc = v.max(-X_CLAMP).min(X_CLAMP);
-                FloatVector du = xc.mul(xc).fma(c3, one).mul(xc).mul(2f * SQRT_2_OVER_PI); // 2·√(2/π)·x·(1+3c·x²)
-                FloatVector grad = du.fma(sig1m, sig);
-                grad.fma(FloatVector.fromArray(F, dout, i), FloatVector.fromArray(F, dx, i)).intoArray(dx, i);
+                geluGrad(FloatVector.fromArray(F, x, i))
+                        .fma(FloatVector.fromArray(F, dout, i), FloatVector.fromArray(F, dx, i)).intoArray(dx, i);
             }
             for (; i < e; i++) {
                 dx[i] += geluGrad(x[i]) * dout[i];
             }
         });
+    }
+
+    /**
+     * The first half of the MLP with the GELU fused into the product: h = x·Wᵀ + b (x [M×K], W [N×K],
+     * b [N] or null) and a = GELU(h), both [M×N]. Each tile of h gets its GELU as soon as it is final,
+     * while it is in L1, instead of in a pass of its own; a is then exactly {@link #forward} of h, up to
+     * the lanes that pass computes in scalar form.
+     */
+    public static void forwardOfLinear(float[] h, float[] a, float[] x, float[] w, float[] bias, int M, int K, int N) {
+        Checks.length("geluForwardOfLinear", "a", a, (long) M * N);
+        Gemm.linearForward(h, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = ci + r * ldc, ao = (row + r) * N + col;
+                int j = 0;
+                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
+                    gelu(FloatVector.fromArray(F, c, o + j)).intoArray(a, ao + j);
+                }
+                if (j < cols) {
+                    VectorMask<Float> m = F.indexInRange(j, cols);
+                    gelu(FloatVector.fromArray(F, c, o + j, m)).intoArray(a, ao + j, m);
+                }
+            }
+        });
+    }
+
+    /**
+     * Backward of y = GELU(h)·Wᵀ + b (the MLP's second half) with the GELU's backward fused into the
+     * product dy·W: dh = GELU'(h) ⊙ (dy·W), overwritten (h, dh [M×K], W [N×K], dy [M×N]); and, as
+     * {@link Gemm#linearBackward}, dW += dyᵀ·a with a = GELU(h) the forward's activations, db += Σ rows of dy
+     * (db may be null). Each tile of dy·W is multiplied by GELU'(h) as soon as it is final.
+     */
+    public static void backwardThroughLinear(float[] dh, float[] dw, float[] dbias, float[] dy, float[] h, float[] a,
+                                             float[] w, int M, int K, int N) {
+        Checks.length("geluBackwardThroughLinear", "h", h, (long) M * K);
+        Gemm.linearBackward(dh, false, (c, ci, ldc, row, col, rows, cols) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = ci + r * ldc, ho = (row + r) * K + col;
+                int j = 0;
+                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
+                    geluGrad(FloatVector.fromArray(F, h, ho + j)).mul(FloatVector.fromArray(F, c, o + j)).intoArray(c, o + j);
+                }
+                if (j < cols) {
+                    VectorMask<Float> m = F.indexInRange(j, cols);
+                    geluGrad(FloatVector.fromArray(F, h, ho + j, m)).mul(FloatVector.fromArray(F, c, o + j, m))
+                            .intoArray(c, o + j, m);
+                }
+            }
+        }, dw, dbias, dy, a, w, M, K, N);
+    }
+
+    /** GELU of each lane: x·σ(2u), u = √(2/π)·(x + 0.044715·x³), σ in its overflow-free form (class note). */
+    static FloatVector gelu(FloatVector v) {
+        FloatVector u = v.mul(v).fma(COEF, 1f).mul(v).mul(SQRT_2_OVER_PI);
+        FloatVector z = Simd.exp(u.abs().mul(-2f));
+        FloatVector r = ONE.div(z.add(1f));
+        FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
+        return v.mul(sig);
+    }
+
+    /** GELU'(x) of each lane: σ + 2·√(2/π)·x·(1 + 3·0.044715·x²)·σ(1−σ), with σ(1−σ) = z·r². */
+    static FloatVector geluGrad(FloatVector v) {
+        FloatVector u = v.mul(v).fma(COEF, 1f).mul(v).mul(SQRT_2_OVER_PI);
+        FloatVector z = Simd.exp(u.abs().mul(-2f));
+        FloatVector r = ONE.div(z.add(ONE));
+        FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
+        FloatVector sig1m = z.mul(r).mul(r);
+        FloatVector xc = v.max(-X_CLAMP).min(X_CLAMP);
+        FloatVector du = xc.mul(xc).fma(C3, ONE).mul(xc).mul(2f * SQRT_2_OVER_PI);
+        return du.fma(sig1m, sig);
     }
 
     /** Scalar GELU with the same formula as the vector path (used for tails and single values). */

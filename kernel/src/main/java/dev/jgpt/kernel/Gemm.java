@@ -1,5 +1,7 @@
 package dev.jgpt.kernel;
 
+import jdk.incubator.vector.FloatVector;
+
 /**
  * Single-precision matrix multiply, row-major with leading dimensions:
  * {@code C[M×N] = (accumulate ? C : 0) + op(A)·op(B)}, op(X) = X or Xᵀ.
@@ -19,13 +21,17 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int M, int N, int K,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null);
+        gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null, null);
     }
 
-    /** {@link #gemm}, then C[i, j] += bias[j] (bias null: none). The packed path adds it tile by tile. */
+    /**
+     * {@link #gemm}, then C[i, j] += bias[j] (bias null: none), then the epilogue on C (null: none). The
+     * packed path does both tile by tile, the others in a pass over C after.
+     */
     private static void gemm(boolean transA, boolean transB, int M, int N, int K,
                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
+                             float[] c, int cOff, int ldc, boolean accumulate, float[] bias,
+                             GemmPacked.Epilogue epilogue) {
         if (a == null || b == null || c == null) {
             throw new IllegalArgumentException("gemm: " + (a == null ? "A" : b == null ? "B" : "C")
                     + " is null (M=" + M + " N=" + N + " K=" + K + ")");
@@ -42,6 +48,7 @@ public final class Gemm {
                 }
             }
             addBias(c, cOff, ldc, M, N, bias);
+            applyEpilogue(c, cOff, ldc, M, N, epilogue);
             return;
         }
         if (M == 1) {
@@ -52,13 +59,27 @@ public final class Gemm {
             // c[i, 0] = Σ_k A(i,k)·B(k,0).
             GemmVec.matvec(M, K, a, aOff, transA ? 1 : lda, transA ? lda : 1,
                     b, bOff, transB ? 1 : ldb, c, cOff, ldc, accumulate);
-        } else if ((long) M * N * K <= TINY) {
+        } else if (!packed(M, N, K)) {
             naive(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
         } else {
-            GemmPacked.gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
+            GemmPacked.product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
+                    epilogue, Parallel.threads()).run();
             return;
         }
         addBias(c, cOff, ldc, M, N, bias);
+        applyEpilogue(c, cOff, ldc, M, N, epilogue);
+    }
+
+    /** Whether a product of this shape takes the packed path (the others are matrix-vector or tiny). */
+    private static boolean packed(int M, int N, int K) {
+        return M > 1 && N > 1 && K > 0 && (long) M * N * K > TINY;
+    }
+
+    /** The epilogue on all of C at once (the paths that do not go tile by tile). */
+    private static void applyEpilogue(float[] c, int cOff, int ldc, int M, int N, GemmPacked.Epilogue epilogue) {
+        if (epilogue != null) {
+            epilogue.apply(c, cOff, ldc, 0, 0, M, N);
+        }
     }
 
     private static void addBias(float[] c, int cOff, int ldc, int M, int N, float[] bias) {
@@ -98,13 +119,41 @@ public final class Gemm {
 
     /** out[M×N] = x[M×K]·w[N×K]ᵀ + bias[N] (bias may be null). PyTorch Linear layout. */
     public static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N) {
+        linearForward(out, x, w, bias, M, K, N, null);
+    }
+
+    /**
+     * out = residual + x·wᵀ + bias (residual [M×N]; a residual connection around a linear layer), the
+     * residual added to each tile of the product once it is final: the same sums as a pass after.
+     */
+    public static void linearForwardPlus(float[] out, float[] x, float[] w, float[] bias, float[] residual,
+                                         int M, int K, int N) {
+        Checks.length("linearForwardPlus", "residual", residual, (long) M * N);
+        linearForward(out, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = ci + r * ldc, ro = (row + r) * N + col;
+                int j = 0;
+                for (int ub = Simd.F.loopBound(cols); j < ub; j += Simd.LANES) {
+                    FloatVector.fromArray(Simd.F, c, o + j).add(FloatVector.fromArray(Simd.F, residual, ro + j))
+                            .intoArray(c, o + j);
+                }
+                for (; j < cols; j++) {
+                    c[o + j] += residual[ro + j];
+                }
+            }
+        });
+    }
+
+    /** {@link #linearForward}, then the epilogue on each finished tile of out (a fused element-wise function). */
+    static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
+                              GemmPacked.Epilogue epilogue) {
         Checks.length("linearForward", "x", x, (long) M * K);
         Checks.length("linearForward", "w", w, (long) N * K);
         Checks.length("linearForward", "out", out, (long) M * N);
         if (bias != null) {
             Checks.length("linearForward", "bias", bias, N);
         }
-        gemm(false, true, M, N, K, x, 0, K, w, 0, K, out, 0, N, false, bias);
+        gemm(false, true, M, N, K, x, 0, K, w, 0, K, out, 0, N, false, bias, epilogue);
     }
 
     /**
@@ -140,28 +189,90 @@ public final class Gemm {
      */
     public static void linearBackward(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
                                       int M, int K, int N) {
+        linearBackward(dx, true, null, dw, dbias, dy, x, w, M, K, N);
+    }
+
+    /**
+     * {@link #linearBackward} with dx SET to dy·w (its old contents ignored) instead of added to: the
+     * backward of a layer whose input gradient buffer is not yet zeroed. dw and dbias accumulate as there.
+     */
+    public static void linearBackwardSet(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
+                                         int M, int K, int N) {
+        linearBackward(dx, false, null, dw, dbias, dy, x, w, M, K, N);
+    }
+
+    /**
+     * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, and the epilogue
+     * applied to each finished tile of dx (null: none).
+     *
+     * <p>dx and dw are independent products of the same cost (2·M·K·N FLOPs each), so with two or more
+     * threads they run side by side in one fork-join, each on half the threads, dbias with dw: one
+     * barrier instead of three, and each product cut in fewer, larger pieces. How a product is cut does
+     * not change its sums, so the result is the same as one after the other.
+     */
+    static void linearBackward(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
+                               float[] dbias, float[] dy, float[] x, float[] w, int M, int K, int N) {
         Checks.length("linearBackward", "dy", dy, (long) M * N);
         if (dx != null) {
             Checks.length("linearBackward", "w", w, (long) N * K);
             Checks.length("linearBackward", "dx", dx, (long) M * K);
-            gemm(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K, true);
         }
         if (dw != null) {
             Checks.length("linearBackward", "x", x, (long) M * K);
             Checks.length("linearBackward", "dw", dw, (long) N * K);
-            gemm(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K, true);
         }
         if (dbias != null) {
             Checks.length("linearBackward", "dbias", dbias, N);
-            // Column sums, the rows added in order for every column: threads split the columns, so the
-            // sums do not depend on the thread count.
-            int vectors = (N + Simd.LANES - 1) / Simd.LANES;
-            Parallel.forRange(vectors, Math.max(1, (1 << 15) / Math.max(1, M * Simd.LANES)), (v0, v1) -> {
-                int j0 = v0 * Simd.LANES, j1 = Math.min(N, v1 * Simd.LANES);
-                for (int i = 0; i < M; i++) {
-                    Vec.add(dbias, j0, dy, i * N + j0, j1 - j0);
+        }
+        int threads = Parallel.threads();
+        if (dx != null && dw != null && threads > 1 && packed(M, K, N) && packed(N, K, M)
+                && 2.0 * M * N * K >= GemmPacked.PARALLEL_FLOPS) {
+            int half = (threads + 1) / 2;
+            GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
+                    accumulateDx, null, dxEpilogue, half);
+            GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
+                    true, null, null, half);
+            int nx = pdx.parts(), tasks = nx + pdw.parts();
+            Parallel.forRange(tasks, 1, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    if (t < nx) {
+                        pdx.runPart(t);
+                    } else {
+                        pdw.runPart(t - nx);
+                    }
+                    if (t == tasks - 1 && dbias != null) {
+                        columnSums(dbias, dy, M, N, 0, N);
+                    }
                 }
             });
+            return;
+        }
+        if (dx != null) {
+            gemm(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K, accumulateDx, null, dxEpilogue);
+        }
+        if (dw != null) {
+            gemm(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K, true);
+        }
+        if (dbias != null) {
+            // Threads split the columns, so the sums do not depend on the thread count.
+            int vectors = (N + Simd.LANES - 1) / Simd.LANES;
+            Parallel.forRange(vectors, Math.max(1, (1 << 15) / Math.max(1, M * Simd.LANES)), (v0, v1) ->
+                    columnSums(dbias, dy, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES)));
+        }
+    }
+
+    /** dbias[j] += Σ_i dy[i, j] for j in [j0, j1) (dy [M×N]), the rows added in order for every column. */
+    private static void columnSums(float[] dbias, float[] dy, int M, int N, int j0, int j1) {
+        int ub = j0 + Simd.F.loopBound(j1 - j0);
+        for (int i = 0; i < M; i++) {
+            int row = i * N;
+            int j = j0;
+            for (; j < ub; j += Simd.LANES) {
+                FloatVector.fromArray(Simd.F, dbias, j).add(FloatVector.fromArray(Simd.F, dy, row + j)).intoArray(dbias, j);
+            }
+            for (; j < j1; j++) {
+                dbias[j] += dy[row + j];
+            }
         }
     }
 }

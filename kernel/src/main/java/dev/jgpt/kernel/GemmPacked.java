@@ -55,21 +55,30 @@ final class GemmPacked {
         return (x + y - 1) / y;
     }
 
-    static void gemm(boolean transA, boolean transB, int M, int N, int K,
-                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                     float[] c, int cOff, int ldc, boolean accumulate) {
-        gemm(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, null);
+    /**
+     * What is done to each tile of C once it is final (its sum over K complete, the bias added), while it
+     * is still in L1: an element-wise function fused into the product instead of a pass of its own.
+     */
+    @FunctionalInterface
+    interface Epilogue {
+        /**
+         * The tile is C[row .. row+rows, col .. col+cols] (row and col counted from C's first element),
+         * stored at c[ci + r·ldc + j].
+         */
+        void apply(float[] c, int ci, int ldc, int row, int col, int rows, int cols);
     }
 
     /**
-     * As above, then C[i, j] += bias[j] for every row (null: no bias): added to each tile once its sum
-     * over K is complete, while the tile is still in L1, instead of in a pass of its own over C.
+     * One product cut into {@link #parts} pieces for up to {@code threads} threads: {@link #run} runs them
+     * all on the pool, {@link #runPart} one on the calling thread (so that several products can share one
+     * fork-join). The pieces are whole NR-column or MR-row panels, so every element of C is computed the
+     * same way (the same sum, in the same order) however the product is cut.
      */
-    static void gemm(boolean transA, boolean transB, int M, int N, int K,
-                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                     float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
-        int threads = Parallel.threads();
-        int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : threads;
+    static Product product(boolean transA, boolean transB, int M, int N, int K,
+                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                           float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
+                           int threads) {
+        int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : Math.max(1, threads);
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
         // Prefer splitting N: each part then packs only its own columns of B (split M and every part
         // packs all of B). Split M instead when N has too few panels to share evenly (N = 65: 64 + 1).
@@ -77,30 +86,44 @@ final class GemmPacked {
         double imbalanceM = (double) Math.min(M, ceilDiv(tilesM, parts) * MR) * parts / M;
         boolean splitN = imbalanceN <= 1.1 || imbalanceN <= imbalanceM;
         int tiles = splitN ? tilesN : tilesM;
-        parts = Math.min(parts, tiles);
-        if (parts <= 1) {
-            block(transA, transB, 0, M, 0, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
-            return;
-        }
-        final int nParts = parts;
-        Parallel.forRange(nParts, 1, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                int t0 = (int) ((long) tiles * p / nParts), t1 = (int) ((long) tiles * (p + 1) / nParts);
-                if (splitN) {
-                    block(transA, transB, 0, M, t0 * NR, Math.min(N, t1 * NR), K,
-                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
-                } else {
-                    block(transA, transB, t0 * MR, Math.min(M, t1 * MR), 0, N, K,
-                            a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias);
-                }
+        return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
+                epilogue, splitN, tiles, Math.max(1, Math.min(parts, tiles)));
+    }
+
+    record Product(boolean transA, boolean transB, int M, int N, int K,
+                   float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                   float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
+                   boolean splitN, int tiles, int parts) {
+        /** All parts, on the pool (on the calling thread alone if there is one part). */
+        void run() {
+            if (parts == 1) {
+                runPart(0);
+            } else {
+                Parallel.forRange(parts, 1, (p0, p1) -> {
+                    for (int p = p0; p < p1; p++) {
+                        runPart(p);
+                    }
+                });
             }
-        });
+        }
+
+        /** Part p of {@link #parts}, on the calling thread. */
+        void runPart(int p) {
+            int t0 = (int) ((long) tiles * p / parts), t1 = (int) ((long) tiles * (p + 1) / parts);
+            if (splitN) {
+                block(transA, transB, 0, M, t0 * NR, Math.min(N, t1 * NR), K,
+                        a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias, epilogue);
+            } else {
+                block(transA, transB, t0 * MR, Math.min(M, t1 * MR), 0, N, K,
+                        a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias, epilogue);
+            }
+        }
     }
 
     /** C[m0:m1, n0:n1] on the calling thread. */
     private static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int K,
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                              float[] c, int cOff, int ldc, boolean accumulate, float[] bias) {
+                              float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
         float[] ap = buf.a, bp = buf.b, edge = buf.edge, t16 = buf.t16;
         // Equal blocks (rounded to whole panels) rather than full blocks plus a sliver.
@@ -112,7 +135,7 @@ final class GemmPacked {
                 int kc = Math.min(KC, K - pc);
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, t16);
                 boolean add = accumulate || pc > 0;
-                float[] tileBias = pc + kc == K ? bias : null;   // after the last block of K
+                boolean last = pc + kc == K;   // the bias and the epilogue come after the last block of K
                 for (int ic = m0; ic < m1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, m1 - ic);
                     // Full MR-row panels of A are read in place: the kernel takes A's strides, so A
@@ -131,8 +154,11 @@ final class GemmPacked {
                             } else {
                                 tile(ap, 0, 1, MR, mc - full, bp, jr, nc, kc, c, ci, ldc, add, edge);
                             }
-                            if (tileBias != null) {
-                                addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), tileBias, jc + jr);
+                            if (last && bias != null) {
+                                addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), bias, jc + jr);
+                            }
+                            if (last && epilogue != null) {
+                                epilogue.apply(c, ci, ldc, ic + ir, jc + jr, Math.min(MR, mc - ir), Math.min(NR, nc - jr));
                             }
                         }
                     }
@@ -146,14 +172,16 @@ final class GemmPacked {
                              float[] c, int ci, int ldc, boolean add, float[] edge) {
         int nr = Math.min(NR, nc - jr);
         int bPanel = jr * kc;
-        if (mr == MR && nr == NR) {
-            // The kernel always adds: a flag there costs a register and the 24-accumulator loop spills.
+        if (mr == MR && nr % L == 0) {
+            // Whole vectors of full rows (every tile of NR columns, and a narrower last one such as a head
+            // of 32): the kernel adds into C in place. It always adds: a flag there costs a register and the
+            // 24-accumulator loop spills.
             if (!add) {
                 for (int r = 0; r < MR; r++) {
-                    java.util.Arrays.fill(c, ci + r * ldc, ci + r * ldc + NR, 0f);
+                    java.util.Arrays.fill(c, ci + r * ldc, ci + r * ldc + nr, 0f);
                 }
             }
-            kernel4(kc, a, ao, ars, aks, bp, bPanel, c, ci, ldc);
+            kernel(nr / L, kc, a, ao, ars, aks, bp, bPanel, c, ci, ldc);
         } else {
             // Edge tile: compute the full (zero-padded) tile into a scratch tile, copy the valid part.
             java.util.Arrays.fill(edge, 0f);

@@ -96,9 +96,8 @@ public final class LayerNorm {
         if (dbeta != null) {
             Checks.length(op, "dbeta", dbeta, C);
         }
-        int blocks = RowBlocks.count(rows);
-        float[] pg = new float[blocks * C];
-        float[] pb = dbeta != null ? new float[blocks * C] : null;
+        float[] pg = RowBlocks.partials(0, rows, C);
+        float[] pb = dbeta != null ? RowBlocks.partials(1, rows, C) : null;
         RowBlocks.forEach(rows, C, (b, r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 backwardRow(dx, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);

@@ -11,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A training step makes hundreds of kernel calls of tens of microseconds each, so hand-off latency
  * matters more than anything: workers spin briefly on a volatile epoch before parking, and the caller
- * takes chunks itself. Calls made from a worker, or while another thread holds the pool, run inline.
+ * takes chunks itself. Calls made from inside a job (a kernel calling a kernel), or while another thread
+ * holds the pool, run inline.
  */
 public final class Parallel {
     @FunctionalInterface
@@ -23,6 +24,22 @@ public final class Parallel {
     private static final long SPIN_NANOS = 200_000;
 
     private static volatile Pool pool = new Pool(Runtime.getRuntime().availableProcessors());
+
+    /**
+     * {@code -Djgpt.parallel.stats=true} counts the fork-joins and the time the caller waits at their ends
+     * for the other threads ({@link #stats}; for profiling, off by default: the JIT folds the checks away).
+     */
+    private static final boolean STATS = Boolean.getBoolean("jgpt.parallel.stats");
+    /** Written only by the thread holding the pool's lock. */
+    private static long forks, waitNanos;
+
+    /** Fork-joins so far and the nanoseconds callers spent waiting for workers at their ends (zeros unless counting). */
+    public record Stats(long forks, long waitNanos) {
+    }
+
+    public static synchronized Stats stats() {
+        return new Stats(forks, waitNanos);
+    }
 
     private Parallel() {}
 
@@ -49,7 +66,9 @@ public final class Parallel {
     public static void forRange(int n, int minChunk, RangeBody body) {
         Pool p = pool;
         int t = Math.min(p.threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (t <= 1 || Thread.currentThread() instanceof Worker || !p.lock.tryLock()) {
+        // Inline: too small, or called from inside a job (a worker, or the caller taking its chunks; the
+        // lock is reentrant, so the holder's tryLock would succeed), or another thread holds the pool.
+        if (t <= 1 || Thread.currentThread() instanceof Worker || p.lock.isHeldByCurrentThread() || !p.lock.tryLock()) {
             if (n > 0) {
                 body.run(0, n);
             }
@@ -151,12 +170,17 @@ public final class Parallel {
                 }
             }
             j.work();
+            long waitStart = STATS ? System.nanoTime() : 0;
             for (int spins = 0; j.done.get() < j.chunks; spins++) {
                 if ((spins & 1023) == 1023) {
                     Thread.yield();
                 } else {
                     Thread.onSpinWait();
                 }
+            }
+            if (STATS) {
+                forks++;
+                waitNanos += System.nanoTime() - waitStart;
             }
             job = null;
             Throwable e = j.error;

@@ -63,7 +63,7 @@ public final class RmsNorm {
         Checks.length(op, "dx", dx, (long) rows * C);
         Checks.length(op, "dout", dout, (long) rows * C);
         Checks.length(op, "dweight", dweight, C);
-        float[] pg = new float[RowBlocks.count(rows) * C];
+        float[] pg = RowBlocks.partials(0, rows, C);
         RowBlocks.forEach(rows, C, (b, r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 backwardRow(dx, pg, b * C, dout, x, weight, rstd[r], r * C, C);

@@ -16,7 +16,25 @@ final class RowBlocks {
         void run(int b, int r0, int r1);
     }
 
+    /** Each calling thread's partials, reused from call to call (a training step would otherwise allocate them per norm). */
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[2][0]);
+
     private RowBlocks() {}
+
+    /**
+     * Zeroed room for the partials of rows of C elements: the calling thread's own array number
+     * {@code slot} (0 or 1: a pass may need two at once), valid until its next call with that slot.
+     */
+    static float[] partials(int slot, int rows, int C) {
+        int n = count(rows) * C;
+        float[][] mine = PARTIALS.get();
+        if (mine[slot].length < n) {
+            mine[slot] = new float[n];
+        } else {
+            java.util.Arrays.fill(mine[slot], 0, n, 0f);
+        }
+        return mine[slot];
+    }
 
     /** How many blocks rows are cut into. */
     static int count(int rows) {

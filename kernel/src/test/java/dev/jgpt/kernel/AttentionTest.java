@@ -25,11 +25,11 @@ class AttentionTest {
     /**
      * {B, T, C, NH}: head sizes 7 (scalar only), 21, 43, 83 = 64+16+3 and 112 = 64+32+16 (every vector
      * grouping of the kernels plus tails), 32, 64; T = 1, T below and above a vector, T not a multiple of
-     * the 8-key block.
+     * the 8-key block; T of one and of several row blocks (64, 128, 130: blocks cut off the masked keys).
      */
     private static final int[][] SHAPES = {
             {1, 1, 7, 1}, {2, 5, 63, 3}, {1, 9, 129, 3}, {2, 17, 128, 4}, {1, 6, 64, 1}, {3, 4, 16, 2},
-            {1, 19, 83, 1}, {1, 35, 224, 2}};
+            {1, 19, 83, 1}, {1, 35, 224, 2}, {2, 64, 128, 4}, {1, 128, 32, 1}, {1, 130, 84, 2}};
 
     @Test
     void forwardAndBackwardMatchReference() {
@@ -127,7 +127,7 @@ class AttentionTest {
      */
     private static final int[][] GQA_SHAPES = {
             {1, 1, 1, 1, 7}, {2, 5, 4, 2, 64}, {1, 9, 6, 3, 80}, {2, 17, 8, 1, 96}, {1, 6, 2, 2, 128},
-            {1, 35, 9, 3, 64}, {3, 4, 4, 4, 8}, {1, 19, 3, 1, 83}, {1, 40, 4, 2, 33}};
+            {1, 35, 9, 3, 64}, {3, 4, 4, 4, 8}, {1, 19, 3, 1, 83}, {1, 40, 4, 2, 33}, {1, 150, 4, 2, 16}};
 
     @Test
     void groupedQueryForwardAndBackwardMatchReference() {
@@ -333,8 +333,15 @@ class AttentionTest {
         float[] dout = randn(rng, out.length, 1);
         float[] dqkv = randn(rng, qkv.length, 1);       // non-zero start: backward must accumulate
         double[] rd = toDouble(dqkv);
+        float[] start = dqkv.clone();
         Attention.backward(dqkv, dout, qkv, att, B, T, heads);
         Reference.attentionBackward(rd, toDouble(dout), rq, ratt, B, T, NH, NKV, hd);
         assertClose(label + " dqkv", rd, dqkv, tol);
+
+        // backwardSet: what backward adds to zeros, whatever dqkv held (the same sums in the same order).
+        float[] fromZero = new float[qkv.length], set = start;
+        Attention.backward(fromZero, dout, qkv, att, B, T, heads);
+        Attention.backwardSet(set, dout, qkv, att, B, T, heads);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(fromZero, set, 0f, label + " backwardSet");
     }
 }

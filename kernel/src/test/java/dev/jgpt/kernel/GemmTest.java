@@ -225,7 +225,8 @@ class GemmTest {
     @Test
     void linearForwardAndBackwardMatchReference() {
         Random rnd = new Random(6);
-        int[][] shapes = {{1, 33, 70}, {19, 40, 65}, {64, 128, 96}};
+        // The last shape is large enough for dx and dW to run side by side on two threads.
+        int[][] shapes = {{1, 33, 70}, {19, 40, 65}, {64, 128, 96}, {200, 100, 70}};
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
             float[] x = random(rnd, M * K), w = random(rnd, N * K), bias = random(rnd, N), dy = random(rnd, M * N);
@@ -233,6 +234,12 @@ class GemmTest {
             Gemm.linearForward(out, x, w, bias, M, K, N);
             float[] outNoBias = new float[M * N];
             Gemm.linearForward(outNoBias, x, w, null, M, K, N);
+            // With a residual added in the tiles: out + residual exactly, as a pass after would give.
+            float[] residual = random(rnd, M * N), plus = new float[M * N];
+            Gemm.linearForwardPlus(plus, x, w, bias, residual, M, K, N);
+            for (int i = 0; i < plus.length; i++) {
+                assertEquals(out[i] + residual[i], plus[i], 0f, "forward plus residual");
+            }
             float[] dx = random(rnd, M * K), dw = random(rnd, N * K), db = random(rnd, N);
             float[] dx0 = dx.clone(), dw0 = dw.clone(), db0 = db.clone();
             Gemm.linearBackward(dx, dw, db, dy, x, w, M, K, N);
@@ -273,6 +280,33 @@ class GemmTest {
             for (int i = 0; i < dw2.length; i++) {
                 assertEquals(dw[i] - dw0[i], dw2[i], 1e-4, "dw alone");
             }
+        }
+    }
+
+    /**
+     * On two threads linearBackward runs dx and dW side by side in one fork-join (dbias with dW); on one,
+     * in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM head's, odd ones).
+     */
+    @Test
+    void linearBackwardSameBitsOnOneAndTwoThreads() {
+        Random rnd = new Random(8);
+        int[][] shapes = {{768, 128, 384}, {768, 512, 128}, {768, 128, 65}, {203, 97, 71}};
+        for (int[] s : shapes) {
+            int M = s[0], K = s[1], N = s[2];
+            float[] x = random(rnd, M * K), w = random(rnd, N * K), dy = random(rnd, M * N);
+            float[] dx0 = random(rnd, M * K), dw0 = random(rnd, N * K), db0 = random(rnd, N);
+            float[][] out = new float[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                Parallel.setThreads(threads);
+                float[] dx = dx0.clone(), dw = dw0.clone(), db = db0.clone();
+                Gemm.linearBackward(dx, dw, db, dy, x, w, M, K, N);
+                float[] all = new float[dx.length + dw.length + db.length];
+                System.arraycopy(dx, 0, all, 0, dx.length);
+                System.arraycopy(dw, 0, all, dx.length, dw.length);
+                System.arraycopy(db, 0, all, dx.length + dw.length, db.length);
+                out[threads - 1] = all;
+            }
+            assertArrayEquals(out[0], out[1], "dx | dW | db of " + Arrays.toString(s));
         }
     }
 

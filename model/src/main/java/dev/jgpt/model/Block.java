@@ -44,9 +44,19 @@ public final class Block implements Layer {
 
     @Override
     public void backward(float[] dout, float[] dx) {
-        dmid = Buffers.zeroed(dmid, n);
-        mlpSub.backward(dout, dmid);
-        attnSub.backward(dmid, dx);
+        attnSub.backward(midGradient(dout), dx);
+    }
+
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        attnSub.backwardSet(midGradient(dout), dx, n);
+    }
+
+    /** The gradient at the stream between the two sublayers. */
+    private float[] midGradient(float[] dout) {
+        dmid = Buffers.ensure(dmid, n);
+        mlpSub.backwardSet(dout, dmid, n);
+        return dmid;
     }
 
     @Override

@@ -132,8 +132,8 @@ final class BlockStack {
                 if (skips(l)) {
                     continue;   // the identity: the gradient passes through unchanged
                 }
-                float[] din = dout == dB ? (dA = Buffers.zeroed(dA, n)) : (dB = Buffers.zeroed(dB, n));
-                blocks.get(l).backward(dout, din);
+                float[] din = dout == dB ? (dA = Buffers.ensure(dA, n)) : (dB = Buffers.ensure(dB, n));
+                blocks.get(l).backwardSet(dout, din, n);
                 dout = din;
             }
             return dout;
@@ -165,8 +165,8 @@ final class BlockStack {
             if (skips(l - 1)) {
                 dx = dy[l];
             } else {
-                float[] din = dx == dB ? (dA = Buffers.zeroed(dA, n)) : (dB = Buffers.zeroed(dB, n));
-                blocks.get(l - 1).backward(dy[l], din);
+                float[] din = dx == dB ? (dA = Buffers.ensure(dA, n)) : (dB = Buffers.ensure(dB, n));
+                blocks.get(l - 1).backwardSet(dy[l], din, n);
                 dx = din;
             }
         }

@@ -21,7 +21,7 @@ public final class CausalSelfAttention implements Layer {
     private final int layer;
     /** Rows of a prompt attended at once in a cached forward. */
     private static final int PREFILL_CHUNK = 256;
-    private float[] packed, att, y, dqkv, dy, dproj, scores;
+    private float[] packed, att, y, dqkv, dy, scores;
     private Batch batch;
 
     CausalSelfAttention(String prefix, int layer, GPTConfig cfg, Names names, RotaryTable rotary, RunContext ctx) {
@@ -35,6 +35,20 @@ public final class CausalSelfAttention implements Layer {
 
     @Override
     public float[] forward(float[] x, Batch batch) {
+        return dropout.forward(proj.forward(attend(x, batch), batch), batch);
+    }
+
+    /** Without dropout, the residual goes into the output projection's product. */
+    @Override
+    public float[] forwardPlus(float[] x, Batch batch, float[] residual, float[] sum, int n) {
+        if (!dropout.skips(batch)) {
+            return Layer.super.forwardPlus(x, batch, residual, sum, n);
+        }
+        return proj.forwardPlus(attend(x, batch), batch, residual, sum, n);
+    }
+
+    /** The heads' outputs [rows × n·dim], before the output projection. */
+    private float[] attend(float[] x, Batch batch) {
         this.batch = batch;
         int rows = batch.rows(), W = heads.rowWidth();
         packed = qkv.forward(x, batch);
@@ -50,7 +64,7 @@ public final class CausalSelfAttention implements Layer {
             att = Buffers.ensure(att, (long) B * heads.n() * T * T);
             Attention.forward(y, att, packed, B, T, heads);
         }
-        return dropout.forward(proj.forward(y, batch), batch);
+        return y;
     }
 
     /**
@@ -74,18 +88,26 @@ public final class CausalSelfAttention implements Layer {
 
     @Override
     public void backward(float[] dout, float[] dx) {
+        qkv.backward(qkvGradient(dout), dx);
+    }
+
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        qkv.backwardSet(qkvGradient(dout), dx, n);
+    }
+
+    /** The gradient at the packed [q | k | v] rows, the output projection's gradients on the way. */
+    private float[] qkvGradient(float[] dout) {
         int B = batch.B(), T = batch.T(), rows = B * T;
-        dproj = Buffers.zeroed(dproj, (long) rows * proj.out);
-        dropout.backward(dout, dproj);
-        dy = Buffers.zeroed(dy, (long) rows * heads.qWidth());
-        proj.backward(dproj, dy);
-        dqkv = Buffers.zeroed(dqkv, (long) rows * heads.rowWidth());
-        Attention.backward(dqkv, dy, packed, att, B, T, heads);
+        dy = Buffers.ensure(dy, (long) rows * heads.qWidth());
+        proj.backwardSet(dropout.backward(dout), dy, rows * heads.qWidth());
+        dqkv = Buffers.ensure(dqkv, (long) rows * heads.rowWidth());
+        Attention.backwardSet(dqkv, dy, packed, att, B, T, heads);
         if (rotary != null) {
             int[] pos = batch.positions();
             Rope.backward(dqkv, 0, heads.rowWidth(), rows, heads.n() + heads.nKv(), pos, rotary.covering(maxOf(pos)));
         }
-        qkv.backward(dqkv, dx);
+        return dqkv;
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.List;
 final class DropoutLayer implements Layer {
     private final RunContext ctx;
     private final int C;
-    private float[] y, mask;
+    private float[] y, mask, dx;
     private int n;
     private boolean active;
 
@@ -18,11 +18,19 @@ final class DropoutLayer implements Layer {
         this.C = C;
     }
 
-    @Override
-    public float[] forward(float[] in, Batch batch) {
+    /**
+     * Whether this batch's forward is the identity (not training, or p = 0), recorded for backward as
+     * {@link #forward} records it: a caller may then skip the forward and use its input as the output.
+     */
+    boolean skips(Batch batch) {
         active = ctx.dropoutActive();
         n = batch.rows() * C;
-        if (!active) {
+        return !active;
+    }
+
+    @Override
+    public float[] forward(float[] in, Batch batch) {
+        if (skips(batch)) {
             return in;
         }
         y = Buffers.ensure(y, n);
@@ -38,6 +46,19 @@ final class DropoutLayer implements Layer {
         } else {
             Vec.add(din, 0, dout, 0, n);
         }
+    }
+
+    /**
+     * The gradient with respect to the input as a buffer: dout itself when the forward was the identity
+     * (no copy), else mask·dout in this layer's own buffer.
+     */
+    float[] backward(float[] dout) {
+        if (!active) {
+            return dout;
+        }
+        dx = Buffers.zeroed(dx, n);
+        Dropout.backward(dx, mask, dout, n);
+        return dx;
     }
 
     @Override

@@ -13,7 +13,6 @@ final class Embeddings {
     private final DropoutLayer dropout;
     private final int C, V;
     private float[] emb;
-    private float[] dEmb;
     private int[] ids;
     private Batch batch;
 
@@ -64,10 +63,8 @@ final class Embeddings {
     }
 
     void backward(float[] dout) {
-        int n = batch.rows() * C;
-        dEmb = Buffers.zeroed(dEmb, n);
-        dropout.backward(dout, dEmb);
-        Embedding.backward(tokens.grad(), positions != null ? positions.grad() : null, dEmb, ids, batch.B(), batch.T(), C);
+        Embedding.backward(tokens.grad(), positions != null ? positions.grad() : null, dropout.backward(dout), ids,
+                batch.B(), batch.T(), C);
     }
 
     List<Param> parameters() {

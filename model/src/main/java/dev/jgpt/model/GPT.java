@@ -258,12 +258,12 @@ public final class GPT {
     /** Backward from dlogits (left in the logits buffer by the fused cross-entropy). */
     private void backwardFromLogits() {
         int C = config.nEmbd(), V = config.vocabSize(), rows = batch.rows(), n = rows * C;
-        dxf = Buffers.zeroed(dxf, n);
-        Gemm.linearBackward(dxf, head().grad(), null, logits, xf, head().data, rows, C, V);
+        dxf = Buffers.ensure(dxf, n);
+        Gemm.linearBackwardSet(dxf, head().grad(), null, logits, xf, head().data, rows, C, V);
         float[] dout = dxf;
         if (lnF != null) {
-            dA = Buffers.zeroed(dA, n);
-            lnF.backward(dxf, dA);
+            dA = Buffers.ensure(dA, n);
+            lnF.backwardSet(dxf, dA, n);
             dout = dA;
         }
         embeddings.backward(stack.backward(dout));

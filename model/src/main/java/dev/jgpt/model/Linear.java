@@ -1,5 +1,6 @@
 package dev.jgpt.model;
 
+import dev.jgpt.kernel.Gelu;
 import dev.jgpt.kernel.Gemm;
 
 import java.util.List;
@@ -77,6 +78,46 @@ public final class Linear implements Layer {
         return y;
     }
 
+    /** out = residual + x·Wᵀ + b, the residual added to each finished tile of the product on a training batch. */
+    @Override
+    public float[] forwardPlus(float[] input, Batch batch, float[] residual, float[] sum, int n) {
+        if (batch.isCached() || weight.isPacked()) {
+            return Layer.super.forwardPlus(input, batch, residual, sum, n);
+        }
+        rows = batch.rows();
+        x = input;
+        Gemm.linearForwardPlus(sum, x, weight.data, bias != null ? bias.data : null, residual, rows, in, out);
+        return sum;
+    }
+
+    /**
+     * The GELU MLP's first half on a training batch: y = x·Wᵀ + b and a = GELU(y) in one pass
+     * ({@link Gelu#forwardOfLinear}); returns y (a buffer of this layer) and fills a [rows × out].
+     * Otherwise (a cached batch, or packed weights) {@link #forward}, then {@link Gelu#forward}.
+     */
+    float[] forwardGelu(float[] input, Batch batch, float[] a) {
+        if (batch.isCached() || weight.isPacked()) {
+            forward(input, batch);
+            Gelu.forward(a, y, rows * out);
+            return y;
+        }
+        rows = batch.rows();
+        x = input;
+        y = Buffers.ensure(y, (long) rows * out);
+        Gelu.forwardOfLinear(y, a, x, weight.data, bias != null ? bias.data : null, rows, in, out);
+        return y;
+    }
+
+    /**
+     * Backward when the last forward's input was GELU(h) (the GELU MLP's second half): dh = GELU'(h) ⊙
+     * (dout·W), OVERWRITTEN, and this layer's parameter gradients as {@link #backward}
+     * ({@link Gelu#backwardThroughLinear}).
+     */
+    void backwardThroughGelu(float[] dout, float[] h, float[] dh) {
+        Gelu.backwardThroughLinear(dh, weight.grad(), bias != null ? bias.grad() : null, dout, h, x, weight.data,
+                rows, in, out);
+    }
+
     /**
      * y = x·Wᵀ + b for rows of x [rows × in]: f32 through Gemm, a packed W ({@link Param#isPacked}) through
      * the quant kernels, which decode its weights in registers.
@@ -95,6 +136,12 @@ public final class Linear implements Layer {
     @Override
     public void backward(float[] dout, float[] din) {
         Gemm.linearBackward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, rows, in, out);
+    }
+
+    /** din = dout·W written, not added ({@link Gemm#linearBackwardSet}). */
+    @Override
+    public void backwardSet(float[] dout, float[] din, int n) {
+        Gemm.linearBackwardSet(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, rows, in, out);
     }
 
     @Override

@@ -1,14 +1,12 @@
 package dev.jgpt.model;
 
-import dev.jgpt.kernel.Gelu;
-
 import java.util.List;
 
 /** GPT-2's feed-forward sublayer: x·W₁ᵀ → GELU (tanh form) → ·W₂ᵀ → dropout. */
 public final class Mlp implements FeedForward {
     private final Linear in, out;
     private final DropoutLayer dropout;
-    private float[] h, g, dproj, dg, dh;
+    private float[] h, g, dh;
     private int rows;
 
     Mlp(String prefix, GPTConfig cfg, Names names, RunContext ctx) {
@@ -30,24 +28,41 @@ public final class Mlp implements FeedForward {
 
     @Override
     public float[] forward(float[] x, Batch batch) {
+        return dropout.forward(out.forward(hidden(x, batch), batch), batch);
+    }
+
+    /** Without dropout, the residual goes into W₂'s product. */
+    @Override
+    public float[] forwardPlus(float[] x, Batch batch, float[] residual, float[] sum, int n) {
+        if (!dropout.skips(batch)) {
+            return FeedForward.super.forwardPlus(x, batch, residual, sum, n);
+        }
+        return out.forwardPlus(hidden(x, batch), batch, residual, sum, n);
+    }
+
+    /** GELU(x·W₁ᵀ + b₁), keeping the pre-activation h. */
+    private float[] hidden(float[] x, Batch batch) {
         rows = batch.rows();
-        h = in.forward(x, batch);
-        int n = rows * in.out;
-        g = Buffers.ensure(g, n);
-        Gelu.forward(g, h, n);
-        return dropout.forward(out.forward(g, batch), batch);
+        g = Buffers.ensure(g, (long) rows * in.out);
+        h = in.forwardGelu(x, batch, g);   // h = x·W₁ᵀ + b₁, g = GELU(h), in one pass
+        return g;
     }
 
     @Override
     public void backward(float[] dout, float[] dx) {
-        int n = rows * in.out;
-        dproj = Buffers.zeroed(dproj, rows * out.out);
-        dropout.backward(dout, dproj);
-        dg = Buffers.zeroed(dg, n);
-        out.backward(dproj, dg);
-        dh = Buffers.zeroed(dh, n);
-        Gelu.backward(dh, h, dg, n);
-        in.backward(dh, dx);
+        in.backward(hiddenGradient(dout), dx);
+    }
+
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        in.backwardSet(hiddenGradient(dout), dx, n);
+    }
+
+    /** dh = GELU'(h) ⊙ (dproj·W₂), W₂'s gradients on the way. */
+    private float[] hiddenGradient(float[] dout) {
+        dh = Buffers.ensure(dh, (long) rows * in.out);
+        out.backwardThroughGelu(dropout.backward(dout), h, dh);
+        return dh;
     }
 
     @Override

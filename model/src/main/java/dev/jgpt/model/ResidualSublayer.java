@@ -73,13 +73,13 @@ public final class ResidualSublayer implements Layer {
         x = in;
         n = b.rows() * C;
         switch (layout) {
-            case PRE_LN, DENSE, UNET -> {
-                y = f.forward(ln.forward(x, b), b);
-                return add(x, 1f, y, 1f);
+            case PRE_LN, DENSE, UNET -> {   // x + F(LN(x)): the sum made by F (backward needs no F(LN(x)))
+                out = Buffers.ensure(out, n);
+                return f.forwardPlus(ln.forward(x, b), b, x, out, n);
             }
             case POST_LN -> {
-                y = f.forward(x, b);
-                return ln.forward(add(x, 1f, y, 1f), b);
+                out = Buffers.ensure(out, n);
+                return ln.forward(f.forwardPlus(x, b, x, out, n), b);
             }
             case SANDWICH -> {
                 y = f.forward(ln.forward(x, b), b);
@@ -109,6 +109,17 @@ public final class ResidualSublayer implements Layer {
                 return f.forward(ln.forward(x, b), b);
             }
             default -> throw new IllegalStateException("unhandled layout " + layout);
+        }
+    }
+
+    /** Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)) starts as a copy of dout; the other layouts zero dx and add. */
+    @Override
+    public void backwardSet(float[] dout, float[] dx, int n) {
+        if (layout == ResidualLayout.PRE_LN || layout == ResidualLayout.DENSE || layout == ResidualLayout.UNET) {
+            System.arraycopy(dout, 0, dx, 0, n);
+            ln.backward(fBackward(dout), dx);
+        } else {
+            Layer.super.backwardSet(dout, dx, n);
         }
     }
 
@@ -192,10 +203,10 @@ public final class ResidualSublayer implements Layer {
         return out;
     }
 
-    /** Gradient through F into a fresh buffer (F's input gradient). */
+    /** Gradient through F into a buffer of this sublayer's (F's input gradient). */
     private float[] fBackward(float[] dF) {
-        dy = Buffers.zeroed(dy, n);
-        f.backward(dF, dy);
+        dy = Buffers.ensure(dy, n);
+        f.backwardSet(dF, dy, n);
         return dy;
     }
 

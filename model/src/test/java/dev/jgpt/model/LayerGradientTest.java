@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -124,10 +126,18 @@ class LayerGradientTest {
         }
         float[] x = gaussian(rng, rows * in);
         float[] g = gaussian(rng, out * rows);
+        // forwardPlus: residual + forward(x), the same sums wherever the residual is added.
+        float[] y = java.util.Arrays.copyOf(layer.forward(x, batch), rows * out);
+        float[] residual = gaussian(rng, rows * out), sum = new float[rows * out];
+        assertSame(sum, layer.forwardPlus(x, batch, residual, sum, rows * out), "forwardPlus returns out");
+        for (int i = 0; i < sum.length; i++) {
+            assertEquals(residual[i] + y[i], sum[i], 0f, layer.getClass().getSimpleName() + ": forwardPlus [" + i + "]");
+        }
         layer.forward(x, batch);
         float[] dx = new float[x.length];
         layer.parameters().forEach(Param::zeroGrad);
         layer.backward(g, dx);
+        checkSetAndAccumulate(layer, rng, g, dx);
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (int i = 0; i < x.length; i += 3) {
@@ -144,6 +154,30 @@ class LayerGradientTest {
                     + String.join("\n", failures));
         }
         assertTrue(checked > 10);
+    }
+
+    /**
+     * backwardSet SETS din (it starts as garbage here) to what backward adds to a zero din, and backward adds
+     * to what din held; the parameter gradients accumulate in both. {@code dx} is backward's from zero.
+     */
+    private static void checkSetAndAccumulate(Layer layer, SplittableRandom rng, float[] g, float[] dx) {
+        String name = layer.getClass().getSimpleName();
+        List<float[]> grads = layer.parameters().stream().map(p -> p.grad().clone()).toList();
+        float[] set = gaussian(rng, dx.length);
+        layer.parameters().forEach(Param::zeroGrad);
+        layer.backwardSet(g, set, dx.length);
+        assertArrayEquals(dx, set, 0f, name + ": backwardSet's din");
+        for (int k = 0; k < grads.size(); k++) {
+            assertArrayEquals(grads.get(k), layer.parameters().get(k).grad(), 0f, name + ": backwardSet's gradients");
+        }
+        float[] start = gaussian(rng, dx.length), acc = start.clone();
+        layer.backward(g, acc);
+        for (int i = 0; i < dx.length; i++) {
+            assertEquals(start[i] + dx[i], acc[i], 1e-5 * (1 + Math.abs(start[i]) + Math.abs(dx[i])), name + ": backward adds");
+        }
+        for (int k = 0; k < grads.size(); k++) {   // back to one backward's gradients for the finite differences
+            System.arraycopy(grads.get(k), 0, layer.parameters().get(k).grad(), 0, grads.get(k).length);
+        }
     }
 
     private static int compare(String what, double analytic, double numeric, List<String> failures) {
