@@ -1,5 +1,7 @@
 package dev.jgpt.bench;
 
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.Sampler;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
@@ -74,7 +76,23 @@ public class DecodeBench {
     @Param({"f32"})
     public String weights;
 
+    /**
+     * The positions decode runs at, {@code A..B}: an A-token prefix in the cache, then tokens fed at positions
+     * A..B, then back to the prefix. {@code default}: 64..191 (baby 16..63). A whole 512-token generation from a
+     * one-token prompt is {@code 1..511}, where attention reads a KV cache that grows to 512 positions.
+     */
+    @Param({"default"})
+    public String positions;
+
+    /**
+     * How each next token is picked: {@code greedy} (argmax) or {@code default}, jgpt generate's sampler
+     * (temperature 0.8, top-k 40, top-p 0.95), whose pass over the vocabulary's logits then counts too.
+     */
+    @Param({"greedy"})
+    public String sampling;
+
     private InferenceSession session;
+    private Sampler sampler;
     private int vocab, prompt, end, next;
     private int[] promptTokens;
     private double gbytePerToken;
@@ -111,17 +129,33 @@ public class DecodeBench {
         GPT gpt = type == WeightType.F32 ? f32 : Quantize.packed(f32, type);
         session = new InferenceSession(gpt);
         vocab = cfg.vocabSize();
-        prompt = Math.min(64, cfg.blockSize() / 4);
-        end = Math.min(cfg.blockSize(), prompt + 128);
-        SplittableRandom r = new SplittableRandom(7);
-        promptTokens = new int[64];
-        for (int i = 0; i < promptTokens.length; i++) {
-            promptTokens[i] = r.nextInt(vocab);
+        if (positions.equals("default")) {
+            prompt = Math.min(64, cfg.blockSize() / 4);
+            end = Math.min(cfg.blockSize(), prompt + 128);
+        } else {
+            String[] ab = positions.split("\\.\\.");
+            prompt = ab.length == 2 ? Integer.parseInt(ab[0]) : -1;
+            end = ab.length == 2 ? Integer.parseInt(ab[1]) + 1 : -1;
+            if (prompt < 1 || end <= prompt || end > cfg.blockSize()) {
+                throw new IllegalArgumentException("positions must be A..B with 1 <= A <= B < " + cfg.blockSize()
+                        + ", got " + positions);
+            }
         }
+        sampler = switch (sampling) {
+            case "greedy" -> null;
+            case "default" -> GenerationOptions.builder().seed(7).build().newSampler();
+            default -> throw new IllegalArgumentException("sampling must be greedy or default, got " + sampling);
+        };
+        SplittableRandom r = new SplittableRandom(7);
+        int[] tokens = new int[Math.max(64, prompt)];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = r.nextInt(vocab);
+        }
+        promptTokens = java.util.Arrays.copyOf(tokens, 64);
         gbytePerToken = bytesPerToken(gpt) / 1e9;
         f32Weights = f32.parameters().stream().map(p -> p.data).toArray(float[][]::new);
         sweepGbyte = 4.0 * f32.parameterCount() / 1e9;
-        next = argmax(session.append(java.util.Arrays.copyOf(promptTokens, prompt)));
+        next = pick(session.append(java.util.Arrays.copyOf(tokens, prompt)));
         System.out.printf("# %s, %s %s: %.1fM params, %.1f MB read per token, decode positions %d..%d%n",
                 Simd.describe(), model, weights, gpt.parameterCount() / 1e6, gbytePerToken * 1e3, prompt, end - 1);
     }
@@ -131,7 +165,7 @@ public class DecodeBench {
         if (session.position() == end) {
             session.truncate(prompt);
         }
-        next = argmax(session.append(next));
+        next = pick(session.append(next));
         rate.gbyte += gbytePerToken;
         return next;
     }
@@ -192,6 +226,10 @@ public class DecodeBench {
             s += p;
         }
         return s;
+    }
+
+    private int pick(float[] logits) {
+        return sampler == null ? argmax(logits) : sampler.sample(logits, vocab);
     }
 
     private int argmax(float[] logits) {

@@ -22,14 +22,35 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * What {@code --model} names: a model directory (config.json, safetensors, tokenizer.json), a quantized
  * one (model.gguf instead of safetensors, {@code jgpt quantize}), or a GGUF file (its weights kept in
  * their stored types over the file's mapping, its tokenizer from the {@code tokenizer.ggml.*} keys).
+ * A directory's tokenizer loads on a thread of its own while the weights load: the two do not depend on each
+ * other, and the tokenizer (its JSON, the tokenizers library) is a good part of the time to the first token.
  * Close it when done: a GGUF model's weights are the mapped file.
  */
-record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable {
+final class ModelFiles implements AutoCloseable {
+    private final GPT gpt;
+    private final Path source;
+    private final GgufFile gguf;
+    /** A directory's tokenizer, loading since {@link #load} began; null for a GGUF file. */
+    private final FutureTask<Tokenizer> tokenizerLoad;
+    private boolean tokenizerTaken;
+
+    private ModelFiles(GPT gpt, Path source, GgufFile gguf, FutureTask<Tokenizer> tokenizerLoad) {
+        this.gpt = gpt;
+        this.source = source;
+        this.gguf = gguf;
+        this.tokenizerLoad = tokenizerLoad;
+    }
+
+    GPT gpt() {
+        return gpt;
+    }
 
     /** Parses a --weights value (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k); null stays null. */
     static WeightType weightType(String option, String value) {
@@ -56,18 +77,33 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
      * type and packed ({@link Quantize#packed}: llama-quantize's choices), the f32 copy dropped.
      */
     static ModelFiles load(Path model, WeightType weights) throws IOException {
+        FutureTask<Tokenizer> tokenizer = null;
+        if (Files.isDirectory(model)) {
+            tokenizer = new FutureTask<>(() -> Tokenizers.load(model));
+            Thread.ofPlatform().name("jgpt-tokenizer-load").daemon().start(tokenizer);
+        }
+        try {
+            return load(model, weights, tokenizer);
+        } catch (IOException | RuntimeException | Error e) {
+            closeWhenLoaded(tokenizer);
+            throw e;
+        }
+    }
+
+    private static ModelFiles load(Path model, WeightType weights, FutureTask<Tokenizer> tokenizer) throws IOException {
         Path quantized = model.resolve(ModelDir.QUANTIZED_WEIGHTS);
         if (!isGguf(model) && Files.isRegularFile(quantized) && !Files.exists(model.resolve(ModelDir.WEIGHTS))) {
             if (weights != null) {
                 throw new IllegalArgumentException("--weights quantizes an f32 model on load; " + model
                         + " is already quantized (" + quantized.getFileName() + ")");
             }
-            ModelFiles inside = load(quantized, null);
-            return new ModelFiles(inside.gpt, model, inside.gguf);
+            ModelFiles inside = load(quantized, null, null);
+            return new ModelFiles(inside.gpt, model, inside.gguf, tokenizer);
         }
         if (!isGguf(model)) {
             GPT gpt = ModelDir.load(model);
-            return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model, null);
+            return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model,
+                    null, tokenizer);
         }
         if (weights != null) {
             throw new IllegalArgumentException("--weights quantizes a model directory on load; " + model
@@ -78,15 +114,22 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
         }
         GgufFile f = GgufFile.open(model);
         try {
-            return new ModelFiles(GgufModel.load(f), model, f);
+            return new ModelFiles(GgufModel.load(f), model, f, null);
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;
         }
     }
 
-    /** The model's tokenizer: its directory's tokenizer.json, or the one the GGUF metadata describes. */
+    /**
+     * The model's tokenizer (the caller closes it): its directory's tokenizer.json, or the one the GGUF
+     * metadata describes.
+     */
     Tokenizer tokenizer() throws IOException {
+        if (tokenizerLoad != null && !tokenizerTaken) {
+            tokenizerTaken = true;
+            return loaded(tokenizerLoad);
+        }
         if (gguf == null || Files.isDirectory(source)) {
             return Tokenizers.load(source);
         }
@@ -243,8 +286,39 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
         return a;
     }
 
+    /** The tokenizer the task loaded, or the exception it threw. */
+    private static Tokenizer loaded(FutureTask<Tokenizer> load) throws IOException {
+        try {
+            return load.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while loading the tokenizer");
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error err -> throw err;
+                default -> throw new IOException(e.getCause());
+            }
+        }
+    }
+
+    /** Closes the tokenizer a task loads once it has, unless it failed (then there is nothing to close). */
+    private static void closeWhenLoaded(FutureTask<Tokenizer> load) {
+        if (load != null) {
+            try {
+                loaded(load).close();
+            } catch (IOException | RuntimeException | Error ignored) {
+                // nothing was loaded, or closing failed: nothing more to release
+            }
+        }
+    }
+
     @Override
     public void close() {
+        if (!tokenizerTaken) {
+            closeWhenLoaded(tokenizerLoad);
+        }
         if (gguf != null) {
             gguf.close();
         }
