@@ -104,10 +104,8 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Context length of the session (default: the model's, at most 4096).")
     Integer ctx;
 
-    @Option(names = "--weights", paramLabel = "TYPE",
-            description = "Quantize a model directory's weights on load and compute with them in that type: f16, bf16, "
-                    + "q8_0, q4_0, q4_k, q6_k (vectors stay f32; the LM head of 4-bit types is q6_k). Default: as stored.")
-    String weights;
+    @Mixin
+    WeightsOption weights;
 
     @Mixin
     ThreadsOption threads;
@@ -156,7 +154,7 @@ final class GenerateCommand implements Callable<Integer> {
             firstPrompt = prompt;
         }
 
-        try (ModelFiles files = ModelFiles.load(model, ModelFiles.weightType("--weights", weights)); Tokenizer tokenizer = files.tokenizer()) {
+        try (ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
             GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
             if (context < 1 || context > gpt.config.blockSize()) {
