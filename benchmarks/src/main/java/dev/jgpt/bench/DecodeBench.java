@@ -2,6 +2,7 @@ package dev.jgpt.bench;
 
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.Sampler;
+import dev.jgpt.kernel.FmaPeak;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
@@ -41,7 +42,15 @@ import java.util.concurrent.TimeUnit;
  *       parameter once per token; the KV cache is not counted): compare with the ~30 GB/s of the
  *       machine. 124M fp32 = 498 MB per token, so 30 GB/s bounds decode at ~60 tok/s.</li>
  *   <li>{@code prefill}: one op = one prompt token of a 64-token prompt run as one batch into an
- *       empty cache (the score is prompt <b>tokens/s</b>).</li>
+ *       empty cache (the score is prompt <b>tokens/s</b>). {@code prefill:gflop} is its GFLOP/s: 2 per
+ *       block weight per token, the causal attention's 4·head_dim per (query, key) pair and head, and the
+ *       LM head on the last row only (the logits a prompt needs).</li>
+ *   <li>{@code prefillLong}: the same for a {@code longPrompt}-token prompt (default 512, llama-bench's
+ *       pp512; at most the model's context). One op = one prompt; {@code prefillLong:tokens} is prompt
+ *       tokens/s and {@code prefillLong:gflop} GFLOP/s: a longer prompt spreads the packing of each weight
+ *       matrix over more rows.</li>
+ *   <li>{@code peak}: the FP32 peak now, the kernel's {@code FmaPeak} chains on every thread of the
+ *       kernels' pool: {@code peak:gflop} / the prefill's gflop is the fraction of the peak reached.</li>
  *   <li>{@code weights}: the matrices in another type (quantized on load): decode then reads the
  *       stored bytes, and {@code decode:gbyte} counts those.</li>
  *   <li>{@code sweep}: one op = one SIMD read of every f32 parameter (a sum), split over the threads
@@ -91,22 +100,29 @@ public class DecodeBench {
     @Param({"greedy"})
     public String sampling;
 
+    /** Prompt length of {@code prefillLong} (clipped to the model's context). */
+    @Param({"512"})
+    public int longPrompt;
+
     private InferenceSession session;
     private Sampler sampler;
     private int vocab, prompt, end, next;
     private int[] promptTokens;
-    private double gbytePerToken;
+    private double gbytePerToken, prefillGflop, longPrefillGflop;
+    private int[] longPromptTokens;
     private float[][] f32Weights;
     private double sweepGbyte;
 
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
     public static class Rate {
-        public double gbyte;
+        public double gbyte, gflop, tokens;
 
         @Setup(Level.Iteration)
         public void reset() {
             gbyte = 0;
+            gflop = 0;
+            tokens = 0;
         }
     }
 
@@ -152,6 +168,12 @@ public class DecodeBench {
             tokens[i] = r.nextInt(vocab);
         }
         promptTokens = java.util.Arrays.copyOf(tokens, 64);
+        longPromptTokens = new int[Math.min(longPrompt, cfg.blockSize())];
+        for (int i = 0; i < longPromptTokens.length; i++) {
+            longPromptTokens[i] = r.nextInt(vocab);
+        }
+        prefillGflop = prefillFlops(cfg, promptTokens.length) / 1e9;
+        longPrefillGflop = prefillFlops(cfg, longPromptTokens.length) / 1e9;
         gbytePerToken = bytesPerToken(gpt) / 1e9;
         f32Weights = f32.parameters().stream().map(p -> p.data).toArray(float[][]::new);
         sweepGbyte = 4.0 * f32.parameterCount() / 1e9;
@@ -172,9 +194,47 @@ public class DecodeBench {
 
     @Benchmark
     @OperationsPerInvocation(64)
-    public float prefill() {
+    public float prefill(Rate rate) {
         session.reset();
+        rate.gflop += prefillGflop;
         return session.append(promptTokens)[0];
+    }
+
+    @Benchmark
+    public float prefillLong(Rate rate) {
+        session.reset();
+        rate.gflop += longPrefillGflop;
+        rate.tokens += longPromptTokens.length;
+        return session.append(longPromptTokens)[0];
+    }
+
+    private static final long PEAK_ITERATIONS = 1 << 20;
+
+    @Benchmark
+    public float peak(Rate rate) {
+        int threads = Parallel.threads();
+        float[] sink = new float[threads];
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                sink[t] = FmaPeak.chains(PEAK_ITERATIONS);
+            }
+        });
+        rate.gflop += threads * PEAK_ITERATIONS * (double) FmaPeak.FLOPS_PER_ITERATION / 1e9;
+        return sink[0];
+    }
+
+    /**
+     * FLOPs of a T-token prefill into an empty cache: 2 per block matrix weight per token (norms and
+     * biases are negligible), QKᵀ and AV over the causal pairs (4·head_dim each, per query head), and
+     * the LM head on the last row.
+     */
+    static double prefillFlops(GPTConfig c, int T) {
+        long d = c.nEmbd(), q = (long) c.nHead() * c.headDim(), kv = (long) c.nKvHead() * c.headDim();
+        long mlp = c.mlp() == dev.jgpt.model.FeedForwardKind.SWIGLU ? 3L * d * c.intermediateSize()
+                : 2L * d * c.intermediateSize();
+        long blockWeights = c.nLayer() * (d * q + 2 * d * kv + q * d + mlp);
+        double pairs = (double) T * (T + 1) / 2;
+        return 2.0 * blockWeights * T + 4.0 * c.headDim() * c.nHead() * c.nLayer() * pairs + 2.0 * d * c.vocabSize();
     }
 
     @Benchmark
