@@ -53,23 +53,23 @@ public final class Gelu {
     }
 
     /**
-     * The first half of the MLP with the GELU fused into the product: h = x·Wᵀ + b (x [M×K], W [N×K],
-     * b [N] or null) and a = GELU(h), both [M×N]. Each tile of h gets its GELU as soon as it is final,
-     * while it is in L1, instead of in a pass of its own; a is then exactly {@link #forward} of h, up to
-     * the lanes that pass computes in scalar form.
+     * The first half of the MLP with the GELU fused into the product: for h = x·Wᵀ + b (x [M×K], W [N×K],
+     * b [N] or null), a = GELU(h) and d = GELU'(h), both [M×N]. Each tile of h is made in d's place and
+     * turned into both as soon as it is final, while it is in L1: one e^(−2|u|) and one division serve
+     * both, and the backward ({@link #backwardThroughLinear}) needs only d. a and d are exactly
+     * {@link #gelu(FloatVector)} and {@link #geluGrad(FloatVector)} of h.
      */
-    public static void forwardOfLinear(float[] h, float[] a, float[] x, float[] w, float[] bias, int M, int K, int N) {
+    public static void forwardOfLinear(float[] a, float[] d, float[] x, float[] w, float[] bias, int M, int K, int N) {
         Checks.length("geluForwardOfLinear", "a", a, (long) M * N);
-        Gemm.linearForward(h, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+        Gemm.linearForward(d, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
                 int o = ci + r * ldc, ao = (row + r) * N + col;
-                int j = 0;
-                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
-                    gelu(FloatVector.fromArray(F, c, o + j)).intoArray(a, ao + j);
-                }
-                if (j < cols) {
+                for (int j = 0; j < cols; j += F.length()) {
                     VectorMask<Float> m = F.indexInRange(j, cols);
-                    gelu(FloatVector.fromArray(F, c, o + j, m)).intoArray(a, ao + j, m);
+                    FloatVector h = FloatVector.fromArray(F, c, o + j, m);
+                    FloatVector u = u(h), z = z(u), rz = ONE.div(z.add(ONE)), sig = sigma(u, z, rz);
+                    h.mul(sig).intoArray(a, ao + j, m);
+                    grad(h, z, rz, sig).intoArray(c, o + j, m);
                 }
             }
         });
@@ -77,24 +77,20 @@ public final class Gelu {
 
     /**
      * Backward of y = GELU(h)·Wᵀ + b (the MLP's second half) with the GELU's backward fused into the
-     * product dy·W: dh = GELU'(h) ⊙ (dy·W), overwritten (h, dh [M×K], W [N×K], dy [M×N]); and, as
-     * {@link Gemm#linearBackward}, dW += dyᵀ·a with a = GELU(h) the forward's activations, db += Σ rows of dy
-     * (db may be null). Each tile of dy·W is multiplied by GELU'(h) as soon as it is final.
+     * product dy·W: dh = d ⊙ (dy·W) with d = GELU'(h) from {@link #forwardOfLinear}, overwritten (d, dh
+     * [M×K], W [N×K], dy [M×N]); and, as {@link Gemm#linearBackward}, dW += dyᵀ·a with a = GELU(h) the
+     * forward's activations, db += Σ rows of dy (db may be null). Each tile of dy·W is multiplied by d as
+     * soon as it is final.
      */
-    public static void backwardThroughLinear(float[] dh, float[] dw, float[] dbias, float[] dy, float[] h, float[] a,
+    public static void backwardThroughLinear(float[] dh, float[] dw, float[] dbias, float[] dy, float[] d, float[] a,
                                              float[] w, int M, int K, int N) {
-        Checks.length("geluBackwardThroughLinear", "h", h, (long) M * K);
+        Checks.length("geluBackwardThroughLinear", "d", d, (long) M * K);
         Gemm.linearBackward(dh, false, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
-                int o = ci + r * ldc, ho = (row + r) * K + col;
-                int j = 0;
-                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
-                    geluGrad(FloatVector.fromArray(F, h, ho + j)).mul(FloatVector.fromArray(F, c, o + j)).intoArray(c, o + j);
-                }
-                if (j < cols) {
+                int o = ci + r * ldc, dOff = (row + r) * K + col;
+                for (int j = 0; j < cols; j += F.length()) {
                     VectorMask<Float> m = F.indexInRange(j, cols);
-                    geluGrad(FloatVector.fromArray(F, h, ho + j, m)).mul(FloatVector.fromArray(F, c, o + j, m))
-                            .intoArray(c, o + j, m);
+                    FloatVector.fromArray(F, d, dOff + j, m).mul(FloatVector.fromArray(F, c, o + j, m)).intoArray(c, o + j, m);
                 }
             }
         }, dw, dbias, dy, a, w, M, K, N);
@@ -102,23 +98,36 @@ public final class Gelu {
 
     /** GELU of each lane: x·σ(2u), u = √(2/π)·(x + 0.044715·x³), σ in its overflow-free form (class note). */
     static FloatVector gelu(FloatVector v) {
-        FloatVector u = v.mul(v).fma(COEF, 1f).mul(v).mul(SQRT_2_OVER_PI);
-        FloatVector z = Simd.exp(u.abs().mul(-2f));
-        FloatVector r = ONE.div(z.add(1f));
-        FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
-        return v.mul(sig);
+        FloatVector u = u(v), z = z(u), r = ONE.div(z.add(ONE));
+        return v.mul(sigma(u, z, r));
     }
 
-    /** GELU'(x) of each lane: σ + 2·√(2/π)·x·(1 + 3·0.044715·x²)·σ(1−σ), with σ(1−σ) = z·r². */
+    /** GELU'(x) of each lane (class note). */
     static FloatVector geluGrad(FloatVector v) {
-        FloatVector u = v.mul(v).fma(COEF, 1f).mul(v).mul(SQRT_2_OVER_PI);
-        FloatVector z = Simd.exp(u.abs().mul(-2f));
-        FloatVector r = ONE.div(z.add(ONE));
-        FloatVector sig = z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
-        FloatVector sig1m = z.mul(r).mul(r);
+        FloatVector u = u(v), z = z(u), r = ONE.div(z.add(ONE));
+        return grad(v, z, r, sigma(u, z, r));
+    }
+
+    /** u = √(2/π)·(x + 0.044715·x³). */
+    private static FloatVector u(FloatVector v) {
+        return v.mul(v).fma(COEF, 1f).mul(v).mul(SQRT_2_OVER_PI);
+    }
+
+    /** z = e^(−2|u|) ∈ (0, 1]. */
+    private static FloatVector z(FloatVector u) {
+        return Simd.exp(u.abs().mul(-2f));
+    }
+
+    /** σ(2u) from z and r = 1/(1 + z): r for u ≥ 0, z·r below. */
+    private static FloatVector sigma(FloatVector u, FloatVector z, FloatVector r) {
+        return z.mul(r).blend(r, u.compare(VectorOperators.GE, 0f));
+    }
+
+    /** GELU'(x) = σ + 2·√(2/π)·x·(1 + 3·0.044715·x²)·σ(1−σ), with σ(1−σ) = z·r² and x clamped to ±1e4 there. */
+    private static FloatVector grad(FloatVector v, FloatVector z, FloatVector r, FloatVector sig) {
         FloatVector xc = v.max(-X_CLAMP).min(X_CLAMP);
         FloatVector du = xc.mul(xc).fma(C3, ONE).mul(xc).mul(2f * SQRT_2_OVER_PI);
-        return du.fma(sig1m, sig);
+        return du.fma(z.mul(r).mul(r), sig);
     }
 
     /** Scalar GELU with the same formula as the vector path (used for tails and single values). */

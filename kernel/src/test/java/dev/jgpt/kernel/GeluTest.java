@@ -80,60 +80,62 @@ class GeluTest {
     }
 
     /**
-     * {@link Gelu#forwardOfLinear} (h = x·Wᵀ + b, a = GELU(h), the GELU in the product's tiles) on odd shapes
-     * (edge tiles, masked tails, the small-product paths) and both thread counts: h against a double matmul
-     * within the float bound, a against the double GELU of h, and the same bits on 1 and 2 threads.
+     * {@link Gelu#forwardOfLinear} (a = GELU(h), d = GELU'(h) for h = x·Wᵀ + b, made in the product's tiles)
+     * on odd shapes (edge tiles, masked tails, the small-product paths) and both thread counts: h is the
+     * product {@link Gemm#linearForward} gives (its own tests check it against double precision); a and d
+     * against the double GELU and GELU' of h; the same bits on 1 and 2 threads.
      */
     @Test
     void forwardOfLinearMatchesReference() {
         int[][] shapes = {{1, 5, 3}, {7, 13, 17}, {13, 33, 65}, {50, 40, 130}, {200, 100, 70}};
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
-            float[] x = randn(rng, M * K, 1), w = randn(rng, N * K, 0.5), b = randn(rng, N, 1);
+            float[] x = randn(rng, M * K, 1), w = randn(rng, N * K, 0.5), b = randn(rng, N, 1), h = new float[M * N];
+            Gemm.linearForward(h, x, w, b, M, K, N);
             float[][] one = new float[2][], two = new float[2][];
             for (int threads : new int[] {1, 2}) {
-                float[] h = new float[M * N], a = new float[M * N];
-                KernelTesting.withThreads(threads, () -> Gelu.forwardOfLinear(h, a, x, w, b, M, K, N));
-                for (int i = 0; i < M; i++) {
-                    for (int n = 0; n < N; n++) {
-                        double y = b[n], mag = Math.abs(b[n]);
-                        for (int k = 0; k < K; k++) {
-                            y += (double) x[i * K + k] * w[n * K + k];
-                            mag += Math.abs((double) x[i * K + k] * w[n * K + k]);
-                        }
-                        String at = M + "x" + K + "x" + N + " [" + i + "," + n + "]";
-                        assertEquals(y, h[i * N + n], (K + 2) * Math.ulp(1f) * mag + 1e-30, "h " + at);
-                        check("a " + at, Reference.gelu(h[i * N + n]), a[i * N + n]);
-                    }
+                float[] a = new float[M * N], d = new float[M * N];
+                KernelTesting.withThreads(threads, () -> Gelu.forwardOfLinear(a, d, x, w, b, M, K, N));
+                for (int i = 0; i < M * N; i++) {
+                    String at = M + "x" + K + "x" + N + " [" + i + "], h = " + h[i];
+                    check("a " + at, Reference.gelu(h[i]), a[i]);
+                    double g = Reference.geluGrad(h[i]);
+                    // GELU' in float: within 1e-5 relative, and ~1e-7 absolute where its two terms cancel (x ≈ −0.75).
+                    assertEquals(g, d[i], 1e-5 * Math.abs(g) + 1e-6, "d " + at);
                 }
                 if (threads == 1) {
-                    one = new float[][] {h, a};
+                    one = new float[][] {a, d};
                 } else {
-                    two = new float[][] {h, a};
+                    two = new float[][] {a, d};
                 }
             }
-            KernelTesting.assertBitEqual("h, threads 1 vs 2", one[0], two[0]);
-            KernelTesting.assertBitEqual("a, threads 1 vs 2", one[1], two[1]);
+            KernelTesting.assertBitEqual("a, threads 1 vs 2", one[0], two[0]);
+            KernelTesting.assertBitEqual("d, threads 1 vs 2", one[1], two[1]);
         }
     }
 
     /**
-     * {@link Gelu#backwardThroughLinear} for y = GELU(h)·Wᵀ + b on odd shapes and both thread counts:
-     * dh = GELU'(h)·(dy·W) OVERWRITES dh (it starts as garbage), dW and db accumulate onto what they held;
-     * each against double precision, and the same bits on 1 and 2 threads.
+     * {@link Gelu#backwardThroughLinear} for y = GELU(h)·Wᵀ + b on odd shapes and both thread counts, from
+     * d = GELU'(h) and a = GELU(h) as {@link Gelu#forwardOfLinear} leaves them: dh = d·(dy·W) OVERWRITES dh
+     * (it starts as garbage), dW and db accumulate onto what they held; each against double precision,
+     * and the same bits on 1 and 2 threads.
      */
     @Test
     void backwardThroughLinearMatchesReference() {
         int[][] shapes = {{1, 5, 3}, {7, 17, 13}, {13, 65, 33}, {50, 130, 40}, {200, 100, 70}};
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
-            float[] h = randn(rng, M * K, 2), a = new float[M * K], w = randn(rng, N * K, 0.5), dy = randn(rng, M * N, 1);
+            float[] h = randn(rng, M * K, 2), a = new float[M * K], d = new float[M * K];
+            float[] w = randn(rng, N * K, 0.5), dy = randn(rng, M * N, 1);
             Gelu.forward(a, h, M * K);
+            for (int i = 0; i < d.length; i++) {
+                d[i] = (float) Reference.geluGrad(h[i]);
+            }
             float[] dh0 = randn(rng, M * K, 5), dw0 = randn(rng, N * K, 1), db0 = randn(rng, N, 1);
             float[][] one = new float[3][], two = new float[3][];
             for (int threads : new int[] {1, 2}) {
                 float[] dh = dh0.clone(), dw = dw0.clone(), db = db0.clone();
-                KernelTesting.withThreads(threads, () -> Gelu.backwardThroughLinear(dh, dw, db, dy, h, a, w, M, K, N));
+                KernelTesting.withThreads(threads, () -> Gelu.backwardThroughLinear(dh, dw, db, dy, d, a, w, M, K, N));
                 String shape = M + "x" + K + "x" + N;
                 for (int i = 0; i < M; i++) {
                     for (int k = 0; k < K; k++) {
@@ -142,10 +144,8 @@ class GeluTest {
                             g += (double) dy[i * N + n] * w[n * K + k];
                             mag += Math.abs((double) dy[i * N + n] * w[n * K + k]);
                         }
-                        double grad = Reference.geluGrad(h[i * K + k]);
-                        // GELU' in float: within 1e-5 relative, and ~1e-7 absolute where its two terms cancel (x ≈ −0.75).
-                        double tol = (N + 2) * Math.ulp(1f) * mag * Math.abs(grad) + 1e-5 * Math.abs(grad * g)
-                                + 1e-6 * Math.abs(g) + 1e-30;
+                        double grad = d[i * K + k];
+                        double tol = (N + 3) * Math.ulp(1f) * mag * Math.abs(grad) + 1e-30;
                         assertEquals(grad * g, dh[i * K + k], tol, "dh " + shape + " [" + i + "," + k + "]");
                     }
                 }
@@ -183,10 +183,10 @@ class GeluTest {
         assertBadInput(() -> Gelu.forward(new float[4], new float[3], 4), "gelu", "x", "3", "4");
         assertBadInput(() -> Gelu.backward(new float[4], new float[4], new float[2], 4), "geluBackward", "dout");
         assertBadInput(() -> Gelu.forward(new float[4], new float[4], -1), "gelu", "-1");
-        assertBadInput(() -> Gelu.forwardOfLinear(new float[6], new float[5], new float[6], new float[9], null, 2, 3, 3),
+        assertBadInput(() -> Gelu.forwardOfLinear(new float[5], new float[6], new float[6], new float[9], null, 2, 3, 3),
                 "geluForwardOfLinear", "a", "5", "6");
         assertBadInput(() -> Gelu.backwardThroughLinear(new float[6], new float[6], null, new float[4], new float[5],
-                new float[6], new float[6], 2, 3, 2), "geluBackwardThroughLinear", "h", "5", "6");
+                new float[6], new float[6], 2, 3, 2), "geluBackwardThroughLinear", "d", "5", "6");
     }
 
     private static void check(String what, double expected, float actual) {

@@ -91,31 +91,32 @@ public final class Linear implements Layer {
     }
 
     /**
-     * The GELU MLP's first half on a training batch: y = x·Wᵀ + b and a = GELU(y) in one pass
-     * ({@link Gelu#forwardOfLinear}); returns y (a buffer of this layer) and fills a [rows × out].
-     * Otherwise (a cached batch, or packed weights) {@link #forward}, then {@link Gelu#forward}.
+     * The GELU MLP's first half: fills a [rows × out] with GELU(x·Wᵀ + b). On a training batch it is one
+     * pass ({@link Gelu#forwardOfLinear}) that also leaves GELU'(x·Wᵀ + b) in this layer's buffer, which it
+     * returns for the backward ({@link #backwardThroughGelu} of the next layer). Otherwise (a cached batch,
+     * packed weights: no backward) {@link #forward}, then {@link Gelu#forward}, and returns null.
      */
     float[] forwardGelu(float[] input, Batch batch, float[] a) {
         if (batch.isCached() || weight.isPacked()) {
             forward(input, batch);
             Gelu.forward(a, y, rows * out);
-            return y;
+            return null;
         }
         rows = batch.rows();
         x = input;
         y = Buffers.ensure(y, (long) rows * out);
-        Gelu.forwardOfLinear(y, a, x, weight.data, bias != null ? bias.data : null, rows, in, out);
+        Gelu.forwardOfLinear(a, y, x, weight.data, bias != null ? bias.data : null, rows, in, out);
         return y;
     }
 
     /**
-     * Backward when the last forward's input was GELU(h) (the GELU MLP's second half): dh = GELU'(h) ⊙
-     * (dout·W), OVERWRITTEN, and this layer's parameter gradients as {@link #backward}
-     * ({@link Gelu#backwardThroughLinear}).
+     * Backward when the last forward's input was GELU(h) (the GELU MLP's second half), from geluGrad =
+     * GELU'(h) ({@link #forwardGelu}): dh = GELU'(h) ⊙ (dout·W), OVERWRITTEN, and this layer's parameter
+     * gradients as {@link #backward} ({@link Gelu#backwardThroughLinear}).
      */
-    void backwardThroughGelu(float[] dout, float[] h, float[] dh) {
-        Gelu.backwardThroughLinear(dh, weight.grad(), bias != null ? bias.grad() : null, dout, h, x, weight.data,
-                rows, in, out);
+    void backwardThroughGelu(float[] dout, float[] geluGrad, float[] dh) {
+        Gelu.backwardThroughLinear(dh, weight.grad(), bias != null ? bias.grad() : null, dout, geluGrad, x,
+                weight.data, rows, in, out);
     }
 
     /**

@@ -6,7 +6,7 @@ import java.util.List;
 public final class Mlp implements FeedForward {
     private final Linear in, out;
     private final DropoutLayer dropout;
-    private float[] h, g, dh;
+    private float[] geluGrad, g, dh;
     private int rows;
 
     Mlp(String prefix, GPTConfig cfg, Names names, RunContext ctx) {
@@ -40,11 +40,11 @@ public final class Mlp implements FeedForward {
         return out.forwardPlus(hidden(x, batch), batch, residual, sum, n);
     }
 
-    /** GELU(x·W₁ᵀ + b₁), keeping the pre-activation h. */
+    /** g = GELU(h), h = x·W₁ᵀ + b₁, keeping GELU'(h) for the backward (one pass makes both). */
     private float[] hidden(float[] x, Batch batch) {
         rows = batch.rows();
         g = Buffers.ensure(g, (long) rows * in.out);
-        h = in.forwardGelu(x, batch, g);   // h = x·W₁ᵀ + b₁, g = GELU(h), in one pass
+        geluGrad = in.forwardGelu(x, batch, g);
         return g;
     }
 
@@ -61,7 +61,7 @@ public final class Mlp implements FeedForward {
     /** dh = GELU'(h) ⊙ (dproj·W₂), W₂'s gradients on the way. */
     private float[] hiddenGradient(float[] dout) {
         dh = Buffers.ensure(dh, (long) rows * in.out);
-        out.backwardThroughGelu(dropout.backward(dout), h, dh);
+        out.backwardThroughGelu(dropout.backward(dout), geluGrad, dh);
         return dh;
     }
 
