@@ -11,7 +11,6 @@ import dev.jgpt.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -53,38 +52,29 @@ final class ChatMode {
     int run(Generator generator, String firstPrompt, boolean interactive, GenerationOptions options) throws IOException {
         ChatSession chat = new ChatSession(generator, template);
         start(chat);
-        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        if (!interactive) {
-            turn(chat, firstPrompt != null ? firstPrompt : Stdin.readAll("message"), options, out, System.err);
-            return 0;
-        }
-        if (firstPrompt != null) {
-            turn(chat, firstPrompt, options, out, out);
-        }
-        Stdin in = new Stdin(out);
-        while (true) {
-            String line = in.nextLine();
-            if (line == null || line.strip().equals("/quit")) {
-                out.println();
-                out.flush();
-                return 0;
+        return Repl.run(new Repl.Session() {
+            @Override
+            public void turn(String message, PrintStream out, PrintStream info) {
+                ChatMode.turn(chat, message, options, out, info);
             }
-            if (line.strip().equals("/reset")) {
+
+            @Override
+            public String input(String line) {
+                return line.isBlank() ? null : line;
+            }
+
+            @Override
+            public String reset() {
                 chat.reset();
                 start(chat);
-                out.println("jgpt generate: conversation cleared" + (system != null ? " (the system message stays)" : ""));
-                continue;
+                return "jgpt generate: conversation cleared" + (system != null ? " (the system message stays)" : "");
             }
-            if (line.isBlank()) {
-                continue;
+
+            @Override
+            public String recovery() {
+                return "; type /reset to start over";
             }
-            try {
-                turn(chat, line, options, out, out);
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                // the conversation no longer fits, or the template refuses it: the session goes on
-                out.println("jgpt generate: " + e.getMessage() + "; type /reset to start over");
-            }
-        }
+        }, firstPrompt, interactive, "message");
     }
 
     private void start(ChatSession chat) {

@@ -16,7 +16,6 @@ import dev.jgpt.tokenizer.Utf8File;
 import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -167,36 +166,28 @@ final class GenerateCommand implements Callable<Integer> {
             if (chatMode != null) {
                 return chatMode.run(generator, firstPrompt, interactive, options);
             }
-            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-            if (!interactive) {
-                turn(generator, firstPrompt != null ? firstPrompt : Stdin.readAll("prompt"), options, out, System.err);
-                return 0;
-            }
-            // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
-            // (stderr and stdout may reach the terminal by different paths, in either order).
-            if (firstPrompt != null) {
-                turn(generator, firstPrompt, options, out, out);
-            }
-            Stdin in = new Stdin(out);
-            while (true) {
-                String line = in.nextLine();
-                if (line == null || line.strip().equals("/quit")) {
-                    out.println();
-                    out.flush();
-                    return 0;
+            return Repl.run(new Repl.Session() {
+                @Override
+                public void turn(String text, PrintStream out, PrintStream info) {
+                    GenerateCommand.this.turn(generator, text, options, out, info);
                 }
-                if (line.strip().equals("/reset")) {
+
+                @Override
+                public String input(String line) {
+                    return line + "\n";
+                }
+
+                @Override
+                public String reset() {
                     generator.reset();
-                    out.println("jgpt generate: session cleared");
-                    continue;
+                    return "jgpt generate: session cleared";
                 }
-                try {
-                    turn(generator, line + "\n", options, out, out);
-                } catch (IllegalStateException | IllegalArgumentException e) {
-                    // a full context ends the turn, not the session: /reset starts over
-                    out.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
+
+                @Override
+                public String recovery() {
+                    return slide ? "" : "; type /reset to start over";
                 }
-            }
+            }, firstPrompt, interactive, "prompt");
         }
     }
 

@@ -7,8 +7,9 @@ import static dev.jgpt.kernel.Simd.F;
 /**
  * The machine's FP32 peak, measured rather than assumed: 12 independent chains of vector FMAs per
  * thread (enough to cover the FMA latency on two pipes) on {@code threads} threads at once, the best of
- * several short rounds (other load can only lower a round). The loop of {@code benchmarks/scripts/Limits.java},
- * sized to take a fraction of a second, so {@code jgpt train} can measure the peak its MFU figure divides by.
+ * several short rounds (other load can only lower a round). Each round takes a fraction of a second, so
+ * {@code jgpt train} can measure the peak its MFU figure divides by; {@code benchmarks/scripts/Limits.java}
+ * reports the same figure.
  */
 public final class FmaPeak {
     /** FMA chains per thread: 12 × 4-cycle latency covers two FMA pipes with room to spare. */
