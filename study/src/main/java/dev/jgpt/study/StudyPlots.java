@@ -109,28 +109,19 @@ public final class StudyPlots {
             }
             add(names, dir, "landscape-1d" + suffix, lines);
             Chart sharpness = new Chart("Top Hessian eigenvalue per layout, " + label + " (one point per seed)",
-                    "layout", "λ_max (log scale)", false, true);
-            sharpness.styler().setxAxisTickLabelsFormattingFunction(v -> {
-                int i = (int) Math.rint(v) - 1;
-                return Math.abs(v - Math.rint(v)) < 1e-9 && i >= 0 && i < layouts.size() ? layouts.get(i).id() : " ";
-            });
-            for (LandscapeClaims.Weights w : LandscapeClaims.Weights.values()) {
+                    "layout (in the legend's order; diamonds at init, dots after training)", "λ_max (log scale)", false, true);
+            sharpness.styler().setXAxisTicksVisible(false);
+            for (LandscapeClaims.Summary sm : e.getValue()) {
+                boolean init = sm.weights() == LandscapeClaims.Weights.INIT;
                 List<Double> x = new ArrayList<>(), y = new ArrayList<>();
-                for (LandscapeClaims.Summary sm : e.getValue()) {
-                    if (sm.weights() != w) {
-                        continue;
-                    }
-                    for (double v : sm.values(LandscapeClaims.Measure.LAMBDA_MAX.value)) {
-                        x.add(layouts.indexOf(sm.layout()) + 1 + (w == LandscapeClaims.Weights.INIT ? -0.12 : 0.12));
-                        y.add(v);
-                    }
+                for (double v : sm.values(LandscapeClaims.Measure.LAMBDA_MAX.value)) {
+                    x.add(layouts.indexOf(sm.layout()) + 1 + (init ? -0.12 : 0.12));
+                    y.add(v);
                 }
-                XYSeries series = sharpness.series(w.text, x, y, w == LandscapeClaims.Weights.INIT ? Color.GRAY : Color.BLACK);
+                XYSeries series = sharpness.series(sm.layout().id() + " " + sm.weights().text, x, y, COLORS.get(sm.layout()));
                 if (series != null) {
                     series.setLineStyle(SeriesLines.NONE);
-                    if (w == LandscapeClaims.Weights.INIT) {
-                        series.setMarker(SeriesMarkers.DIAMOND);
-                    }
+                    series.setMarker(init ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
                 }
             }
             add(names, dir, "landscape-sharpness" + suffix, sharpness);

@@ -78,8 +78,8 @@ class LandscapePhaseTest {
         var c = claims(rs);
         Claims.Claim sharpInit = c.get("landscape-sharpness-init");
         assertEquals(Claims.Status.REPRODUCED, sharpInit.status(), sharpInit.measured());
-        assertTrue(sharpInit.measured().contains("none λ_max 150 ± 71") && sharpInit.measured().contains("pre-ln 120 ± 28 (below, below none in 1 of 2 seeds)"),
-                sharpInit.measured());
+        assertTrue(sharpInit.measured().contains("none λ_max 150 ± 71 (settled 2/2)")
+                && sharpInit.measured().contains("pre-ln 120 ± 28 (below, below none in 1 of 2 seeds, settled 2/2)"), sharpInit.measured());
         assertEquals(Claims.Status.REPRODUCED, c.get("landscape-non-convexity-init").status(), "0.1 and 0.1 < 0.5");
         Claims.Claim sharpTrained = c.get("landscape-sharpness-trained");
         assertEquals(Claims.Status.NOT_REPRODUCED, sharpTrained.status(), sharpTrained.measured());
