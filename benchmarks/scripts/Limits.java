@@ -1,3 +1,4 @@
+import dev.jgpt.kernel.FmaPeak;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,32 +11,20 @@ import java.util.concurrent.Future;
 
 /**
  * The machine's limits, measured rather than assumed: FP32 FMA peak and memory read bandwidth,
- * on 1 thread and on N threads. Run as a single-file program (nothing to build):
+ * on 1 thread and on N threads. Run as a single-file program on the benchmarks jar:
  *
  * <pre>
- * java --add-modules jdk.incubator.vector benchmarks/scripts/Limits.java [threads]
+ * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/Limits.java [threads]
  * </pre>
  *
  * Prints one JSON line: peak_gflops_1t, peak_gflops, read_gbps_1t, read_gbps (best of several runs).
- * Peak: 12 independent FMA chains per thread on the widest vectors (enough to cover FMA latency on
- * two pipes). Bandwidth: sum of a 1 GiB float array split across the threads, i.e. the streaming read
- * that decode does with the weights.
+ * Peak: the kernel's {@code FmaPeak}, which {@code jgpt train} also divides its MFU by (12 independent
+ * FMA chains per thread on the widest vectors, enough to cover FMA latency on two pipes). Bandwidth:
+ * sum of a 1 GiB float array split across the threads, i.e. the streaming read that decode does with
+ * the weights.
  */
 public class Limits {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
-    static double fmaChains(long iters) {
-        FloatVector a = FloatVector.broadcast(F, 1.0000001f), b = FloatVector.broadcast(F, 0.9999999f);
-        FloatVector c0 = FloatVector.broadcast(F, 0.1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
-                c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iters; i++) {
-            c0 = a.fma(c0, b); c1 = a.fma(c1, b); c2 = a.fma(c2, b); c3 = a.fma(c3, b);
-            c4 = a.fma(c4, b); c5 = a.fma(c5, b); c6 = a.fma(c6, b); c7 = a.fma(c7, b);
-            c8 = a.fma(c8, b); c9 = a.fma(c9, b); c10 = a.fma(c10, b); c11 = a.fma(c11, b);
-        }
-        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
-                .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-    }
 
     static double sum(float[] x, int from, int to) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
@@ -75,13 +64,7 @@ public class Limits {
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        long iters = 50_000_000L;
-        double flopsPerThread = iters * 12.0 * F.length() * 2;
-        double peak1 = 0, peakN = 0;
-        for (int rep = 0; rep < 6; rep++) {   // the first rounds warm up the JIT
-            peak1 = Math.max(peak1, flopsPerThread / timed(pool, 1, t -> fmaChains(iters)) / 1e9);
-            peakN = Math.max(peakN, threads * flopsPerThread / timed(pool, threads, t -> fmaChains(iters)) / 1e9);
-        }
+        double peak1 = FmaPeak.gflops(1, 30), peakN = FmaPeak.gflops(threads, 30);
         float[] x = new float[1 << 28];   // 1 GiB, far beyond the caches
         java.util.Arrays.fill(x, 1f);
         double bw1 = 0, bwN = 0;

@@ -247,10 +247,10 @@ def jmh_round(java, jar, threads, quick, raw, r):
     return (parse_jmh(res) if res else {}), err
 
 
-def limits(java, threads, logfile):
+def limits(java, jar, threads, logfile):
     """FP32 FMA peak and memory read bandwidth, measured (benchmarks/scripts/Limits.java)."""
-    code, out = run([java, "--add-modules", "jdk.incubator.vector", "-Xmx2g", os.path.join(HERE, "Limits.java"),
-                     str(threads)], logfile)
+    code, out = run([java, "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-cp", jar,
+                     os.path.join(HERE, "Limits.java"), str(threads)], logfile)
     lines = [d for d in json_lines(out) if "peak_gflops" in d]
     if code != 0 or not lines:
         return {}, "Limits.java failed (exit %d), see %s" % (code, logfile)
@@ -679,7 +679,7 @@ def main():
             if llmc:
                 rounds_l.append(measure("llm.c (%d steps)" % llmc_steps,
                                         lambda: llmc.run(a.threads, llmc_steps, os.path.join(raw, "llmc-r%d.log" % r))))
-            rounds_m.append(measure("machine limits (Limits.java)", lambda: limits(java, a.threads, os.path.join(raw, "limits-r%d.log" % r))))
+            rounds_m.append(measure("machine limits (Limits.java)", lambda: limits(java, jar, a.threads, os.path.join(raw, "limits-r%d.log" % r))))
     finally:
         if llmc:
             llmc.close()

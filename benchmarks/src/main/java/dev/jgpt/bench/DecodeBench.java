@@ -1,5 +1,8 @@
 package dev.jgpt.bench;
 
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.Sampler;
+import dev.jgpt.kernel.FmaPeak;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
@@ -39,7 +42,15 @@ import java.util.concurrent.TimeUnit;
  *       parameter once per token; the KV cache is not counted): compare with the ~30 GB/s of the
  *       machine. 124M fp32 = 498 MB per token, so 30 GB/s bounds decode at ~60 tok/s.</li>
  *   <li>{@code prefill}: one op = one prompt token of a 64-token prompt run as one batch into an
- *       empty cache (the score is prompt <b>tokens/s</b>).</li>
+ *       empty cache (the score is prompt <b>tokens/s</b>). {@code prefill:gflop} is its GFLOP/s: 2 per
+ *       block weight per token, the causal attention's 4·head_dim per (query, key) pair and head, and the
+ *       LM head on the last row only (the logits a prompt needs).</li>
+ *   <li>{@code prefillLong}: the same for a {@code longPrompt}-token prompt (default 512, llama-bench's
+ *       pp512; at most the model's context). One op = one prompt; {@code prefillLong:tokens} is prompt
+ *       tokens/s and {@code prefillLong:gflop} GFLOP/s: a longer prompt spreads the packing of each weight
+ *       matrix over more rows.</li>
+ *   <li>{@code peak}: the FP32 peak now, the kernel's {@code FmaPeak} chains on every thread of the
+ *       kernels' pool: {@code peak:gflop} / the prefill's gflop is the fraction of the peak reached.</li>
  *   <li>{@code weights}: the matrices in another type (quantized on load): decode then reads the
  *       stored bytes, and {@code decode:gbyte} counts those.</li>
  *   <li>{@code sweep}: one op = one SIMD read of every f32 parameter (a sum), split over the threads
@@ -74,21 +85,44 @@ public class DecodeBench {
     @Param({"f32"})
     public String weights;
 
+    /**
+     * The positions decode runs at, {@code A..B}: an A-token prefix in the cache, then tokens fed at positions
+     * A..B, then back to the prefix. {@code default}: 64..191 (baby 16..63). A whole 512-token generation from a
+     * one-token prompt is {@code 1..511}, where attention reads a KV cache that grows to 512 positions.
+     */
+    @Param({"default"})
+    public String positions;
+
+    /**
+     * How each next token is picked: {@code greedy} (argmax) or {@code default}, jgpt generate's sampler
+     * (temperature 0.8, top-k 40, top-p 0.95), whose pass over the vocabulary's logits then counts too.
+     */
+    @Param({"greedy"})
+    public String sampling;
+
+    /** Prompt length of {@code prefillLong} (clipped to the model's context). */
+    @Param({"512"})
+    public int longPrompt;
+
     private InferenceSession session;
+    private Sampler sampler;
     private int vocab, prompt, end, next;
     private int[] promptTokens;
-    private double gbytePerToken;
+    private double gbytePerToken, prefillGflop, longPrefillGflop;
+    private int[] longPromptTokens;
     private float[][] f32Weights;
     private double sweepGbyte;
 
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
     public static class Rate {
-        public double gbyte;
+        public double gbyte, gflop, tokens;
 
         @Setup(Level.Iteration)
         public void reset() {
             gbyte = 0;
+            gflop = 0;
+            tokens = 0;
         }
     }
 
@@ -111,17 +145,39 @@ public class DecodeBench {
         GPT gpt = type == WeightType.F32 ? f32 : Quantize.packed(f32, type);
         session = new InferenceSession(gpt);
         vocab = cfg.vocabSize();
-        prompt = Math.min(64, cfg.blockSize() / 4);
-        end = Math.min(cfg.blockSize(), prompt + 128);
-        SplittableRandom r = new SplittableRandom(7);
-        promptTokens = new int[64];
-        for (int i = 0; i < promptTokens.length; i++) {
-            promptTokens[i] = r.nextInt(vocab);
+        if (positions.equals("default")) {
+            prompt = Math.min(64, cfg.blockSize() / 4);
+            end = Math.min(cfg.blockSize(), prompt + 128);
+        } else {
+            String[] ab = positions.split("\\.\\.");
+            prompt = ab.length == 2 ? Integer.parseInt(ab[0]) : -1;
+            end = ab.length == 2 ? Integer.parseInt(ab[1]) + 1 : -1;
+            if (prompt < 1 || end <= prompt || end > cfg.blockSize()) {
+                throw new IllegalArgumentException("positions must be A..B with 1 <= A <= B < " + cfg.blockSize()
+                        + ", got " + positions);
+            }
         }
+        sampler = switch (sampling) {
+            case "greedy" -> null;
+            case "default" -> GenerationOptions.builder().seed(7).build().newSampler();
+            default -> throw new IllegalArgumentException("sampling must be greedy or default, got " + sampling);
+        };
+        SplittableRandom r = new SplittableRandom(7);
+        int[] tokens = new int[Math.max(64, prompt)];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = r.nextInt(vocab);
+        }
+        promptTokens = java.util.Arrays.copyOf(tokens, 64);
+        longPromptTokens = new int[Math.min(longPrompt, cfg.blockSize())];
+        for (int i = 0; i < longPromptTokens.length; i++) {
+            longPromptTokens[i] = r.nextInt(vocab);
+        }
+        prefillGflop = prefillFlops(cfg, promptTokens.length) / 1e9;
+        longPrefillGflop = prefillFlops(cfg, longPromptTokens.length) / 1e9;
         gbytePerToken = bytesPerToken(gpt) / 1e9;
         f32Weights = f32.parameters().stream().map(p -> p.data).toArray(float[][]::new);
         sweepGbyte = 4.0 * f32.parameterCount() / 1e9;
-        next = argmax(session.append(java.util.Arrays.copyOf(promptTokens, prompt)));
+        next = pick(session.append(java.util.Arrays.copyOf(tokens, prompt)));
         System.out.printf("# %s, %s %s: %.1fM params, %.1f MB read per token, decode positions %d..%d%n",
                 Simd.describe(), model, weights, gpt.parameterCount() / 1e6, gbytePerToken * 1e3, prompt, end - 1);
     }
@@ -131,16 +187,54 @@ public class DecodeBench {
         if (session.position() == end) {
             session.truncate(prompt);
         }
-        next = argmax(session.append(next));
+        next = pick(session.append(next));
         rate.gbyte += gbytePerToken;
         return next;
     }
 
     @Benchmark
     @OperationsPerInvocation(64)
-    public float prefill() {
+    public float prefill(Rate rate) {
         session.reset();
+        rate.gflop += prefillGflop;
         return session.append(promptTokens)[0];
+    }
+
+    @Benchmark
+    public float prefillLong(Rate rate) {
+        session.reset();
+        rate.gflop += longPrefillGflop;
+        rate.tokens += longPromptTokens.length;
+        return session.append(longPromptTokens)[0];
+    }
+
+    private static final long PEAK_ITERATIONS = 1 << 20;
+
+    @Benchmark
+    public float peak(Rate rate) {
+        int threads = Parallel.threads();
+        float[] sink = new float[threads];
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                sink[t] = FmaPeak.chains(PEAK_ITERATIONS);
+            }
+        });
+        rate.gflop += threads * PEAK_ITERATIONS * (double) FmaPeak.FLOPS_PER_ITERATION / 1e9;
+        return sink[0];
+    }
+
+    /**
+     * FLOPs of a T-token prefill into an empty cache: 2 per block matrix weight per token (norms and
+     * biases are negligible), QKᵀ and AV over the causal pairs (4·head_dim each, per query head), and
+     * the LM head on the last row.
+     */
+    static double prefillFlops(GPTConfig c, int T) {
+        long d = c.nEmbd(), q = (long) c.nHead() * c.headDim(), kv = (long) c.nKvHead() * c.headDim();
+        long mlp = c.mlp() == dev.jgpt.model.FeedForwardKind.SWIGLU ? 3L * d * c.intermediateSize()
+                : 2L * d * c.intermediateSize();
+        long blockWeights = c.nLayer() * (d * q + 2 * d * kv + q * d + mlp);
+        double pairs = (double) T * (T + 1) / 2;
+        return 2.0 * blockWeights * T + 4.0 * c.headDim() * c.nHead() * c.nLayer() * pairs + 2.0 * d * c.vocabSize();
     }
 
     @Benchmark
@@ -192,6 +286,10 @@ public class DecodeBench {
             s += p;
         }
         return s;
+    }
+
+    private int pick(float[] logits) {
+        return sampler == null ? argmax(logits) : sampler.sample(logits, vocab);
     }
 
     private int argmax(float[] logits) {

@@ -11,15 +11,15 @@ import dev.jgpt.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * {@code jgpt generate --chat}: each prompt is a user message, rendered with the model's chat
- * template together with the conversation so far (whose tokens stay in the KV cache), and the
- * reply ends at the model's end-of-turn token.
+ * template (a directory's tokenizer_config.json, a GGUF file's {@code tokenizer.chat_template})
+ * together with the conversation so far (whose tokens stay in the KV cache), and the reply ends at
+ * the model's end-of-turn token.
  */
 final class ChatMode {
     private final JinjaChatTemplate template;
@@ -31,18 +31,25 @@ final class ChatMode {
     }
 
     /**
-     * The chat mode of a model directory, checked before the model loads.
+     * The chat mode of a model directory or GGUF file, checked before the model loads.
      *
      * @throws IllegalArgumentException naming the file, if the model has no chat template or it cannot be rendered
      */
     static ChatMode of(Path model, String system) throws IOException {
-        TokenizerConfig config = TokenizerConfig.load(model);
+        TokenizerConfig config = ModelFiles.tokenizerConfig(model);
         JinjaChatTemplate template = JinjaChatTemplate.of(config).orElseThrow(() -> new IllegalArgumentException(
-                "--chat needs the model's chat template, and " + (Files.isRegularFile(model.resolve(TokenizerConfig.FILE_NAME))
-                        ? model.resolve(TokenizerConfig.FILE_NAME) + " has no chat_template"
-                        : model + " has no " + TokenizerConfig.FILE_NAME + " (nor " + TokenizerConfig.TEMPLATE_FILE_NAME + ")")
+                "--chat needs the model's chat template, and " + whereTheTemplateIsMissing(model)
                         + ": the model was not made for chat; generate without --chat"));
         return new ChatMode(template, system);
+    }
+
+    private static String whereTheTemplateIsMissing(Path model) {
+        if (ModelFiles.isGguf(model)) {
+            return model + " has no " + ModelFiles.CHAT_TEMPLATE;
+        }
+        Path config = model.resolve(TokenizerConfig.FILE_NAME);
+        return Files.isRegularFile(config) ? config + " has no chat_template"
+                : model + " has no " + TokenizerConfig.FILE_NAME + " (nor " + TokenizerConfig.TEMPLATE_FILE_NAME + ")";
     }
 
     /**
@@ -53,38 +60,29 @@ final class ChatMode {
     int run(Generator generator, String firstPrompt, boolean interactive, GenerationOptions options) throws IOException {
         ChatSession chat = new ChatSession(generator, template);
         start(chat);
-        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        if (!interactive) {
-            turn(chat, firstPrompt != null ? firstPrompt : Stdin.readAll("message"), options, out, System.err);
-            return 0;
-        }
-        if (firstPrompt != null) {
-            turn(chat, firstPrompt, options, out, out);
-        }
-        Stdin in = new Stdin(out);
-        while (true) {
-            String line = in.nextLine();
-            if (line == null || line.strip().equals("/quit")) {
-                out.println();
-                out.flush();
-                return 0;
+        return Repl.run(new Repl.Session() {
+            @Override
+            public void turn(String message, PrintStream out, PrintStream info) {
+                ChatMode.turn(chat, message, options, out, info);
             }
-            if (line.strip().equals("/reset")) {
+
+            @Override
+            public String input(String line) {
+                return line.isBlank() ? null : line;
+            }
+
+            @Override
+            public String reset() {
                 chat.reset();
                 start(chat);
-                out.println("jgpt generate: conversation cleared" + (system != null ? " (the system message stays)" : ""));
-                continue;
+                return "jgpt generate: conversation cleared" + (system != null ? " (the system message stays)" : "");
             }
-            if (line.isBlank()) {
-                continue;
+
+            @Override
+            public String recovery() {
+                return "; type /reset to start over";
             }
-            try {
-                turn(chat, line, options, out, out);
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                // the conversation no longer fits, or the template refuses it: the session goes on
-                out.println("jgpt generate: " + e.getMessage() + "; type /reset to start over");
-            }
-        }
+        }, firstPrompt, interactive, "message");
     }
 
     private void start(ChatSession chat) {

@@ -37,10 +37,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object {\"loss\":…, \"tokens\":…} instead of text.")
     boolean json;
 
-    @Option(names = "--weights", paramLabel = "TYPE",
-            description = "Quantize a model directory's weights on load and compute with them in that type: f16, bf16, "
-                    + "q8_0, q4_0, q4_k, q6_k (vectors stay f32; the LM head of 4-bit types is q6_k). Default: as stored.")
-    String weights;
+    @Mixin
+    WeightsOption weights;
 
     @Mixin
     ThreadsOption threads;
@@ -55,7 +53,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--data is needed: a GGUF file records no validation split");
         }
         Evaluation.Result result;
-        try (ModelFiles files = ModelFiles.load(model, ModelFiles.weightType("--weights", weights))) {
+        try (ModelFiles files = ModelFiles.load(model, weights.type())) {
             GPT gpt = files.gpt();
             if (data == null) {
                 try (TrainData recorded = recordedData()) {

@@ -7,13 +7,16 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.model.io.gguf.GgmlType;
 import dev.jgpt.model.io.gguf.GgufModel;
+import dev.jgpt.model.io.gguf.GgufValue;
 import dev.jgpt.tokenizer.GgmlVocab;
+import dev.jgpt.tokenizer.TokenizerConfig;
 import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,7 +25,8 @@ import java.util.concurrent.Callable;
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Writes a model directory as a GGUF file that llama.cpp (and Ollama, LM Studio) runs: llama.cpp's "
                 + "gpt2 architecture for a GPT-2-style model, llama or qwen2 for Llama's block, with the tensor names and "
-                + "metadata keys of llama.cpp's own converter and the tokenizer in tokenizer.ggml.* keys.")
+                + "metadata keys of llama.cpp's own converter, the tokenizer in tokenizer.ggml.* keys and the chat "
+                + "template of tokenizer_config.json (or chat_template.jinja) in tokenizer.chat_template.")
 final class ExportCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "Model directory (config.json, model.safetensors, tokenizer.json).")
@@ -65,8 +69,9 @@ final class ExportCommand implements Callable<Integer> {
                     + gpt.config.vocabSize() + " (llama.cpp needs one token per row of the embedding)");
         }
         String name = model.toAbsolutePath().normalize().getFileName().toString();
-        GgufModel.Exported done = GgufModel.write(gpt,
-                new GgufModel.ExportOptions(weights, name, ModelFiles.vocabMetadata(vocab)), out);
+        Map<String, GgufValue> metadata = new LinkedHashMap<>(ModelFiles.vocabMetadata(vocab));
+        metadata.putAll(ModelFiles.chatTemplateMetadata(TokenizerConfig.load(model)));
+        GgufModel.Exported done = GgufModel.write(gpt, new GgufModel.ExportOptions(weights, name, metadata), out);
         Map<GgmlType, Integer> counts = new TreeMap<>();
         done.types().values().forEach(t -> counts.merge(t, 1, Integer::sum));
         StringBuilder summary = new StringBuilder();

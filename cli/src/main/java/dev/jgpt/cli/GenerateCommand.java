@@ -1,6 +1,5 @@
 package dev.jgpt.cli;
 
-import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.GenerationResult;
 import dev.jgpt.infer.Generator;
@@ -16,7 +15,6 @@ import dev.jgpt.tokenizer.Utf8File;
 import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,9 +34,10 @@ import java.util.concurrent.Callable;
                 "When the model's context is full, generation stops with a message, or with --slide keeps "
                         + "the last half of the context, re-reads it and continues.",
                 "With --chat, the prompt (each line with --interactive) is a user message, rendered with the "
-                        + "model's chat template (tokenizer_config.json) with the conversation so far, and the reply "
-                        + "ends at the model's end-of-turn token. Sampling defaults come from the model's "
-                        + "generation_config.json where it has one; the flags given override them."
+                        + "model's chat template (tokenizer_config.json, or a GGUF file's tokenizer.chat_template) with the "
+                        + "conversation so far, and the reply ends at the model's end-of-turn token. Sampling defaults "
+                        + "and end-of-text ids come from the model's generation_config.json (a GGUF file's eos/eot ids) "
+                        + "where it has one; the flags given override them."
         })
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
@@ -93,7 +92,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "REPL: read turns from stdin, keeping the KV cache between them.")
     boolean interactive;
 
-    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json): "
+    @Option(names = "--chat", description = "Chat through the model's chat template (tokenizer_config.json, or a GGUF file's "
+            + "tokenizer.chat_template): "
             + "the prompt is a user message, the reply ends at the end of the model's turn.")
     boolean chat;
 
@@ -104,10 +104,8 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Context length of the session (default: the model's, at most 4096).")
     Integer ctx;
 
-    @Option(names = "--weights", paramLabel = "TYPE",
-            description = "Quantize a model directory's weights on load and compute with them in that type: f16, bf16, "
-                    + "q8_0, q4_0, q4_k, q6_k (vectors stay f32; the LM head of 4-bit types is q6_k). Default: as stored.")
-    String weights;
+    @Mixin
+    WeightsOption weights;
 
     @Mixin
     ThreadsOption threads;
@@ -132,7 +130,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         // every option is checked before the (possibly slow) model load
         ChatMode chatMode = chat ? ChatMode.of(model, system) : null;
-        GenerationOptions.Builder sampling = GenerationConfig.load(model).applyTo(GenerationOptions.builder());
+        GenerationOptions.Builder sampling = ModelFiles.generationConfig(model).applyTo(GenerationOptions.builder());
         Optional.ofNullable(temperature).ifPresent(sampling::temperature);
         Optional.ofNullable(topK).ifPresent(sampling::topK);
         Optional.ofNullable(topP).ifPresent(sampling::topP);
@@ -156,7 +154,7 @@ final class GenerateCommand implements Callable<Integer> {
             firstPrompt = prompt;
         }
 
-        try (ModelFiles files = ModelFiles.load(model, ModelFiles.weightType("--weights", weights)); Tokenizer tokenizer = files.tokenizer()) {
+        try (ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
             GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
             if (context < 1 || context > gpt.config.blockSize()) {
@@ -167,36 +165,28 @@ final class GenerateCommand implements Callable<Integer> {
             if (chatMode != null) {
                 return chatMode.run(generator, firstPrompt, interactive, options);
             }
-            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-            if (!interactive) {
-                turn(generator, firstPrompt != null ? firstPrompt : Stdin.readAll("prompt"), options, out, System.err);
-                return 0;
-            }
-            // A REPL shows everything on stdout, so the summary of a turn comes before the next prompt
-            // (stderr and stdout may reach the terminal by different paths, in either order).
-            if (firstPrompt != null) {
-                turn(generator, firstPrompt, options, out, out);
-            }
-            Stdin in = new Stdin(out);
-            while (true) {
-                String line = in.nextLine();
-                if (line == null || line.strip().equals("/quit")) {
-                    out.println();
-                    out.flush();
-                    return 0;
+            return Repl.run(new Repl.Session() {
+                @Override
+                public void turn(String text, PrintStream out, PrintStream info) {
+                    GenerateCommand.this.turn(generator, text, options, out, info);
                 }
-                if (line.strip().equals("/reset")) {
+
+                @Override
+                public String input(String line) {
+                    return line + "\n";
+                }
+
+                @Override
+                public String reset() {
                     generator.reset();
-                    out.println("jgpt generate: session cleared");
-                    continue;
+                    return "jgpt generate: session cleared";
                 }
-                try {
-                    turn(generator, line + "\n", options, out, out);
-                } catch (IllegalStateException | IllegalArgumentException e) {
-                    // a full context ends the turn, not the session: /reset starts over
-                    out.println("jgpt generate: " + e.getMessage() + (slide ? "" : "; type /reset to start over"));
+
+                @Override
+                public String recovery() {
+                    return slide ? "" : "; type /reset to start over";
                 }
-            }
+            }, firstPrompt, interactive, "prompt");
         }
     }
 

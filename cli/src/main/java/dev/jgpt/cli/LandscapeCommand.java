@@ -12,10 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "landscape", mixinStandardHelpOptions = true, sortOptions = false,
@@ -24,16 +22,8 @@ import java.util.concurrent.Callable;
                 + "iteration on Hessian-vector products, all on fixed validation batches.",
                 "Writes DIR2/landscape.jsonl, DIR2/report.md and PNG+SVG plots (landscape-1d, landscape-2d)."})
 final class LandscapeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (e.g. a jgpt train --out).")
-    Path model;
-
-    @Option(names = "--data", paramLabel = "PATH", description = "A text file or a directory made by jgpt prepare (its "
-            + "validation split is used), or a .bin token file (read from its start). Default: the validation split of "
-            + "the data the model was trained on (named in DIR/train_state/).")
-    Path data;
-
-    @Option(names = "--out", required = true, paramLabel = "DIR2", description = "Output directory.")
-    Path out;
+    @Mixin
+    MeasuredModelOptions io;
 
     @Option(names = "--batches", paramLabel = "N", defaultValue = "4", description = "Fixed batches the loss averages (default ${DEFAULT-VALUE}).")
     int batches;
@@ -70,15 +60,10 @@ final class LandscapeCommand implements Callable<Integer> {
             + "(this init seed) instead of its trained weights: the landscape at init.")
     Long atInit;
 
-    @Mixin
-    ThreadsOption threads;
-
     @Override
     public Integer call() throws Exception {
-        Parallel.setThreads(threads.resolve());
-        if (!Files.isDirectory(model)) {
-            throw new IllegalArgumentException("--model " + model + ": no such model directory");
-        }
+        Parallel.setThreads(io.check());
+        Path model = io.model;
         int T = context != null ? context : Math.min(256, ModelDir.readConfig(model).blockSize());
         ModelLandscape.Settings settings = new ModelLandscape.Settings(batches, batchSize, T, radius, points, planePoints,
                 eigenIterations, 1e-3, !largestOnly, seed);
@@ -97,7 +82,7 @@ final class LandscapeCommand implements Callable<Integer> {
         };
         ModelLandscape.Outcome o;
         try {
-            o = ModelLandscape.run(model, Optional.ofNullable(data), atInit, settings, out, progress);
+            o = ModelLandscape.run(model, io.data(), atInit, settings, io.out, progress);
         } finally {
             if (bar[0] != null) {
                 bar[0].close();

@@ -11,9 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "lesion", mixinStandardHelpOptions = true, sortOptions = false,
@@ -22,16 +20,8 @@ import java.util.concurrent.Callable;
                 + "to the next block.",
                 "Writes DIR/lesion.jsonl, DIR/report.md and PNG+SVG plots (loss increase per deleted block, loss against k)."})
 final class LesionCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (e.g. a jgpt train --out).")
-    Path model;
-
-    @Option(names = "--data", paramLabel = "PATH", description = "A text file or a directory made by jgpt prepare (its "
-            + "validation split is used: the last 10% of a text), or a .bin token file (used whole). Default: the "
-            + "validation split of the data the model was trained on (named in DIR/train_state/).")
-    Path data;
-
-    @Option(names = "--out", required = true, paramLabel = "DIR2", description = "Output directory.")
-    Path out;
+    @Mixin
+    MeasuredModelOptions io;
 
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "32768",
             description = "Evaluate on the first N validation tokens (default ${DEFAULT-VALUE}).")
@@ -44,12 +34,9 @@ final class LesionCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Picks the random subsets (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Mixin
-    ThreadsOption threads;   // kernel threads
-
     @Override
     public Integer call() throws Exception {
-        Parallel.setThreads(threads.resolve());
+        Parallel.setThreads(io.check());
         ProgressBar[] bar = new ProgressBar[1];
         Lesions.Progress progress = (done, total) -> {
             if (bar[0] == null) {
@@ -61,14 +48,14 @@ final class LesionCommand implements Callable<Integer> {
         };
         ModelLesions.Outcome o;
         try {
-            o = ModelLesions.run(model, Optional.ofNullable(data), tokens, draws, seed, out, progress);
+            o = ModelLesions.run(io.model, io.data(), tokens, draws, seed, io.out, progress);
         } finally {
             if (bar[0] != null) {
                 bar[0].close();
             }
         }
         var r = o.record().lesion();
-        System.out.printf(Locale.ROOT, "jgpt lesion: %s (%s, %d blocks) on %s, %,d tokens%n", model, o.record().layout().id(),
+        System.out.printf(Locale.ROOT, "jgpt lesion: %s (%s, %d blocks) on %s, %,d tokens%n", io.model, o.record().layout().id(),
                 o.record().depth(), o.data(), o.tokens());
         System.out.printf(Locale.ROOT, "loss %.4f with every block; unigram loss %.4f (%s)%n", r.loss(), r.reference(),
                 o.referenceKind());
@@ -82,7 +69,7 @@ final class LesionCommand implements Callable<Integer> {
             byK.append(String.format(Locale.ROOT, " k=%d %.3f", d.k(), d.mean()));
         }
         System.out.println(byK);
-        System.out.printf("wrote %s, %s and %s (PNG, SVG)%n", out.resolve("lesion.jsonl"), o.report(),
+        System.out.printf("wrote %s, %s and %s (PNG, SVG)%n", io.out.resolve("lesion.jsonl"), o.report(),
                 String.join(", ", o.plots()));
         return 0;
     }

@@ -29,6 +29,7 @@ import java.util.Map;
                 QuantizeCommand.class,
                 ServeCommand.class,
                 TrainCommand.class,
+                AotTrainingCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,5 +1,6 @@
 package dev.jgpt.cli;
 
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.Quantize;
@@ -9,21 +10,47 @@ import dev.jgpt.model.io.gguf.GgufModel;
 import dev.jgpt.model.io.gguf.GgufValue;
 import dev.jgpt.tokenizer.GgmlVocab;
 import dev.jgpt.tokenizer.Tokenizer;
+import dev.jgpt.tokenizer.TokenizerConfig;
 import dev.jgpt.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * What {@code --model} names: a model directory (config.json, safetensors, tokenizer.json), a quantized
  * one (model.gguf instead of safetensors, {@code jgpt quantize}), or a GGUF file (its weights kept in
  * their stored types over the file's mapping, its tokenizer from the {@code tokenizer.ggml.*} keys).
+ * A directory's tokenizer loads on a thread of its own while the weights load: the two do not depend on each
+ * other, and the tokenizer (its JSON, the tokenizers library) is a good part of the time to the first token.
  * Close it when done: a GGUF model's weights are the mapped file.
  */
-record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable {
+final class ModelFiles implements AutoCloseable {
+    private final GPT gpt;
+    private final Path source;
+    private final GgufFile gguf;
+    /** A directory's tokenizer, loading since {@link #load} began; null for a GGUF file. */
+    private final FutureTask<Tokenizer> tokenizerLoad;
+    private boolean tokenizerTaken;
+
+    private ModelFiles(GPT gpt, Path source, GgufFile gguf, FutureTask<Tokenizer> tokenizerLoad) {
+        this.gpt = gpt;
+        this.source = source;
+        this.gguf = gguf;
+        this.tokenizerLoad = tokenizerLoad;
+    }
+
+    GPT gpt() {
+        return gpt;
+    }
 
     /** Parses a --weights value (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k); null stays null. */
     static WeightType weightType(String option, String value) {
@@ -50,18 +77,33 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
      * type and packed ({@link Quantize#packed}: llama-quantize's choices), the f32 copy dropped.
      */
     static ModelFiles load(Path model, WeightType weights) throws IOException {
+        FutureTask<Tokenizer> tokenizer = null;
+        if (Files.isDirectory(model)) {
+            tokenizer = new FutureTask<>(() -> Tokenizers.load(model));
+            Thread.ofPlatform().name("jgpt-tokenizer-load").daemon().start(tokenizer);
+        }
+        try {
+            return load(model, weights, tokenizer);
+        } catch (IOException | RuntimeException | Error e) {
+            closeWhenLoaded(tokenizer);
+            throw e;
+        }
+    }
+
+    private static ModelFiles load(Path model, WeightType weights, FutureTask<Tokenizer> tokenizer) throws IOException {
         Path quantized = model.resolve(ModelDir.QUANTIZED_WEIGHTS);
         if (!isGguf(model) && Files.isRegularFile(quantized) && !Files.exists(model.resolve(ModelDir.WEIGHTS))) {
             if (weights != null) {
                 throw new IllegalArgumentException("--weights quantizes an f32 model on load; " + model
                         + " is already quantized (" + quantized.getFileName() + ")");
             }
-            ModelFiles inside = load(quantized, null);
-            return new ModelFiles(inside.gpt, model, inside.gguf);
+            ModelFiles inside = load(quantized, null, null);
+            return new ModelFiles(inside.gpt, model, inside.gguf, tokenizer);
         }
         if (!isGguf(model)) {
             GPT gpt = ModelDir.load(model);
-            return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model, null);
+            return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model,
+                    null, tokenizer);
         }
         if (weights != null) {
             throw new IllegalArgumentException("--weights quantizes a model directory on load; " + model
@@ -72,20 +114,125 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
         }
         GgufFile f = GgufFile.open(model);
         try {
-            return new ModelFiles(GgufModel.load(f), model, f);
+            return new ModelFiles(GgufModel.load(f), model, f, null);
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;
         }
     }
 
-    /** The model's tokenizer: its directory's tokenizer.json, or the one the GGUF metadata describes. */
+    /**
+     * The model's tokenizer (the caller closes it): its directory's tokenizer.json, or the one the GGUF
+     * metadata describes.
+     */
     Tokenizer tokenizer() throws IOException {
+        if (tokenizerLoad != null && !tokenizerTaken) {
+            tokenizerTaken = true;
+            return loaded(tokenizerLoad);
+        }
         if (gguf == null || Files.isDirectory(source)) {
             return Tokenizers.load(source);
         }
         GgmlVocab vocab = readVocab(gguf);
         return Tokenizers.fromJson(vocab.toTokenizerJson(), gguf.file() + " (tokenizer.ggml.*)");
+    }
+
+    /** llama.cpp's key for the chat template (what tokenizer_config.json's chat_template is in a directory). */
+    static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+    /** The names of a file's other templates, each under {@code tokenizer.chat_template.NAME}. */
+    static final String CHAT_TEMPLATE_NAMES = "tokenizer.chat_templates";
+
+    /**
+     * The chat template and special tokens of {@code --model}, read without loading the weights: a
+     * directory's tokenizer_config.json (and chat_template.jinja), or a GGUF file's
+     * {@code tokenizer.chat_template} keys with its bos and eos tokens' text.
+     *
+     * @throws IllegalArgumentException naming the file, if a key has the wrong type
+     */
+    static TokenizerConfig tokenizerConfig(Path model) throws IOException {
+        if (!isGguf(model)) {
+            return TokenizerConfig.load(model);
+        }
+        try (GgufFile f = GgufFile.open(model)) {
+            return tokenizerConfig(f);
+        }
+    }
+
+    /** What a GGUF file says about chat, as a directory's tokenizer_config.json says it. */
+    static TokenizerConfig tokenizerConfig(GgufFile f) {
+        try {
+            Map<String, String> templates = new LinkedHashMap<>();
+            GgufValue template = f.metadata().get(CHAT_TEMPLATE);
+            if (template != null) {
+                templates.put(TokenizerConfig.DEFAULT_TEMPLATE, template.asString());
+            }
+            GgufValue names = f.metadata().get(CHAT_TEMPLATE_NAMES);
+            for (String name : names != null ? names.asStrings() : new String[0]) {
+                GgufValue named = f.metadata().get(CHAT_TEMPLATE + "." + name);
+                if (named == null) {
+                    throw new IllegalArgumentException(CHAT_TEMPLATE_NAMES + " names '" + name + "' but the file has no "
+                            + CHAT_TEMPLATE + "." + name);
+                }
+                templates.putIfAbsent(name, named.asString());
+            }
+            Map<String, String> special = new LinkedHashMap<>();
+            GgufValue tokens = f.metadata().get("tokenizer.ggml.tokens");
+            if (tokens != null) {
+                String[] text = tokens.asStrings();
+                String[][] keys = {{"bos_token", "bos"}, {"eos_token", "eos"}, {"unk_token", "unknown"}, {"pad_token", "padding"}};
+                for (String[] key : keys) {
+                    int id = id(f, "tokenizer.ggml." + key[1] + "_token_id");
+                    if (id >= 0 && id < text.length) {
+                        special.put(key[0], text[id]);
+                    }
+                }
+            }
+            GgufValue addBos = f.metadata().get("tokenizer.ggml.add_bos_token");
+            return new TokenizerConfig(f.file(), templates, special,
+                    addBos == null ? Optional.empty() : Optional.of(addBos.asBoolean()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(f.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The chat templates of a directory as llama.cpp's converter writes them into a GGUF file. */
+    static Map<String, GgufValue> chatTemplateMetadata(TokenizerConfig config) {
+        Map<String, GgufValue> m = new LinkedHashMap<>();
+        List<String> others = new ArrayList<>();
+        config.chatTemplate().ifPresent(t -> m.put(CHAT_TEMPLATE, GgufValue.string(t)));
+        config.chatTemplates().forEach((name, t) -> {
+            if (!name.equals(TokenizerConfig.DEFAULT_TEMPLATE)) {
+                others.add(name);
+                m.put(CHAT_TEMPLATE + "." + name, GgufValue.string(t));
+            }
+        });
+        if (!others.isEmpty()) {
+            m.put(CHAT_TEMPLATE_NAMES, GgufValue.strings(others.toArray(String[]::new)));
+        }
+        return m;
+    }
+
+    /**
+     * The generation defaults of {@code --model}: a directory's generation_config.json, or for a GGUF
+     * file its end-of-generation ids (llama.cpp's {@code eos}, {@code eot} and {@code eom} token ids).
+     */
+    static GenerationConfig generationConfig(Path model) throws IOException {
+        if (!isGguf(model)) {
+            return GenerationConfig.load(model);
+        }
+        try (GgufFile f = GgufFile.open(model)) {
+            List<Integer> ends = new ArrayList<>();
+            for (String key : new String[] {"eos", "eot", "eom"}) {
+                int id = id(f, "tokenizer.ggml." + key + "_token_id");
+                if (id >= 0 && !ends.contains(id)) {
+                    ends.add(id);
+                }
+            }
+            return new GenerationConfig(model, ends, OptionalInt.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), OptionalInt.empty(), Optional.empty());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(model + ": " + e.getMessage(), e);
+        }
     }
 
     /** llama.cpp's tokenizer keys as a vocabulary; the byte-level BPE model {@code gpt2} is required. */
@@ -139,8 +286,39 @@ record ModelFiles(GPT gpt, Path source, GgufFile gguf) implements AutoCloseable 
         return a;
     }
 
+    /** The tokenizer the task loaded, or the exception it threw. */
+    private static Tokenizer loaded(FutureTask<Tokenizer> load) throws IOException {
+        try {
+            return load.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while loading the tokenizer");
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error err -> throw err;
+                default -> throw new IOException(e.getCause());
+            }
+        }
+    }
+
+    /** Closes the tokenizer a task loads once it has, unless it failed (then there is nothing to close). */
+    private static void closeWhenLoaded(FutureTask<Tokenizer> load) {
+        if (load != null) {
+            try {
+                loaded(load).close();
+            } catch (IOException | RuntimeException | Error ignored) {
+                // nothing was loaded, or closing failed: nothing more to release
+            }
+        }
+    }
+
     @Override
     public void close() {
+        if (!tokenizerTaken) {
+            closeWhenLoaded(tokenizerLoad);
+        }
         if (gguf != null) {
             gguf.close();
         }

@@ -2,11 +2,13 @@ package dev.jgpt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.model.io.gguf.GgufValue;
 import dev.jgpt.tokenizer.GgmlVocab;
+import dev.jgpt.tokenizer.TokenizerConfig;
 import dev.jgpt.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +23,8 @@ import java.util.concurrent.Callable;
         description = {"Writes a model directory with its weights quantized: model.gguf (ggml's blocks, bit for bit as "
                 + "llama-quantize makes them without an importance matrix; llama.cpp runs it too), config.json with a "
                 + "\"quantization\" object naming the type and every tensor kept in another (f32 norms, biases and "
-                + "position tables; the LM head of 4-bit types in q6_k), and the tokenizer.json.",
+                + "position tables; the LM head of 4-bit types in q6_k), and the tokenizer.json (with tokenizer_config.json, "
+                + "chat_template.jinja and generation_config.json where the model has them).",
                 "jgpt generate, eval and serve run the new directory with the weights kept quantized."})
 final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory (f32, f16 or bf16 safetensors).")
@@ -59,6 +62,12 @@ final class QuantizeCommand implements Callable<Integer> {
         try {
             ModelDir.saveQuantized(gpt, type, vocab, tmp);
             Files.copy(tokenizer, tmp.resolve(Tokenizers.FILE_NAME));
+            // what chat and the generation defaults read, so the quantized model chats as the source does
+            for (String name : new String[] {TokenizerConfig.FILE_NAME, TokenizerConfig.TEMPLATE_FILE_NAME, GenerationConfig.FILE_NAME}) {
+                if (Files.isRegularFile(model.resolve(name))) {
+                    Files.copy(model.resolve(name), tmp.resolve(name));
+                }
+            }
             Files.move(tmp, out);
         } finally {
             AtomicFiles.deleteTreeQuietly(tmp);

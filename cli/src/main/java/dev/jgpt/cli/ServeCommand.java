@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-                "Serves a model directory over an OpenAI-compatible HTTP API: GET /v1/models, POST /v1/completions, "
+                "Serves a model directory or GGUF file over an OpenAI-compatible HTTP API: GET /v1/models, POST /v1/completions, "
                         + "POST /v1/chat/completions (streamed with \"stream\": true), GET /health, GET /metrics "
                         + "(Prometheus).",
                 "Up to --parallel requests generate together (continuous batching); more wait in a queue of "
@@ -33,8 +33,9 @@ import java.util.concurrent.Callable;
                         + "is the one given here: no request can make the server read another file."
         })
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory (config.json, model.safetensors, tokenizer.json).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Model directory (config.json, model.safetensors, tokenizer.json), or a GGUF file (its chat "
+                    + "template from tokenizer.chat_template).")
     Path model;
 
     @Option(names = "--host", defaultValue = "127.0.0.1",
@@ -80,11 +81,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.isRegularFile(model) && model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) {
-            throw new IllegalArgumentException(model + ": jgpt cannot read GGUF files yet; give a model directory");
-        }
-        if (!Files.isDirectory(model)) {
-            throw new NoSuchFileException(model + ": no such model directory");
+        if (ModelFiles.isGguf(model) ? !Files.isRegularFile(model) : !Files.isDirectory(model)) {
+            throw new NoSuchFileException(model + (ModelFiles.isGguf(model) ? ": no such GGUF file" : ": no such model directory"));
         }
         if (!(drainTimeout >= 0) || Double.isInfinite(drainTimeout)) {
             throw new IllegalArgumentException("--drain-timeout must be a number of seconds >= 0, got " + drainTimeout);
@@ -111,7 +109,7 @@ final class ServeCommand implements Callable<Integer> {
         ChatTemplate chat = null;
         String chatUnavailable = null;
         try {
-            chat = ChatTemplate.forModel(model);
+            chat = ChatTemplate.of(ModelFiles.tokenizerConfig(model));
         } catch (ChatTemplate.UnsupportedChatTemplateException e) {
             chatUnavailable = e.getMessage();
             System.err.println("jgpt serve: warning: " + e.getMessage() + "; /v1/chat/completions answers 501");

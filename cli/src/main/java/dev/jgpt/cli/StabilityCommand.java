@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
                         + "over a grid of layouts × depths × learning rates × warmup × init × seeds, measures gradient and "
                         + "activation norms, update sizes and verdicts, and checks the literature's claims.",
                 "With --lesions N, every trained model then has blocks deleted at test time (each block alone, and k random "
-                        + "blocks for k = 0..L, N subsets per k); --layer-drops trains with LayerDrop too.",
+                        + "blocks for k = 0..L, N subsets per k); --layer-drops trains with LayerDrop too. With --landscape N, "
+                        + "every training run has its loss landscape measured at init and after training.",
                 "Writes DIR/results.jsonl (one record per run), DIR/report.md (summary and claims tables), DIR/lesion.jsonl "
                         + "(lesioned runs) and PNG+SVG plots.",
                 "--threads N trains N runs at a time, each on one thread."})
@@ -89,6 +90,11 @@ final class StabilityCommand implements Callable<Integer> {
             + "subsets per k (every subset when there are fewer); 0: off.")
     Integer lesions;
 
+    @Option(names = "--landscape", paramLabel = "N", description = "Landscape phase at init and after training, on the "
+            + "probe batch: the Hessian's largest and smallest eigenvalues by N power-iteration steps each, and the loss "
+            + "along a filter-normalised direction (Li et al. 2018); 0: off. About 4N + 7 training steps' work, twice.")
+    Integer landscape;
+
     @Mixin
     ThreadsOption threads;   // runs at a time, each on one kernel thread
 
@@ -137,6 +143,7 @@ final class StabilityCommand implements Callable<Integer> {
             if (clip != null) b.clip(clip);
             if (layerDrops != null) b.layerDrops(layerDrops);
             if (lesions != null) b.lesionDraws(lesions);
+            if (landscape != null) b.landscapeIterations(landscape);
             return b;
         });
     }

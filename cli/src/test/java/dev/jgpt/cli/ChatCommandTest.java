@@ -11,6 +11,9 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.io.ModelDir;
+import dev.jgpt.model.io.gguf.GgufFile;
+import dev.jgpt.model.io.gguf.GgufValue;
+import dev.jgpt.model.io.gguf.GgufWriter;
 import dev.jgpt.tokenizer.CharTokenizer;
 import dev.jgpt.tokenizer.TokenizerConfig;
 import dev.jgpt.tokenizer.Tokenizers;
@@ -24,8 +27,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code jgpt generate --chat} and {@code generation_config.json} defaults, against the Java API on the same model. */
@@ -107,6 +113,74 @@ class ChatCommandTest {
         assertEquals(1, r.exit(), r.err());
         assertEquals("jgpt generate: error: standard input is not valid UTF-8 (line 2)", r.err().strip());
         assertTrue(r.out().contains("from the cache"), "the first line was answered: " + r.out());
+    }
+
+    /** A copy of the chat model's weights and tokenizer, without its tokenizer_config.json. */
+    static Path withoutTemplate(String name) throws IOException {
+        Path dir = tmp.resolve(name);
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            Files.copy(chatModel.resolve(f), dir.resolve(f));
+        }
+        return dir;
+    }
+
+    @Test
+    void aGgufFileChatsThroughTheTemplateItCarries() throws IOException {
+        Path gguf = tmp.resolve("chat.gguf");
+        CliRun export = CliRun.run("export", "--model", chatModel.toString(), "--type", "f32", "--out", gguf.toString());
+        assertEquals(0, export.exit(), export.err());
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertEquals(CHATML, f.require("tokenizer.chat_template").asString(), "export writes the template as llama.cpp's converter does");
+        }
+        String[] oneTurn = {"--chat", "--system", "Be brief.", "-p", "Hello", "-n", "16", "--temp", "0"};
+        CliRun file = chat("", gguf, oneTurn);
+        assertEquals(0, file.exit(), file.err());
+        assertEquals(chat("", chatModel, oneTurn).out(), file.out(), "the file's template renders the prompt the directory's does");
+        assertEquals(apiReplies("Be brief.", 16, "Hello").getFirst() + "\n", file.out());
+        String repl = "Hello\nWhat now?\n/quit\n";
+        CliRun dirTurns = chat(repl, chatModel, "--chat", "-i", "-n", "12", "--temp", "0", "--seed", "1");
+        CliRun fileTurns = chat(repl, gguf, "--chat", "-i", "-n", "12", "--temp", "0", "--seed", "1");
+        assertEquals(0, fileTurns.exit(), fileTurns.err());
+        assertEquals(dirTurns.out().replaceAll("\\([^)]*tok/s\\)", ""), fileTurns.out().replaceAll("\\([^)]*tok/s\\)", ""),
+                "a conversation, the second turn from the cache");
+
+        Path plainGguf = tmp.resolve("plain.gguf");
+        assertEquals(0, CliRun.run("export", "--model", withoutTemplate("plain-for-gguf").toString(), "--type", "f32",
+                "--out", plainGguf.toString()).exit());
+        CliRun none = chat("", plainGguf, "--chat", "-p", "Hi");
+        assertTrue(none.failedWith(plainGguf + " has no tokenizer.chat_template"), none.err());
+    }
+
+    @Test
+    void aGgufFilesTemplatesAndSpecialTokensReadAsATokenizerConfig() throws IOException {
+        Map<String, GgufValue> chatKeys = Map.of(
+                "tokenizer.chat_template", GgufValue.string("{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}"),
+                "tokenizer.chat_templates", GgufValue.strings("tool_use"),
+                "tokenizer.chat_template.tool_use", GgufValue.string("{{ messages[0].content }}"));
+        GgufWriter w = new GgufWriter()
+                .put("tokenizer.ggml.tokens", GgufValue.strings("a", "<s>", "</s>", "b"))
+                .put("tokenizer.ggml.bos_token_id", GgufValue.uint32(1))
+                .put("tokenizer.ggml.eos_token_id", GgufValue.uint32(2))
+                .put("tokenizer.ggml.add_bos_token", GgufValue.bool(true));
+        chatKeys.forEach(w::put);
+        Path file = tmp.resolve("keys.gguf");
+        w.write(file);
+        TokenizerConfig config = ModelFiles.tokenizerConfig(file);
+        assertEquals(Map.of(TokenizerConfig.DEFAULT_TEMPLATE, chatKeys.get("tokenizer.chat_template").asString(),
+                "tool_use", "{{ messages[0].content }}"), config.chatTemplates());
+        assertEquals(Map.of("bos_token", "<s>", "eos_token", "</s>"), config.specialTokens());
+        assertEquals(Optional.of(true), config.addBosToken());
+        assertEquals(file, config.source());
+        assertEquals(chatKeys, ModelFiles.chatTemplateMetadata(config), "what export writes is what was read");
+        JinjaChatTemplate template = JinjaChatTemplate.of(config).orElseThrow();
+        assertEquals("<s>Hi</s>", template.render(List.of(new ChatMessage(ChatMessage.Role.USER, "Hi"))));
+        assertEquals(List.of("</s>"), template.stopStrings());
+
+        Path broken = tmp.resolve("broken.gguf");
+        new GgufWriter().put("tokenizer.chat_templates", GgufValue.strings("rag")).write(broken);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.tokenizerConfig(broken));
+        assertTrue(e.getMessage().startsWith(broken + ": ") && e.getMessage().contains("tokenizer.chat_template.rag"), e.getMessage());
     }
 
     @Test

@@ -11,9 +11,6 @@ import dev.jgpt.tokenizer.TokenFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,22 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EvalCommandTest {
     static final String TEXT = "to be, or not to be: that is the question.\n";
-
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void scoresTextAndTokenFilesAlike(@TempDir Path tmp) throws Exception {
@@ -54,22 +35,22 @@ class EvalCommandTest {
 
         double expected = Evaluation.meanLoss(gpt, dev.jgpt.common.TokenSequence.of(ids)).loss();
         for (Path data : new Path[] {text, bin}) {
-            Run r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+            CliRun r = CliRun.run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
             assertEquals(0, r.exit(), r.err());
             JsonNode json = new ObjectMapper().readTree(r.out());
             assertEquals(expected, json.get("loss").asDouble(), 1e-6, data.toString());
             assertEquals(ids.length - 1, json.get("tokens").asLong());
         }
-        Run human = run("eval", "--model", model.toString(), "--data", text.toString());
+        CliRun human = CliRun.run("eval", "--model", model.toString(), "--data", text.toString());
         assertTrue(human.out().startsWith("loss "), human.out());
     }
 
     @Test
     void badInputGivesOneClearErrorAndNonZeroExit(@TempDir Path tmp) throws Exception {
-        Run noModel = run("eval", "--model", tmp.resolve("nope").toString(), "--data", tmp.toString());
+        CliRun noModel = CliRun.run("eval", "--model", tmp.resolve("nope").toString(), "--data", tmp.toString());
         assertNotEquals(0, noModel.exit());
         Path text = Files.writeString(tmp.resolve("t.txt"), "hello");
-        Run missing = run("eval", "--model", tmp.resolve("nope").toString(), "--data", text.toString());
+        CliRun missing = CliRun.run("eval", "--model", tmp.resolve("nope").toString(), "--data", text.toString());
         assertNotEquals(0, missing.exit());
         assertTrue(missing.err().contains("not a model directory"), missing.err());
         assertEquals(1, missing.err().strip().lines().count(), missing.err());
@@ -79,14 +60,14 @@ class EvalCommandTest {
         ModelDir.save(new GPT(GPTConfig.of(tok.vocabSize(), 8, 1, 1, 4), 1), model);
         tok.save(model.resolve("tokenizer.json"));
         Path unknown = Files.writeString(tmp.resolve("u.txt"), "abcz");
-        Run unk = run("eval", "--model", model.toString(), "--data", unknown.toString());
+        CliRun unk = CliRun.run("eval", "--model", model.toString(), "--data", unknown.toString());
         assertNotEquals(0, unk.exit());
         assertTrue(unk.err().contains("'z'") || unk.err().contains("z"), unk.err());
-        Run noData = run("eval", "--model", model.toString());
+        CliRun noData = CliRun.run("eval", "--model", model.toString());
         assertEquals(1, noData.exit());
         assertEquals("jgpt eval: error: --data is needed: " + model + " is not a jgpt training run (no "
                 + "train_state/state.json), so it records no validation split", noData.err().strip());
-        assertEquals(2, run("eval", "--data", text.toString()).exit(), "missing --model is a usage error");
+        assertEquals(2, CliRun.run("eval", "--data", text.toString()).exit(), "missing --model is a usage error");
     }
 
     /** Without --data, a training run is scored on the validation split it recorded. */
@@ -103,8 +84,8 @@ class EvalCommandTest {
                     "--embd", "8", "--block", "8", "--batch", "2", "--iters", "1", "--eval-iters", "1",
                     "--samples", "0", "--out", runDir.toString());
             assertEquals(0, trained.exit(), trained.err());
-            Run recorded = run("eval", "--model", runDir.toString(), "--json");
-            Run explicit = run("eval", "--model", runDir.toString(), "--data", data[1].toString(), "--json");
+            CliRun recorded = CliRun.run("eval", "--model", runDir.toString(), "--json");
+            CliRun explicit = CliRun.run("eval", "--model", runDir.toString(), "--data", data[1].toString(), "--json");
             assertEquals(0, recorded.exit(), recorded.err());
             assertEquals(explicit.out(), recorded.out());
             assertTrue(recorded.err().contains("jgpt eval: the validation split of "), recorded.err());

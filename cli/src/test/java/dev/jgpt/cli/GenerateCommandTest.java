@@ -16,10 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,30 +35,11 @@ class GenerateCommandTest {
     static Path tmp;
     static Path modelDir;
 
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String stdin, String... args) {
-        return runBytes(stdin.getBytes(StandardCharsets.UTF_8), args);
+    static CliRun run(String stdin, String... args) {
+        return CliRun.runWithInput(stdin.getBytes(StandardCharsets.UTF_8), args);
     }
 
-    static Run runBytes(byte[] stdin, String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        InputStream oldIn = System.in;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        System.setIn(new ByteArrayInputStream(stdin));
-        try {
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            System.setIn(oldIn);
-        }
-    }
-
-    static Run generate(String stdin, String... args) {
+    static CliRun generate(String stdin, String... args) {
         String[] all = new String[args.length + 3];
         all[0] = "generate";
         all[1] = "--model";
@@ -86,7 +63,7 @@ class GenerateCommandTest {
     @Test
     void greedyOutputIsWhatTheApiGeneratesAndTheSummaryGoesToStderr() throws Exception {
         String expected = loadGenerator().generate("to be", GenerationOptions.greedy(12), TokenListener.NONE).text();
-        Run r = generate("", "-p", "to be", "-n", "12", "--temp", "0");
+        CliRun r = generate("", "-p", "to be", "-n", "12", "--temp", "0");
         assertEquals(0, r.exit(), r.err());
         assertEquals(expected + "\n", r.out());
         assertTrue(r.err().contains("prompt 5 tok"), r.err());
@@ -100,9 +77,9 @@ class GenerateCommandTest {
 
     @Test
     void aSeedReproducesSampledOutput() {
-        Run a = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
-        Run b = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
-        Run c = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "4");
+        CliRun a = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
+        CliRun b = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "3");
+        CliRun c = generate("", "-p", "the", "-n", "20", "--temp", "1", "--top-k", "0", "--top-p", "1", "--seed", "4");
         assertEquals(0, a.exit(), a.err());
         assertEquals(a.out(), b.out());
         assertNotEquals(a.out(), c.out());
@@ -115,25 +92,25 @@ class GenerateCommandTest {
     void stopStringsAndSamplingFlagsAreApplied() throws Exception {
         String full = loadGenerator().generate("to", GenerationOptions.greedy(20), TokenListener.NONE).text();
         String stop = full.substring(6, 8);
-        Run r = generate("", "-p", "to", "-n", "20", "--temp", "0", "--stop", stop);
+        CliRun r = generate("", "-p", "to", "-n", "20", "--temp", "0", "--stop", stop);
         assertEquals(0, r.exit(), r.err());
         assertEquals(full.substring(0, full.indexOf(stop)) + "\n", r.out());
         assertTrue(r.err().contains("stop: stop-string"), r.err());
 
         GenerationResult penalised = loadGenerator().generate("to",
                 GenerationOptions.greedy(20).toBuilder().repeatPenalty(1.5f).repeatLastN(-1).build(), TokenListener.NONE);
-        Run p = generate("", "-p", "to", "-n", "20", "--temp", "0", "--repeat-penalty", "1.5", "--repeat-last-n", "-1");
+        CliRun p = generate("", "-p", "to", "-n", "20", "--temp", "0", "--repeat-penalty", "1.5", "--repeat-last-n", "-1");
         assertEquals(penalised.text() + "\n", p.out());
     }
 
     @Test
     void contextFullStopsWithAMessageOrSlides() {
-        Run full = generate("", "-p", "to be", "-n", "-1", "--temp", "0");
+        CliRun full = generate("", "-p", "to be", "-n", "-1", "--temp", "0");
         assertEquals(0, full.exit(), full.err());
         assertTrue(full.err().contains("generated " + (CONTEXT - 5 + 1) + " tok"), full.err());
         assertTrue(full.err().contains("context of " + CONTEXT + " tokens is full"), full.err());
 
-        Run slid = generate("", "-p", "to be", "-n", "100", "--temp", "0", "--slide");
+        CliRun slid = generate("", "-p", "to be", "-n", "100", "--temp", "0", "--slide");
         assertEquals(0, slid.exit(), slid.err());
         assertTrue(slid.err().contains("generated 100 tok"), slid.err());
     }
@@ -148,7 +125,7 @@ class GenerateCommandTest {
         String fresh2 = g.generate("that is\n", o, TokenListener.NONE).text();
 
         // Everything of a session is on stdout, in order: text, its own line's end, the turn's summary, the prompt.
-        Run r = generate("to be\nthat is\n/quit\n", "-i", "-n", "6", "--temp", "0");
+        CliRun r = generate("to be\nthat is\n/quit\n", "-i", "-n", "6", "--temp", "0");
         assertEquals(0, r.exit(), r.err());
         // The first turn's prompt rate includes compiling the kernels, and says so.
         String first = "jgpt generate: prompt \\d+ tok \\([0-9.]+ tok/s, incl\\. JIT warm-up\\) \\| generated 6 tok "
@@ -159,12 +136,12 @@ class GenerateCommandTest {
                 + java.util.regex.Pattern.quote("> " + t2 + "\n") + summary + "> \n"), r.out());
         assertEquals("", r.err());
 
-        Run reset = generate("to be\n/reset\nthat is\n", "-i", "-n", "6", "--temp", "0");
+        CliRun reset = generate("to be\n/reset\nthat is\n", "-i", "-n", "6", "--temp", "0");
         assertTrue(reset.out().matches(java.util.regex.Pattern.quote("> " + t1 + "\n") + first
                 + java.util.regex.Pattern.quote("> jgpt generate: session cleared\n> " + fresh2 + "\n") + summary
                 + "> \n"), reset.out());
 
-        Run full = generate("to be ".repeat(4) + "\nthat is\n", "-i", "-n", "40",
+        CliRun full = generate("to be ".repeat(4) + "\nthat is\n", "-i", "-n", "40",
                 "--temp", "0");
         assertEquals(0, full.exit(), full.err());
         assertTrue(full.out().contains("\n> jgpt generate: context full: "), full.out());
@@ -174,7 +151,7 @@ class GenerateCommandTest {
     @Test
     void anEmptyPromptStartsFromANewline() throws Exception {
         String fromNewline = loadGenerator().generate("\n", GenerationOptions.greedy(8), TokenListener.NONE).text();
-        Run r = generate("", "-n", "8", "--temp", "0");
+        CliRun r = generate("", "-n", "8", "--temp", "0");
         assertEquals(0, r.exit(), r.err());
         assertEquals(fromNewline + "\n", r.out());
         assertTrue(r.err().contains("prompt 1 tok"), r.err());
@@ -186,9 +163,9 @@ class GenerateCommandTest {
         Path file = Files.write(tmp.resolve("latin1.txt"), latin1);
         assertError(generate("", "--prompt-file", file.toString()), file + " is not valid UTF-8: invalid byte sequence "
                 + "0xE9 at byte offset 4");
-        Run stdin = runBytes(latin1, "generate", "--model", modelDir.toString());
+        CliRun stdin = CliRun.runWithInput(latin1, "generate", "--model", modelDir.toString());
         assertError(stdin, "standard input is not valid UTF-8: invalid byte sequence 0xE9 at byte offset 4");
-        Run repl = runBytes(latin1, "generate", "--model", modelDir.toString(), "-i");
+        CliRun repl = CliRun.runWithInput(latin1, "generate", "--model", modelDir.toString(), "-i");
         assertEquals(1, repl.exit());
         assertEquals("jgpt generate: error: standard input is not valid UTF-8 (line 1)", repl.err().strip());
     }
@@ -217,16 +194,16 @@ class GenerateCommandTest {
         assertError(generate("", "-p", "x", "--threads", "0"), "--threads must be between 1 and");
         assertError(generate("", "-p", "Zebra"), "Z");   // a character the char tokenizer does not know
 
-        Run unknown = generate("", "-p", "x", "--bogus");
+        CliRun unknown = generate("", "-p", "x", "--bogus");
         assertEquals(2, unknown.exit());
         assertEquals("jgpt generate: error: Unknown option: '--bogus' (see: jgpt generate --help)", unknown.err().strip());
-        Run badNumber = generate("", "-p", "x", "-n", "many");
+        CliRun badNumber = generate("", "-p", "x", "-n", "many");
         assertEquals(2, badNumber.exit());
         assertTrue(badNumber.err().contains("many"), badNumber.err());
         assertEquals(1, badNumber.err().strip().lines().count(), badNumber.err());
     }
 
-    private static void assertError(Run r, String fragment) {
+    private static void assertError(CliRun r, String fragment) {
         assertNotEquals(0, r.exit(), "exit code; stdout: " + r.out());
         assertTrue(r.err().contains(fragment), "expected '" + fragment + "' in: " + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
@@ -245,7 +222,7 @@ class GenerateCommandTest {
             assertEquals(50257, tok.vocabSize());
             tok.save(dir.resolve("tokenizer.json"));
         }
-        Run r = run("", "generate", "--model", dir.toString(), "-p", "Hello, world. Héllo ✓", "-n", "24",
+        CliRun r = run("", "generate", "--model", dir.toString(), "-p", "Hello, world. Héllo ✓", "-n", "24",
                 "--seed", "1", "--ignore-eos");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("generated 24 tok"), r.err());

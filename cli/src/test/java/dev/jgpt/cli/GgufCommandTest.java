@@ -37,8 +37,8 @@ class GgufCommandTest {
         textFile = Files.writeString(tmp.resolve("text.txt"), TEXT.repeat(3));
     }
 
-    private static GenerateCommandTest.Run ok(String... args) {
-        GenerateCommandTest.Run r = run("", args);
+    private static CliRun ok(String... args) {
+        CliRun r = run("", args);
         assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.err());
         return r;
     }
@@ -92,7 +92,7 @@ class GgufCommandTest {
         assertEquals(loss("--weights", "q6_k", llamaDir.toString()), loss(q.toString()), 0.0);
         assertEquals(ok("generate", "--model", llamaDir.toString(), "--weights", "q6_k", "-p", "to", "-n", "12", "--temp", "0").out(),
                 ok("generate", "--model", q.toString(), "-p", "to", "-n", "12", "--temp", "0").out());
-        GenerateCommandTest.Run again = run("", "quantize", "--model", llamaDir.toString(), "--to", "q8_0", "--out", q.toString());
+        CliRun again = run("", "quantize", "--model", llamaDir.toString(), "--to", "q8_0", "--out", q.toString());
         assertEquals(1, again.exit());
         assertTrue(again.err().contains("already exists"), again.err());
     }
@@ -102,27 +102,27 @@ class GgufCommandTest {
         Path gguf = tmp.resolve("exists.gguf");
         ok("export", "--model", gpt2Dir.toString(), "--type", "q8_0", "--out", gguf.toString());
         byte[] before = Files.readAllBytes(gguf);
-        GenerateCommandTest.Run again = run("", "export", "--model", gpt2Dir.toString(), "--out", gguf.toString());
+        CliRun again = run("", "export", "--model", gpt2Dir.toString(), "--out", gguf.toString());
         assertEquals(1, again.exit());
         assertTrue(again.err().contains("already exists"), again.err());
         assertTrue(Arrays.equals(before, Files.readAllBytes(gguf)), "nothing overwritten");
 
         Path truncated = Files.write(tmp.resolve("truncated.gguf"), Arrays.copyOf(before, before.length / 2));
-        GenerateCommandTest.Run r = run("", "generate", "--model", truncated.toString(), "-p", "to");
+        CliRun r = run("", "generate", "--model", truncated.toString(), "-p", "to");
         assertEquals(1, r.exit(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(truncated.toString()), r.err());
 
-        GenerateCommandTest.Run type = run("", "export", "--model", gpt2Dir.toString(), "--type", "q5_k", "--out",
+        CliRun type = run("", "export", "--model", gpt2Dir.toString(), "--type", "q5_k", "--out",
                 tmp.resolve("q5.gguf").toString());
         assertEquals(1, type.exit());
         assertTrue(type.err().contains("--type") && type.err().contains("q5_k"), type.err());
 
-        GenerateCommandTest.Run both = run("", "generate", "--model", gguf.toString(), "--weights", "q8_0", "-p", "to");
+        CliRun both = run("", "generate", "--model", gguf.toString(), "--weights", "q8_0", "-p", "to");
         assertEquals(1, both.exit());
         assertTrue(both.err().contains("--weights"), both.err());
 
-        GenerateCommandTest.Run missing = run("", "eval", "--model", tmp.resolve("none.gguf").toString(), "--data",
+        CliRun missing = run("", "eval", "--model", tmp.resolve("none.gguf").toString(), "--data",
                 textFile.toString());
         assertEquals(1, missing.exit());
         assertTrue(missing.err().contains("none.gguf"), missing.err());

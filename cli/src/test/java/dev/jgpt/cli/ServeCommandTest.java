@@ -2,11 +2,18 @@ package dev.jgpt.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jgpt.infer.ChatMessage;
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.GenerationResult;
+import dev.jgpt.infer.Generator;
+import dev.jgpt.infer.JinjaChatTemplate;
+import dev.jgpt.infer.TokenListener;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InitScheme;
 import dev.jgpt.model.io.ModelDir;
 import dev.jgpt.tokenizer.CharTokenizer;
+import dev.jgpt.tokenizer.TokenizerConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,21 +59,63 @@ class ServeCommandTest {
     void badOptionsAreOneLineErrorsBeforeTheModelLoads() throws Exception {
         assertTrue(CliRun.run("serve", "--model", tmp.resolve("missing").toString()).failedWith("no such model directory"));
         Path gguf = Files.writeString(tmp.resolve("m.gguf"), "GGUF");
-        assertTrue(CliRun.run("serve", "--model", gguf.toString()).failedWith("cannot read GGUF files yet"));
+        assertTrue(CliRun.run("serve", "--model", gguf.toString()).failedWith(gguf.toString()), "a truncated GGUF file");
+        assertTrue(CliRun.run("serve", "--model", tmp.resolve("none.gguf").toString()).failedWith("none.gguf: no such GGUF file"));
         assertTrue(CliRun.run("serve", "--model", modelDir.toString(), "--port", "70000").failedWith("port must be in 0..65535"));
         assertTrue(CliRun.run("serve", "--model", modelDir.toString(), "--parallel", "0").failedWith("parallel must be >= 1"));
         assertTrue(CliRun.run("serve", "--model", modelDir.toString(), "--ctx", "513").failedWith("exceeds the model's context of 512"));
         assertTrue(CliRun.run("serve", "--model", modelDir.toString(), "--drain-timeout", "-1").failedWith("--drain-timeout"));
     }
 
+    /** A GGUF file (exported with a chat template) serves chat completions rendered with its tokenizer.chat_template. */
+    @Test
+    void aGgufFileServesChatThroughItsTemplate() throws Exception {
+        Path dir = tmp.resolve("chatty");
+        ModelDir.save(new GPT(GPTConfig.of(ChatCommandTest.CHARS.vocabSize(), 128, 2, 2, 16).withInit(InitScheme.XAVIER), 3), dir);
+        ChatCommandTest.CHARS.save(dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve(TokenizerConfig.FILE_NAME), JSON.createObjectNode()
+                .put("chat_template", ChatCommandTest.CHATML).toString());
+        Path gguf = tmp.resolve("chatty.gguf");
+        CliRun export = CliRun.run("export", "--model", dir.toString(), "--type", "f32", "--out", gguf.toString());
+        assertEquals(0, export.exit(), export.err());
+
+        JinjaChatTemplate template = JinjaChatTemplate.of(TokenizerConfig.load(dir)).orElseThrow();
+        String prompt = template.render(List.of(new ChatMessage(ChatMessage.Role.USER, "Hello")));
+        GenerationResult alone = new Generator(ModelDir.load(dir), ChatCommandTest.CHARS).generate(prompt,
+                GenerationOptions.greedy(8), TokenListener.NONE);
+
+        Process p = startServe(gguf, "chatty.err");
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String first = out.readLine(), second = out.readLine();
+            assertTrue(first != null && first.startsWith("jgpt serve: chatty.gguf ("), first + "\n" + stderr("chatty.err"));
+            assertTrue(second != null && second.contains("chat chatty.gguf template"), second);
+            String base = first.substring(first.indexOf(" on ") + 4).strip();
+            String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 8, \"temperature\": 0}";
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode json = JSON.readTree(r.body());
+            assertEquals(ChatCommandTest.CHARS.encode(prompt).length, json.get("usage").get("prompt_tokens").asInt(), prompt);
+            assertEquals(alone.text(), json.get("choices").get(0).get("message").get("content").asText());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    static Process startServe(Path model, String stderrFile) throws java.io.IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--model", model.toString(), "--port", "0", "--parallel", "2")
+                .redirectError(tmp.resolve(stderrFile).toFile()).start();
+    }
+
     /** A real SIGTERM to a child JVM: the stream in flight completes, new connections fail, exit code 0. */
     @Test
     void sigtermDrainsAndExitsZero() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--model", modelDir.toString(), "--port", "0", "--parallel", "2")
-                .redirectError(tmp.resolve("serve.err").toFile()).start();
+        Process p = startServe(modelDir, "serve.err");
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String first = out.readLine();
@@ -113,8 +162,12 @@ class ServeCommandTest {
     }
 
     static String stderr() {
+        return stderr("serve.err");
+    }
+
+    static String stderr(String file) {
         try {
-            return Files.readString(tmp.resolve("serve.err"));
+            return Files.readString(tmp.resolve(file));
         } catch (java.io.IOException e) {
             return "(no stderr: " + e + ")";
         }

@@ -17,7 +17,7 @@ class StabilityCommandTest {
         Path out = dir.resolve("stab");
         CliRun r = CliRun.run("stability", "--layouts", "post-ln,pre-ln", "--depths", "1", "--lrs", "1e-3", "--steps", "3", "--seeds", "1",
                 "--inits", "xavier,gpt2", "--warmup", "off,on", "--probe-depths", "2", "--width", "32", "--batch", "2",
-                "--layer-drops", "0,0.5", "--lesions", "2",
+                "--layer-drops", "0,0.5", "--lesions", "2", "--landscape", "1",
                 "--threads", "2", "--data", CliRun.SHAKESPEARE.toString(), "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("Report: " + out.resolve("report.md").toAbsolutePath()), r.out());
@@ -29,6 +29,7 @@ class StabilityCommandTest {
         assertEquals(2 * 2 * 2 * 2 + 2 * 2, Files.readAllLines(out.resolve("results.jsonl")).size());
         assertEquals(2 * 2 * 2 * 2, Files.readAllLines(out.resolve("lesion.jsonl")).size());
         assertTrue(Files.readString(out.resolve("report.md")).contains("## Lesions"));
+        assertTrue(Files.readString(out.resolve("report.md")).contains("## Loss landscape"));
         // one pass/fail table per training regime: with and without LayerDrop
         for (String table : java.util.List.of("pass-fail-3-steps", "pass-fail-3-steps-layer-drop-0.5")) {
             assertTrue(Files.exists(out.resolve(table + ".png")) && Files.exists(out.resolve(table + ".svg")), table);
@@ -49,6 +50,7 @@ class StabilityCommandTest {
         assertTrue(CliRun.run("stability", "--seeds", "x", "--out", dir.toString()).failedWith("--seeds"));
         assertTrue(CliRun.run("stability", "--layer-drops", "1", "--out", dir.toString()).failedWith("--layer-drops must be in [0, 1)"));
         assertTrue(CliRun.run("stability", "--lesions", "-1", "--out", dir.toString()).failedWith("--lesions must be >= 0"));
+        assertTrue(CliRun.run("stability", "--landscape", "-1", "--out", dir.toString()).failedWith("--landscape must be >= 0"));
         assertTrue(CliRun.run("stability", "--width", "30", "--heads", "4", "--out", dir.toString()).failedWith("multiple"));
         assertTrue(CliRun.run("stability", "--replot", "--out", dir.resolve("none").toString()).failedWith("not found"));
     }

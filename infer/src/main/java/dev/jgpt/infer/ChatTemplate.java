@@ -60,6 +60,16 @@ public interface ChatTemplate {
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
+        return of(config);
+    }
+
+    /**
+     * The template a model's tokenizer config carries (a directory's files, or a GGUF file's
+     * {@code tokenizer.chat_template}), or the plain one if it has none.
+     *
+     * @throws UnsupportedChatTemplateException if it has a chat template jgpt cannot render
+     */
+    static ChatTemplate of(TokenizerConfig config) throws UnsupportedChatTemplateException {
         try {
             return JinjaChatTemplate.of(config).<ChatTemplate>map(t -> t).orElse(PlainChatTemplate.INSTANCE);
         } catch (IllegalArgumentException e) {   // a ChatTemplateException, or a list of templates without a default

@@ -7,12 +7,15 @@ import static dev.jgpt.kernel.Simd.F;
 /**
  * The machine's FP32 peak, measured rather than assumed: 12 independent chains of vector FMAs per
  * thread (enough to cover the FMA latency on two pipes) on {@code threads} threads at once, the best of
- * several short rounds (other load can only lower a round). The loop of {@code benchmarks/scripts/Limits.java},
- * sized to take a fraction of a second, so {@code jgpt train} can measure the peak its MFU figure divides by.
+ * several short rounds (other load can only lower a round). Each round takes a fraction of a second, so
+ * {@code jgpt train} can measure the peak its MFU figure divides by; {@code benchmarks/scripts/Limits.java}
+ * reports the same figure.
  */
 public final class FmaPeak {
     /** FMA chains per thread: 12 × 4-cycle latency covers two FMA pipes with room to spare. */
     private static final int CHAINS = 12;
+    /** FLOPs of one iteration of {@link #chains}. */
+    public static final int FLOPS_PER_ITERATION = CHAINS * 2 * F.length();
 
     private FmaPeak() {}
 
@@ -42,13 +45,13 @@ public final class FmaPeak {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            best = Math.max(best, threads * iters * CHAINS * 2.0 * F.length() / seconds / 1e9);
+            best = Math.max(best, threads * iters * (double) FLOPS_PER_ITERATION / seconds / 1e9);
         }
         return best;
     }
 
-    /** Runs the chains; the result only keeps them from being optimised away. */
-    static float chains(long iters) {
+    /** Runs the chains on the calling thread; the result only keeps them from being optimised away. */
+    public static float chains(long iters) {
         FloatVector a = FloatVector.broadcast(F, 1.0000001f), b = FloatVector.broadcast(F, 0.9999999f);
         FloatVector c0 = FloatVector.broadcast(F, 0.1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
                 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;

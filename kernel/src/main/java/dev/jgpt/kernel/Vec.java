@@ -187,13 +187,9 @@ public final class Vec {
         for (int i = 0; i < n; i += BLOCK) {
             int end = Math.min(n, i + BLOCK);
             FloatVector acc = FloatVector.zero(F);
-            int j = i;
-            for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
-                FloatVector e = Simd.exp(FloatVector.fromArray(F, src, sOff + j).sub(vs));
-                e.intoArray(dst, dOff + j);
-                acc = acc.add(e);
-            }
-            if (j < end) {
+            for (int j = i; j < end; j += F.length()) {
+                // One copy of Simd.exp, masked (all lanes but in the tail): with a second copy for the
+                // tail C2 ran out of nodes (NodeCountInliningCutoff) and boxed the vector of Simd.sum.
                 VectorMask<Float> m = F.indexInRange(j, end);
                 FloatVector e = Simd.exp(FloatVector.fromArray(F, src, sOff + j, m).sub(vs));
                 e.intoArray(dst, dOff + j, m);
@@ -211,11 +207,7 @@ public final class Vec {
         for (int i = 0; i < n; i += BLOCK) {
             int end = Math.min(n, i + BLOCK);
             FloatVector acc = FloatVector.zero(F);
-            int j = i;
-            for (int ub = i + F.loopBound(end - i); j < ub; j += F.length()) {
-                acc = acc.add(Simd.exp(FloatVector.fromArray(F, src, sOff + j).sub(vs)));
-            }
-            if (j < end) {
+            for (int j = i; j < end; j += F.length()) {   // one masked copy of Simd.exp, as above
                 VectorMask<Float> m = F.indexInRange(j, end);
                 acc = acc.add(Simd.exp(FloatVector.fromArray(F, src, sOff + j, m).sub(vs)), m);
             }

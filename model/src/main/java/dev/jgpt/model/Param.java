@@ -140,6 +140,10 @@ public final class Param {
     void packedMatmul(float[] y, int yRow, float[] x, int xRow, int n) {
         int out = shape[0], in = shape[1];
         List<WeightMatrix> parts = requirePacked();
+        if (n == 1 && parts.size() > 1) {   // decode: the parts' rows (stored in order) in one pass of the threads
+            WeightMatrix.matvec(parts, x, xRow * in, y, yRow * out);
+            return;
+        }
         for (int i = 0; i < parts.size(); i++) {
             parts.get(i).matmul(n, x, xRow * in, in, y, yRow * out + stored.get(i).rowStart, out);
         }

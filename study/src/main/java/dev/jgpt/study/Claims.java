@@ -71,6 +71,7 @@ public final class Claims {
         out.add(rezeroIdentity(results));
         out.add(modelUpdate(results));
         out.addAll(LesionClaims.evaluate(results));
+        out.addAll(LandscapeClaims.evaluate(results));
         return out;
     }
 

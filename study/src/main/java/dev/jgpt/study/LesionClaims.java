@@ -16,11 +16,14 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 import static dev.jgpt.model.ResidualLayout.DEEPNORM;
+import static dev.jgpt.model.ResidualLayout.DENSE;
+import static dev.jgpt.model.ResidualLayout.HIGHWAY;
 import static dev.jgpt.model.ResidualLayout.NONE;
 import static dev.jgpt.model.ResidualLayout.POST_LN;
 import static dev.jgpt.model.ResidualLayout.PRE_LN;
 import static dev.jgpt.model.ResidualLayout.REZERO;
 import static dev.jgpt.model.ResidualLayout.SANDWICH;
+import static dev.jgpt.model.ResidualLayout.UNET;
 
 /**
  * The lesion claims (Veit et al. 2016; Gromov et al. 2024; Huang et al. 2016; Fan et al. 2020), measured on the
@@ -38,6 +41,8 @@ import static dev.jgpt.model.ResidualLayout.SANDWICH;
 final class LesionClaims {
     static final double COLLAPSE = 0.5, MONOTONE_SLACK = 0.02;
     static final List<ResidualLayout> RESIDUAL = List.of(PRE_LN, POST_LN, SANDWICH, DEEPNORM, REZERO);
+    /** The residual family beyond x + F: a graceful-degradation row each when the study lesioned them (--layouts). */
+    static final List<ResidualLayout> FAMILY = List.of(HIGHWAY, DENSE, UNET);
 
     private LesionClaims() {
     }
@@ -102,6 +107,11 @@ final class LesionClaims {
         List<Claim> out = new ArrayList<>();
         for (ResidualLayout layout : RESIDUAL) {
             out.add(graceful(plain, layout));
+        }
+        for (ResidualLayout layout : FAMILY) {
+            if (plain.stream().anyMatch(s -> s.layout() == layout)) {
+                out.add(graceful(plain, layout));
+            }
         }
         out.add(collapse(plain));
         out.add(monotone(plain));

@@ -12,9 +12,10 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Lesions of a trained model (Veit, Wilber &amp; Belongie 2016): delete blocks at test time and measure the loss.
- * A deleted block is the identity on the residual stream ({@link GPT#skipBlocks}): its input goes on to the
- * next block unchanged. That is the same operation for every layout; for the plain stack ({@code none}, no skip
- * path) it is the layer deletion Veit et al. applied to VGG: the next layer receives the deleted layer's input.
+ * A deleted block is the identity ({@link GPT#skipBlocks}): its output is its input, and the wiring between blocks
+ * (dense's averages, unet's skips) stays. That is the same operation for every layout ({@link #DEFINITION} says
+ * what it means for each); for the plain stack ({@code none}, no skip path) it is the layer deletion Veit et al.
+ * applied to VGG: the next layer receives the deleted layer's input.
  *
  * <p>Measured: the loss with each single block deleted, and for k = 0..L the loss with k blocks deleted, over
  * every k-subset when there are at most {@code draws} of them (the exact mean over a uniformly random subset),
@@ -23,15 +24,23 @@ import java.util.function.ToDoubleFunction;
  */
 public final class Lesions {
     /** What deleting a block means, and why, for reports. */
-    public static final String DEFINITION = "A **deleted block is the identity**: its input goes on to the next block "
-            + "unchanged (`GPT.skipBlocks`, the mechanism LayerDrop trains with). For the residual layouts that removes the "
-            + "block's sublayers, norms included, and leaves the skip path. The plain stack `none` (x ← F(LN(x)), no skip "
-            + "path) is deleted the same way: the next block receives the deleted block's input, which is how Veit et al. "
-            + "deleted a layer of VGG. The alternatives would not measure the same thing: zeroing the block's output would "
-            + "hand the next LN a zero vector, so every later block would see a constant and the prediction would ignore "
-            + "the text (a collapse built into the definition), and keeping the block's norms would not delete it. One "
-            + "definition for every layout means differences measure the architecture. **Damage** is relative: (lesioned "
-            + "loss − intact loss) / (unigram loss − intact loss); 0 = no harm, 100% = no better than token frequencies.";
+    public static final String DEFINITION = "A **deleted block is the identity**: its input goes on as its output "
+            + "(`GPT.skipBlocks`, the mechanism LayerDrop trains with), and whatever wires blocks together stays. For the "
+            + "x + F layouts (pre-LN, post-LN, sandwich, DeepNorm, ReZero) that removes the block's sublayers, norms and "
+            + "gates included, and leaves the skip path. **highway**: the same as closing both of the block's gates "
+            + "(g = 0, carry only: x ← x). **dense**: the block's output y_{l+1} becomes its input x_l, so every later "
+            + "depth-weighted average reads x_l where it read y_{l+1}; the averages are wiring between blocks, not part of "
+            + "one, and stay. Dropping y_{l+1} from the averages instead would also drop the stream itself from the average "
+            + "right after the block, whose weight on y_{l+1} carries it (1 at init). **unet**: the block's output becomes its "
+            + "input and the skip weights stay, so a deleted first-half block's long skip carries that block's input to its "
+            + "mirror. For dense and unet, as for pre-LN, deleting a block is the same as zeroing its two output projections "
+            + "(a test checks it). The plain stack `none` (x ← F(LN(x)), no skip path) is deleted the same way: the next "
+            + "block receives the deleted block's input, which is how Veit et al. deleted a layer of VGG. The alternatives "
+            + "would not measure the same thing: zeroing the block's output would hand the next LN a zero vector, so every "
+            + "later block would see a constant and the prediction would ignore the text (a collapse built into the "
+            + "definition), and keeping the block's norms would not delete it. One definition for every layout means "
+            + "differences measure the architecture. **Damage** is relative: (lesioned loss − intact loss) / (unigram loss "
+            + "− intact loss); 0 = no harm, 100% = no better than token frequencies.";
 
     /** At most this many blocks: a subset is a bit mask in a long. */
     public static final int MAX_BLOCKS = 62;

@@ -8,15 +8,9 @@ import dev.jgpt.common.TokenSequence;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.ResidualLayout;
 import dev.jgpt.model.io.ModelDir;
-import dev.jgpt.tokenizer.TokenFile;
-import dev.jgpt.train.Checkpoint;
-import dev.jgpt.train.TrainConfig;
-import dev.jgpt.train.TrainData;
-import dev.jgpt.train.TrainState;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,6 +100,18 @@ public final class ModelLandscape {
                 System.arraycopy(window, 1, y[i], b * T, T);
             }
         }
+        return measure(model, x, y, s, progress);
+    }
+
+    /**
+     * Measures {@code model} on the given batches ({@code s.batches()} of them, each {@code s.batchSize()} ×
+     * {@code s.context()} tokens and their targets); the weights are left as they were, the gradients are not.
+     */
+    public static Result measure(GPT model, int[][] x, int[][] y, Settings s, Progress progress) {
+        int B = s.batchSize(), T = s.context();
+        if (x.length != s.batches() || y.length != s.batches()) {
+            throw new IllegalArgumentException("landscape: " + s.batches() + " batches asked for, " + x.length + " given");
+        }
         boolean training = model.isTraining();
         try {
             Objective f = Objective.of(model, x, y, B, T);
@@ -149,18 +155,13 @@ public final class ModelLandscape {
      */
     public static Outcome run(Path modelDir, Optional<Path> data, Long initSeed, Settings s, Path out, Progress progress)
             throws IOException {
-        if (!Files.isDirectory(modelDir)) {
-            throw new NoSuchFileException(modelDir + ": no such model directory");
-        }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
-        }
+        EvaluationData.checkDirectories(modelDir, out);
         GPT model = initSeed == null ? ModelDir.load(modelDir) : new GPT(ModelDir.readConfig(modelDir), initSeed);
         Result r;
         String description;
-        try (Validation v = validation(modelDir, data)) {
+        try (EvaluationData v = EvaluationData.of(modelDir, data)) {
             description = v.description();
-            r = measure(model, v.tokens(), s, progress);
+            r = measure(model, v.eval(), s, progress);
         }
         Files.createDirectories(out);
         Path log = out.resolve(LOG);
@@ -183,41 +184,6 @@ public final class ModelLandscape {
         AtomicFiles.writeString(report, markdown(modelDir + (initSeed == null ? "" : " at init (its config, seed " + initSeed + ")"),
                 description, s, r, plots));
         return new Outcome(r, description, log, report, plots);
-    }
-
-    private record Validation(TokenSequence tokens, String description, AutoCloseable owner) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                owner.close();
-            } catch (IOException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IOException(e);
-            }
-        }
-    }
-
-    /** A .bin token file whole; a text file's or prepared directory's validation split; by default the run's own. */
-    private static Validation validation(Path modelDir, Optional<Path> data) throws IOException {
-        if (data.isEmpty()) {
-            TrainConfig c = Checkpoint.readState(modelDir).map(TrainState::config).orElseThrow(() -> new IllegalArgumentException(
-                    "--data is needed: " + modelDir + " holds no " + Checkpoint.STATE_DIR + "/ naming the data it was trained on"));
-            TrainData d = TrainData.load(c.data(), c.tokenizer());
-            return new Validation(d.val, "the validation split of its training data, " + d.source, d);
-        }
-        Path path = data.get();
-        if (!Files.exists(path)) {
-            throw new NoSuchFileException(path + ": no such data file or directory");
-        }
-        if (path.getFileName() != null && path.getFileName().toString().endsWith(".bin") && Files.isRegularFile(path)) {
-            TokenFile f = TokenFile.open(path);
-            return new Validation(f, path.toAbsolutePath().normalize() + " (from its start)", f);
-        }
-        // a text file is tokenised with the model's own tokenizer; a prepared directory brings its own
-        TrainData d = TrainData.load(path.toString(), Files.isDirectory(path) ? null
-                : modelDir.resolve(ModelDir.TOKENIZER).toString());
-        return new Validation(d.val, "the validation split of " + d.source, d);
     }
 
     /** One JSON object per line: the model and settings, the line, the plane, the Hessian's extremes. */

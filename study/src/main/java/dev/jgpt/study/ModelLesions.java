@@ -5,15 +5,12 @@ import dev.jgpt.common.TokenSequence;
 import dev.jgpt.model.Evaluation;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.io.ModelDir;
-import dev.jgpt.tokenizer.TokenFile;
 import dev.jgpt.train.TrainConfig;
-import dev.jgpt.train.TrainData;
 import dev.jgpt.train.TrainState;
 
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,11 +21,9 @@ import java.util.Optional;
  * {@code jgpt lesion}: the lesions of one model directory ({@link Lesions}) on its validation tokens, written as
  * lesion.jsonl, report.md and PNG + SVG plots.
  *
- * <p>The tokens: with no data given, the validation split of the data the model was trained on (named in its
- * train_state/); a text file or a prepared directory is split as training splits it (the last 10% of a text
- * validates); a .bin token file is used whole. The unigram reference is the validation tokens' cross-entropy
- * under the training split's token frequencies (add-one smoothed, as the study's), or, for a lone .bin file, the
- * entropy of its own frequencies.
+ * <p>The tokens are {@link EvaluationData}'s (by default the model's own validation split). The unigram reference
+ * is their cross-entropy under the training split's token frequencies (add-one smoothed, as the study's), or, for
+ * a lone .bin file, the entropy of its own frequencies.
  */
 public final class ModelLesions {
     /** What was measured and where it was written. */
@@ -50,19 +45,14 @@ public final class ModelLesions {
         if (draws < 1) {
             throw new IllegalArgumentException("--draws must be at least 1, got " + draws);
         }
-        if (!Files.isDirectory(modelDir)) {
-            throw new NoSuchFileException(modelDir + ": no such model directory");
-        }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
-        }
+        EvaluationData.checkDirectories(modelDir, out);
         Optional<TrainState> state = TrainState.readFrom(modelDir);
         GPT model = ModelDir.load(modelDir);
         if (model.blocks().size() > Lesions.MAX_BLOCKS) {
             throw new IllegalArgumentException("lesion: at most " + Lesions.MAX_BLOCKS + " blocks, " + modelDir + " has "
                     + model.blocks().size());
         }
-        try (Tokens tokens = tokens(modelDir, data, state)) {
+        try (EvaluationData tokens = EvaluationData.of(modelDir, data)) {
             int V = model.config.vocabSize();
             TokenSequence eval = first(tokens.eval(), maxTokens);
             double reference = tokens.fit() != null ? Unigram.crossEntropy(tokens.fit(), eval, V) : Unigram.entropy(eval, V);
@@ -88,42 +78,6 @@ public final class ModelLesions {
                     draws, seed, state.map(TrainState::config).orElse(null), plots));
             return new Outcome(record, tokens.description(), eval.size(), referenceKind, report, plots);
         }
-    }
-
-    /** The validation tokens, the training tokens to fit the unigram reference on (null: none), and what they are. */
-    private record Tokens(TokenSequence eval, TokenSequence fit, String description, AutoCloseable owner)
-            implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                owner.close();
-            } catch (IOException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IOException(e);
-            }
-        }
-    }
-
-    private static Tokens tokens(Path modelDir, Optional<Path> data, Optional<TrainState> state) throws IOException {
-        if (data.isEmpty()) {
-            TrainConfig c = state.map(TrainState::config).orElseThrow(() -> new IllegalArgumentException(
-                    "--data is needed: " + modelDir + " holds no train_state/ naming the data it was trained on"));
-            TrainData d = TrainData.load(c.data(), c.tokenizer());
-            return new Tokens(d.val, d.train, "the validation split of its training data, " + d.source, d);
-        }
-        Path path = data.get();
-        if (path.getFileName() != null && path.getFileName().toString().endsWith(".bin") && Files.isRegularFile(path)) {
-            TokenFile f = TokenFile.open(path);
-            return new Tokens(f, null, path.toAbsolutePath().normalize() + " (all of it)", f);
-        }
-        if (!Files.exists(path)) {
-            throw new NoSuchFileException(path + ": no such data file or directory");
-        }
-        // a text file is tokenised with the model's own tokenizer; a prepared directory brings its own
-        TrainData d = TrainData.load(path.toString(), Files.isDirectory(path) ? null
-                : modelDir.resolve(ModelDir.TOKENIZER).toString());
-        return new Tokens(d.val, d.train, "the validation split of " + d.source, d);
     }
 
     /** The first n tokens of a sequence (all of them when it is shorter). */

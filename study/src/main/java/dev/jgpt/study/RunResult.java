@@ -22,12 +22,16 @@ import java.util.List;
  *                         for a probe or a diverged run
  * @param lesion           the lesion phase's measurements on the validation batches, or null (none asked, probe,
  *                         diverged)
+ * @param landscapeInit    the landscape phase at init on the probe batch ({@link ModelLandscape#measure}: the Hessian's
+ *                         extremes, the loss along a filter-normalised direction, the block steps), or null (none asked,
+ *                         probe)
+ * @param landscapeEnd     the same after training, or null (none asked, probe, diverged)
  */
 public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, double initialLoss, double finalTrainLoss,
                         double valLoss, double unigramEntropy, double unigramLoss, InitDiagnostics atInit,
                         List<StepDiagnostics> early, double[] lossCurve, double[] gradNormCurve,
                         double[] residualMeanSquareEnd, double perturbationEnd, Lesions.Result lesion,
-                        double seconds) {
+                        ModelLandscape.Result landscapeInit, ModelLandscape.Result landscapeEnd, double seconds) {
 
     public static final String TRAINED = "trained", SLOW = "slow", STUCK = "stuck", DIVERGED = "diverged",
             PROBE = "probe";

@@ -12,11 +12,14 @@ import java.util.Locale;
  * this learning rate, optional linear warmup, optional clipping; no dropout, no decay schedule), LayerDrop
  * during training ({@code layerDrop}, 0 = off) and the seed. {@code steps == 0} is an init-only probe:
  * diagnostics at initialisation, no training. {@code lesionDraws > 0} adds a lesion phase after training
- * ({@link Lesions}, that many subsets per k).
+ * ({@link Lesions}, that many subsets per k). {@code landscapeIterations > 0} adds a landscape phase at init and after
+ * training ({@link ModelLandscape}: the Hessian's extremes by that many power-iteration steps per end, and the loss
+ * along a filter-normalised direction, on the probe batch).
  */
 public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init, long seed,
                       int steps, int width, int heads, int batch, int seqLen, int warmupSteps, double clip,
-                      double weightDecay, double beta1, double beta2, double layerDrop, int lesionDraws) {
+                      double weightDecay, double beta1, double beta2, double layerDrop, int lesionDraws,
+                      int landscapeIterations) {
 
     public RunSpec {
         if (depth < 1 || width < 1 || heads < 1 || width % heads != 0) {
@@ -27,9 +30,9 @@ public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmu
             throw new IllegalArgumentException("stability run: need steps >= 0, batch >= 1, seq >= 1, lr > 0, warmup >= 0, clip >= 0; got steps "
                     + steps + ", batch " + batch + ", seq " + seqLen + ", lr " + lr + ", warmup " + warmupSteps + ", clip " + clip);
         }
-        if (!(layerDrop >= 0 && layerDrop < 1) || lesionDraws < 0) {
-            throw new IllegalArgumentException("stability run: need 0 <= layer drop < 1 and lesion draws >= 0; got "
-                    + layerDrop + " and " + lesionDraws);
+        if (!(layerDrop >= 0 && layerDrop < 1) || lesionDraws < 0 || landscapeIterations < 0) {
+            throw new IllegalArgumentException("stability run: need 0 <= layer drop < 1, lesion draws >= 0 and landscape "
+                    + "iterations >= 0; got " + layerDrop + ", " + lesionDraws + " and " + landscapeIterations);
         }
     }
 
@@ -46,15 +49,19 @@ public record RunSpec(ResidualLayout layout, int depth, double lr, boolean warmu
         return LrSchedule.constantAfterWarmup(lr, warmup ? warmupSteps : 0);
     }
 
-    /** The same run without its lesion phase: what two specs must share to train the same model. */
-    public RunSpec withoutLesions() {
+    /** The same run without its lesion and landscape phases: what two specs must share to train the same model. */
+    public RunSpec trainingOnly() {
+        return withPhases(0, 0);
+    }
+
+    /** The same run with these lesion and landscape phases. */
+    public RunSpec withPhases(int draws, int landscape) {
         return new RunSpec(layout, depth, lr, warmup, init, seed, steps, width, heads, batch, seqLen, warmupSteps, clip,
-                weightDecay, beta1, beta2, layerDrop, 0);
+                weightDecay, beta1, beta2, layerDrop, draws, landscape);
     }
 
     public RunSpec withLesionDraws(int draws) {
-        return new RunSpec(layout, depth, lr, warmup, init, seed, steps, width, heads, batch, seqLen, warmupSteps, clip,
-                weightDecay, beta1, beta2, layerDrop, draws);
+        return withPhases(draws, landscapeIterations);
     }
 
     /** A short label: "post-ln L12 lr1e-03 no-warmup xavier 500 steps s2", with clipping and LayerDrop when on. */

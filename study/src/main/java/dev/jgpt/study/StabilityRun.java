@@ -12,9 +12,10 @@ import java.util.SplittableRandom;
 /**
  * One run of the study: a fresh model, diagnostics at init, then a short, plain training loop (the
  * model's AdamW, optional linear warmup then a constant rate, optional clipping, optional {@link LayerDrop}, no
- * dropout) that records diagnostics at early steps, a verdict, and for a run with lesion draws the lesion phase
- * ({@link Lesions}) on the validation batches. Deliberately separate from dev.jgpt.train's Trainer: it needs
- * hooks inside every step and nothing else (no checkpoints, no schedules).
+ * dropout) that records diagnostics at early steps, a verdict, for a run with lesion draws the lesion phase
+ * ({@link Lesions}) on the validation batches, and for a run with landscape iterations the landscape phase
+ * ({@link ModelLandscape}) on the probe batch at init and after training. Deliberately separate from
+ * dev.jgpt.train's Trainer: it needs hooks inside every step and nothing else (no checkpoints, no schedules).
  */
 public final class StabilityRun {
     /** A run is "trained" if its validation loss is at least this far below the unigram loss (nats). */
@@ -26,6 +27,8 @@ public final class StabilityRun {
     static final long PROBE_SEED = 0x5EEDL;
     private static final long LESION_SEED = 0x1E5L;
     static final int VAL_BATCHES = 8;
+    /** The landscape phase's line: α over [−1, 1] (one filter norm, Li et al.'s range) at this many points. */
+    static final int LANDSCAPE_POINTS = 21;
 
     private StabilityRun() {
     }
@@ -62,9 +65,11 @@ public final class StabilityRun {
                 Diagnostics.lemma2Normalised(ms0), perturb);
         if (spec.probeOnly()) {
             return new RunResult(spec, RunResult.PROBE, null, initLoss, Double.NaN, Double.NaN, corpus.unigramEntropy,
-                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, Double.NaN, null,
+                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, Double.NaN, null, null, null,
                     seconds(t0));
         }
+        // the landscape restores the weights bit for bit and draws from no stream training uses
+        ModelLandscape.Result landscapeInit = landscape(model, spec, px, py);
 
         Diagnostics.UpdateProbe probe = new Diagnostics.UpdateProbe(model, px, B, T);
         AdamW optimizer = new AdamW(model.parameters(), spec.beta1(), spec.beta2(), 1e-8, spec.weightDecay());
@@ -101,6 +106,7 @@ public final class StabilityRun {
         double val = Double.NaN, perturbEnd = Double.NaN;
         double[] msEnd = null;
         Lesions.Result lesion = null;
+        ModelLandscape.Result landscapeEnd = null;
         if (divergedAt == null) {
             val = validationLoss(model, corpus, B, T);
             model.loss(px, py, B, T);
@@ -113,6 +119,7 @@ public final class StabilityRun {
                     lesion = Lesions.measure(model, m -> validationLoss(m, corpus, B, T), corpus.unigramLoss,
                             spec.lesionDraws(), spec.seed() * 0x9E3779B97F4A7C15L + LESION_SEED);
                 }
+                landscapeEnd = landscape(model, spec, px, py);
             }
         }
         int tail = Math.max(1, Math.min(20, done / 10));
@@ -127,7 +134,21 @@ public final class StabilityRun {
         return new RunResult(spec, verdict(divergedAt, val, corpus.unigramLoss), divergedAt, initLoss, finalTrain, val,
                 corpus.unigramEntropy, corpus.unigramLoss,
                 atInit, early, java.util.Arrays.copyOf(lossCurve, done), java.util.Arrays.copyOf(gradCurve, done),
-                msEnd, perturbEnd, lesion, seconds(t0));
+                msEnd, perturbEnd, lesion, landscapeInit, landscapeEnd, seconds(t0));
+    }
+
+    /**
+     * The landscape phase on the probe batch, or null when the run asks for none: both ends of the Hessian's spectrum
+     * by {@code spec.landscapeIterations()} power-iteration steps each, the loss along one filter-normalised direction
+     * (drawn from the run's seed) at {@link #LANDSCAPE_POINTS} points over [−1, 1], and the block steps.
+     */
+    static ModelLandscape.Result landscape(GPT model, RunSpec spec, int[] px, int[] py) {
+        if (spec.landscapeIterations() == 0) {
+            return null;
+        }
+        ModelLandscape.Settings s = new ModelLandscape.Settings(1, spec.batch(), spec.seqLen(), 1.0, LANDSCAPE_POINTS, 0,
+                spec.landscapeIterations(), 1e-3, true, spec.seed());
+        return ModelLandscape.measure(model, new int[][] {px}, new int[][] {py}, s, (phase, done, total) -> { });
     }
 
     static String verdict(Integer divergedAt, double valLoss, double unigramLoss) {

@@ -13,12 +13,13 @@ import java.util.Locale;
  * The axes of one part of a study ({@link StudyPlan}). Training runs are the full product layouts × depths ×
  * lrs × warmups × inits × layer drops × seeds; init probes (diagnostics at initialisation only, no training:
  * cheap) cover layouts × probeDepths × inits × seeds for the depths not already trained, so depth trends at init
- * reach deeper than training can afford. {@code lesionDraws > 0} gives every training run a lesion phase.
+ * reach deeper than training can afford. {@code lesionDraws > 0} gives every training run a lesion phase,
+ * {@code landscapeIterations > 0} a landscape phase at init and after training.
  */
 public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List<Double> lrs, List<Boolean> warmups,
                         List<InitScheme> inits, List<Long> seeds, List<Integer> probeDepths, int steps, int width,
                         int heads, int batch, int seqLen, int warmupSteps, double clip, double weightDecay,
-                        List<Double> layerDrops, int lesionDraws) {
+                        List<Double> layerDrops, int lesionDraws, int landscapeIterations) {
 
     public StudyGrid {
         layouts = List.copyOf(layouts);
@@ -48,6 +49,10 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
         if (lesionDraws < 0) {
             throw new IllegalArgumentException("stability grid: --lesions must be >= 0 (0: no lesion phase), got " + lesionDraws);
         }
+        if (landscapeIterations < 0) {
+            throw new IllegalArgumentException("stability grid: --landscape must be >= 0 (0: no landscape phase), got "
+                    + landscapeIterations);
+        }
     }
 
     /** The layouts the presets train: each puts LN and the skip somewhere else around x + F (highway, dense, unet by --layouts). */
@@ -58,7 +63,7 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
     static StudyGrid quickCore() {
         return new StudyGrid(CLASSIC_LAYOUTS, List.of(2, 6, 12), List.of(1e-3), List.of(false),
                 List.of(InitScheme.XAVIER, InitScheme.GPT2), seeds(3), List.of(2, 4, 8, 16, 32), 200, 64, 4, 8, 64, 40,
-                0, 0.1, List.of(0.0), 0);
+                0, 0.1, List.of(0.0), 0, 0);
     }
 
     public static List<Long> seeds(int n) {
@@ -83,7 +88,7 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
                         for (boolean warmup : warmups) {
                             for (double p : layerDrops) {
                                 for (long seed : seeds) {
-                                    runs.add(spec(layout, depth, lr, warmup, init, seed, steps, p, lesionDraws));
+                                    runs.add(spec(layout, depth, lr, warmup, init, seed, steps, p, lesionDraws, landscapeIterations));
                                 }
                             }
                         }
@@ -97,7 +102,7 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
             for (ResidualLayout layout : layouts) {
                 for (int depth : probeOnly) {
                     for (long seed : seeds) {
-                        runs.add(spec(layout, depth, lrs.get(0), false, init, seed, 0, 0, 0));
+                        runs.add(spec(layout, depth, lrs.get(0), false, init, seed, 0, 0, 0, 0));
                     }
                 }
             }
@@ -106,18 +111,21 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
     }
 
     private RunSpec spec(ResidualLayout layout, int depth, double lr, boolean warmup, InitScheme init, long seed, int n,
-                         double layerDrop, int draws) {
+                         double layerDrop, int draws, int landscape) {
         return new RunSpec(layout, depth, lr, warmup, init, seed, n, width, heads, batch, seqLen, warmupSteps, clip,
-                weightDecay, 0.9, 0.99, layerDrop, draws);
+                weightDecay, 0.9, 0.99, layerDrop, draws, landscape);
     }
 
     /**
      * Relative cost of a run (layer-steps at width 64, batch 8 × 64), to schedule the longest first and to estimate
      * time. The lesion phase's forward passes count a third of a training step each: for every subset it
-     * evaluates, {@link StabilityRun#VAL_BATCHES} batches.
+     * evaluates, {@link StabilityRun#VAL_BATCHES} batches. The landscape phase, twice (at init and after training),
+     * is a line of forward passes and two gradients per power-iteration step for each end of the spectrum.
      */
     static double cost(RunSpec r) {
-        double steps = Math.max(r.steps(), 2) + lesionEvaluations(r) * StabilityRun.VAL_BATCHES / 3.0;
+        double steps = Math.max(r.steps(), 2) + lesionEvaluations(r) * StabilityRun.VAL_BATCHES / 3.0
+                + (r.landscapeIterations() == 0 || r.steps() == 0 ? 0
+                : 2 * (StabilityRun.LANDSCAPE_POINTS / 3.0 + 2 * 2 * r.landscapeIterations()));
         return r.depth() * steps * r.batch() * r.seqLen() * r.width() / (8.0 * 64 * 64);
     }
 
@@ -138,11 +146,13 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
 
     public String describe() {
         return String.format(Locale.ROOT,
-                "layouts %s × depths %s × lr %s × warmup %s × init %s × layer drop %s × seeds %s; %d steps, width %d, %d heads, batch %d×%d, warmup %d steps, clip %s, wd %s; %s; init probes at depths %s",
+                "layouts %s × depths %s × lr %s × warmup %s × init %s × layer drop %s × seeds %s; %d steps, width %d, %d heads, batch %d×%d, warmup %d steps, clip %s, wd %s; %s; %s; init probes at depths %s",
                 layouts, depths, lrs.stream().map(StudyGrid::lr).toList(), warmups.stream().map(w -> w ? "on" : "off").toList(),
                 inits, layerDrops.stream().map(StudyGrid::lr).toList(), seeds, steps, width,
                 heads, batch, seqLen, warmupSteps, clip > 0 ? lr(clip) : "off", weightDecay,
-                lesionDraws > 0 ? "lesions (" + lesionDraws + " draws per k)" : "no lesions", probeDepths);
+                lesionDraws > 0 ? "lesions (" + lesionDraws + " draws per k)" : "no lesions",
+                landscapeIterations > 0 ? "landscapes at init and trained (" + landscapeIterations + " power-iteration steps per end)"
+                        : "no landscapes", probeDepths);
     }
 
     /** Changes some axes of a grid; unset ones keep their values. */
@@ -153,7 +163,7 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
         private List<Boolean> warmups;
         private List<InitScheme> inits;
         private List<Long> seeds;
-        private int steps, width, heads, batch, seqLen, warmupSteps, lesionDraws;
+        private int steps, width, heads, batch, seqLen, warmupSteps, lesionDraws, landscapeIterations;
         private double clip, weightDecay;
 
         private Builder(StudyGrid g) {
@@ -174,6 +184,7 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
             weightDecay = g.weightDecay;
             layerDrops = g.layerDrops;
             lesionDraws = g.lesionDraws;
+            landscapeIterations = g.landscapeIterations;
         }
 
         public Builder layouts(List<ResidualLayout> v) { layouts = v; return this; }
@@ -194,10 +205,11 @@ public record StudyGrid(List<ResidualLayout> layouts, List<Integer> depths, List
         public Builder weightDecay(double v) { weightDecay = v; return this; }
         public Builder layerDrops(List<Double> v) { layerDrops = v; return this; }
         public Builder lesionDraws(int v) { lesionDraws = v; return this; }
+        public Builder landscapeIterations(int v) { landscapeIterations = v; return this; }
 
         public StudyGrid build() {
             return new StudyGrid(layouts, depths, lrs, warmups, inits, seeds, probeDepths, steps, width, heads, batch,
-                    seqLen, warmupSteps, clip, weightDecay, layerDrops, lesionDraws);
+                    seqLen, warmupSteps, clip, weightDecay, layerDrops, lesionDraws, landscapeIterations);
         }
     }
 }

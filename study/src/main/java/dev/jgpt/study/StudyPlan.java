@@ -20,7 +20,7 @@ import static dev.jgpt.model.ResidualLayout.SANDWICH;
 
 /**
  * A study: one or more grids ("parts"), each with its purpose. The runs are the union of the parts' runs; a run
- * that two parts ask for trains once, with the lesion phase if either asks for one.
+ * that two parts ask for trains once, with the lesion and landscape phases if either asks for them.
  */
 public record StudyPlan(String name, List<Part> parts) {
     /** One grid of the study and why it is there. */
@@ -106,7 +106,8 @@ public record StudyPlan(String name, List<Part> parts) {
         Map<RunSpec, RunSpec> runs = new LinkedHashMap<>();
         for (Part p : parts) {
             for (RunSpec r : p.grid().expand()) {
-                runs.merge(r.withoutLesions(), r, (a, b) -> a.lesionDraws() >= b.lesionDraws() ? a : b);
+                runs.merge(r.trainingOnly(), r, (a, b) -> a.withPhases(Math.max(a.lesionDraws(), b.lesionDraws()),
+                        Math.max(a.landscapeIterations(), b.landscapeIterations())));
             }
         }
         return new ArrayList<>(runs.values());

@@ -65,7 +65,67 @@ public final class StudyPlots {
             names.add(name);
         }
         lesions(results, dir, names);
+        landscapes(results, dir, names);
         return names;
+    }
+
+    /**
+     * Per cell setting with landscape runs (the same depth, lr, warmup, init and regime): the loss along the direction
+     * per layout, trained solid and at init dashed (mean over the counted runs of the rise above the loss at the
+     * weights, so layouts at different losses compare), and λ_max per layout, one point per seed.
+     */
+    private static void landscapes(List<RunResult> results, Path dir, List<String> names) throws IOException {
+        List<LandscapeClaims.Summary> summaries = LandscapeClaims.summaries(results);
+        java.util.LinkedHashMap<StudyResults.Cell, List<LandscapeClaims.Summary>> settings = new java.util.LinkedHashMap<>();
+        summaries.forEach(sm -> settings.computeIfAbsent(sm.cell().with(ResidualLayout.NONE), k -> new ArrayList<>()).add(sm));
+        int index = 0;
+        for (var e : settings.entrySet()) {
+            String suffix = settings.size() == 1 ? "" : "-" + (++index);
+            String label = e.getKey().fullLabel();
+            Chart lines = new Chart("Loss along a filter-normalised direction, " + label + " (solid trained, dashed at init)",
+                    "α (in units of the weights' filter norms)", "loss(α) − loss(0), mean of seeds (nats)", false, false);
+            List<ResidualLayout> layouts = new ArrayList<>();
+            for (LandscapeClaims.Summary sm : e.getValue()) {
+                if (sm.counted().isEmpty()) {
+                    continue;
+                }
+                if (!layouts.contains(sm.layout())) {
+                    layouts.add(sm.layout());
+                }
+                double[] rise = Stats.elementwiseMean(sm.counted().stream().map(r -> {
+                    ModelLandscape.Result l = sm.weights().of(r);
+                    return Arrays.stream(l.line().losses()).map(v -> v - l.loss()).toArray();
+                }).toList());
+                double[] alphas = sm.weights().of(sm.counted().get(0)).line().alphas();
+                boolean init = sm.weights() == LandscapeClaims.Weights.INIT;
+                XYSeries series = lines.series(sm.layout().id() + (init ? " at init" : " trained") + " (" + sm.counted().size()
+                        + ")", list(alphas), list(rise), COLORS.get(sm.layout()));
+                if (series != null) {
+                    series.setMarker(SeriesMarkers.NONE);
+                    if (init) {
+                        series.setLineStyle(SeriesLines.DASH_DASH);
+                    }
+                }
+            }
+            add(names, dir, "landscape-1d" + suffix, lines);
+            Chart sharpness = new Chart("Top Hessian eigenvalue per layout, " + label + " (one point per seed)",
+                    "layout (in the legend's order; diamonds at init, dots after training)", "λ_max (log scale)", false, true);
+            sharpness.styler().setXAxisTicksVisible(false);
+            for (LandscapeClaims.Summary sm : e.getValue()) {
+                boolean init = sm.weights() == LandscapeClaims.Weights.INIT;
+                List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+                for (double v : sm.values(LandscapeClaims.Measure.LAMBDA_MAX.value)) {
+                    x.add(layouts.indexOf(sm.layout()) + 1 + (init ? -0.12 : 0.12));
+                    y.add(v);
+                }
+                XYSeries series = sharpness.series(sm.layout().id() + " " + sm.weights().text, x, y, COLORS.get(sm.layout()));
+                if (series != null) {
+                    series.setLineStyle(SeriesLines.NONE);
+                    series.setMarker(init ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
+                }
+            }
+            add(names, dir, "landscape-sharpness" + suffix, sharpness);
+        }
     }
 
     /**

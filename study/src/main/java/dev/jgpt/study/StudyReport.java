@@ -81,6 +81,9 @@ public final class StudyReport {
         if (LesionClaims.any(results)) {
             appendLesions(md, results);
         }
+        if (LandscapeClaims.any(results)) {
+            appendLandscapes(md, results);
+        }
 
         md.append("\n## Diagnostics at init\n\nMeans over seeds. g_L = ‖∂L/∂W²_L‖_F (last block's FFN output projection, Xiong Thm 1); ρ_L = 1 + m_L − m_0 (Lemma 2 normalisation, see below; for post-ln and deepnorm m_L itself, an LN output); δ = RMS logit change under ±1e-3 on every weight.\n\n");
         appendInit(md, results);
@@ -173,6 +176,29 @@ public final class StudyReport {
                     t ? LesionClaims.percent(s.relByK()[s.depth()]) : "–", t ? (s.monotone() ? "yes" : "no") : "–"));
         }
         md.append("\nEvery lesion is in `lesion.jsonl` (one line per lesioned run: its configuration, the intact and unigram losses, each single deletion, every subset per k).\n");
+    }
+
+    /** The landscape section: what was measured, and the figures per cell, layout and point of training. */
+    private static void appendLandscapes(StringBuilder md, List<RunResult> results) {
+        md.append(String.format(Locale.ROOT, """
+
+                ## Loss landscape
+
+                At init and after training, on the fixed probe batch (the same tokens for every run): the Hessian's largest and smallest eigenvalues by power iteration on Hessian-vector products (each the central difference of two gradients, ε = %s; stopped when the estimate settles to 1e-3 relative, else a bound from inside the spectrum), and the loss along one filter-normalised Gaussian direction (Li et al. 2018: each row of a weight matrix or embedding scaled to that row's norm; drawn from the run's seed) at %d points over α ∈ [−1, 1]. λ_max is the sharpness; \\|λ_min/λ_max\\| Li et al.'s measure of non-convexity (0: convex around the weights); d²L/dα² the curvature along the direction. Mean ± sd over the runs counted: every run at init, the runs that trained after training (a stack stuck at the unigram loss sits on a plateau). The claims compare each residual layout with none in the same cell.
+
+                | weights | cell | layout | runs | power iteration settled |""", Hessian.DEFAULT_STEP, StabilityRun.LANDSCAPE_POINTS));
+        var columns = LandscapeClaims.columns();
+        columns.keySet().forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append("\n|---|---|---|---|---|").append("---|".repeat(columns.size())).append('\n');
+        for (LandscapeClaims.Summary s : LandscapeClaims.summaries(results)) {
+            long settled = s.counted().stream().map(r -> s.weights().of(r).hessian())
+                    .filter(h -> h != null && h.max().converged() && (h.min() == null || h.min().converged())).count();
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %d/%d | %s |", s.weights().text, s.cell().fullLabel(),
+                    s.layout().id(), s.counted().size(), s.runs().size(), s.counted().isEmpty() ? "–" : settled + "/" + s.counted().size()));
+            columns.values().forEach(f -> md.append(' ').append(s.counted().isEmpty() ? "–" : s.text(f)).append(" |"));
+            md.append('\n');
+        }
+        md.append("\nEvery run's landscape (the line, both eigenvalues with their iterations, the block steps) is in `results.jsonl` (`landscapeInit`, `landscapeEnd`).\n");
     }
 
     private static String column(Cell c) {

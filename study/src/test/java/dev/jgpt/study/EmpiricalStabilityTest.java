@@ -24,7 +24,7 @@ class EmpiricalStabilityTest {
     @Tag("slow") // trains for seconds: -DexcludedGroups=slow leaves it out
     void postLnStuckPreLnTrainsAt12LayersWithXavierInit(@TempDir Path dir) throws Exception {
         StudyGrid grid = new StudyGrid(List.of(ResidualLayout.POST_LN, ResidualLayout.PRE_LN), List.of(12), List.of(1e-3),
-                List.of(false), List.of(InitScheme.XAVIER), StudyGrid.seeds(3), List.of(), 250, 64, 4, 4, 32, 0, 0, 0.1, List.of(0.0), 0);
+                List.of(false), List.of(InitScheme.XAVIER), StudyGrid.seeds(3), List.of(), 250, 64, 4, 4, 32, 0, 0, 0.1, List.of(0.0), 0, 0);
         StabilityStudy.Outcome out = StabilityStudy.run(StudyPlan.of("L12", grid), StudyTesting.corpus(), dir, 2, StabilityStudy.Progress.NONE);
         assertEquals(6, out.results().size());
         for (RunResult r : out.results()) {

@@ -25,7 +25,7 @@ class LesionClaimsTest {
     private static RunResult run(ResidualLayout layout, double layerDrop, long seed, String verdict, double[] single,
                                  double[] byK) {
         RunSpec spec = new RunSpec(layout, 4, 5e-4, true, InitScheme.XAVIER, seed, 100, 64, 4, 8, 64, 20, 0, 0.1, 0.9,
-                0.99, layerDrop, 6);
+                0.99, layerDrop, 6, 0);
         double[] singleLoss = new double[4];
         for (int l = 0; l < 4; l++) {
             singleLoss[l] = LOSS + single[l];
@@ -36,7 +36,7 @@ class LesionClaimsTest {
         }
         Lesions.Result lesion = new Lesions.Result(LOSS, UNIGRAM, singleLoss, ks);
         return new RunResult(spec, verdict, null, 4.2, LOSS, LOSS, 3.0, UNIGRAM, null, List.of(), new double[0],
-                new double[0], null, Double.NaN, lesion, 0);
+                new double[0], null, Double.NaN, lesion, null, null, 0);
     }
 
     private static Map<String, Claims.Claim> claims(List<RunResult> results) {

@@ -3,10 +3,16 @@ package dev.jgpt.study;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InitScheme;
+import dev.jgpt.model.Param;
 import dev.jgpt.model.ResidualLayout;
+import dev.jgpt.model.ResidualSublayer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -55,22 +61,110 @@ class LesionsTest {
         }
     }
 
-    @Test
-    void deletingEveryBlockOfAPreLnModelLeavesEmbeddingsFinalLnAndHead() {
-        GPT model = model(ResidualLayout.PRE_LN, 3, 5);
-        // a final LN that is not the identity, so the hand computation has to get it right
-        SplittableRandom r = new SplittableRandom(9);
-        float[] g = model.param("transformer.ln_f.weight").data, beta = model.param("transformer.ln_f.bias").data;
-        for (int i = 0; i < g.length; i++) {
-            g[i] = (float) (0.5 + r.nextDouble());
-            beta[i] = (float) (r.nextDouble() - 0.5);
+    /** Every parameter moved by a random amount, so gates are open, wiring weights off init and every path carries signal. */
+    private static void moveOffInit(GPT model, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Param p : model.parameters()) {
+            for (int i = 0; i < p.size(); i++) {
+                p.data[i] += (float) (0.2 * r.nextGaussian() * (p.name.endsWith(".weight") && p.size() > 1000 ? 0.2 : 1));
+            }
         }
+    }
+
+    /** Deleting a highway block is closing both of its gates: g = 0, carry only. */
+    @Test
+    void aDeletedHighwayBlockIsOneWithBothGatesClosed() {
+        GPT model = model(ResidualLayout.HIGHWAY, 3, 2);
+        moveOffInit(model, 4);
+        ToDoubleFunction<GPT> loss = fixedBatch();
+        Lesions.Result lesion = Lesions.measure(model, loss, StudyTesting.corpus().unigramLoss, 1, 3);
+        for (int l = 0; l < 3; l++) {
+            List<float[]> biases = new ArrayList<>();
+            for (ResidualSublayer s : List.of(model.blocks().get(l).attention(), model.blocks().get(l).feedForward())) {
+                biases.add(s.gate().bias.data.clone());
+                Arrays.fill(s.gate().bias.data, -1e4f);   // σ = 0 exactly
+            }
+            double closed = loss.applyAsDouble(model);
+            for (int j = 0; j < 2; j++) {
+                ResidualSublayer s = j == 0 ? model.blocks().get(l).attention() : model.blocks().get(l).feedForward();
+                System.arraycopy(biases.get(j), 0, s.gate().bias.data, 0, biases.get(j).length);
+            }
+            assertEquals(closed, lesion.single()[l], "block " + l + ": deleted = both gates closed");
+            assertTrue(Math.abs(lesion.single()[l] - lesion.loss()) > 1e-4, "block " + l + " does something when open");
+        }
+    }
+
+    /**
+     * For pre-LN and the layouts built on its blocks (dense, unet), deleting a block is zeroing its two output
+     * projections: the block becomes x + 0 + 0, and dense's averages and unet's skips stay as they are.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ResidualLayout.class, names = {"PRE_LN", "DENSE", "UNET"})
+    void aDeletedBlockIsOneWithItsOutputProjectionsZeroedAndTheWiringKept(ResidualLayout layout) {
+        GPT model = model(layout, 4, 6);
+        moveOffInit(model, 7);
+        ToDoubleFunction<GPT> loss = fixedBatch();
+        Lesions.Result lesion = Lesions.measure(model, loss, StudyTesting.corpus().unigramLoss, 1, 3);
+        for (int l = 0; l < 4; l++) {
+            List<Param> projections = List.of(model.param("transformer.h." + l + ".attn.c_proj.weight"),
+                    model.param("transformer.h." + l + ".attn.c_proj.bias"), model.param("transformer.h." + l + ".mlp.c_proj.weight"),
+                    model.param("transformer.h." + l + ".mlp.c_proj.bias"));
+            List<float[]> saved = projections.stream().map(p -> p.data.clone()).toList();
+            projections.forEach(p -> Arrays.fill(p.data, 0f));
+            double zeroed = loss.applyAsDouble(model);
+            for (int i = 0; i < projections.size(); i++) {
+                System.arraycopy(saved.get(i), 0, projections.get(i).data, 0, saved.get(i).length);
+            }
+            assertEquals(zeroed, lesion.single()[l], layout + " block " + l);
+            assertTrue(Math.abs(lesion.single()[l] - lesion.loss()) > 1e-4, layout + " block " + l + " does something");
+        }
+        assertEquals(lesion.loss(), loss.applyAsDouble(model), "restored");
+    }
+
+    /**
+     * With every block deleted a layout with a final LN leaves embeddings → final LN → head; dense's averages and
+     * unet's skips still run, over copies of the embedding, so they leave c·x_0 with c a number of the wiring weights
+     * (checked by hand below), and the final LN sees c·x_0.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ResidualLayout.class, names = {"PRE_LN", "HIGHWAY", "DENSE", "UNET"})
+    void deletingEveryBlockLeavesEmbeddingsThroughTheWiringFinalLnAndHead(ResidualLayout layout) {
+        int L = 5;
+        GPT model = model(layout, L, 5);
+        moveOffInit(model, 9);
+        // the scale the wiring gives x_0 when every block passes its input on: y_{l+1} = x_l
+        double[] cx = new double[L + 1], cy = new double[L + 1];
+        cx[0] = cy[0] = 1;
+        for (int l = 0; l < L; l++) {
+            cy[l + 1] = cx[l];
+            cx[l + 1] = cy[l + 1];
+            if (layout == ResidualLayout.DENSE) {
+                float[] a = model.param("transformer.dwa." + l + ".weight").data;
+                cx[l + 1] = 0;
+                for (int j = 0; j <= l + 1; j++) {
+                    cx[l + 1] += a[j] * cy[j];
+                }
+            } else if (layout == ResidualLayout.UNET && l + 1 < L && l + 1 >= L - L / 2) {
+                float[] w = model.param("transformer.skip_weights").data;
+                cx[l + 1] += w[l + 1 - (L - L / 2)] * cy[L - l - 1];
+            }
+        }
+        assertTrue(layout.crossesBlocks() ? Math.abs(cx[L] - 1) > 0.05 : cx[L] == 1, layout + ": c = " + cx[L]);
         StudyCorpus c = StudyTesting.corpus();
         int[] x = new int[B * T], y = new int[B * T];
         StudyCorpus.sample(c.val, B, T, new SplittableRandom(3), x, y);
         Lesions.Result lesion = Lesions.measure(model, m -> m.loss(x, y, B, T), c.unigramLoss, 2, 1);
+        double byHand = embeddingsFinalLnHead(model, x, y, cx[L]);
+        Lesions.Deletions all = lesion.byK().get(L);
+        assertEquals(1, all.losses().length, "one way to delete all blocks");
+        assertEquals(byHand, all.losses()[0], 1e-5 * byHand, layout + ": c·x_0 → final LN → head");
+        assertTrue(Math.abs(lesion.loss() - byHand) > 1e-3, "the intact model differs: " + lesion.loss() + " vs " + byHand);
+        assertEquals(lesion.loss(), model.loss(x, y, B, T), "and the model runs whole again afterwards");
+    }
 
-        // By hand, in double: h = wte[token] + wpe[position]; LN with ln_f; logits = h·wteᵀ; mean cross-entropy.
+    /** By hand, in double: h = c·(wte[token] + wpe[position]); LN with ln_f; logits = h·wteᵀ; mean cross-entropy. */
+    private static double embeddingsFinalLnHead(GPT model, int[] x, int[] y, double scale) {
+        float[] g = model.param("transformer.ln_f.weight").data, beta = model.param("transformer.ln_f.bias").data;
         float[] wte = model.param("transformer.wte.weight").data, wpe = model.param("transformer.wpe.weight").data;
         int C = model.config.nEmbd(), V = model.config.vocabSize();
         double eps = model.config.layerNormEps(), total = 0;
@@ -79,7 +173,7 @@ class LesionsTest {
             double[] h = new double[C];
             double mean = 0, var = 0;
             for (int i = 0; i < C; i++) {
-                h[i] = (double) wte[x[row] * C + i] + wpe[t * C + i];
+                h[i] = scale * ((double) wte[x[row] * C + i] + wpe[t * C + i]);
                 mean += h[i] / C;
             }
             for (int i = 0; i < C; i++) {
@@ -102,14 +196,7 @@ class LesionsTest {
             }
             total += max + Math.log(sum) - logits[y[row]];
         }
-        double byHand = total / (B * T);
-        Lesions.Deletions all = lesion.byK().get(3);
-        assertEquals(1, all.losses().length, "one way to delete all 3 blocks");
-        assertEquals(byHand, all.losses()[0], 1e-5 * byHand, "embeddings → final LN → head");
-        assertTrue(Math.abs(lesion.loss() - byHand) > 1e-3, "the intact model differs: " + lesion.loss() + " vs " + byHand);
-
-        // and the model runs whole again afterwards
-        assertEquals(lesion.loss(), model.loss(x, y, B, T));
+        return total / (B * T);
     }
 
     @Test

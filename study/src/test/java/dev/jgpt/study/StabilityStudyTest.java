@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StabilityStudyTest {
     static StudyGrid tiny(List<InitScheme> inits) {
         return new StudyGrid(List.of(ResidualLayout.POST_LN, ResidualLayout.PRE_LN, ResidualLayout.REZERO), List.of(1, 2),
-                List.of(1e-3), List.of(false, true), inits, StudyGrid.seeds(1), List.of(3), 4, 32, 4, 2, 16, 2, 0, 0.1, List.of(0.0), 0);
+                List.of(1e-3), List.of(false, true), inits, StudyGrid.seeds(1), List.of(3), 4, 32, 4, 2, 16, 2, 0, 0.1, List.of(0.0), 0, 0);
     }
 
     @Test

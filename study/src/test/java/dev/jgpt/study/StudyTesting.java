@@ -29,7 +29,7 @@ final class StudyTesting {
 
     /** Width 64, 4 heads (the study's setting), a small batch of 4 × 32 tokens, AdamW lr 1e-3, no warmup. */
     static RunSpec spec(ResidualLayout layout, int depth, InitScheme init, long seed, int steps) {
-        return new RunSpec(layout, depth, 1e-3, false, init, seed, steps, 64, 4, 4, 32, 0, 0, 0.1, 0.9, 0.99, 0, 0);
+        return new RunSpec(layout, depth, 1e-3, false, init, seed, steps, 64, 4, 4, 32, 0, 0, 0.1, 0.9, 0.99, 0, 0, 0);
     }
 
     static RunResult run(ResidualLayout layout, int depth, InitScheme init, long seed, int steps) {

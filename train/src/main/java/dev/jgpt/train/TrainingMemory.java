@@ -13,9 +13,10 @@ import java.util.Locale;
  * @param gradients   one gradient per weight
  * @param optimizer   AdamW's two moments per weight
  * @param activations what the forward and backward passes of one micro-batch keep, as the layers
- *                    allocate it: per block about 37 B·T·d floats (layer norms, q/k/v, attention output,
- *                    4d MLP, their gradients, the residual sums) plus the B·H·T² attention weights, 4 B·T·d
- *                    more with dropout; outside the blocks the B·T·V logits and a few B·T·d buffers
+ *                    allocate it: per block about 27 B·T·d floats (layer norms, q/k/v, attention output,
+ *                    4d MLP with GELU' kept for backward, their gradients, the residual sums) plus the B·H·T²
+ *                    attention weights, 8 B·T·d more with dropout (the projections' own outputs, masks,
+ *                    gradients); outside the blocks the B·T·V logits and a few B·T·d buffers
  */
 public record TrainingMemory(long parameters, long gradients, long optimizer, long activations, int batch, int block) {
 
@@ -26,9 +27,9 @@ public record TrainingMemory(long parameters, long gradients, long optimizer, lo
         long d = model.nEmbd();
         long p = model.nLayer() * (12 * d * d + 13 * d) + ((long) model.vocabSize() + model.blockSize()) * d + 2 * d;
         long rows = (long) batch * block, c = model.nEmbd();
-        long perBlock = 37 * rows * c + 4 * rows + (long) batch * model.nHead() * block * block
-                + (dropout > 0 ? 4 * rows * c : 0);
-        long outside = 6 * rows * c + rows * model.vocabSize() + 3 * rows + (dropout > 0 ? 2 * rows * c : 0);
+        long perBlock = 27 * rows * c + 4 * rows + (long) batch * model.nHead() * block * block
+                + (dropout > 0 ? 8 * rows * c : 0);
+        long outside = 6 * rows * c + rows * model.vocabSize() + 3 * rows + (dropout > 0 ? 3 * rows * c : 0);
         return new TrainingMemory(4 * p, 4 * p, 8 * p, 4 * (model.nLayer() * perBlock + outside), batch, block);
     }
 

@@ -19,8 +19,13 @@ interface Format {
 
     /**
      * Σ w_i·x_{xOff+i} over one row of n weights, decoded in registers. xSums[k] is the sum of
-     * x[xOff + 32k, xOff + 32k + 32): formats whose blocks subtract a minimum use it (the minimum's
+     * x[xOff + 32k, xOff + 32k + 32): formats whose blocks subtract a minimum or an offset use it (its
      * share of the dot product is then one multiply per block); the others ignore it.
      */
     float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums);
+
+    /** Whether {@link #dot} reads xSums (the caller computes them once per vector x, for every row). */
+    default boolean usesXSums() {
+        return false;
+    }
 }

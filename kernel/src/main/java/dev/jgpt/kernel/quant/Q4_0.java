@@ -1,8 +1,8 @@
 package dev.jgpt.kernel.quant;
 
 import dev.jgpt.kernel.Simd;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,17 +24,8 @@ final class Q4_0 implements Format {
         for (int b = 0; b < n / BLOCK; b++) {
             int base = xOff + b * BLOCK;
             long o = off + (long) b * BYTES;
-            float amax = 0f, max = 0f;
-            for (int j = 0; j < BLOCK; j++) {
-                float v = x[base + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -8f;
-            float id = d != 0f ? 1f / d : 0f;
-            QuantSimd.putF16(dst, o, d);
+            float d = QuantSimd.largestMagnitude(x, base, BLOCK) / -8f;
+            float id = QuantSimd.putScale(dst, o, d);
             for (int j = 0; j < BLOCK / 2; j++) {
                 int lo = Math.min(15, (byte) (int) (x[base + j] * id + 8.5f));
                 int hi = Math.min(15, (byte) (int) (x[base + BLOCK / 2 + j] * id + 8.5f));
@@ -56,15 +47,6 @@ final class Q4_0 implements Format {
         }
     }
 
-    /** Low nibbles of L bytes, less 8, as floats. */
-    static FloatVector low(ByteVector q) {
-        return QuantSimd.toFloats(q.and((byte) 0x0f).sub((byte) 8));
-    }
-
-    static FloatVector high(ByteVector q) {
-        return QuantSimd.toFloats(QuantSimd.highNibbles(q).sub((byte) 8));
-    }
-
     @Override
     public void decode(MemorySegment src, long off, float[] y, int yOff, int n) {
         for (int b = 0; b < n / BLOCK; b++) {
@@ -72,27 +54,39 @@ final class Q4_0 implements Format {
             float d = QuantSimd.f16(src, o);
             int yb = yOff + b * BLOCK;
             for (int c = 0; c < BLOCK / 2; c += L) {
-                ByteVector q = QuantSimd.bytes(src, o + 2 + c);
-                low(q).mul(d).intoArray(y, yb + c);
-                high(q).mul(d).intoArray(y, yb + BLOCK / 2 + c);
+                IntVector q = QuantSimd.unsigned(QuantSimd.bytes(src, o + 2 + c));
+                QuantSimd.lowNibbles(q).sub(8f).mul(d).intoArray(y, yb + c);
+                QuantSimd.highNibbles(q).sub(8f).mul(d).intoArray(y, yb + BLOCK / 2 + c);
             }
         }
     }
 
+    /**
+     * Σ d·(q − 8)·x = Σ_blocks d·(Σ q·x − 8·Σ x): the quants 0…15 multiply x as they are (one mask or
+     * shift each), and each block's offset takes one scalar multiply-add from xSums.
+     */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
         FloatVector acc = FloatVector.zero(F);
+        float offsets = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
             int xb = xOff + b * BLOCK;
             FloatVector block = FloatVector.zero(F);
             for (int c = 0; c < BLOCK / 2; c += L) {
-                ByteVector q = QuantSimd.bytes(w, o + 2 + c);
-                block = low(q).fma(QuantSimd.x(x, xb + c), block);
-                block = high(q).fma(QuantSimd.x(x, xb + BLOCK / 2 + c), block);
+                IntVector q = QuantSimd.unsigned(QuantSimd.bytes(w, o + 2 + c));
+                block = QuantSimd.lowNibbles(q).fma(QuantSimd.x(x, xb + c), block);
+                block = QuantSimd.highNibbles(q).fma(QuantSimd.x(x, xb + BLOCK / 2 + c), block);
             }
-            acc = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), acc);
+            float d = QuantSimd.f16(w, o);
+            acc = block.fma(FloatVector.broadcast(F, d), acc);
+            offsets += d * xSums[b];
         }
-        return Simd.sum(acc);
+        return Simd.sum(acc) - 8f * offsets;
+    }
+
+    @Override
+    public boolean usesXSums() {
+        return true;
     }
 }

@@ -1,8 +1,8 @@
 package dev.jgpt.kernel.quant;
 
 import dev.jgpt.kernel.Simd;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -217,14 +217,6 @@ final class Q4_K implements Format {
         }
     }
 
-    static FloatVector low(ByteVector q) {
-        return QuantSimd.toFloats(q.and((byte) 0x0f));
-    }
-
-    static FloatVector high(ByteVector q) {
-        return QuantSimd.toFloats(QuantSimd.highNibbles(q));
-    }
-
     @Override
     public void decode(MemorySegment src, long off, float[] y, int yOff, int n) {
         for (int b = 0; b < n / BLOCK; b++) {
@@ -236,9 +228,9 @@ final class Q4_K implements Format {
                 float d1 = d * byteAt(sc, 2 * g + 1), m1 = dmin * byteAt(mn, 2 * g + 1);
                 int yb = yOff + b * BLOCK + 64 * g;
                 for (int c = 0; c < 32; c += L) {
-                    ByteVector q = QuantSimd.bytes(src, o + 16 + 32L * g + c);
-                    low(q).mul(d0).sub(m0).intoArray(y, yb + c);
-                    high(q).mul(d1).sub(m1).intoArray(y, yb + 32 + c);
+                    IntVector q = QuantSimd.unsigned(QuantSimd.bytes(src, o + 16 + 32L * g + c));
+                    QuantSimd.lowNibbles(q).mul(d0).sub(m0).intoArray(y, yb + c);
+                    QuantSimd.highNibbles(q).mul(d1).sub(m1).intoArray(y, yb + 32 + c);
                 }
             }
         }
@@ -250,7 +242,7 @@ final class Q4_K implements Format {
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains: even and odd sub-blocks
         float minSum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
@@ -261,16 +253,21 @@ final class Q4_K implements Format {
             for (int g = 0; g < BLOCK / 64; g++) {
                 FloatVector s0 = FloatVector.zero(F), s1 = s0;
                 for (int c = 0; c < 32; c += L) {
-                    ByteVector q = QuantSimd.bytes(w, o + 16 + 32L * g + c);
-                    s0 = low(q).fma(QuantSimd.x(x, xb + 64 * g + c), s0);
-                    s1 = high(q).fma(QuantSimd.x(x, xb + 64 * g + 32 + c), s1);
+                    IntVector q = QuantSimd.unsigned(QuantSimd.bytes(w, o + 16 + 32L * g + c));
+                    s0 = QuantSimd.lowNibbles(q).fma(QuantSimd.x(x, xb + 64 * g + c), s0);
+                    s1 = QuantSimd.highNibbles(q).fma(QuantSimd.x(x, xb + 64 * g + 32 + c), s1);
                 }
-                acc = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc);
-                acc = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc);
+                acc0 = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc1);
                 blockMins += byteAt(mn, 2 * g) * xSums[sb + 2 * g] + byteAt(mn, 2 * g + 1) * xSums[sb + 2 * g + 1];
             }
             minSum += dmin * blockMins;
         }
-        return Simd.sum(acc) - minSum;
+        return Simd.sum(acc0.add(acc1)) - minSum;
+    }
+
+    @Override
+    public boolean usesXSums() {
+        return true;
     }
 }

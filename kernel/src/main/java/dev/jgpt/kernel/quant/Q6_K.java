@@ -93,15 +93,8 @@ final class Q6_K implements Format {
      */
     private static float fitScale(float[] x, int xOff, byte[] q, int qOff) {
         final int nmax = 32;
-        float max = 0f, amax = 0f;
-        for (int i = 0; i < SUB; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
-        if (amax < EPS) {
+        float max = QuantSimd.largestMagnitude(x, xOff, SUB);
+        if (Math.abs(max) < EPS) {
             java.util.Arrays.fill(q, qOff, qOff + SUB, (byte) 0);
             return 0f;
         }
@@ -200,7 +193,7 @@ final class Q6_K implements Format {
 
     /**
      * Each vector of L products has one sub-block scale: multiply, then fused multiply-add by d·s_j.
-     * One call per super-block returning a float, and one loop body per quant vector (parts by
+     * One call per super-block returning a float, and one loop body per two quant vectors (parts by
      * variable shifts, not four unrolled copies), keep each compiled body within the JIT's inlining
      * budget: past it, vector operations are left as calls on boxed vectors, many times slower.
      */
@@ -216,18 +209,23 @@ final class Q6_K implements Format {
     private static float superBlockDot(MemorySegment w, long o, float[] x, int xb) {
         float d = QuantSimd.f16(w, o + D);
         long s0 = w.get(QuantSimd.LONG_LE, o + SCALES), s1 = w.get(QuantSimd.LONG_LE, o + SCALES + 8);
-        FloatVector acc = FloatVector.zero(F);
+        // two chains of fused multiply-adds (parts 0, 2 and 1, 3), so their latency overlaps
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int h = 0; h < 2; h++) {
             long sh = h == 0 ? s0 : s1;                        // the 8 scales of this half
-            for (int part = 0; part < 4; part++) {
+            for (int part = 0; part < 4; part += 2) {
                 for (int c = 0; c < 32; c += L) {
-                    FloatVector q = quant(QuantSimd.bytes(w, o + 64L * h + 32 * (part & 1) + c),
-                            QuantSimd.bytes(w, o + QH + 32L * h + c), part);
-                    float scale = d * (byte) (sh >>> 8 * (c / 16 + 2 * part));
-                    acc = q.mul(QuantSimd.x(x, xb + 128 * h + 32 * part + c)).fma(FloatVector.broadcast(F, scale), acc);
+                    ByteVector high = QuantSimd.bytes(w, o + QH + 32L * h + c);
+                    int xe = xb + 128 * h + 32 * part + c;
+                    FloatVector q0 = quant(QuantSimd.bytes(w, o + 64L * h + c), high, part);
+                    FloatVector q1 = quant(QuantSimd.bytes(w, o + 64L * h + 32 + c), high, part + 1);
+                    float scale0 = d * (byte) (sh >>> 8 * (c / 16 + 2 * part));
+                    float scale1 = d * (byte) (sh >>> 8 * (c / 16 + 2 * part + 2));
+                    acc0 = q0.mul(QuantSimd.x(x, xe)).fma(FloatVector.broadcast(F, scale0), acc0);
+                    acc1 = q1.mul(QuantSimd.x(x, xe + 32)).fma(FloatVector.broadcast(F, scale1), acc1);
                 }
             }
         }
-        return Simd.sum(acc);
+        return Simd.sum(acc0.add(acc1));
     }
 }

@@ -21,13 +21,8 @@ final class Q8_0 implements Format {
         for (int b = 0; b < n / BLOCK; b++) {
             int base = xOff + b * BLOCK;
             long o = off + (long) b * BYTES;
-            float amax = 0f;
-            for (int j = 0; j < BLOCK; j++) {
-                amax = Math.max(amax, Math.abs(x[base + j]));
-            }
-            float d = amax / 127f;
-            float id = d != 0f ? 1f / d : 0f;
-            QuantSimd.putF16(dst, o, d);
+            float d = Math.abs(QuantSimd.largestMagnitude(x, base, BLOCK)) / 127f;
+            float id = QuantSimd.putScale(dst, o, d);
             for (int j = 0; j < BLOCK; j++) {
                 dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) QuantSimd.roundHalfAway(x[base + j] * id));
             }

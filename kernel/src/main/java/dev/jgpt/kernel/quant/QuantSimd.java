@@ -3,6 +3,7 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -49,13 +50,34 @@ final class QuantSimd {
         return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
     }
 
+    /** L bytes as L ints 0…255 (one zero-extending widen: the nibbles then need one mask or one shift each). */
+    static IntVector unsigned(ByteVector q) {
+        return (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    /** The low 4 bits of each byte of q (as {@link #unsigned} ints), as floats 0…15. */
+    static FloatVector lowNibbles(IntVector q) {
+        return (FloatVector) q.and(0x0f).convertShape(VectorOperators.I2F, F, 0);
+    }
+
+    /** The high 4 bits of each byte of q (as {@link #unsigned} ints), as floats 0…15. */
+    static FloatVector highNibbles(IntVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0);
+    }
+
     /**
-     * The high 4 bits of each byte, as 0…15. Shifted in 16-bit lanes (x86 has no byte shift, so a
-     * byte-lane shift costs a widen and a narrow): the bits that cross into the neighbouring byte
-     * land in its high nibble, which the mask clears.
+     * The value of largest magnitude among x[from, from + n), with its sign (the first such in a tie;
+     * 0 if all are 0): what ggml's quantizers scale a block by.
      */
-    static ByteVector highNibbles(ByteVector q) {
-        return q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0f);
+    static float largestMagnitude(float[] x, int from, int n) {
+        float max = 0f, amax = 0f;
+        for (int i = from; i < from + n; i++) {
+            if (Math.abs(x[i]) > amax) {
+                amax = Math.abs(x[i]);
+                max = x[i];
+            }
+        }
+        return max;
     }
 
     static FloatVector x(float[] x, int i) {
@@ -68,6 +90,15 @@ final class QuantSimd {
 
     static void putF16(MemorySegment s, long off, float v) {
         s.set(SHORT_LE, off, Halves.floatToF16(v));
+    }
+
+    /**
+     * Stores a block's scale d as f16 at off and returns what ggml's Q8_0 and Q4_0 quantizers multiply
+     * by: 1 / d (of the f32 d, not the stored f16), or 0 for an all-zero block.
+     */
+    static float putScale(MemorySegment s, long off, float d) {
+        putF16(s, off, d);
+        return d != 0f ? 1f / d : 0f;
     }
 
     static int u8(MemorySegment s, long off) {

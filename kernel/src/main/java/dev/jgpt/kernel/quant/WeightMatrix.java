@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * A weight matrix W [rows × cols] kept in its storage format: row r is the {@code rowBytes} bytes at
@@ -128,15 +129,57 @@ public final class WeightMatrix {
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
         float[] sums = xSums(x, xOff);
-        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> {
-            if (!QuantSimd.VECTOR && type != WeightType.F32) {
-                fallbackDots(r0, r1, x, xOff, y, yOff, 1);
-                return;
+        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> dots(r0, r1, x, xOff, sums, y, yOff));
+    }
+
+    /**
+     * The matrix-vector products of matrices stacked row-wise (q, k and v; gate and up), each part's
+     * outputs after the previous part's: y[yOff + rows before part i + r] = part i's row r · x. The
+     * parts may differ in type but not in cols. Each output is the value {@link #matvec} of its part
+     * gives, bit for bit; the kernel threads take all the rows in one hand-off instead of one per part.
+     */
+    public static void matvec(List<WeightMatrix> parts, float[] x, int xOff, float[] y, int yOff) {
+        if (parts.isEmpty()) {
+            return;
+        }
+        int cols = parts.getFirst().cols, rows = 0;
+        long bytes = 0;
+        int[] start = new int[parts.size() + 1];
+        for (int i = 0; i < parts.size(); i++) {
+            WeightMatrix m = parts.get(i);
+            if (m.cols != cols) {
+                throw new IllegalArgumentException("matvec: stacked matrices need equal cols, got " + parts);
             }
-            for (int r = r0; r < r1; r++) {
-                y[yOff + r] = type.format.dot(data, r * rowBytes, x, xOff, cols, sums);
+            rows = Math.addExact(rows, m.rows);
+            start[i + 1] = rows;
+            bytes += m.byteSize();
+        }
+        checkVector("matvec", "x", x, xOff, cols);
+        checkVector("matvec", "y", y, yOff, rows);
+        float[] sums = null;
+        for (WeightMatrix m : parts) {
+            sums = sums != null ? sums : m.xSums(x, xOff);
+        }
+        float[] xSums = sums;
+        Parallel.forRange(rows, minRows(Math.max(1, bytes / rows)), (r0, r1) -> {
+            for (int i = 0; i < parts.size(); i++) {
+                int lo = Math.max(r0, start[i]), hi = Math.min(r1, start[i + 1]);
+                if (lo < hi) {
+                    parts.get(i).dots(lo - start[i], hi - start[i], x, xOff, xSums, y, yOff + start[i]);
+                }
             }
         });
+    }
+
+    /** y[yOff + r] for rows r0 ≤ r &lt; r1. */
+    private void dots(int r0, int r1, float[] x, int xOff, float[] sums, float[] y, int yOff) {
+        if (!QuantSimd.VECTOR && type != WeightType.F32) {
+            fallbackDots(r0, r1, x, xOff, y, yOff, 1);
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            y[yOff + r] = type.format.dot(data, r * rowBytes, x, xOff, cols, sums);
+        }
     }
 
     public void matvec(float[] x, float[] y) {
@@ -180,9 +223,9 @@ public final class WeightMatrix {
         matmul(n, x, 0, cols, y, 0, rows);
     }
 
-    /** Sums of x over each 32 values, for the formats that subtract a block minimum (Q4_K). */
+    /** Sums of x over each 32 values, for the formats that subtract a block minimum or offset (Q4_K, Q4_0). */
     private float[] xSums(float[] x, int xOff) {
-        if (type != WeightType.Q4_K) {
+        if (!type.format.usesXSums()) {
             return null;
         }
         float[] s = new float[cols / 32];

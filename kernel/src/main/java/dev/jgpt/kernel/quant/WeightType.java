@@ -10,8 +10,8 @@ import java.util.Locale;
  */
 public enum WeightType {
     F32(0, 1, 4, new F32()),
-    F16(1, 1, 2, new F16()),
-    BF16(30, 1, 2, new BF16()),
+    F16(1, 1, 2, HalfFormat.F16),
+    BF16(30, 1, 2, HalfFormat.BF16),
     Q8_0(8, 32, 34, new Q8_0()),
     Q4_0(2, 32, 18, new Q4_0()),
     Q4_K(12, 256, 144, new Q4_K()),

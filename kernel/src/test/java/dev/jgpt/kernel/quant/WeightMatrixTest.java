@@ -122,6 +122,35 @@ class WeightMatrixTest {
     }
 
     @Test
+    void stackedMatvecGivesEachPartsOwnProductBitForBit() {
+        SplittableRandom rng = new SplittableRandom(9);
+        int cols = 512;
+        WeightType[] types = {WeightType.Q4_K, WeightType.Q6_K, WeightType.Q8_0, WeightType.Q4_0, WeightType.BF16};
+        int[] rows = {7, 33, 1, 300, 5};
+        java.util.List<WeightMatrix> parts = new java.util.ArrayList<>();
+        for (int i = 0; i < types.length; i++) {
+            parts.add(WeightMatrix.quantize(types[i], FormatTest.gaussian(rng, rows[i] * cols, 0.5), rows[i], cols));
+        }
+        float[] x = FormatTest.gaussian(rng, cols + 2, 1.0);
+        int total = Arrays.stream(rows).sum();
+        float[] want = new float[total];
+        for (int i = 0, at = 0; i < parts.size(); at += rows[i], i++) {
+            parts.get(i).matvec(x, 2, want, at);
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] y = new float[total + 2];
+            Arrays.fill(y, SENTINEL);
+            WeightMatrix.matvec(parts, x, 2, y, 1);
+            assertEquals(SENTINEL, y[0]);
+            assertEquals(SENTINEL, y[total + 1]);
+            assertArrayEquals(want, Arrays.copyOfRange(y, 1, total + 1), threads + " threads");
+        }
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrix.matvec(
+                java.util.List.of(parts.get(0), WeightMatrix.quantize(WeightType.Q8_0, new float[64], 1, 64)), x, 0, new float[8], 0));
+    }
+
+    @Test
     void largeProductsSplitAcrossThreadsGiveTheSameBits() {
         SplittableRandom rng = new SplittableRandom(5);
         for (WeightType t : WeightType.values()) {
