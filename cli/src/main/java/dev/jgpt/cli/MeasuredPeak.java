@@ -114,8 +114,9 @@ final class MeasuredPeak {
 
     /**
      * The lowest plausible peak on {@code threads} threads: one FMA of the full vector width (2 FLOPs per lane)
-     * per cycle per core at the reported clock, and {@link #FEWER_THREADS_SHARE} of each fewer-thread peak in
-     * {@code cache}, per core.
+     * per cycle per core at the reported clock, {@link #FEWER_THREADS_SHARE} of each fewer-thread peak in
+     * {@code cache}, per core, and each fewer-thread peak itself (more threads never lower the peak: 2 threads
+     * at 170 beside 1 thread at 195 were both taken under load, and made jgpt train print an MFU of 107%).
      */
     static double plausibleFloor(Machine m, int threads, Properties cache) {
         double floor = m.effective(threads) * m.lanes() * 2.0 * m.clockGhz();
@@ -123,7 +124,7 @@ final class MeasuredPeak {
             try {
                 double p = Double.parseDouble(cache.getProperty(m.key(fewer), "NaN"));
                 if (p > 0 && Double.isFinite(p)) {
-                    floor = Math.max(floor, FEWER_THREADS_SHARE * p * m.effective(threads) / m.effective(fewer));
+                    floor = Math.max(floor, Math.max(p, FEWER_THREADS_SHARE * p * m.effective(threads) / m.effective(fewer)));
                 }
             } catch (NumberFormatException unreadable) {
                 // not a peak: nothing to compare with
