@@ -8,6 +8,8 @@
 #   env: SEEDS="1 2 3" LAYOUTS="pre-ln highway dense unet post-ln none" THREADS=1 ITERS=2000 (the preset's;
 #   fewer on a busy machine: the cosine then ends there) BATCHES=2 EIGEN=20 PLANE=15 (points per side, first seed)
 #   INIT_ALL=0 (the landscape at init for the first seed only; 1: for every seed)
+#   FIRST=<first of SEEDS> (the seed that gets the plane and the landscape at init: FIRST=1 SEEDS="2 3" adds
+#   seeds to an OUT that already holds seed 1's runs without measuring seed 2 differently from seed 3)
 set -euo pipefail
 out=${1:?usage: residual-family.sh OUT [JAR]}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +29,7 @@ mkdir -p "$out"
 # Landscapes: BATCHES fixed validation batches of 8 × 64 tokens; a 21-point line, a PLANE² plane for the first
 # seed; EIGEN power-iteration steps for the Hessian's largest eigenvalue.
 land=(--batches "$batches" --batch-size 8 --points 21 --eigen-iterations "$eigen" --largest-only --threads "$threads")
-first=${seeds%% *}
+first=${FIRST:-${seeds%% *}}
 for s in $seeds; do
   for l in $layouts; do
     run=$out/$l-s$s
