@@ -40,3 +40,32 @@ for layout in order:
         if any(n for *_, n in row):
             print(f"| {layout} | {depth} | " + " | ".join(" / ".join(fmt(c[i]) for c in row) for i in range(3))
                   + " | " + " / ".join(str(c[3]) for c in row) + " |")
+
+# Per seed: the damage, (lesioned − intact) / (unigram − intact), of the median single deletion and its mean over
+# k = 1..L−1 (the report's LayerDrop figure), so a reader sees whether a claim holds in every seed, not only on average.
+print()
+print("| layout | L | seed | median single-deletion damage P=" + both + " | mean damage over k = 1..L−1, P=" + both + " |")
+print("|---|---|---|---|---|")
+runs = defaultdict(dict)
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["verdict"] == "trained":
+        runs[(r["layout"], r["depth"], r["spec"]["seed"])][r["layerDrop"]] = r["lesion"]
+
+
+def damage(x, loss):
+    return (loss - x["loss"]) / (x["reference"] - x["loss"])
+
+
+def pct(v):
+    return "–" if v is None else f"{100 * v:.0f}%"
+
+
+for layout in order:
+    for (l, depth, seed), by_rate in sorted(runs.items(), key=lambda e: (e[0][1], e[0][2])):
+        if l != layout:
+            continue
+        single = [statistics.median(damage(x, v) for v in x["single"]) if x else None for x in map(by_rate.get, rates)]
+        mean_k = [statistics.mean(damage(x, v) for k in x["byK"][1:depth] for v in k["losses"]) if x else None
+                  for x in map(by_rate.get, rates)]
+        print(f"| {layout} | {depth} | {seed} | " + " / ".join(map(pct, single)) + " | " + " / ".join(map(pct, mean_k)) + " |")
