@@ -75,7 +75,7 @@ final class HalfFormat implements Format {
     }
 
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains, so their latency overlaps
         int i = 0;
         for (; i + 2 * L <= n; i += 2 * L) {
