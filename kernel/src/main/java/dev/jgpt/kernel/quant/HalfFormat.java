@@ -84,16 +84,16 @@ final class HalfFormat implements Format {
 
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains, so their latency overlaps
+        // Two chains of fused multiply-adds (so their latency overlaps), taking turns, with one load call
+        // site: each inlined copy of the conversion adds JIT nodes, and past the inlining budget (this dot
+        // is inlined into the row loop) vector operations are left as calls on boxed vectors.
+        // bf16 is loop-invariant: the JIT unswitches the loop, one copy per conversion.
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int i = 0;
-        // bf16 is loop-invariant: the JIT unswitches the loop, one copy per conversion
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = load(bf16, w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
-            acc1 = load(bf16, w, off + 2L * (i + L)).fma(QuantSimd.x(x, xOff + i + L), acc1);
-        }
-        if (i + L <= n) {
-            acc0 = load(bf16, w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
-            i += L;
+        for (; i + L <= n; i += L) {
+            FloatVector next = load(bf16, w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
+            acc0 = acc1;
+            acc1 = next;
         }
         float s = Simd.sum(acc0.add(acc1));
         for (; i < n; i++) {
