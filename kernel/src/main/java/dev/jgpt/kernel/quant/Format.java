@@ -25,8 +25,8 @@ interface Format {
 
     /**
      * What {@link #dot} needs from the vector x[xOff, xOff + n) beyond x itself, computed once per
-     * vector for all the rows it meets (sums of x over blocks, for the formats whose blocks subtract a
-     * minimum or an offset; x reordered to the lane order of packed quants), or null.
+     * vector for all the rows it meets (the sums of x over blocks, for the formats whose blocks subtract
+     * a minimum or an offset: their share of the dot product is then one multiply per block), or null.
      */
     default float[] prepare(float[] x, int xOff, int n) {
         return null;

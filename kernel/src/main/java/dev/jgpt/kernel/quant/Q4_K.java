@@ -3,11 +3,6 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -241,97 +236,13 @@ final class Q4_K implements Format {
         }
     }
 
-    /*
-     * The dot product. Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − Σ_j dmin·m_j·(Σ x): the quants
-     * multiply x as they are (0…15), and the minimums take their share from the sums of x over each
-     * sub-block, computed once per vector x ({@link #prepare}).
-     *
-     * With 16 floats per vector the quants are read 64 bytes at a time as 16 ints: lane i holds bytes
-     * 4i…4i+3, and one shift and one mask give one nibble of each lane's k-th byte as a float vector.
-     * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
-     * (once per vector x, for all rows): then every x vector is one load. A 64-byte chunk c holds
-     * sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3 in lanes 8-15 (low, high nibbles): the scales
-     * multiply as one vector per chunk and nibble. Other vector sizes read 16 bytes at a time in order.
+    /**
+     * Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − dmin·Σ_j m_j·(Σ x): the quant products accumulate
+     * per sub-block in a vector, the minimums take one scalar multiply-add per sub-block from the sums of x per sub-block
+     * (prepared once per x).
      */
-
-    /** The int-lane kernel above: 16 floats per vector. */
-    static final boolean LANE_ORDER = L == 16;
-    /** x values, then the 16 lanes of −(sums of x per sub-block) (lanes 0-7 zero), per super-block in lane order. */
-    private static final int PREPARED = BLOCK + 16;
-    private static final VectorSpecies<Long> TWO_LONGS = LongVector.SPECIES_128;
-    private static final VectorMask<Float> UPPER_HALF = LANE_ORDER ? VectorMask.fromLong(F, 0xff00L) : null;
-    /** Lane i takes the factor of sub-block n + 2·(i / 8) (of the chunk's four, after the chunk's rotation). */
-    private static final VectorShuffle<Float> LOW_SUBS = LANE_ORDER ? VectorShuffle.fromOp(F, i -> 2 * (i / 8)) : null,
-            HIGH_SUBS = LANE_ORDER ? VectorShuffle.fromOp(F, i -> 1 + 2 * (i / 8)) : null,
-            NEXT_CHUNK = LANE_ORDER ? VectorShuffle.fromOp(F, i -> (i + 4) % 16) : null;
-
-    /** Lane-ordered x with −Σx per sub-block (16 floats per vector), or the sums of x per sub-block. */
-    @Override
-    public float[] prepare(float[] x, int xOff, int n) {
-        if (!LANE_ORDER) {
-            return Format.blockSums(x, xOff, n, SUB, 1f);
-        }
-        float[] p = new float[n / BLOCK * PREPARED];
-        float[] sums = Format.blockSums(x, xOff, n, SUB, -1f);
-        int o = 0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            int xb = xOff + b * BLOCK;
-            for (int c = 0; c < 2; c++) {
-                for (int k = 0; k < 4; k++) {
-                    for (int nibble = 0; nibble < 2; nibble++) {
-                        for (int i = 0; i < 16; i++) {   // lane i, byte k: group 2c + i/8, byte 4·(i%8) + k of it
-                            p[o + 64 * nibble + i] = x[xb + 64 * (2 * c + i / 8) + 32 * nibble + 4 * (i % 8) + k];
-                        }
-                    }
-                    o += 16;
-                }
-                o += 64;
-            }
-            System.arraycopy(sums, 8 * b, p, o + 8, 8);
-            o += 16;
-        }
-        return p;
-    }
-
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        return LANE_ORDER ? laneOrderDot(w, off, prepared, n) : inOrderDot(w, off, x, xOff, n, prepared);
-    }
-
-    /**
-     * Per super-block: the 8 scales and 8 minimums as one vector [d·s_0 … d·s_7, dmin·m_0 … dmin·m_7]
-     * (its product with the prepared −Σx lanes is the minimums' share), then per chunk the quants of
-     * byte k, low and high nibbles, in two chains. Loops, not unrolled copies, keep the compiled body
-     * within the JIT's inlining budget (past it vector operations are left as calls on boxed vectors).
-     */
-    private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
-            int pb = b * PREPARED;
-            float d = QuantSimd.f16(w, o), dmin = QuantSimd.f16(w, o + 2);
-            LongVector packed = LongVector.zero(TWO_LONGS).withLane(0, scales(w, o + 4)).withLane(1, mins(w, o + 4));
-            FloatVector factors = ((FloatVector) packed.reinterpretAsBytes().convertShape(VectorOperators.B2F, F, 0))
-                    .mul(FloatVector.broadcast(F, d).blend(dmin, UPPER_HALF));
-            acc1 = factors.fma(QuantSimd.x(p, pb + 256), acc1);
-            for (int c = 0; c < 2; c++) {
-                IntVector q = IntVector.fromMemorySegment(QuantSimd.I, w, o + 16 + 64L * c, QuantSimd.LE);
-                FloatVector low = FloatVector.zero(F), high = low;
-                for (int k = 0; k < 4; k++) {
-                    int xp = pb + 128 * c + 16 * k;
-                    low = QuantSimd.nibble(q, 8 * k).fma(QuantSimd.x(p, xp), low);
-                    high = QuantSimd.nibble(q, 8 * k + 4).fma(QuantSimd.x(p, xp + 64), high);
-                }
-                acc0 = low.fma(factors.rearrange(LOW_SUBS), acc0);
-                acc1 = high.fma(factors.rearrange(HIGH_SUBS), acc1);
-                factors = factors.rearrange(NEXT_CHUNK);
-            }
-        }
-        return Simd.sum(acc0.add(acc1));
-    }
-
-    /** Other vector sizes: 16 quant bytes at a time, in order; xSums are the sums of x per sub-block. */
-    private static float inOrderDot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains: even and odd sub-blocks
         float minSum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
@@ -349,10 +260,16 @@ final class Q4_K implements Format {
                 }
                 acc0 = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc0);
                 acc1 = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc1);
-                blockMins += byteAt(mn, 2 * g) * xSums[sb + 2 * g] + byteAt(mn, 2 * g + 1) * xSums[sb + 2 * g + 1];
+                blockMins += byteAt(mn, 2 * g) * prepared[sb + 2 * g] + byteAt(mn, 2 * g + 1) * prepared[sb + 2 * g + 1];
             }
             minSum += dmin * blockMins;
         }
         return Simd.sum(acc0.add(acc1)) - minSum;
+    }
+
+    /** The sums of x over each sub-block of 32. */
+    @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return Format.blockSums(x, xOff, n, SUB, 1f);
     }
 }

@@ -3,11 +3,8 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -194,124 +191,21 @@ final class Q6_K implements Format {
         }
     }
 
-    /*
-     * The dot product. Σ d·s_j·(q − 32)·x = Σ_j d·s_j·(Σ q·x) − 32·Σ_j d·s_j·(Σ x): the quants multiply
-     * x as they are (0…63) and the offset takes its share from the sums of x over each sub-block of 16,
-     * computed once per vector x ({@link #prepare}).
-     *
-     * With 16 floats per vector, 64 bytes of ql (half h) are read as 16 ints: lanes 0-7 hold bytes
-     * a = ql[64h + l] and lanes 8-15 bytes b = ql[64h + 32 + l], l = 4·(i%8) + k for byte k of lane i;
-     * qh[32h + l], the high bits of both, is read into both halves, shifted right by 2 in lanes 8-15 (b
-     * uses bits 2-3 and 6-7 where a uses 0-1 and 4-5). Two int vectors then hold every byte's two 6-bit
-     * quants (low nibbles with bits 0-1, high nibbles with bits 4-5 of the high byte), and one shift
-     * and one mask give byte k's quants as a float vector. prepare lays x out in that lane order (once
-     * per vector x, for all rows). Lanes 4m…4m+3 of a half's low (high) quants are sub-block
-     * 8h + m (8h + 4 + m), so the scales multiply as one vector per half and nibble.
-     * Other vector sizes use the per-element layout below.
+    /**
+     * Each vector of L products has one sub-block scale: multiply, then fused multiply-add by d·s_j.
+     * One call per super-block returning a float, and one loop body per two quant vectors (parts by
+     * variable shifts, not four unrolled copies), keep each compiled body within the JIT's inlining
+     * budget: past it, vector operations are left as calls on boxed vectors, many times slower.
      */
-
-    /** The int-lane kernel above: 16 floats per vector. */
-    static final boolean LANE_ORDER = L == 16;
-    /** x values, then −32·(sums of x per sub-block of 16), per super-block in lane order. */
-    private static final int PREPARED = BLOCK + 16;
-    private static final VectorSpecies<Integer> I = QuantSimd.I;
-    private static final VectorSpecies<Byte> SIXTEEN_BYTES = ByteVector.SPECIES_128;
-    /** b's high bits are 2 higher than a's: lanes 8-15 shift right by 2. */
-    private static final IntVector B_SHIFT = LANE_ORDER
-            ? IntVector.fromArray(I, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2}, 0) : null;
-    private static final VectorShuffle<Integer> QH_HALF_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i % 8) : null,
-            QH_HALF_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i % 8) : null;
-    /** Lane i takes the scale of sub-block i / 4 (low nibbles) or 4 + i / 4 (high), after the half's rotation. */
-    private static final VectorShuffle<Float> LOW_SUBS = LANE_ORDER ? VectorShuffle.fromOp(F, i -> i / 4) : null,
-            HIGH_SUBS = LANE_ORDER ? VectorShuffle.fromOp(F, i -> 4 + i / 4) : null,
-            NEXT_HALF = LANE_ORDER ? VectorShuffle.fromOp(F, i -> (i + 8) % 16) : null;
-
-    /** Lane-ordered x with −32·Σx per sub-block of 16 (16 floats per vector), else nothing. */
-    @Override
-    public float[] prepare(float[] x, int xOff, int n) {
-        if (!LANE_ORDER) {
-            return null;
-        }
-        float[] p = new float[n / BLOCK * PREPARED];
-        float[] sums = Format.blockSums(x, xOff, n, SUB, -32f);
-        int o = 0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            int xb = xOff + b * BLOCK;
-            for (int h = 0; h < 2; h++) {
-                for (int k = 0; k < 4; k++) {
-                    for (int nibble = 0; nibble < 2; nibble++) {
-                        for (int i = 0; i < 16; i++) {
-                            p[o + 64 * nibble + i] = x[xb + 128 * h + 32 * (i / 8) + 64 * nibble + 4 * (i % 8) + k];
-                        }
-                    }
-                    o += 16;
-                }
-                o += 64;
-            }
-            System.arraycopy(sums, 16 * b, p, o, 16);
-            o += 16;
-        }
-        return p;
-    }
-
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        if (!LANE_ORDER) {
-            float sum = 0f;
-            for (int b = 0; b < n / BLOCK; b++) {
-                sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);
-            }
-            return sum;
-        }
-        return laneOrderDot(w, off, prepared, n);
-    }
-
-    /**
-     * Per super-block: the 16 scales as one vector (times the prepared −32·Σx lanes: the offset's
-     * share), then per half the quants of byte k, low and high, in two chains. Loops, not unrolled
-     * copies, keep the compiled body within the JIT's inlining budget (past it vector operations are
-     * left as calls on boxed vectors, many times slower).
-     */
-    private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float sum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
-            int pb = b * PREPARED;
-            FloatVector scales = ((FloatVector) ByteVector.fromMemorySegment(SIXTEEN_BYTES, w, o + SCALES, QuantSimd.LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(QuantSimd.f16(w, o + D));
-            acc0 = scales.fma(QuantSimd.x(p, pb + 256), acc0);
-            IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
-            IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
-            for (int h = 0; h < 2; h++) {
-                IntVector ql = IntVector.fromMemorySegment(I, w, o + 64L * h, QuantSimd.LE);
-                IntVector hi = h == 0 ? high0 : high1;
-                IntVector lowQuants = ql.and(0x0f0f0f0f).or(hi.lanewise(LSHL, 4).and(0x30303030));
-                IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
-                FloatVector low = FloatVector.zero(F), high = low;
-                for (int k = 0; k < 4; k++) {
-                    int xp = pb + 128 * h + 16 * k;
-                    low = sixBits(lowQuants, 8 * k).fma(QuantSimd.x(p, xp), low);
-                    high = sixBits(highQuants, 8 * k).fma(QuantSimd.x(p, xp + 64), high);
-                }
-                acc0 = low.fma(scales.rearrange(LOW_SUBS), acc0);
-                acc1 = high.fma(scales.rearrange(HIGH_SUBS), acc1);
-                scales = scales.rearrange(NEXT_HALF);
-            }
+            sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);
         }
-        return Simd.sum(acc0.add(acc1));
+        return sum;
     }
 
-    /** Bits shift…shift+5 of each int lane of q, as floats 0…63. */
-    private static FloatVector sixBits(IntVector q, int shift) {
-        return (FloatVector) q.lanewise(LSHR, shift).and(0x3f).convertShape(VectorOperators.I2F, F, 0);
-    }
-
-    /**
-     * Other vector sizes. Each vector of L products has one sub-block scale: multiply, then fused
-     * multiply-add by d·s_j. One call per super-block returning a float, and one loop body per two
-     * quant vectors (parts by variable shifts, not four unrolled copies), keep each compiled body within
-     * the JIT's inlining budget: past it, vector operations are left as calls on boxed vectors.
-     */
     private static float superBlockDot(MemorySegment w, long o, float[] x, int xb) {
         float d = QuantSimd.f16(w, o + D);
         long s0 = w.get(QuantSimd.LONG_LE, o + SCALES), s1 = w.get(QuantSimd.LONG_LE, o + SCALES + 8);

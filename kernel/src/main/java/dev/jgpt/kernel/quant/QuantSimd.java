@@ -65,11 +65,6 @@ final class QuantSimd {
         return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0);
     }
 
-    /** Bits shift…shift+3 of each int lane of q, as floats 0…15. */
-    static FloatVector nibble(IntVector q, int shift) {
-        return (FloatVector) q.lanewise(VectorOperators.LSHR, shift).and(0x0f).convertShape(VectorOperators.I2F, F, 0);
-    }
-
     /**
      * The value of largest magnitude among x[from, from + n), with its sign (the first such in a tie;
      * 0 if all are 0): what ggml's quantizers scale a block by.
