@@ -11,7 +11,9 @@ each (torch_train.py's speed mode) just before; jgpt runs on N threads.
     python3 benchmarks/scripts/whole_run.py [--seeds 1337,1,2] [--threads 2] [--out DIR]
 
 Prints a Markdown table and writes DIR/whole_run.jsonl (one line a run). Needs the build
-(`./mvnw -B -ntp -DskipTests package`) and Debian's python3-torch (benchmarks/scripts/install-peers.sh).
+(`./mvnw -B -ntp -DskipTests package`); it runs benchmarks/scripts/install-peers.sh first (Debian's python3-torch on
+OpenBLAS) and refuses to compare against a PyTorch whose BLAS is not OpenBLAS: on Debian's reference libblas3
+its matrix products run 6-19x slower (measured here), which would flatter jgpt.
 Run it on an otherwise idle machine: wall times are what it compares.
 """
 import argparse
@@ -43,6 +45,15 @@ def run(cmd, env=None, cwd=ROOT):
     if p.returncode != 0:
         sys.exit("whole_run: %s failed (exit %d):\n%s" % (" ".join(cmd), p.returncode, (p.stderr or p.stdout)[-2000:]))
     return p.stdout + p.stderr, wall
+
+
+def torch_blas():
+    """PyTorch's BLAS as threadpoolctl sees it (e.g. "OpenBLAS 0.3.21 (Cooperlake)"), or None if not OpenBLAS."""
+    probe = ("import torch, json; from threadpoolctl import threadpool_info; "
+             "print(json.dumps([p for p in threadpool_info() if p.get('internal_api') == 'openblas']))")
+    out, _ = run([TORCH_PY, "-c", probe], env=torch_env(1))
+    libs = json.loads(out.strip().splitlines()[-1])
+    return "OpenBLAS %s (%s)" % (libs[0].get("version"), libs[0].get("architecture")) if libs else None
 
 
 def torch_best_threads(threads):
@@ -79,6 +90,12 @@ def main():
     out = a.out or tempfile.mkdtemp(prefix="jgpt-whole-run-")
     os.makedirs(out, exist_ok=True)
     jgpt = os.path.join(ROOT, "bin", "jgpt")
+    if subprocess.run(["bash", os.path.join(HERE, "install-peers.sh")]).returncode != 0:
+        sys.exit("whole_run: install-peers.sh failed; PyTorch on OpenBLAS is the peer this comparison needs")
+    blas = torch_blas()
+    if blas is None:
+        sys.exit("whole_run: PyTorch does not use OpenBLAS here (libblas.so.3 points elsewhere: "
+                 "`update-alternatives --display libblas.so.3-x86_64-linux-gnu`); the comparison would be unfair")
     tn = torch_best_threads(a.threads)
     rows = []
     for seed in seeds:
@@ -91,6 +108,8 @@ def main():
         print(json.dumps(rows[-1]), flush=True)
         tout, wall = run([TORCH_PY, os.path.join(HERE, "torch_train.py"), "--train", "--seed", str(seed),
                           "--threads", str(tn)] + (["--iters", str(a.iters)] if a.iters else []), env=torch_env(tn))
+        with open(os.path.join(out, "torch-seed%d.log" % seed), "w") as f:
+            f.write(tout)
         loss = float(re.search(r"full val loss ([0-9.]+)", tout).group(1))
         rows.append(dict(peer="PyTorch", seed=seed, threads=tn, wall_s=round(wall, 1), val_loss_whole_split=loss))
         print(json.dumps(rows[-1]), flush=True)
@@ -100,7 +119,8 @@ def main():
     def side(peer, key):
         return [r[key] for r in rows if r["peer"] == peer]
 
-    print("\n`train --preset baby`, whole command, %d seeds (%s), on %s\n" % (len(seeds), a.seeds, cpu_name()))
+    print("\n`train --preset baby`, whole command, %d seeds (%s), on %s; PyTorch on %s\n"
+          % (len(seeds), a.seeds, cpu_name(), blas))
     print("| | threads | wall s (per seed) | mean | val loss, whole split (per seed) | mean |")
     print("| --- | ---: | --- | ---: | --- | ---: |")
     for peer in ("jgpt", "PyTorch"):

@@ -9,7 +9,6 @@ import dev.jgpt.model.Quantize;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +30,8 @@ import java.util.SplittableRandom;
  * process to compare those.
  */
 public final class QuantDecodeCpu {
-    private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.ThreadMXBean MX =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private QuantDecodeCpu() {}
 
@@ -45,8 +45,8 @@ public final class QuantDecodeCpu {
         List<String> out = new ArrayList<>();
         out.add(String.format(Locale.ROOT, "%s, one kernel thread, thread CPU time (best of rounds); read bound %.1f GB/s (%s)",
                 model, boundGBps, Simd.describe()));
-        out.add("| weights | MB per token | decode tok per CPU-s | vs f32 | GB per CPU-s | % of read bound | prefill tok per CPU-s | vs f32 |");
-        out.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        out.add("| weights | MB per token | decode tok per CPU-s | vs f32 | GB per CPU-s | % of read bound | prefill tok per CPU-s | vs f32 | kB allocated per token |");
+        out.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         double decode0 = 0, prefill0 = 0;
         for (String name : types) {
             WeightType type = WeightType.parse(name);
@@ -58,15 +58,19 @@ public final class QuantDecodeCpu {
                 prefill0 = r[1];
             }
             double gbps = r[0] * bytes / 1e9;
-            out.add(String.format(Locale.ROOT, "| %s | %.0f | %.1f | %.2fx | %.1f | %.0f%% | %.0f | %.0f%% |", name, bytes / 1e6,
-                    r[0], r[0] / decode0, gbps, 100 * gbps / boundGBps, r[1], 100 * r[1] / prefill0));
+            out.add(String.format(Locale.ROOT, "| %s | %.0f | %.1f | %.2fx | %.1f | %.0f%% | %.0f | %.0f%% | %.0f |", name, bytes / 1e6,
+                    r[0], r[0] / decode0, gbps, 100 * gbps / boundGBps, r[1], 100 * r[1] / prefill0, r[2] / 1e3));
             System.out.println(out.getLast());
         }
         System.out.println();
         out.forEach(System.out::println);
     }
 
-    /** {decode tokens per CPU-second, prefill tokens per CPU-second}. */
+    /**
+     * {decode tokens per CPU-second, prefill tokens per CPU-second, bytes allocated per decoded token in
+     * the last round}. The allocation shows boxing: a kernel past the JIT's inlining budget leaves vector
+     * operations as calls on heap objects, megabytes per token, where a compiled kernel allocates nothing.
+     */
     static double[] measure(GPT gpt, int tokens) {
         int vocab = gpt.config.vocabSize();
         SplittableRandom rng = new SplittableRandom(7);
@@ -76,14 +80,16 @@ public final class QuantDecodeCpu {
         }
         InferenceSession s = new InferenceSession(gpt, 256);
         int next = argmax(s.append(prompt));
-        long bestDecode = Long.MAX_VALUE, bestPrefill = Long.MAX_VALUE;
+        long bestDecode = Long.MAX_VALUE, bestPrefill = Long.MAX_VALUE, allocated = 0;
         for (int round = 0; round < 8; round++) {   // the first rounds compile; the best later one counts
             s.truncate(64);
+            long a = MX.getCurrentThreadAllocatedBytes();
             long t = MX.getCurrentThreadCpuTime();
             for (int i = 0; i < tokens; i++) {
                 next = argmax(s.append(next));
             }
             bestDecode = Math.min(bestDecode, MX.getCurrentThreadCpuTime() - t);
+            allocated = MX.getCurrentThreadAllocatedBytes() - a;
             if (round % 2 == 1) {
                 s.reset();
                 t = MX.getCurrentThreadCpuTime();
@@ -91,7 +97,7 @@ public final class QuantDecodeCpu {
                 bestPrefill = Math.min(bestPrefill, MX.getCurrentThreadCpuTime() - t);
             }
         }
-        return new double[] {tokens * 1e9 / bestDecode, 64e9 / bestPrefill};
+        return new double[] {tokens * 1e9 / bestDecode, 64e9 / bestPrefill, allocated / (double) tokens};
     }
 
     /** GB per CPU-second of a SIMD sum over the f32 model's parameters (best of several passes, after compiling the sum). */

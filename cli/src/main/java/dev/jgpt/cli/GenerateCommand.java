@@ -115,6 +115,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        StartupTrace.mark("command");
         if (prompt != null && promptFile != null) {
             throw new IllegalArgumentException("give the prompt with --prompt or --prompt-file, not both");
         }
@@ -154,7 +155,13 @@ final class GenerateCommand implements Callable<Integer> {
             firstPrompt = prompt;
         }
 
-        try (ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
+        // The kernels compile on a tiny model while the real one loads (f32 weights: what the tiny model runs).
+        try (KernelWarmUp warmUp = ModelFiles.hasF32Weights(model, weights.type()) ? KernelWarmUp.start() : null;
+             ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
+            StartupTrace.mark("model and tokenizer");
+            if (warmUp != null) {
+                warmUp.close();   // loaded: the real forward needs the cores
+            }
             GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
             if (context < 1 || context > gpt.config.blockSize()) {
@@ -192,12 +199,14 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** Generates one continuation, streaming it to {@code out}, then prints the summary on {@code info}. */
     private void turn(Generator generator, String text, GenerationOptions options, PrintStream out, PrintStream info) {
+        StartupTrace.mark("prompt");
         GenerationResult r = generator.generate(text, options, t -> {
             if (!t.text().isEmpty()) {
                 out.print(t.text());
                 out.flush();
             }
         });
+        StartupTrace.mark("generated");
         out.println();   // end the last line; the generated text itself is exactly what was streamed
         out.flush();
         var s = r.stats();

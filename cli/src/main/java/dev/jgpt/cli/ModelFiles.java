@@ -68,6 +68,12 @@ final class ModelFiles implements AutoCloseable {
         return model.getFileName() != null && model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
     }
 
+    /** Whether {@code model} loads as f32 weights: a directory of safetensors that {@code weights} does not quantize. */
+    static boolean hasF32Weights(Path model, WeightType weights) {
+        return !isGguf(model) && (weights == null || weights == WeightType.F32)
+                && (Files.isRegularFile(model.resolve(ModelDir.WEIGHTS)) || Files.isRegularFile(model.resolve(ModelDir.WEIGHTS_INDEX)));
+    }
+
     static ModelFiles load(Path model) throws IOException {
         return load(model, null);
     }
@@ -79,7 +85,11 @@ final class ModelFiles implements AutoCloseable {
     static ModelFiles load(Path model, WeightType weights) throws IOException {
         FutureTask<Tokenizer> tokenizer = null;
         if (Files.isDirectory(model)) {
-            tokenizer = new FutureTask<>(() -> Tokenizers.load(model));
+            tokenizer = new FutureTask<>(() -> {
+                Tokenizer loaded = Tokenizers.load(model);
+                StartupTrace.mark("tokenizer loaded");
+                return loaded;
+            });
             Thread.ofPlatform().name("jgpt-tokenizer-load").daemon().start(tokenizer);
         }
         try {
@@ -102,6 +112,7 @@ final class ModelFiles implements AutoCloseable {
         }
         if (!isGguf(model)) {
             GPT gpt = ModelDir.load(model);
+            StartupTrace.mark("weights loaded");
             return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model,
                     null, tokenizer);
         }

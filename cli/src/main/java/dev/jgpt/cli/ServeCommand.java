@@ -115,7 +115,8 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("jgpt serve: warning: " + e.getMessage() + "; /v1/chat/completions answers 501");
         }
         try (files; Tokenizer tokenizer = files.tokenizer()) {
-            OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable);
+            OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable,
+                    ModelFiles.generationConfig(model));
             Runnable drain = () -> Thread.ofPlatform().name("jgpt-drain").start(() -> {
                 System.err.println("jgpt serve: draining: no new requests; waiting for " + server.scheduler().running()
                         + " running and " + server.scheduler().queued() + " queued");

@@ -8,13 +8,22 @@ import jdk.incubator.vector.FloatVector;
  * The three transformer layouts are thin wrappers: {@link #linearForward} (y = x·Wᵀ + b),
  * and {@link #linearBackward} (dX += dY·W, dW += dYᵀ·X, db += Σ dY).
  *
- * <p>Three paths, chosen by shape: a packed, cache-blocked SIMD kernel ({@link GemmPacked}) for
+ * <p>Four paths, chosen by shape: a packed, cache-blocked SIMD kernel ({@link GemmPacked}) for
  * everything of real size; matrix-vector ({@link GemmVec}) when M or N is 1, which is memory-bound
- * (decode at inference); and a plain loop for tiny problems where packing would cost more than it saves.
+ * (decode at inference); a few rows times large weights, the same kernel with the weights read in place
+ * instead of packed ({@link GemmPacked#streamWeights}: a prompt at inference); and a plain loop for tiny
+ * problems where packing would cost more than it saves.
  */
 public final class Gemm {
     /** Below this many multiply-adds the plain loop wins: packing and dispatch cost more than the work. */
     static final long TINY = 4096;
+    /**
+     * Products of at most this many rows by a transposed B of at least {@link #STREAM_WEIGHTS} elements (a
+     * prompt through a Linear layer) stream B in place ({@link GemmPacked#streamWeights}).
+     */
+    static final int STREAM_ROWS = 2 * GemmPacked.NR;
+    /** 4 MB of weights, which come from memory on every call: packing them would cost as much as using them. */
+    static final long STREAM_WEIGHTS = 1 << 20;
 
     private Gemm() {}
 
@@ -59,6 +68,9 @@ public final class Gemm {
             // c[i, 0] = Σ_k A(i,k)·B(k,0).
             GemmVec.matvec(M, K, a, aOff, transA ? 1 : lda, transA ? lda : 1,
                     b, bOff, transB ? 1 : ldb, c, cOff, ldc, accumulate);
+        } else if (transB && M <= STREAM_ROWS && (long) N * K >= STREAM_WEIGHTS) {
+            GemmPacked.streamWeights(transA, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
+                    Parallel.threads());
         } else if (!packed(M, N, K)) {
             naive(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
         } else {

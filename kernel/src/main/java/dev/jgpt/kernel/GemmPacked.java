@@ -167,6 +167,86 @@ final class GemmPacked {
         }
     }
 
+    /** Depth of one block of a panel of packed xᵀ in {@link #streamWeights}: 1024 × NR floats (256 KB), in L2. */
+    static final int STREAM_KC = 1024;
+
+    /** Per-thread scratch of {@link #streamWeights}: the packed xᵀ, one MR × NR tile, a last partial panel of W. */
+    private static final ThreadLocal<StreamBuffers> STREAM_BUFFERS = ThreadLocal.withInitial(StreamBuffers::new);
+
+    private static final class StreamBuffers {
+        float[] xt = new float[0];
+        final float[] tile = new float[MR * NR];
+        float[] wEdge = new float[0];
+        final float[] t16 = new float[256];
+    }
+
+    /**
+     * C[M×N] (+)= op(A)[M×K]·Wᵀ with W [N×K] row-major (a Linear layer's weights) for a few rows of A (a
+     * prompt). Packing W's panels would cost about as much as multiplying them by so few rows, so W is the
+     * micro-kernel's A operand instead, read in place and in order, six rows at a time, while op(A)ᵀ, packed
+     * once into NR-column panels, is its B operand: each MR × NR tile of Cᵀ (six outputs of NR rows) is
+     * stored transposed. Threads split W's rows. Every element is the same sum over K (in blocks of
+     * {@link #STREAM_KC}), whatever the thread count and the other rows.
+     */
+    static void streamWeights(boolean transA, int M, int N, int K, float[] a, int aOff, int lda,
+                              float[] w, int wOff, int ldw, float[] c, int cOff, int ldc, boolean accumulate,
+                              int threads) {
+        StreamBuffers buf = STREAM_BUFFERS.get();
+        if (buf.xt.length < (long) roundUp(M, NR) * K) {
+            buf.xt = new float[roundUp(M, NR) * K];
+        }
+        float[] xt = buf.xt;
+        // op(A)ᵀ[k, i] = op(A)[i, k]: as packB's B, op(A)ᵀ is transposed exactly when A is not.
+        packB(!transA, a, aOff, lda, 0, K, 0, M, xt, buf.t16);
+        int panels = ceilDiv(N, MR);
+        int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : Math.max(1, Math.min(threads, panels));
+        Parallel.forRange(parts, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                streamPanels((int) ((long) panels * p / parts), (int) ((long) panels * (p + 1) / parts),
+                        M, N, K, xt, w, wOff, ldw, c, cOff, ldc, accumulate);
+            }
+        });
+    }
+
+    /** W's six-row panels [q0, q1) of {@link #streamWeights}, on the calling thread. */
+    private static void streamPanels(int q0, int q1, int M, int N, int K, float[] xt, float[] w, int wOff, int ldw,
+                                     float[] c, int cOff, int ldc, boolean accumulate) {
+        StreamBuffers buf = STREAM_BUFFERS.get();
+        float[] tile = buf.tile;
+        for (int q = q0; q < q1; q++) {
+            int n0 = q * MR, rows = Math.min(MR, N - n0);
+            float[] wp = w;
+            int wo = wOff + n0 * ldw, ws = ldw;
+            if (rows < MR) {
+                // The last, partial panel: its rows copied into a zero-padded MR-row panel.
+                if (buf.wEdge.length < MR * K) {
+                    buf.wEdge = new float[MR * K];
+                }
+                wp = buf.wEdge;
+                java.util.Arrays.fill(wp, 0, MR * K, 0f);
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(w, wo + r * ldw, wp, r * K, K);
+                }
+                wo = 0;
+                ws = K;
+            }
+            for (int m0 = 0; m0 < M; m0 += NR) {   // each panel of xᵀ: NR rows of C
+                int m = Math.min(NR, M - m0);
+                java.util.Arrays.fill(tile, 0f);
+                for (int pc = 0; pc < K; pc += STREAM_KC) {
+                    kernel(ceilDiv(m, L), Math.min(STREAM_KC, K - pc), wp, wo + pc, ws, 1, xt, m0 * K + pc * NR,
+                            tile, 0, NR);
+                }
+                for (int i = 0; i < m; i++) {
+                    int row = cOff + (m0 + i) * ldc + n0;
+                    for (int r = 0; r < rows; r++) {
+                        c[row + r] = accumulate ? c[row + r] + tile[r * NR + i] : tile[r * NR + i];
+                    }
+                }
+            }
+        }
+    }
+
     /** One MR × NR tile of C at ci: C (+)= A(mr rows) · Bpanel(jr). */
     private static void tile(float[] a, int ao, int ars, int aks, int mr, float[] bp, int jr, int nc, int kc,
                              float[] c, int ci, int ldc, boolean add, float[] edge) {

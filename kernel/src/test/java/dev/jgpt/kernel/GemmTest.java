@@ -130,6 +130,29 @@ class GemmTest {
         check(rnd, true, true, mc + 5, nc + 3, kc + 1, 4, 0, false, 0.5f, 1f);
     }
 
+    /**
+     * Few rows times a large transposed W (a prompt through a Linear layer) stream W in place: odd row
+     * counts (part of, one, and more than one NR-column panel of xᵀ), W rows that leave a partial six-row panel, K
+     * crossing the streaming depth, both layouts of A, accumulate or not, and the same bits on one and two
+     * threads.
+     */
+    @Test
+    void fewRowsStreamingLargeWeights() {
+        Random rnd = new Random(8);
+        int K = GemmPacked.STREAM_KC + 37, N = (int) (Gemm.STREAM_WEIGHTS / K) + 5;
+        assertTrue((long) N * K >= Gemm.STREAM_WEIGHTS && N % GemmPacked.MR != 0);
+        for (int M : new int[] {2, 17, GemmPacked.NR, GemmPacked.NR + 3, Gemm.STREAM_ROWS}) {
+            for (boolean tA : new boolean[] {false, true}) {
+                Parallel.setThreads(1);
+                float[] one = check(new Random(M), tA, true, M, N, K, 1, 2, tA, 0.5f, 1f);
+                Parallel.setThreads(2);
+                float[] two = check(new Random(M), tA, true, M, N, K, 1, 2, tA, 0.5f, 1f);
+                assertArrayEquals(one, two, "M=" + M + " tA=" + tA);
+            }
+        }
+        check(rnd, false, true, 3, 1 << 10, 1 << 10, 0, 0, false, 1e3f, 1e4f);
+    }
+
     @Test
     void largeMagnitudesStayWithinRelativeBound() {
         Random rnd = new Random(4);

@@ -18,16 +18,17 @@ import java.util.function.Predicate;
  * @param promptIds    the prompt as token ids (completions), or null
  * @param messages     the conversation (chat), or null
  * @param maxTokens    most tokens to generate, or null for the endpoint's default
- * @param temperature  in [0, 2]; 0 is greedy
- * @param topP         in [0, 1]; 0 keeps only the most likely token
- * @param topK         ≥ 0, 0 = off (an extension, as in vLLM and llama.cpp)
+ * @param temperature  in [0, 2]; 0 is greedy; null if not given (the model's default, else 1)
+ * @param topP         in [0, 1]; 0 keeps only the most likely token; null if not given (the model's default, else 1)
+ * @param topK         ≥ 0, 0 = off (an extension, as in vLLM and llama.cpp); null if not given (the model's
+ *                     default, else off)
  * @param seed         the sampler's seed, or null for a random one
  * @param stop         up to 4 stop strings
  * @param stream       answer with server-sent events
  * @param includeUsage with {@code stream}: send a last chunk with the token counts
  */
 public record ApiRequest(String model, String prompt, int[] promptIds, List<ChatMessage> messages, Integer maxTokens,
-                         float temperature, float topP, int topK, Long seed, List<String> stop, boolean stream,
+                         Float temperature, Float topP, Integer topK, Long seed, List<String> stop, boolean stream,
                          boolean includeUsage) {
 
     static final int MAX_STOP_STRINGS = 4;
@@ -176,8 +177,8 @@ public record ApiRequest(String model, String prompt, int[] promptIds, List<Chat
             includeUsage = optionalBoolean(so, "include_usage", false);
         }
         return new ApiRequest(model, prompt, ids, messages, maxTokens,
-                temperature == null ? 1f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
-                topK == null ? 0 : topK, seed, stops(body.get("stop")), stream, includeUsage);
+                temperature == null ? null : temperature.floatValue(), topP == null ? null : topP.floatValue(),
+                topK, seed, stops(body.get("stop")), stream, includeUsage);
     }
 
     private static List<String> stops(JsonNode stop) {

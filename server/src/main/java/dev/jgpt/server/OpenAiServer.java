@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jgpt.infer.ChatTemplate;
 import dev.jgpt.infer.ChatTemplateException;
+import dev.jgpt.infer.GenerationConfig;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.StopReason;
 import dev.jgpt.tokenizer.Tokenizer;
@@ -55,6 +56,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ChatTemplate chatTemplate;
     private final String chatUnavailable;
     private final List<Integer> chatStopTokens;   // the template's end-of-turn tokens, e.g. <|im_end|>
+    private final GenerationConfig modelDefaults;   // generation_config.json: eos ids and sampling defaults
     private final ServerMetrics metrics;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
     private final byte[] apiKey;
@@ -70,11 +72,21 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public static OpenAiServer start(ServerConfig config, BatchEngine engine, Tokenizer tokenizer,
                                      ChatTemplate chatTemplate, String chatUnavailable) {
-        return new OpenAiServer(config, engine, tokenizer, chatTemplate, chatUnavailable);
+        return start(config, engine, tokenizer, chatTemplate, chatUnavailable, GenerationConfig.NONE);
+    }
+
+    /**
+     * Starts serving with the model's generation defaults: its end-of-generation ids end every
+     * answer, and its sampling settings (temperature, top-p, top-k, repetition penalty, greedy for
+     * {@code do_sample: false}) apply where a request does not set them, as vLLM and TGI do.
+     */
+    public static OpenAiServer start(ServerConfig config, BatchEngine engine, Tokenizer tokenizer,
+                                     ChatTemplate chatTemplate, String chatUnavailable, GenerationConfig modelDefaults) {
+        return new OpenAiServer(config, engine, tokenizer, chatTemplate, chatUnavailable, modelDefaults);
     }
 
     private OpenAiServer(ServerConfig config, BatchEngine engine, Tokenizer tokenizer, ChatTemplate chatTemplate,
-                         String chatUnavailable) {
+                         String chatUnavailable, GenerationConfig modelDefaults) {
         if (chatTemplate == null && chatUnavailable == null) {
             throw new IllegalArgumentException("no chat template and no reason why");
         }
@@ -83,6 +95,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.chatTemplate = chatTemplate;
         this.chatUnavailable = chatUnavailable;
         this.chatStopTokens = chatTemplate == null ? List.of() : chatTemplate.stopTokens(tokenizer);
+        this.modelDefaults = modelDefaults;
         this.metrics = new ServerMetrics();
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.scheduler = new Scheduler(engine, tokenizer, config.parallel(), config.maxQueued(), metrics);
@@ -283,13 +296,26 @@ public final class OpenAiServer implements AutoCloseable {
                     "this model's maximum context length is " + context + " tokens, and the prompt is "
                             + ids.length + " tokens", 0);
         }
-        boolean greedy = req.topP() == 0f;   // top_p 0 keeps only the most likely token
-        GenerationOptions options = GenerationOptions.builder()
+        // The OpenAI API's defaults, then the model's generation_config.json, then what the request sets.
+        GenerationOptions.Builder sampling = modelDefaults.applyTo(GenerationOptions.builder()
+                .temperature(1f).topP(1f).topK(0).repeatPenalty(1f));
+        if (req.temperature() != null) {
+            sampling.temperature(req.temperature());
+        }
+        if (req.topK() != null) {
+            sampling.topK(req.topK());
+        }
+        if (req.topP() != null) {
+            if (req.topP() == 0f) {   // top_p 0 keeps only the most likely token
+                sampling.temperature(0f).topP(1f);
+            } else {
+                sampling.topP(req.topP());
+            }
+        }
+        GenerationOptions options = sampling
                 .maxTokens(req.maxTokens() != null ? req.maxTokens() : chat ? context : 16)
-                .temperature(greedy ? 0f : req.temperature())
-                .topK(req.topK()).topP(greedy ? 1f : req.topP()).repeatPenalty(1f)
                 .seed(req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong())
-                .stop(stops).stopTokens(chat ? chatStopTokens : List.of()).stopAtEndOfText(true).build();
+                .stop(stops).addStopTokens(chat ? chatStopTokens : List.of()).stopAtEndOfText(true).build();
         Job job;
         try {
             job = scheduler.submit(ids, options);

@@ -27,7 +27,7 @@ final class F32 implements Format {
     }
 
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {

@@ -18,14 +18,30 @@ interface Format {
     void decode(MemorySegment src, long off, float[] y, int yOff, int n);
 
     /**
-     * Σ w_i·x_{xOff+i} over one row of n weights, decoded in registers. xSums[k] is the sum of
-     * x[xOff + 32k, xOff + 32k + 32): formats whose blocks subtract a minimum or an offset use it (its
-     * share of the dot product is then one multiply per block); the others ignore it.
+     * Σ w_i·x_{xOff+i} over one row of n weights, decoded in registers. {@code prepared} is what
+     * {@link #prepare} made of the same x[xOff, xOff + n) (null if it makes nothing).
      */
-    float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums);
+    float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared);
 
-    /** Whether {@link #dot} reads xSums (the caller computes them once per vector x, for every row). */
-    default boolean usesXSums() {
-        return false;
+    /**
+     * What {@link #dot} needs from the vector x[xOff, xOff + n) beyond x itself, computed once per
+     * vector for all the rows it meets (the sums of x over blocks, for the formats whose blocks subtract
+     * a minimum or an offset: their share of the dot product is then one multiply per block), or null.
+     */
+    default float[] prepare(float[] x, int xOff, int n) {
+        return null;
+    }
+
+    /** Σ x[xOff + size·k, xOff + size·k + size) for each of the n / size blocks, each times {@code factor}. */
+    static float[] blockSums(float[] x, int xOff, int n, int size, float factor) {
+        float[] s = new float[n / size];
+        for (int k = 0; k < s.length; k++) {
+            float t = 0f;
+            for (int i = 0; i < size; i++) {
+                t += x[xOff + size * k + i];
+            }
+            s[k] = factor * t;
+        }
+        return s;
     }
 }

@@ -33,22 +33,30 @@ final class HalfFormat implements Format {
     }
 
     /** L halves at off as L floats. */
-    private FloatVector load(MemorySegment s, long off) {
-        IntVector h = (IntVector) QuantSimd.shorts(s, off).convertShape(VectorOperators.S2I, QuantSimd.I, 0);
-        return bf16 ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : f16s(h);
+    private static FloatVector load(boolean bf16, MemorySegment s, long off) {
+        return bf16 ? bf16s(halves(s, off)) : f16s(halves(s, off));
+    }
+
+    /** L 16-bit values at off, sign-extended to L int lanes. */
+    private static IntVector halves(MemorySegment s, long off) {
+        return (IntVector) QuantSimd.shorts(s, off).convertShape(VectorOperators.S2I, QuantSimd.I, 0);
+    }
+
+    /** L bf16 values (one per int lane) as floats: the top half of each float. */
+    private static FloatVector bf16s(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /**
-     * L f16 values (one per int lane) as floats with integer operations (the Vector API has no f16
-     * conversion): the 15 bits of exponent and mantissa moved to a float's place are the value times
-     * 2⁻¹¹², exactly, for normal and subnormal halves alike, so one multiply by 2¹¹² finishes them; an
-     * all-ones exponent (∞, NaN) becomes the float all-ones exponent; the sign bit moves up.
+     * L f16 values (sign-extended, one per int lane) as floats with integer operations (the Vector API
+     * has no f16 conversion): the sign and the 15 bits of exponent and mantissa moved to a float's
+     * place are the value times 2⁻¹¹², exactly, for normal and subnormal halves alike, so one
+     * multiply by 2¹¹² finishes them; an all-ones exponent (∞, NaN) becomes the float all-ones exponent.
      */
     private static FloatVector f16s(IntVector h) {
-        IntVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector bits = finite.blend(mag.or(0x7f800000), h.and(0x7c00).eq(0x7c00));
-        return bits.or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+        IntVector bits = h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000);
+        IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        return finite.blend(bits.or(0x7f800000), h.and(0x7c00).eq(0x7c00)).reinterpretAsFloats();
     }
 
     @Override
@@ -69,22 +77,23 @@ final class HalfFormat implements Format {
     public void decode(MemorySegment src, long off, float[] y, int yOff, int n) {
         int i = 0;
         for (int end = F.loopBound(n); i < end; i += L) {
-            load(src, off + 2L * i).intoArray(y, yOff + i);
+            load(bf16, src, off + 2L * i).intoArray(y, yOff + i);
         }
         dequantize(src, off + 2L * i, y, yOff + i, n - i);
     }
 
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains, so their latency overlaps
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
+        // Two chains of fused multiply-adds (so their latency overlaps), taking turns, with one load call
+        // site: each inlined copy of the conversion adds JIT nodes, and past the inlining budget (this dot
+        // is inlined into the row loop) vector operations are left as calls on boxed vectors.
+        // bf16 is loop-invariant: the JIT unswitches the loop, one copy per conversion.
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = load(w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
-            acc1 = load(w, off + 2L * (i + L)).fma(QuantSimd.x(x, xOff + i + L), acc1);
-        }
-        if (i + L <= n) {
-            acc0 = load(w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
-            i += L;
+        for (; i + L <= n; i += L) {
+            FloatVector next = load(bf16, w, off + 2L * i).fma(QuantSimd.x(x, xOff + i), acc0);
+            acc0 = acc1;
+            acc1 = next;
         }
         float s = Simd.sum(acc0.add(acc1));
         for (; i < n; i++) {

@@ -63,10 +63,10 @@ final class Q4_0 implements Format {
 
     /**
      * Σ d·(q − 8)·x = Σ_blocks d·(Σ q·x − 8·Σ x): the quants 0…15 multiply x as they are (one mask or
-     * shift each), and each block's offset takes one scalar multiply-add from xSums.
+     * shift each), and each block's offset takes one scalar multiply-add from the block sums of x (prepared once per x).
      */
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc = FloatVector.zero(F);
         float offsets = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
@@ -80,13 +80,14 @@ final class Q4_0 implements Format {
             }
             float d = QuantSimd.f16(w, o);
             acc = block.fma(FloatVector.broadcast(F, d), acc);
-            offsets += d * xSums[b];
+            offsets += d * prepared[b];
         }
         return Simd.sum(acc) - 8f * offsets;
     }
 
+    /** The sums of x over each block of 32. */
     @Override
-    public boolean usesXSums() {
-        return true;
+    public float[] prepare(float[] x, int xOff, int n) {
+        return Format.blockSums(x, xOff, n, BLOCK, 1f);
     }
 }

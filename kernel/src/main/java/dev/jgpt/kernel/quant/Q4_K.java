@@ -238,10 +238,11 @@ final class Q4_K implements Format {
 
     /**
      * Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − dmin·Σ_j m_j·(Σ x): the quant products accumulate
-     * per sub-block in a vector, the minimums take one scalar multiply-add per sub-block from xSums.
+     * per sub-block in a vector, the minimums take one scalar multiply-add per sub-block from the sums of x per sub-block
+     * (prepared once per x).
      */
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains: even and odd sub-blocks
         float minSum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
@@ -259,15 +260,16 @@ final class Q4_K implements Format {
                 }
                 acc0 = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc0);
                 acc1 = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc1);
-                blockMins += byteAt(mn, 2 * g) * xSums[sb + 2 * g] + byteAt(mn, 2 * g + 1) * xSums[sb + 2 * g + 1];
+                blockMins += byteAt(mn, 2 * g) * prepared[sb + 2 * g] + byteAt(mn, 2 * g + 1) * prepared[sb + 2 * g + 1];
             }
             minSum += dmin * blockMins;
         }
         return Simd.sum(acc0.add(acc1)) - minSum;
     }
 
+    /** The sums of x over each sub-block of 32. */
     @Override
-    public boolean usesXSums() {
-        return true;
+    public float[] prepare(float[] x, int xOff, int n) {
+        return Format.blockSums(x, xOff, n, SUB, 1f);
     }
 }

@@ -198,7 +198,7 @@ final class Q6_K implements Format {
      * budget: past it, vector operations are left as calls on boxed vectors, many times slower.
      */
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         float sum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
             sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);

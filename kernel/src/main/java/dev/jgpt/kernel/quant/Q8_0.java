@@ -53,7 +53,7 @@ final class Q8_0 implements Format {
 
     /** Per block Σ q_j·x_j in a vector, then one fused multiply-add by d. */
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;

@@ -128,8 +128,8 @@ public final class WeightMatrix {
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
-        float[] sums = xSums(x, xOff);
-        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> dots(r0, r1, x, xOff, sums, y, yOff));
+        float[] prepared = prepare(x, xOff);
+        Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> dots(r0, r1, x, xOff, prepared, y, yOff));
     }
 
     /**
@@ -156,29 +156,32 @@ public final class WeightMatrix {
         }
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
-        float[] sums = null;
-        for (WeightMatrix m : parts) {
-            sums = sums != null ? sums : m.xSums(x, xOff);
+        float[][] prepared = new float[parts.size()][];
+        for (int i = 0; i < parts.size(); i++) {       // once per format among the parts
+            int same = 0;
+            while (parts.get(same).type.format != parts.get(i).type.format) {
+                same++;
+            }
+            prepared[i] = same < i ? prepared[same] : parts.get(i).prepare(x, xOff);
         }
-        float[] xSums = sums;
         Parallel.forRange(rows, minRows(Math.max(1, bytes / rows)), (r0, r1) -> {
             for (int i = 0; i < parts.size(); i++) {
                 int lo = Math.max(r0, start[i]), hi = Math.min(r1, start[i + 1]);
                 if (lo < hi) {
-                    parts.get(i).dots(lo - start[i], hi - start[i], x, xOff, xSums, y, yOff + start[i]);
+                    parts.get(i).dots(lo - start[i], hi - start[i], x, xOff, prepared[i], y, yOff + start[i]);
                 }
             }
         });
     }
 
     /** y[yOff + r] for rows r0 ≤ r &lt; r1. */
-    private void dots(int r0, int r1, float[] x, int xOff, float[] sums, float[] y, int yOff) {
+    private void dots(int r0, int r1, float[] x, int xOff, float[] prepared, float[] y, int yOff) {
         if (!QuantSimd.VECTOR && type != WeightType.F32) {
             fallbackDots(r0, r1, x, xOff, y, yOff, 1);
             return;
         }
         for (int r = r0; r < r1; r++) {
-            y[yOff + r] = type.format.dot(data, r * rowBytes, x, xOff, cols, sums);
+            y[yOff + r] = type.format.dot(data, r * rowBytes, x, xOff, cols, prepared);
         }
     }
 
@@ -223,20 +226,9 @@ public final class WeightMatrix {
         matmul(n, x, 0, cols, y, 0, rows);
     }
 
-    /** Sums of x over each 32 values, for the formats that subtract a block minimum or offset (Q4_K, Q4_0). */
-    private float[] xSums(float[] x, int xOff) {
-        if (!type.format.usesXSums()) {
-            return null;
-        }
-        float[] s = new float[cols / 32];
-        for (int k = 0; k < s.length; k++) {
-            float t = 0f;
-            for (int i = 0; i < 32; i++) {
-                t += x[xOff + 32 * k + i];
-            }
-            s[k] = t;
-        }
-        return s;
+    /** What the format's dot needs from x besides x (see {@link Format#prepare}); null on the scalar fallback. */
+    private float[] prepare(float[] x, int xOff) {
+        return QuantSimd.VECTOR ? type.format.prepare(x, xOff, cols) : null;
     }
 
     /** Vector shapes the in-register kernels do not handle: decode a row with the scalar code, then dot. */

@@ -125,8 +125,9 @@ class WeightMatrixTest {
     void stackedMatvecGivesEachPartsOwnProductBitForBit() {
         SplittableRandom rng = new SplittableRandom(9);
         int cols = 512;
-        WeightType[] types = {WeightType.Q4_K, WeightType.Q6_K, WeightType.Q8_0, WeightType.Q4_0, WeightType.BF16};
-        int[] rows = {7, 33, 1, 300, 5};
+        // Q4_K twice: the second part reuses the first's prepared x
+        WeightType[] types = {WeightType.Q4_K, WeightType.Q6_K, WeightType.Q8_0, WeightType.Q4_0, WeightType.BF16, WeightType.Q4_K};
+        int[] rows = {7, 33, 1, 300, 5, 3};
         java.util.List<WeightMatrix> parts = new java.util.ArrayList<>();
         for (int i = 0; i < types.length; i++) {
             parts.add(WeightMatrix.quantize(types[i], FormatTest.gaussian(rng, rows[i] * cols, 0.5), rows[i], cols));

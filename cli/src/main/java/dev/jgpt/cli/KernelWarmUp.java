@@ -1,0 +1,103 @@
+package dev.jgpt.cli;
+
+import dev.jgpt.kernel.Gemm;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.InferenceSession;
+
+/**
+ * Runs the inference kernels on small inputs while the model loads, so that the JIT compiles them (C2) during the
+ * seconds of loading instead of during the first forward. A Vector API kernel that is not yet compiled runs hundreds
+ * of times slower (every vector operation an object), and the first forward's matrix products are long loops: without
+ * this, GPT-2's first prompt took seconds, most of them running {@code GemmVec.dots} uncompiled and then compiling
+ * it again and again for the loop it was stuck in. (JDK 25's AOT cache cannot carry method profiles here: it keeps
+ * none when {@code --add-modules} is given, which the Vector API needs.)
+ *
+ * <p>First a few forwards of a tiny model for the rest of the forward's code, then many small matrix-vector products
+ * through every branch of that kernel. Its shapes are small enough that no kernel forks onto the worker threads
+ * (which the loading uses meanwhile). It ends by itself once the products run at compiled speed (some hundreds of
+ * milliseconds of CPU), or when {@link #close} is called; compilations it started go on without it. Nothing it
+ * computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
+ */
+final class KernelWarmUp implements AutoCloseable {
+    /** Matrix-vector products in batches of 72 (every shape below); at most some seconds of them. */
+    private static final int BATCH = 72, MAX_BATCHES = 20_000;
+    /** Two products of these shapes, compiled by C2, take about 0.2 µs; interpreted or by C1, tens of µs. */
+    private static final long COMPILED_NANOS = 2_000;
+    /** Rows 9, 7, 5 (two groups of four or one, and a rest) of K = 35 or 32. */
+    private static final int WARM_ROWS = 9, WARM_K = 35;
+    /** First a few forwards of a tiny model, for the rest of the forward's code (loaded, linked, compiled by C1). */
+    static final int MODEL_FORWARDS = 3;
+    /** Odd, so the head's rows end in a part of fewer than four (the real vocabularies do: GPT-2's 50,257). */
+    private static final int VOCAB = 259;
+    private static final int[] PROMPT = {1, 17, 42, 5, 99, 3, 250, 7, 64};
+
+    private final Thread thread;
+    private volatile boolean stop;
+
+    private KernelWarmUp() {
+        thread = Thread.ofPlatform().name("jgpt-warm-up").daemon().start(this::run);
+    }
+
+    /** Starts warming up on a thread of its own; null (none) with {@code -Djgpt.warmup=false}, to compare. */
+    static KernelWarmUp start() {
+        return Boolean.parseBoolean(System.getProperty("jgpt.warmup", "true")) ? new KernelWarmUp() : null;
+    }
+
+    private void run() {
+        try {
+            StartupTrace.mark("warm-up start");
+            // A few forwards of a tiny model: the forward's code loaded, linked and compiled by C1, and the
+            // kernels' profiles taught the model's paths before the products below make the JIT compile them.
+            GPT tiny = new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 64), 1);
+            InferenceSession session = new InferenceSession(tiny);
+            for (int i = 0; i < MODEL_FORWARDS && !stop; i++) {
+                session.reset();
+                session.append(PROMPT);
+                session.append(PROMPT[i % PROMPT.length]);
+            }
+            StartupTrace.mark("warm-up model done");
+            // Then many small products: the JIT counts calls more than loop turns before it compiles a whole
+            // method with C2 (a long loop gets a compilation of that loop alone, which the real forward cannot
+            // use). Rows: groups of four and a rest; prompt rows: 1 to 9 (pairs and a single one); K: whole
+            // vectors and a scalar tail; accumulating or not. Every branch is taken, so that the compiled code
+            // has none that sends the real forward back to the interpreter.
+            float[] w = new float[WARM_ROWS * WARM_K], x = new float[9 * WARM_K], y = new float[9 * WARM_ROWS];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (i % 7) * 0.25f - 0.5f;
+            }
+            // Until a batch of them runs at compiled speed (C2: well under a microsecond a product, where the
+            // interpreter and C1 take tens), or the model is loaded.
+            for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < BATCH; i++) {
+                    int k = i % 2 == 0 ? WARM_K : WARM_K - 3, rows = WARM_ROWS - 2 * (i % 3);
+                    Gemm.linearRows(y, 0, x, 0, w, null, 1 + i % 9, k, rows);
+                    Gemm.matvec(y, 0, w, 0, x, 0, rows, k, i % 4 == 0);
+                }
+                if (System.nanoTime() - t0 < BATCH * COMPILED_NANOS) {
+                    break;
+                }
+            }
+            StartupTrace.mark("warm-up done");
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // only a warm-up: the real forward compiles what this did not
+        }
+    }
+
+    /** Whether it is still warming up. */
+    boolean running() {
+        return thread.isAlive();
+    }
+
+    /** Stops the warm-up (the real model is about to run) and waits for it: no forward of it runs after this. */
+    @Override
+    public void close() {
+        stop = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
