@@ -37,13 +37,19 @@ public final class Simd {
 
     private Simd() {}
 
-    /** Σ lanes of v, always in the same order (a pairwise tree). */
+    /**
+     * Σ lanes of v, always in the same order (a pairwise tree). Kept under C2's 35-byte limit for
+     * inlining at a call site that runs once per call of its caller (the end of a dot product): a sum
+     * left as a call takes its vector argument boxed, and a long kernel run after other code (with
+     * profiles that mark that site cold) otherwise allocated a box per dot product.
+     */
     public static float sum(FloatVector v) {
-        if (LANES > 8) v = v.add(v.rearrange(FOLD_8));
-        if (LANES > 4) v = v.add(v.rearrange(FOLD_4));
-        if (LANES > 2) v = v.add(v.rearrange(FOLD_2));
-        if (LANES > 1) v = v.add(v.rearrange(FOLD_1));
-        return v.lane(0);
+        return fold(fold(fold(fold(v, FOLD_8), FOLD_4), FOLD_2), FOLD_1).lane(0);
+    }
+
+    /** v plus v shuffled by s (lane i meets lane i ^ distance), or v where the vector has no such distance. */
+    private static FloatVector fold(FloatVector v, VectorShuffle<Float> s) {
+        return s == null ? v : v.add(v.rearrange(s));
     }
 
     // Constants as vectors held in static final fields: the JIT folds them, and each use is one node

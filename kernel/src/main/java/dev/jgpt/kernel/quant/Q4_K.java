@@ -3,6 +3,7 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -236,13 +237,106 @@ final class Q4_K implements Format {
         }
     }
 
-    /**
-     * Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − dmin·Σ_j m_j·(Σ x): the quant products accumulate
-     * per sub-block in a vector, the minimums take one scalar multiply-add per sub-block from the sums of x per sub-block
-     * (prepared once per x).
+    /*
+     * The dot product. Σ (d·s_j·q − dmin·m_j)·x = Σ_j d·s_j·(Σ q·x) − Σ_j dmin·m_j·(Σ x): the quants
+     * multiply x as they are (0…15), and the minimums take their share from sums of x computed once
+     * per vector x ({@link #prepare}).
+     *
+     * With 16 floats per vector the quants are read 64 bytes at a time as 16 ints: lane i holds bytes
+     * 4i…4i+3, and one shift and one mask give one nibble of each lane's k-th byte as a float vector.
+     * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
+     * (once per vector x, for all rows): then every x vector is one load, and the sum of the 4 x a
+     * lane meets is one more. A 64-byte chunk c holds sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3
+     * in lanes 8-15 (low, high nibbles): their scales (minimums) are bytes of one int, spread to lanes
+     * by variable shifts. Float shuffles are avoided: after other code has used them, C2 left them (and
+     * every vector operation depending on them) as calls on boxed vectors here.
+     * Other vector sizes read 16 bytes at a time in order.
      */
+
+    /** The int-lane kernel above: 16 floats per vector. */
+    static final boolean LANE_ORDER = L == 16;
+    /** Per chunk: 128 x values in lane order, then −(the 4 x a lane meets) for low and high nibbles. */
+    private static final int CHUNK = 128 + 32, PREPARED = 2 * CHUNK;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
+    /** Lane i takes byte 2·(i / 8) (low nibbles' sub-block) or byte 1 + 2·(i / 8) (high) of an int to its low byte. */
+    private static final IntVector LOW_SHIFT = LANE_ORDER ? IntVector.zero(QuantSimd.I).addIndex(1).div(8).mul(16) : null,
+            HIGH_SHIFT = LANE_ORDER ? LOW_SHIFT.add(8) : null;
+
+    /** Lane-ordered x with −Σx per lane (16 floats per vector), or the sums of x per sub-block. */
+    @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        if (!LANE_ORDER) {
+            return Format.blockSums(x, xOff, n, SUB, 1f);
+        }
+        float[] p = new float[n / BLOCK * PREPARED];
+        for (int b = 0; b < n / BLOCK; b++) {
+            int xb = xOff + b * BLOCK;
+            for (int c = 0; c < 2; c++) {
+                int o = b * PREPARED + c * CHUNK;
+                for (int nibble = 0; nibble < 2; nibble++) {
+                    for (int i = 0; i < 16; i++) {
+                        float sum = 0f;
+                        for (int k = 0; k < 4; k++) {   // lane i, byte k: group 2c + i/8, byte 4·(i%8) + k of it
+                            float v = x[xb + 64 * (2 * c + i / 8) + 32 * nibble + 4 * (i % 8) + k];
+                            p[o + 64 * nibble + 16 * k + i] = v;
+                            sum += v;
+                        }
+                        p[o + 128 + 16 * nibble + i] = -sum;
+                    }
+                }
+            }
+        }
+        return p;
+    }
+
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
+        return LANE_ORDER ? laneOrderDot(w, off, prepared, n) : inOrderDot(w, off, x, xOff, n, prepared);
+    }
+
+    /**
+     * Per super-block and chunk: the quants of byte k, low and high nibbles, in two chains, times the
+     * scale lanes; the minimum lanes times the prepared −Σx lanes; per super-block times d and dmin.
+     * Loops, not unrolled copies, keep the compiled body within the JIT's inlining budget; no helper
+     * methods of ours carry vectors in it (see {@link Q6_K}'s: such a call may stay a call on boxed vectors).
+     */
+    private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            long sc = scales(w, o + 4), mn = mins(w, o + 4);
+            FloatVector block0 = FloatVector.zero(F), block1 = block0, blockMin = block0;
+            for (int c = 0; c < 2; c++) {
+                int pc = b * PREPARED + c * CHUNK;
+                IntVector q = IntVector.fromMemorySegment(QuantSimd.I, w, o + 16 + 64L * c, QuantSimd.LE);
+                FloatVector low = FloatVector.zero(F), high = low;
+                for (int k = 0; k < 4; k++) {
+                    FloatVector lowK = (FloatVector) q.lanewise(LSHR, 8 * k).and(0x0f).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) q.lanewise(LSHR, 8 * k + 4).and(0x0f).convertShape(I2F, F, 0);
+                    low = lowK.fma(FloatVector.fromArray(F, p, pc + 16 * k), low);
+                    high = highK.fma(FloatVector.fromArray(F, p, pc + 64 + 16 * k), high);
+                }
+                // the chunk's four scales (minimums): byte 2·(i / 8) of the int in lane i for low nibbles, the next for high
+                IntVector s = IntVector.broadcast(QuantSimd.I, (int) (sc >>> 32 * c));
+                IntVector m = IntVector.broadcast(QuantSimd.I, (int) (mn >>> 32 * c));
+                block0 = low.fma((FloatVector) s.lanewise(LSHR, LOW_SHIFT).and(0xff).convertShape(I2F, F, 0), block0);
+                block1 = high.fma((FloatVector) s.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0), block1);
+                blockMin = ((FloatVector) m.lanewise(LSHR, LOW_SHIFT).and(0xff).convertShape(I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, p, pc + 128), blockMin);
+                blockMin = ((FloatVector) m.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0))
+                        .fma(FloatVector.fromArray(F, p, pc + 144), blockMin);
+            }
+            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o));
+            acc0 = block0.fma(d, acc0);
+            acc1 = block1.fma(d, acc1);
+            accMin = blockMin.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o + 2)), accMin);
+        }
+        return Simd.sum(acc0.add(acc1).add(accMin));
+    }
+
+    /** Other vector sizes: 16 quant bytes at a time, in order; xSums are the sums of x per sub-block. */
+    private static float inOrderDot(MemorySegment w, long off, float[] x, int xOff, int n, float[] xSums) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;   // two chains: even and odd sub-blocks
         float minSum = 0f;
         for (int b = 0; b < n / BLOCK; b++) {
@@ -260,16 +354,10 @@ final class Q4_K implements Format {
                 }
                 acc0 = s0.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g)), acc0);
                 acc1 = s1.fma(FloatVector.broadcast(F, d * byteAt(sc, 2 * g + 1)), acc1);
-                blockMins += byteAt(mn, 2 * g) * prepared[sb + 2 * g] + byteAt(mn, 2 * g + 1) * prepared[sb + 2 * g + 1];
+                blockMins += byteAt(mn, 2 * g) * xSums[sb + 2 * g] + byteAt(mn, 2 * g + 1) * xSums[sb + 2 * g + 1];
             }
             minSum += dmin * blockMins;
         }
         return Simd.sum(acc0.add(acc1)) - minSum;
-    }
-
-    /** The sums of x over each sub-block of 32. */
-    @Override
-    public float[] prepare(float[] x, int xOff, int n) {
-        return Format.blockSums(x, xOff, n, SUB, 1f);
     }
 }

@@ -3,8 +3,11 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -156,7 +159,8 @@ final class Q6_K implements Format {
         }
     }
 
-    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, LSHL = VectorOperators.LSHL;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, LSHL = VectorOperators.LSHL, ASHR = VectorOperators.ASHR;
+    private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
 
     /**
      * q − 32 as floats for L consecutive l of one half, part p giving elements l + 32p: the low
@@ -191,21 +195,120 @@ final class Q6_K implements Format {
         }
     }
 
-    /**
-     * Each vector of L products has one sub-block scale: multiply, then fused multiply-add by d·s_j.
-     * One call per super-block returning a float, and one loop body per two quant vectors (parts by
-     * variable shifts, not four unrolled copies), keep each compiled body within the JIT's inlining
-     * budget: past it, vector operations are left as calls on boxed vectors, many times slower.
+    /*
+     * The dot product. Σ d·s_j·(q − 32)·x: the quants multiply x as they are (0…63), and the offset
+     * −32 is added per lane from sums of x prepared once per vector x ({@link #prepare}).
+     *
+     * With 16 floats per vector, 64 bytes of ql (half h) are read as 16 ints: lanes 0-7 hold bytes
+     * a = ql[64h + l] and lanes 8-15 bytes b = ql[64h + 32 + l], l = 4·(i%8) + k for byte k of lane i;
+     * qh[32h + l], the high bits of both, is read into both halves, shifted right by 2 in lanes 8-15 (b
+     * uses bits 2-3 and 6-7 where a uses 0-1 and 4-5). Two int vectors then hold every byte's two 6-bit
+     * quants (low nibbles with bits 0-1, high nibbles with bits 4-5 of the high byte), and one shift
+     * and one mask give byte k's quants as a float vector. prepare lays x out in that lane order (once
+     * per vector x, for all rows). Lanes 4m…4m+3 of a half's low (high) quants are sub-block
+     * 8h + m (8h + 4 + m): their scales are bytes m of one int, spread to lanes by variable shifts.
+     * Float shuffles are avoided: after other code has used them, C2 left them (and every vector
+     * operation depending on them) as calls on boxed vectors here.
+     * Other vector sizes use the per-element layout below.
      */
+
+    /** The int-lane kernel above: 16 floats per vector. */
+    static final boolean LANE_ORDER = L == 16;
+    /** Per half: 128 x values in lane order, then −32·(the 4 x a lane meets) for low and high quants. */
+    private static final int HALF = 128 + 32, PREPARED = 2 * HALF;
+    private static final VectorSpecies<Integer> I = QuantSimd.I;
+    /** b's high bits are 2 higher than a's: lanes 8-15 shift right by 2. */
+    private static final IntVector B_SHIFT = LANE_ORDER ? IntVector.zero(I).addIndex(1).div(8).mul(2) : null;
+    /** Lane i takes byte i / 4 of an int of four scales to its top byte (then an arithmetic shift sign-extends it). */
+    private static final IntVector SCALE_SHIFT = LANE_ORDER ? IntVector.zero(I).addIndex(1).div(4).mul(-8).add(24) : null;
+    private static final VectorShuffle<Integer> QH_HALF_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i % 8) : null,
+            QH_HALF_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i % 8) : null;
+
+    /** Lane-ordered x with −32·Σx per lane (16 floats per vector), else nothing. */
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        float sum = 0f;
-        for (int b = 0; b < n / BLOCK; b++) {
-            sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);
+    public float[] prepare(float[] x, int xOff, int n) {
+        if (!LANE_ORDER) {
+            return null;
         }
-        return sum;
+        float[] p = new float[n / BLOCK * PREPARED];
+        for (int b = 0; b < n / BLOCK; b++) {
+            int xb = xOff + b * BLOCK;
+            for (int h = 0; h < 2; h++) {
+                int o = b * PREPARED + h * HALF;
+                for (int nibble = 0; nibble < 2; nibble++) {
+                    for (int i = 0; i < 16; i++) {
+                        float sum = 0f;
+                        for (int k = 0; k < 4; k++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
+                            float v = x[xb + 128 * h + 32 * (i / 8) + 64 * nibble + 4 * (i % 8) + k];
+                            p[o + 64 * nibble + 16 * k + i] = v;
+                            sum += v;
+                        }
+                        p[o + 128 + 16 * nibble + i] = -32f * sum;
+                    }
+                }
+            }
+        }
+        return p;
     }
 
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
+        if (!LANE_ORDER) {
+            float sum = 0f;
+            for (int b = 0; b < n / BLOCK; b++) {
+                sum += superBlockDot(w, off + (long) b * BYTES, x, xOff + b * BLOCK);
+            }
+            return sum;
+        }
+        return laneOrderDot(w, off, prepared, n);
+    }
+
+    /**
+     * Per super-block and half: the quants of byte k, low and high, in two chains, plus the prepared
+     * offset lanes; then times the scale lanes, and per super-block times d. Loops, not unrolled
+     * copies, keep the compiled body within the JIT's inlining budget; no helper methods of ours carry
+     * vectors in it: after other code has run, C2 may keep such a helper as a call (compiled on its own,
+     * or its call site profiled as cold), and every vector crossing that call is boxed.
+     */
+    private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = off + (long) b * BYTES;
+            IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
+            IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
+            FloatVector block0 = FloatVector.zero(F), block1 = block0;
+            for (int h = 0; h < 2; h++) {
+                int ph = b * PREPARED + h * HALF;
+                IntVector ql = IntVector.fromMemorySegment(I, w, o + 64L * h, QuantSimd.LE);
+                IntVector hi = h == 0 ? high0 : high1;
+                IntVector lowQuants = ql.and(0x0f0f0f0f).or(hi.lanewise(LSHL, 4).and(0x30303030));
+                IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
+                FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −32 offsets
+                for (int k = 0; k < 4; k++) {
+                    FloatVector lowK = (FloatVector) lowQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) highQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
+                    low = lowK.fma(FloatVector.fromArray(F, p, ph + 16 * k), low);
+                    high = highK.fma(FloatVector.fromArray(F, p, ph + 64 + 16 * k), high);
+                }
+                // the scales: byte i / 4 of an int of four moved to the top byte of lane i, then sign-extended down
+                IntVector lowScales = IntVector.broadcast(I, w.get(QuantSimd.INT_LE, o + SCALES + 8L * h));
+                IntVector highScales = IntVector.broadcast(I, w.get(QuantSimd.INT_LE, o + SCALES + 8L * h + 4));
+                block0 = low.fma((FloatVector) lowScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block0);
+                block1 = high.fma((FloatVector) highScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block1);
+            }
+            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o + D));
+            acc0 = block0.fma(d, acc0);
+            acc1 = block1.fma(d, acc1);
+        }
+        return Simd.sum(acc0.add(acc1));
+    }
+
+    /**
+     * Other vector sizes. Each vector of L products has one sub-block scale: multiply, then fused
+     * multiply-add by d·s_j. One call per super-block returning a float, and one loop body per two
+     * quant vectors (parts by variable shifts, not four unrolled copies), keep each compiled body within
+     * the JIT's inlining budget: past it, vector operations are left as calls on boxed vectors.
+     */
     private static float superBlockDot(MemorySegment w, long o, float[] x, int xb) {
         float d = QuantSimd.f16(w, o + D);
         long s0 = w.get(QuantSimd.LONG_LE, o + SCALES), s1 = w.get(QuantSimd.LONG_LE, o + SCALES + 8);

@@ -98,6 +98,11 @@ public final class QuantReference {
             double offset = 8.0 * half(u16(s, off + (long) (c / 32) * 18));
             return Math.abs(((double) weight(t, s, off, c) + offset) * x) + Math.abs(offset * x);
         }
+        if (t == WeightType.Q6_K) {   // the kernel sums d·s·q·x and subtracts 32·d·s·Σx
+            long b = off + (long) (c / 256) * 210;
+            double offset = 32.0 * half(u16(s, b + 208)) * s8(s, b + 192 + c % 256 / 16);
+            return Math.abs(((double) weight(t, s, off, c) + offset) * x) + Math.abs(offset * x);
+        }
         if (t != WeightType.Q4_K) {
             return Math.abs((double) weight(t, s, off, c) * x);
         }
