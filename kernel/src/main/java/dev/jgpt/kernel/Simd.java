@@ -21,9 +21,10 @@ public final class Simd {
     /**
      * Shuffles for a fixed pairwise tree (lane i meets lane i ^ LANES/2, then i ^ LANES/4, ...), one
      * static final field each so that the JIT sees constants (an array of shuffles is reloaded and
-     * converted on every call); {@code null} where the vector has no such distance.
+     * converted on every call); {@code null} where the vector has no such distance. Public for kernels
+     * that write the tree out where a call to {@link #sum} might not be inlined (see the Q4_K/Q6_K dots).
      */
-    private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
+    public static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
 
     private static VectorShuffle<Float> fold(int distance) {
         return distance < LANES ? VectorShuffle.fromOp(F, i -> i ^ distance) : null;
@@ -37,19 +38,13 @@ public final class Simd {
 
     private Simd() {}
 
-    /**
-     * Σ lanes of v, always in the same order (a pairwise tree). Kept under C2's 35-byte limit for
-     * inlining at a call site that runs once per call of its caller (the end of a dot product): a sum
-     * left as a call takes its vector argument boxed, and a long kernel run after other code (with
-     * profiles that mark that site cold) otherwise allocated a box per dot product.
-     */
+    /** Σ lanes of v, always in the same order (a pairwise tree). */
     public static float sum(FloatVector v) {
-        return fold(fold(fold(fold(v, FOLD_8), FOLD_4), FOLD_2), FOLD_1).lane(0);
-    }
-
-    /** v plus v shuffled by s (lane i meets lane i ^ distance), or v where the vector has no such distance. */
-    private static FloatVector fold(FloatVector v, VectorShuffle<Float> s) {
-        return s == null ? v : v.add(v.rearrange(s));
+        if (LANES > 8) v = v.add(v.rearrange(FOLD_8));
+        if (LANES > 4) v = v.add(v.rearrange(FOLD_4));
+        if (LANES > 2) v = v.add(v.rearrange(FOLD_2));
+        if (LANES > 1) v = v.add(v.rearrange(FOLD_1));
+        return v.lane(0);
     }
 
     // Constants as vectors held in static final fields: the JIT folds them, and each use is one node

@@ -332,7 +332,14 @@ final class Q4_K implements Format {
             acc1 = block1.fma(d, acc1);
             accMin = blockMin.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o + 2)), accMin);
         }
-        return Simd.sum(acc0.add(acc1).add(accMin));
+        // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
+        // which takes the vector boxed, one allocation per row
+        FloatVector v = acc0.add(acc1).add(accMin);
+        v = v.add(v.rearrange(Simd.FOLD_8));
+        v = v.add(v.rearrange(Simd.FOLD_4));
+        v = v.add(v.rearrange(Simd.FOLD_2));
+        v = v.add(v.rearrange(Simd.FOLD_1));
+        return v.lane(0);
     }
 
     /** Other vector sizes: 16 quant bytes at a time, in order; xSums are the sums of x per sub-block. */

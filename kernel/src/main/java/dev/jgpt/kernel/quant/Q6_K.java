@@ -300,7 +300,14 @@ final class Q6_K implements Format {
             acc0 = block0.fma(d, acc0);
             acc1 = block1.fma(d, acc1);
         }
-        return Simd.sum(acc0.add(acc1));
+        // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
+        // which takes the vector boxed, one allocation per row
+        FloatVector v = acc0.add(acc1);
+        v = v.add(v.rearrange(Simd.FOLD_8));
+        v = v.add(v.rearrange(Simd.FOLD_4));
+        v = v.add(v.rearrange(Simd.FOLD_2));
+        v = v.add(v.rearrange(Simd.FOLD_1));
+        return v.lane(0);
     }
 
     /**
