@@ -88,14 +88,16 @@ final class GemmPacked {
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
         // Split N and each part packs only its own columns of B; split M and every part packs all of B. But
         // split N, every row of C has a cache line that two threads write, once per KC block (the boundary
-        // between their columns is not line-aligned), and with a few panels per part that costs more than the
-        // work: 768×128×128 on 2 threads ran at 0.7× of one thread split by N and at 1.8× split by M (Zen 5).
-        // So split N only when each part gets at least SPLIT_N_PANELS panels or M cannot be shared evenly;
-        // then whichever side shares more evenly (N = 65 has 64 + 1 columns).
+        // between their columns is not line-aligned): M·K/KC line transfers, a cost relative to the work that
+        // grows as each part's columns shrink, while packing all of B costs K·N per part, relative to the work
+        // growing as M shrinks. 768×128×128 on 2 threads ran at 0.7× of one thread split by N and at 1.8×
+        // split by M; 128×768×512 (a weight gradient, few rows) was faster split by N (Zen 5). So split M
+        // when each part would get few column panels, M is not much smaller than N and M shares evenly;
+        // otherwise whichever side shares more evenly (N = 65 has 64 + 1 columns).
         double imbalanceN = (double) Math.min(N, ceilDiv(tilesN, parts) * NR) * parts / N;
         double imbalanceM = (double) Math.min(M, ceilDiv(tilesM, parts) * MR) * parts / M;
-        boolean wideParts = tilesN >= SPLIT_N_PANELS * parts;
-        boolean splitN = (wideParts || imbalanceM > 1.1) && (imbalanceN <= 1.1 || imbalanceN <= imbalanceM);
+        boolean splitM = tilesN < SPLIT_N_PANELS * parts && N <= 2 * M && imbalanceM <= 1.1;
+        boolean splitN = !splitM && (imbalanceN <= 1.1 || imbalanceN <= imbalanceM);
         int tiles = splitN ? tilesN : tilesM;
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
                 epilogue, splitN, tiles, Math.max(1, Math.min(parts, tiles)));
