@@ -11,7 +11,8 @@ import java.util.stream.Stream;
 
 /**
  * Where the time to the first token goes: with {@code -Djgpt.startup.trace=true}, {@link #mark} prints one line per
- * step on stderr (milliseconds since the JVM started, and the CPU time of the thread that took the step so far), as
+ * step on stderr (milliseconds since the JVM started, and the CPU time of the thread that took the step so far, with the
+ * part of it spent in the kernel: page faults, mostly), as
  * {@code benchmarks/scripts/ttft.sh --trace} shows, and {@link #threads} the CPU time of every thread of the process
  * so far, the JVM's own included (the JIT's compiler threads, the collector's). Off by default: then a call costs one
  * branch.
@@ -27,8 +28,10 @@ final class StartupTrace {
     static void mark(String step) {
         if (ON) {
             long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
-            long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000;
-            System.err.printf("jgpt trace: %-22s %6d ms  (%s: %d ms CPU)%n", step, uptime, Thread.currentThread().getName(), cpu);
+            var threads = ManagementFactory.getThreadMXBean();
+            long cpu = threads.getCurrentThreadCpuTime() / 1_000_000, user = threads.getCurrentThreadUserTime() / 1_000_000;
+            System.err.printf("jgpt trace: %-22s %6d ms  (%s: %d ms CPU, %d ms of it system)%n", step, uptime,
+                    Thread.currentThread().getName(), cpu, cpu - user);
         }
     }
 
