@@ -87,8 +87,11 @@ public final class Gelu {
         Checks.length("geluBackwardThroughLinear", "d", d, (long) M * K);
         Gemm.linearBackward(dh, false, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
-                int o = ci + r * ldc, dOff = (row + r) * K + col;
-                for (int j = 0; j < cols; j += F.length()) {
+                int o = ci + r * ldc, dOff = (row + r) * K + col, j = 0;
+                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
+                    FloatVector.fromArray(F, d, dOff + j).mul(FloatVector.fromArray(F, c, o + j)).intoArray(c, o + j);
+                }
+                if (j < cols) {
                     VectorMask<Float> m = F.indexInRange(j, cols);
                     FloatVector.fromArray(F, d, dOff + j, m).mul(FloatVector.fromArray(F, c, o + j, m)).intoArray(c, o + j, m);
                 }

@@ -16,7 +16,8 @@ import static dev.jgpt.kernel.Simd.F;
  * stays in L1 while the kernel sweeps every MR-row panel of an MC × KC block of A (up to 512 KB,
  * from L2); the packed KC × NC block of B sits in L2/L3 and each micro-panel is brought to L1 once
  * per A block. With NC this large, B is packed once for most shapes.
- * Threads split M or N, whichever keeps more tiles per thread; each packs its own B buffer.
+ * Threads split N when each gets a wide slice of C's columns, else M (see {@link #product}); each packs its
+ * own B buffer.
  */
 final class GemmPacked {
     static final int MR = 6;
@@ -31,6 +32,11 @@ final class GemmPacked {
     static final int NC = roundUp(Integer.getInteger("jgpt.gemm.nc", 4096), NR);
     /** Below this many FLOPs one thread is faster than handing work to the pool (~10 µs of work). */
     static final double PARALLEL_FLOPS = 2e6;
+    /**
+     * Threads split C's columns only when each gets at least this many NR-column panels (384 columns on
+     * AVX-512): GPT-2's products (N ≥ 768) split N, the baby preset's (N ≤ 512, M = 768) split M.
+     */
+    static final int SPLIT_N_PANELS = 6;
 
     /** Per-thread packing buffers, re-used across calls (pool threads live as long as the pool). */
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -80,11 +86,18 @@ final class GemmPacked {
                            int threads) {
         int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : Math.max(1, threads);
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
-        // Prefer splitting N: each part then packs only its own columns of B (split M and every part
-        // packs all of B). Split M instead when N has too few panels to share evenly (N = 65: 64 + 1).
+        // Split N and each part packs only its own columns of B; split M and every part packs all of B. But
+        // split N, every row of C has a cache line that two threads write, once per KC block (the boundary
+        // between their columns is not line-aligned): M·K/KC line transfers, a cost relative to the work that
+        // grows as each part's columns shrink, while packing all of B costs K·N per part, relative to the work
+        // growing as M shrinks. 768×128×128 on 2 threads ran at 0.7× of one thread split by N and at 1.8×
+        // split by M; 128×768×512 (a weight gradient, few rows) was faster split by N (Zen 5). So split M
+        // when each part would get few column panels, M is not much smaller than N and M shares evenly;
+        // otherwise whichever side shares more evenly (N = 65 has 64 + 1 columns).
         double imbalanceN = (double) Math.min(N, ceilDiv(tilesN, parts) * NR) * parts / N;
         double imbalanceM = (double) Math.min(M, ceilDiv(tilesM, parts) * MR) * parts / M;
-        boolean splitN = imbalanceN <= 1.1 || imbalanceN <= imbalanceM;
+        boolean splitM = tilesN < SPLIT_N_PANELS * parts && N <= 2 * M && imbalanceM <= 1.1;
+        boolean splitN = !splitM && (imbalanceN <= 1.1 || imbalanceN <= imbalanceM);
         int tiles = splitN ? tilesN : tilesM;
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
                 epilogue, splitN, tiles, Math.max(1, Math.min(parts, tiles)));
