@@ -207,6 +207,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         });
         StartupTrace.mark("generated");
+        StartupTrace.threads();
         out.println();   // end the last line; the generated text itself is exactly what was streamed
         out.flush();
         var s = r.stats();

@@ -75,8 +75,8 @@ public final class CausalSelfAttention implements Layer {
         int W = heads.rowWidth(), Q = heads.qWidth();
         for (int s = 0; s < batch.sequenceCount(); s++) {
             KVCache cache = batch.cache(s);
-            float[] kc = cache.k[layer], vc = cache.v[layer];
             int pos = batch.start(s), row = batch.firstRow(s), n = batch.count(s);
+            float[] kc = cache.keys(layer, pos + n), vc = cache.values(layer, pos + n);
             Attention.appendToCache(kc, vc, 0, pos, packed, row * W, n, heads);
             for (int c = 0; c < n; c += PREFILL_CHUNK) {
                 int m = Math.min(PREFILL_CHUNK, n - c), r = row + c;

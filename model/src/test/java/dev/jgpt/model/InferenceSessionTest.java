@@ -110,6 +110,39 @@ class InferenceSessionTest {
         return alone[3];
     }
 
+    /**
+     * A cache grows its layers as positions arrive (twice the rows each time, from {@link KVCache#MIN_ROWS}) and
+     * attention reads the same keys and values either way: logits over a prompt and steps that cross every growth
+     * equal, bit for bit, those of a cache whose rows were all allocated before the first token.
+     */
+    @Test
+    void aGrowingCacheGivesTheLogitsOfAFullOne() {
+        int V = 11, T = 4 * KVCache.MIN_ROWS + 9;
+        GPT m = new GPT(GPTConfig.of(V, T, 2, 2, 16), 3);
+        KVCache growing = new KVCache(m.config), full = new KVCache(m.config);
+        for (int l = 0; l < m.config.nLayer(); l++) {
+            full.keys(l, T);
+            full.values(l, T);
+            assertEquals(0, growing.allocatedPositions(l), "nothing allocated before the first token");
+        }
+        SplittableRandom r = new SplittableRandom(7);
+        int[] prompt = IntStream.range(0, KVCache.MIN_ROWS - 2).map(i -> r.nextInt(V)).toArray();
+        float[] a = m.forwardCached(prompt, Batch.cached(growing, 0, prompt.length), new float[V]).clone();
+        float[] b = m.forwardCached(prompt, Batch.cached(full, 0, prompt.length), new float[V]).clone();
+        assertArrayEquals(b, a, "prompt");
+        assertEquals(KVCache.MIN_ROWS, growing.allocatedPositions(0));
+        for (int pos = prompt.length; pos < T; pos++) {
+            int[] token = {r.nextInt(V)};
+            a = m.forwardCached(token, Batch.cached(growing, pos, 1), new float[V]);
+            b = m.forwardCached(token, Batch.cached(full, pos, 1), new float[V]);
+            assertArrayEquals(b, a, "step at position " + pos);
+            int rows = growing.allocatedPositions(1);
+            assertTrue(rows > pos && rows <= Math.max(KVCache.MIN_ROWS, 2 * pos), "rows " + rows + " at position " + pos);
+        }
+        assertEquals(T, growing.allocatedPositions(0), "grown to the capacity, never past it");
+        assertThrows(IllegalArgumentException.class, () -> growing.keys(0, T + 1));
+    }
+
     @Test
     void truncateRewindsTheCache() {
         int V = 9;

@@ -42,7 +42,7 @@ public final class Tokenizers {
     public static Tokenizer fromJson(byte[] json, String origin) throws IOException {
         JsonNode root;
         try {
-            root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            root = Json.MAPPER.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException("corrupt tokenizer " + origin + ": " + e.getOriginalMessage());
         }
