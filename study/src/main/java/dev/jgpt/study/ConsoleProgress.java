@@ -33,6 +33,11 @@ public final class ConsoleProgress implements StabilityStudy.Progress {
     }
 
     @Override
+    public void message(String line) {
+        System.out.println(line);
+    }
+
+    @Override
     public synchronized void done() {
         if (bar != null) {
             bar.close();

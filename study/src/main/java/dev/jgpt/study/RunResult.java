@@ -15,8 +15,10 @@ import java.util.List;
  * @param atInit           diagnostics at initialisation, on the fixed probe batch
  * @param early            gradient norms (on that step's batch, before the update) and the update size
  *                         ‖F(θ_t) − F(θ_0)‖ on the probe batch (after the update) at steps 1, 2, 3, 5, 10, 20, 50, ...
- * @param lossCurve        training loss per step (up to divergence)
- * @param gradNormCurve    global gradient norm per step, before clipping
+ * @param lossCurve        training loss per step (up to divergence), at float precision: the curves are most of a
+ *                         record, and float's 7 digits are more than a plot shows (every figure the report reads,
+ *                         such as {@code finalTrainLoss}, is computed at double precision before rounding)
+ * @param gradNormCurve    global gradient norm per step, before clipping, at float precision
  * @param residualMeanSquareEnd m_l (see {@link Diagnostics#residualMeanSquare}) on the probe batch after training
  * @param perturbationEnd  the perturbation sensitivity ({@link InitDiagnostics#perturbation}) after training; NaN
  *                         for a probe or a diverged run
@@ -29,7 +31,7 @@ import java.util.List;
  */
 public record RunResult(RunSpec spec, String verdict, Integer divergedAtStep, double initialLoss, double finalTrainLoss,
                         double valLoss, double unigramEntropy, double unigramLoss, InitDiagnostics atInit,
-                        List<StepDiagnostics> early, double[] lossCurve, double[] gradNormCurve,
+                        List<StepDiagnostics> early, float[] lossCurve, float[] gradNormCurve,
                         double[] residualMeanSquareEnd, double perturbationEnd, Lesions.Result lesion,
                         ModelLandscape.Result landscapeInit, ModelLandscape.Result landscapeEnd, double seconds) {
 

@@ -65,7 +65,7 @@ public final class StabilityRun {
                 Diagnostics.lemma2Normalised(ms0), perturb);
         if (spec.probeOnly()) {
             return new RunResult(spec, RunResult.PROBE, null, initLoss, Double.NaN, Double.NaN, corpus.unigramEntropy,
-                    corpus.unigramLoss, atInit, List.of(), new double[0], new double[0], ms0, Double.NaN, null, null, null,
+                    corpus.unigramLoss, atInit, List.of(), new float[0], new float[0], ms0, Double.NaN, null, null, null,
                     seconds(t0));
         }
         // the landscape restores the weights bit for bit and draws from no stream training uses
@@ -133,8 +133,17 @@ public final class StabilityRun {
         }
         return new RunResult(spec, verdict(divergedAt, val, corpus.unigramLoss), divergedAt, initLoss, finalTrain, val,
                 corpus.unigramEntropy, corpus.unigramLoss,
-                atInit, early, java.util.Arrays.copyOf(lossCurve, done), java.util.Arrays.copyOf(gradCurve, done),
+                atInit, early, toFloat(lossCurve, done), toFloat(gradCurve, done),
                 msEnd, perturbEnd, lesion, landscapeInit, landscapeEnd, seconds(t0));
+    }
+
+    /** The first n values at float precision (how results.jsonl keeps the curves). */
+    static float[] toFloat(double[] curve, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) curve[i];
+        }
+        return out;
     }
 
     /**

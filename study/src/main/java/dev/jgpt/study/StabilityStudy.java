@@ -8,9 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jgpt.common.AtomicFiles;
 import dev.jgpt.kernel.Parallel;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +38,10 @@ public final class StabilityStudy {
         default void finished(RunResult r) {
         }
 
+        /** A line for the user, such as what a resumed study reuses. */
+        default void message(String line) {
+        }
+
         Progress NONE = new Progress() {
         };
     }
@@ -59,15 +61,26 @@ public final class StabilityStudy {
                 .build();
     }
 
-    /** Runs every run of the plan on {@code threads} workers and writes results.jsonl, report.md and plots into dir. */
+    /**
+     * Runs every run of the plan on {@code threads} workers and writes results.jsonl, report.md and plots into dir.
+     * When dir already holds a results.jsonl, the runs it has a record of (same spec, same corpus) are reused, not
+     * trained again, and only the missing ones run ({@link ResultsFile#resume}); its other records stay in the file and
+     * out of the report. Each finished run is appended to results.jsonl and synced at once.
+     */
     public static Outcome run(StudyPlan plan, StudyCorpus corpus, Path dir, int threads, Progress progress)
             throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("stability: --threads must be >= 1, got " + threads);
         }
         Files.createDirectories(dir);
+        Path jsonl = dir.resolve(ResultsFile.FILE_NAME);
         List<RunSpec> runs = plan.expand();
-        progress.started(runs);
+        ResultsFile.Resume resume = ResultsFile.resume(jsonl, runs, corpus);
+        if (Files.exists(jsonl)) {
+            progress.message(resume.describe(jsonl, runs.size()));
+        }
+        List<RunSpec> todo = runs.stream().filter(s -> !resume.reused().containsKey(s)).toList();
+        progress.started(todo);
         long t0 = System.nanoTime();
         int previousKernelThreads = Parallel.threads();
         Parallel.setThreads(1);
@@ -76,18 +89,13 @@ public final class StabilityStudy {
             t.setDaemon(true);
             return t;
         });
-        ObjectMapper json = mapper();
-        List<RunResult> results = new ArrayList<>();
-        try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("results.jsonl"))) {
+        List<RunResult> results = new ArrayList<>(resume.reused().values());
+        try (ResultsFile out = ResultsFile.append(jsonl)) {
             List<Future<RunResult>> futures = new ArrayList<>();
-            for (RunSpec spec : StudyGrid.longestFirst(runs)) {
+            for (RunSpec spec : StudyGrid.longestFirst(todo)) {
                 futures.add(pool.submit(() -> {
                     RunResult r = StabilityRun.run(spec, corpus);
-                    synchronized (out) {
-                        out.write(json.writeValueAsString(r));
-                        out.newLine();
-                        out.flush();
-                    }
+                    out.add(r);
                     progress.finished(r);
                     return r;
                 }));
@@ -107,14 +115,15 @@ public final class StabilityStudy {
             progress.done();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        StudyReport.Header header = new StudyReport.Header(plan.describe(), corpus.name, seconds, threads);
-        AtomicFiles.write(dir.resolve("study.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(header));
+        StudyReport.Header header = new StudyReport.Header(plan.describe(), corpus.name, seconds, threads,
+                resume.reused().size());
+        AtomicFiles.write(dir.resolve("study.json"), mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(header));
         return report(header, results, dir);
     }
 
     /** Rewrites report.md and the plots from dir/results.jsonl (and the header from dir/study.json when present). */
     public static Outcome replot(Path dir) throws IOException {
-        Path jsonl = dir.resolve("results.jsonl");
+        Path jsonl = dir.resolve(ResultsFile.FILE_NAME);
         if (!Files.isRegularFile(jsonl)) {
             throw new IllegalArgumentException("replot: " + jsonl + " not found");
         }
@@ -122,7 +131,7 @@ public final class StabilityStudy {
         Path headerFile = dir.resolve("study.json");
         StudyReport.Header header = Files.isRegularFile(headerFile)
                 ? mapper().readValue(headerFile.toFile(), StudyReport.Header.class)
-                : new StudyReport.Header("from " + jsonl + " (" + results.size() + " runs)", "(unknown)", 0, 0);
+                : new StudyReport.Header("from " + jsonl + " (" + results.size() + " runs)", "(unknown)", 0, 0, 0);
         return report(header, results, dir);
     }
 
@@ -141,19 +150,16 @@ public final class StabilityStudy {
         return new Outcome(ordered, dir, report, claims, header.seconds());
     }
 
-    /** Reads a results.jsonl written by {@link #run}. */
+    /**
+     * Reads a results.jsonl written by {@link #run}: every record, in file order. An incomplete last line (a run cut
+     * off mid-write by a kill) is left out with a note on stderr; any other line that is not a record is an error.
+     */
     public static List<RunResult> readResults(Path jsonl) throws IOException {
-        ObjectMapper json = mapper();
-        List<RunResult> out = new ArrayList<>();
-        for (String line : Files.readAllLines(jsonl)) {
-            if (!line.isBlank()) {
-                try {
-                    out.add(json.readValue(line, RunResult.class));
-                } catch (IOException e) {
-                    throw new UncheckedIOException("results file " + jsonl + ": cannot read a record: " + e.getMessage(), e);
-                }
-            }
+        ResultsFile.Contents c = ResultsFile.read(jsonl);
+        if (c.droppedTail() != null) {
+            System.err.printf("%s: left out its incomplete last line (%d characters, a run cut off mid-write)%n", jsonl,
+                    c.droppedTail().length());
         }
-        return out;
+        return c.records();
     }
 }

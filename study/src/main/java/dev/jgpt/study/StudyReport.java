@@ -36,8 +36,10 @@ public final class StudyReport {
      * @param corpus  the corpus's name
      * @param seconds wall time of the whole study
      * @param threads runs at a time
+     * @param reused  runs whose records an earlier, interrupted study left in results.jsonl (not trained again;
+     *                {@code seconds} is then the wall time of the rest)
      */
-    public record Header(String grid, String corpus, double seconds, int threads) {
+    public record Header(String grid, String corpus, double seconds, int threads, int reused) {
     }
 
     private StudyReport() {
@@ -54,8 +56,9 @@ public final class StudyReport {
         } else {
             md.append(String.format(Locale.ROOT, "- Grid: %s.%n", header.grid()));
         }
-        md.append(String.format(Locale.ROOT, "- %d training runs and %d init-only probes in %.0f s wall (%d runs at a time, kernel threads 1 each).%n",
-                training, results.size() - training, header.seconds(), header.threads()));
+        md.append(String.format(Locale.ROOT, "- %d training runs and %d init-only probes in %.0f s wall (%d runs at a time, kernel threads 1 each)%s.%n",
+                training, results.size() - training, header.seconds(), header.threads(), header.reused() == 0 ? ""
+                        : String.format(Locale.ROOT, "; %d of the runs came from an earlier invocation's results.jsonl, resumed, and the wall time is the rest's", header.reused())));
         if (any != null) {
             md.append(String.format(Locale.ROOT,
                     "- Corpus: %s, char-level. Unigram entropy of the training split %.3f nats; the unigram model's validation loss (\"unigram loss\") %.3f; untrained ≈ ln V.%n",

@@ -30,6 +30,7 @@ class LandscapePhaseTest {
         assertNull(a.landscapeInit());
         assertNull(a.landscapeEnd());
         assertArrayEquals(a.lossCurve(), b.lossCurve(), "the phase at init restores the weights bit for bit");
+        assertEquals(a.finalTrainLoss(), b.finalTrainLoss());
         assertEquals(a.valLoss(), b.valLoss());
         for (ModelLandscape.Result l : List.of(b.landscapeInit(), b.landscapeEnd())) {
             assertEquals(StabilityRun.LANDSCAPE_POINTS, l.line().losses().length);
@@ -48,7 +49,7 @@ class LandscapePhaseTest {
     private static RunResult run(ResidualLayout layout, long seed, String verdict, double[] init, double[] trained) {
         RunSpec spec = new RunSpec(layout, 4, 1e-3, false, InitScheme.XAVIER, seed, 100, 64, 4, 8, 64, 20, 0, 0.1, 0.9,
                 0.99, 0, 0, 5);
-        return new RunResult(spec, verdict, null, 4.2, 2, 2, 3.0, 3.3, null, List.of(), new double[0], new double[0], null,
+        return new RunResult(spec, verdict, null, 4.2, 2, 2, 3.0, 3.3, null, List.of(), new float[0], new float[0], null,
                 Double.NaN, null, landscape(layout, init), landscape(layout, trained), 0);
     }
 

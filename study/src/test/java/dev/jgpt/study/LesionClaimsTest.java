@@ -35,8 +35,8 @@ class LesionClaimsTest {
             ks.add(new Lesions.Deletions(k, new int[][] {{}}, new double[] {LOSS + byK[k]}));
         }
         Lesions.Result lesion = new Lesions.Result(LOSS, UNIGRAM, singleLoss, ks);
-        return new RunResult(spec, verdict, null, 4.2, LOSS, LOSS, 3.0, UNIGRAM, null, List.of(), new double[0],
-                new double[0], null, Double.NaN, lesion, null, null, 0);
+        return new RunResult(spec, verdict, null, 4.2, LOSS, LOSS, 3.0, UNIGRAM, null, List.of(), new float[0],
+                new float[0], null, Double.NaN, lesion, null, null, 0);
     }
 
     private static Map<String, Claims.Claim> claims(List<RunResult> results) {
