@@ -101,7 +101,7 @@ final class StabilityCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Corpus text file. Default: tiny Shakespeare (see jgpt's README, Data).")
     Path data;
 
-    @Option(names = "--replot", description = "Rewrite report.md and the plots from DIR/results.jsonl without training.")
+    @Option(names = "--replot", description = "Rewrite report.md and the plots from DIR/results.jsonl (or DIR/results.jsonl.gz) without training.")
     boolean replot;
 
     @Override

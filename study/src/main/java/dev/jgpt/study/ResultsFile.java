@@ -3,8 +3,11 @@ package dev.jgpt.study;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jgpt.common.AtomicFiles;
 
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * results.jsonl: one JSON line per finished run. A study appends each run as it finishes (one write, then fsync),
@@ -25,6 +30,11 @@ import java.util.Map;
  */
 public final class ResultsFile implements Closeable {
     public static final String FILE_NAME = "results.jsonl";
+    /**
+     * The same file gzip-compressed: how a large grid's results are committed (a 700-run grid's per-step curves and
+     * per-layer diagnostics are ~10 MB of text, a third of that compressed); {@link #read} and --replot take either.
+     */
+    public static final String COMPRESSED_NAME = FILE_NAME + ".gz";
 
     /**
      * The records of a results file, in file order, and the unterminated last line that was not a complete record
@@ -62,9 +72,33 @@ public final class ResultsFile implements Closeable {
         this.channel = channel;
     }
 
-    /** Reads a results file (see the class comment for what is dropped and what is an error). */
+    /**
+     * The results file in dir that --replot reads: results.jsonl, or else results.jsonl.gz; null when neither exists.
+     */
+    public static Path find(Path dir) {
+        for (String name : List.of(FILE_NAME, COMPRESSED_NAME)) {
+            if (Files.isRegularFile(dir.resolve(name))) {
+                return dir.resolve(name);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Reads a results file, gzip-compressed when its name ends in .gz (see the class comment for what is dropped and
+     * what is an error).
+     */
     public static Contents read(Path file) throws IOException {
-        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8); // lenient: a tail may be cut mid-character
+        byte[] bytes = Files.readAllBytes(file);
+        if (file.getFileName().toString().endsWith(".gz")) {
+            try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
+                bytes = in.readAllBytes();
+            } catch (ZipException | EOFException e) {
+                throw new IllegalArgumentException("results file " + file + ": not a complete gzip file (" + e.getMessage()
+                        + ")", e);
+            }
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8); // lenient: a tail may be cut mid-character
         ObjectMapper json = StabilityStudy.mapper();
         List<RunResult> records = new ArrayList<>();
         String droppedTail = null;

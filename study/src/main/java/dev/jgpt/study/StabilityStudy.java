@@ -121,11 +121,15 @@ public final class StabilityStudy {
         return report(header, results, dir);
     }
 
-    /** Rewrites report.md and the plots from dir/results.jsonl (and the header from dir/study.json when present). */
+    /**
+     * Rewrites report.md and the plots from dir/results.jsonl, or dir/results.jsonl.gz when that is all there is (and
+     * the header from dir/study.json when present).
+     */
     public static Outcome replot(Path dir) throws IOException {
-        Path jsonl = dir.resolve(ResultsFile.FILE_NAME);
-        if (!Files.isRegularFile(jsonl)) {
-            throw new IllegalArgumentException("replot: " + jsonl + " not found");
+        Path jsonl = ResultsFile.find(dir);
+        if (jsonl == null) {
+            throw new IllegalArgumentException("replot: " + dir.resolve(ResultsFile.FILE_NAME) + " not found (nor "
+                    + ResultsFile.COMPRESSED_NAME + ")");
         }
         List<RunResult> results = readResults(jsonl);
         Path headerFile = dir.resolve("study.json");

@@ -127,6 +127,19 @@ class StabilityStudyTest {
         // --replot reads it all back and writes the same report
         StabilityStudy.replot(dir);
         assertEquals(report, Files.readString(dir.resolve("report.md")));
+        // ... and so from the compressed file alone (how a large grid is committed)
+        Path jsonl = dir.resolve(ResultsFile.FILE_NAME), gz = dir.resolve(ResultsFile.COMPRESSED_NAME);
+        try (var zip = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            zip.write(Files.readAllBytes(jsonl));
+        }
+        Files.delete(jsonl);
+        Files.delete(dir.resolve("report.md"));
+        StabilityStudy.replot(dir);
+        assertEquals(report, Files.readString(dir.resolve("report.md")));
+        byte[] whole = Files.readAllBytes(gz);
+        Files.write(gz, java.util.Arrays.copyOf(whole, whole.length / 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StabilityStudy.replot(dir));
+        assertTrue(e.getMessage().contains(gz.toString()) && e.getMessage().contains("gzip"), e.getMessage());
     }
 
     @Test
