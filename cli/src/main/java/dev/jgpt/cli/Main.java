@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -14,24 +15,25 @@ import java.util.Map;
 @Command(name = "jgpt",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "A small, fast, pure-Java GPT: train, generate, evaluate and study residual layouts.",
-        subcommands = {
-                CommandLine.HelpCommand.class,
-                SmokeCommand.class,
-                StabilityCommand.class,
-                LesionCommand.class,
-                TokenizerCommand.class,
-                PrepareCommand.class,
-                EvalCommand.class,
-                LandscapeCommand.class,
-                GenerateCommand.class,
-                ExportCommand.class,
-                QuantizeCommand.class,
-                ServeCommand.class,
-                TrainCommand.class,
-                AotTrainingCommand.class,
-        })
+        description = "A small, fast, pure-Java GPT: train, generate, evaluate and study residual layouts.")
 public final class Main implements Runnable {
+
+    /** The subcommands, in the order the usage lists them. */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
+            CommandLine.HelpCommand.class,
+            SmokeCommand.class,
+            StabilityCommand.class,
+            LesionCommand.class,
+            TokenizerCommand.class,
+            PrepareCommand.class,
+            EvalCommand.class,
+            LandscapeCommand.class,
+            GenerateCommand.class,
+            ExportCommand.class,
+            QuantizeCommand.class,
+            ServeCommand.class,
+            TrainCommand.class,
+            AotTrainingCommand.class);
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -56,7 +58,7 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
         System.setProperty("jgpt.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = commandLine(args);
         listExitCodes(cli);
         cli.setExecutionExceptionHandler(Main::reportError);
         cli.setParameterExceptionHandler(Main::reportUsageError);
@@ -74,6 +76,29 @@ public final class Main implements Runnable {
         }
     }
 
+    /**
+     * The command line for {@code args}: when the first argument names a subcommand (other than help), with that one
+     * alone, else with all of them (help, the usage, suggestions for a mistyped name). Picocli builds each
+     * subcommand's model from its annotations by reflection, a good part of the time before a command starts, which
+     * {@code jgpt generate}'s first token waits for.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        String first = args.length > 0 ? args[0] : null;
+        boolean named = first != null && !first.equals(name(CommandLine.HelpCommand.class))
+                && SUBCOMMANDS.stream().anyMatch(c -> name(c).equals(first));
+        for (Class<?> c : SUBCOMMANDS) {
+            if (!named || name(c).equals(first)) {
+                cli.addSubcommand(c);
+            }
+        }
+        return cli;
+    }
+
+    private static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
+    }
+
     private static void listExitCodes(CommandLine cli) {
         cli.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(EXIT_CODES);
         cli.getSubcommands().values().forEach(Main::listExitCodes);
@@ -81,7 +106,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        commandLine().usage(System.out);
     }
 
     /** Bad input ends in one clear line on stderr and a non-zero exit, not a stack trace. */

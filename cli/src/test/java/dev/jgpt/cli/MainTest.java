@@ -34,6 +34,33 @@ class MainTest {
                 + " (the cores here; default: all of them)."), threads);
     }
 
+    /**
+     * A command line naming a subcommand builds that one alone (picocli's reflection over the others is time before
+     * the first token); the usage, help and a mistyped name still see all of them.
+     */
+    @Test
+    void onlyTheNamedSubcommandIsBuilt() {
+        assertEquals(List.of("generate"), List.copyOf(Main.commandLine("generate", "--model", "m").getSubcommands().keySet()));
+        assertEquals(List.of("tokenizer"), List.copyOf(Main.commandLine("tokenizer", "encode").getSubcommands().keySet()));
+        List<String> all = List.of("help", "smoke", "stability", "lesion", "tokenizer", "prepare", "eval", "landscape",
+                "generate", "export", "quantize", "serve", "train", "aot-training");
+        for (String[] args : List.of(new String[0], new String[] {"help", "generate"}, new String[] {"--help"},
+                new String[] {"genrate"})) {
+            assertEquals(all, List.copyOf(Main.commandLine(args).getSubcommands().keySet()), String.join(" ", args));
+        }
+        String usage = CliRun.run().out();
+        for (String name : all.subList(0, all.size() - 1)) {   // aot-training is hidden
+            assertTrue(usage.contains("  " + name + " "), name + " missing from:\n" + usage);
+        }
+        assertTrue(!usage.contains("aot-training"), usage);
+        CliRun help = CliRun.run("help", "generate");
+        assertEquals(0, help.exit(), help.err());
+        assertTrue(help.out().contains("Usage: jgpt generate"), help.out());
+        CliRun typo = CliRun.run("genrate");
+        assertEquals(Main.EXIT_USAGE, typo.exit());
+        assertTrue(typo.err().contains("Unmatched argument at index 0: 'genrate'"), typo.err());
+    }
+
     /** Running out of heap (here: a model larger than a small heap) is one line too, not a stack trace. */
     @Test
     void outOfMemoryIsOneLine() throws Exception {
