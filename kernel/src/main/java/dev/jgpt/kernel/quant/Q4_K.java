@@ -313,6 +313,9 @@ final class Q4_K implements Format {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
+            // read here, before the vector work, and not through QuantSimd.f16: C2 stops inlining when the
+            // method's graph grows large, and a call left in this loop spills every vector register
+            float d = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o)), dmin = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o + 2));
             long sc = scales(w, o + 4), mn = mins(w, o + 4);
             FloatVector block0 = FloatVector.zero(F), block1 = block0, blockMin = block0;
             for (int c = 0; c < 2; c++) {
@@ -336,10 +339,9 @@ final class Q4_K implements Format {
                 blockMin = ((FloatVector) m.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0))
                         .fma(FloatVector.fromArray(F, p, pc + 144), blockMin);
             }
-            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o));
-            acc0 = block0.fma(d, acc0);
-            acc1 = block1.fma(d, acc1);
-            accMin = blockMin.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o + 2)), accMin);
+            acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
+            acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
+            accMin = blockMin.fma(FloatVector.broadcast(F, dmin), accMin);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row

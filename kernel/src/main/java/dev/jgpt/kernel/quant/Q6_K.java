@@ -279,6 +279,9 @@ final class Q6_K implements Format {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
+            // read first, and not through QuantSimd.f16: C2 stops inlining when the method's graph grows
+            // large, and a call left in this loop spills every vector register
+            float d = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o + D));
             IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
             IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
             FloatVector block0 = FloatVector.zero(F), block1 = block0;
@@ -301,9 +304,8 @@ final class Q6_K implements Format {
                 block0 = low.fma((FloatVector) lowScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block0);
                 block1 = high.fma((FloatVector) highScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block1);
             }
-            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o + D));
-            acc0 = block0.fma(d, acc0);
-            acc1 = block1.fma(d, acc1);
+            acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
+            acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row
