@@ -243,9 +243,7 @@ final class Q4_K implements Format {
      * per vector x ({@link #prepare}).
      *
      * With 16 floats per vector the quants are read 64 bytes at a time as 16 ints: lane i holds bytes
-     * 4i…4i+3. One rotate brings a nibble to the top 4 mantissa bits and one mask-and-or (a single
-     * ternary-logic instruction) gives the float 1 + q/16, exactly, with no int-to-float conversion;
-     * against 16·x that is q·x + 16·x, and the chain starts at −16·Σx to cancel the second term.
+     * 4i…4i+3, and one shift and one mask give one nibble of each lane's k-th byte as a float vector.
      * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
      * (once per vector x, for all rows): then every x vector is one load, and the sum of the 4 x a
      * lane meets is one more. A 64-byte chunk c holds sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3
@@ -257,14 +255,9 @@ final class Q4_K implements Format {
 
     /** The int-lane kernel above: 16 floats per vector. */
     static final boolean LANE_ORDER = L == 16;
-    /**
-     * Per chunk: 128 values 16·x in lane order, then −(the 4 x a lane meets) for low and high nibbles
-     * (the minimums' share), then 16 times that (the offset of the 1 + q/16 floats).
-     */
-    private static final int CHUNK = 128 + 64, PREPARED = 2 * CHUNK;
-    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, ROL = VectorOperators.ROL;
-    /** A nibble in mantissa bits 19-22 under the exponent of 1.0: the float 1 + q/16. */
-    private static final int NIBBLE_MANTISSA = 0x00780000, ONE = 0x3f800000;
+    /** Per chunk: 128 x values in lane order, then −(the 4 x a lane meets) for low and high nibbles. */
+    private static final int CHUNK = 128 + 32, PREPARED = 2 * CHUNK;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
     /** Lane i takes byte 2·(i / 8) (low nibbles' sub-block) or byte 1 + 2·(i / 8) (high) of an int to its low byte. */
     private static final IntVector LOW_SHIFT = LANE_ORDER ? IntVector.zero(QuantSimd.I).addIndex(1).div(8).mul(16) : null,
@@ -286,11 +279,10 @@ final class Q4_K implements Format {
                         float sum = 0f;
                         for (int k = 0; k < 4; k++) {   // lane i, byte k: group 2c + i/8, byte 4·(i%8) + k of it
                             float v = x[xb + 64 * (2 * c + i / 8) + 32 * nibble + 4 * (i % 8) + k];
-                            p[o + 64 * nibble + 16 * k + i] = 16f * v;
+                            p[o + 64 * nibble + 16 * k + i] = v;
                             sum += v;
                         }
                         p[o + 128 + 16 * nibble + i] = -sum;
-                        p[o + 160 + 16 * nibble + i] = -16f * sum;
                     }
                 }
             }
@@ -321,11 +313,10 @@ final class Q4_K implements Format {
             for (int c = 0; c < 2; c++) {
                 int pc = b * PREPARED + c * CHUNK;
                 IntVector q = IntVector.fromMemorySegment(QuantSimd.I, w, o + 16 + 64L * c, QuantSimd.LE);
-                // the offsets −16·Σx, then the floats 1 + q/16 of byte k's low and high nibbles (bits 8k, 8k + 4 rotated to 19) times 16·x
-                FloatVector low = FloatVector.fromArray(F, p, pc + 160), high = FloatVector.fromArray(F, p, pc + 176);
+                FloatVector low = FloatVector.zero(F), high = low;
                 for (int k = 0; k < 4; k++) {
-                    FloatVector lowK = q.lanewise(ROL, 19 - 8 * k & 31).and(NIBBLE_MANTISSA).or(ONE).reinterpretAsFloats();
-                    FloatVector highK = q.lanewise(ROL, 15 - 8 * k & 31).and(NIBBLE_MANTISSA).or(ONE).reinterpretAsFloats();
+                    FloatVector lowK = (FloatVector) q.lanewise(LSHR, 8 * k).and(0x0f).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) q.lanewise(LSHR, 8 * k + 4).and(0x0f).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, pc + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, pc + 64 + 16 * k), high);
                 }

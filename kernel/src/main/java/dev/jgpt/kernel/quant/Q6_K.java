@@ -161,9 +161,6 @@ final class Q6_K implements Format {
 
     private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, LSHL = VectorOperators.LSHL, ASHR = VectorOperators.ASHR;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
-    private static final VectorOperators.Binary ROL = VectorOperators.ROL;
-    /** A 6-bit quant in mantissa bits 17-22 under the exponent of 1.0: the float 1 + q/64. */
-    private static final int QUANT_MANTISSA = 0x007e0000, ONE = 0x3f800000;
 
     /**
      * q − 32 as floats for L consecutive l of one half, part p giving elements l + 32p: the low
@@ -206,10 +203,8 @@ final class Q6_K implements Format {
      * a = ql[64h + l] and lanes 8-15 bytes b = ql[64h + 32 + l], l = 4·(i%8) + k for byte k of lane i;
      * qh[32h + l], the high bits of both, is read into both halves, shifted right by 2 in lanes 8-15 (b
      * uses bits 2-3 and 6-7 where a uses 0-1 and 4-5). Two int vectors then hold every byte's two 6-bit
-     * quants (low nibbles with bits 0-1, high nibbles with bits 4-5 of the high byte). One rotate brings
-     * byte k's quant to the top 6 mantissa bits and one mask-and-or (a single ternary-logic
-     * instruction) gives the float 1 + q/64 exactly, with no int-to-float conversion; against 64·x that
-     * is (q − 32)·x + 96·x, and each chain starts at −96·Σx. prepare lays x out in that lane order (once
+     * quants (low nibbles with bits 0-1, high nibbles with bits 4-5 of the high byte), and one shift
+     * and one mask give byte k's quants as a float vector. prepare lays x out in that lane order (once
      * per vector x, for all rows). Lanes 4m…4m+3 of a half's low (high) quants are sub-block
      * 8h + m (8h + 4 + m): their scales are bytes m of one int, spread to lanes by variable shifts.
      * Float shuffles are avoided: after other code has used them, C2 left them (and every vector
@@ -219,7 +214,7 @@ final class Q6_K implements Format {
 
     /** The int-lane kernel above: 16 floats per vector. */
     static final boolean LANE_ORDER = L == 16;
-    /** Per half: 128 values 64·x in lane order, then −96·(the 4 x a lane meets) for low and high quants. */
+    /** Per half: 128 x values in lane order, then −32·(the 4 x a lane meets) for low and high quants. */
     private static final int HALF = 128 + 32, PREPARED = 2 * HALF;
     private static final VectorSpecies<Integer> I = QuantSimd.I;
     /** b's high bits are 2 higher than a's: lanes 8-15 shift right by 2. */
@@ -229,7 +224,7 @@ final class Q6_K implements Format {
     private static final VectorShuffle<Integer> QH_HALF_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i % 8) : null,
             QH_HALF_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i % 8) : null;
 
-    /** Lane-ordered 64·x with −96·Σx per lane (16 floats per vector), else nothing. */
+    /** Lane-ordered x with −32·Σx per lane (16 floats per vector), else nothing. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
@@ -245,10 +240,10 @@ final class Q6_K implements Format {
                         float sum = 0f;
                         for (int k = 0; k < 4; k++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
                             float v = x[xb + 128 * h + 32 * (i / 8) + 64 * nibble + 4 * (i % 8) + k];
-                            p[o + 64 * nibble + 16 * k + i] = 64f * v;
+                            p[o + 64 * nibble + 16 * k + i] = v;
                             sum += v;
                         }
-                        p[o + 128 + 16 * nibble + i] = -96f * sum;
+                        p[o + 128 + 16 * nibble + i] = -32f * sum;
                     }
                 }
             }
@@ -291,10 +286,10 @@ final class Q6_K implements Format {
                 IntVector hi = h == 0 ? high0 : high1;
                 IntVector lowQuants = ql.and(0x0f0f0f0f).or(hi.lanewise(LSHL, 4).and(0x30303030));
                 IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
-                FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −96·Σx offsets
-                for (int k = 0; k < 4; k++) {   // 1 + q/64 of byte k: bit 8k rotated to 17
-                    FloatVector lowK = lowQuants.lanewise(ROL, 17 - 8 * k & 31).and(QUANT_MANTISSA).or(ONE).reinterpretAsFloats();
-                    FloatVector highK = highQuants.lanewise(ROL, 17 - 8 * k & 31).and(QUANT_MANTISSA).or(ONE).reinterpretAsFloats();
+                FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −32 offsets
+                for (int k = 0; k < 4; k++) {
+                    FloatVector lowK = (FloatVector) lowQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) highQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, ph + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, ph + 64 + 16 * k), high);
                 }

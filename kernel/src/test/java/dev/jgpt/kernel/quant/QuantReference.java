@@ -98,22 +98,20 @@ public final class QuantReference {
             double offset = 8.0 * half(u16(s, off + (long) (c / 32) * 18));
             return Math.abs(((double) weight(t, s, off, c) + offset) * x) + Math.abs(offset * x);
         }
-        if (t == WeightType.Q6_K) {   // the kernel sums d·s·(q + 64)·x and subtracts 96·d·s·Σx
+        if (t == WeightType.Q6_K) {   // the kernel sums d·s·q·x and subtracts 32·d·s·Σx
             long b = off + (long) (c / 256) * 210;
-            double offset = 96.0 * half(u16(s, b + 208)) * s8(s, b + 192 + c % 256 / 16);
+            double offset = 32.0 * half(u16(s, b + 208)) * s8(s, b + 192 + c % 256 / 16);
             return Math.abs(((double) weight(t, s, off, c) + offset) * x) + Math.abs(offset * x);
         }
         if (t != WeightType.Q4_K) {
             return Math.abs((double) weight(t, s, off, c) * x);
         }
-        // the kernel sums d·s·(q + 16)·x, subtracts 16·d·s·Σx and dmin·m·Σx
         long b = off + (long) (c / 256) * 144;
         int j = c % 256 / 32;
         long p = b + 4;
         int m = j < 4 ? u8(s, p + j + 4) & 63 : (u8(s, p + j + 4) >> 4) | (u8(s, p + j) >> 6) << 4;
-        int sc = j < 4 ? u8(s, p + j) & 63 : (u8(s, p + j + 4) & 15) | (u8(s, p + j - 4) >> 6) << 4;
-        double min = (double) half(u16(s, b + 2)) * m, offset = 16.0 * half(u16(s, b)) * sc;
-        return Math.abs(((double) weight(t, s, off, c) + min + offset) * x) + Math.abs(offset * x) + Math.abs(min * x);
+        double min = (double) half(u16(s, b + 2)) * m;
+        return Math.abs(((double) weight(t, s, off, c) + min) * x) + Math.abs(min * x);
     }
 
     /** y = W·x in double. */
