@@ -283,7 +283,7 @@ final class Q6_K implements Format {
             // large, and a call left in this loop spills every vector register
             float d = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o + D));
             IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
-            IntVector scales = (IntVector) QuantSimd.bytes(w, o + SCALES).convertShape(B2I, I, 0);   // s_0 … s_15, sign-extended
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(QuantSimd.B, w, o + SCALES, QuantSimd.LE).convertShape(B2I, I, 0);   // s_0 … s_15, sign-extended
             IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
             FloatVector block0 = FloatVector.zero(F), block1 = block0;
             for (int h = 0; h < 2; h++) {
