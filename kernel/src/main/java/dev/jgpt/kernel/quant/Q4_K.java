@@ -39,13 +39,19 @@ final class Q4_K implements Format {
      * low nibbles of bytes 8-11 with the top 2 bits of bytes 0-3 above them.
      */
     static long scales(MemorySegment s, long p) {
-        long a = s.get(QuantSimd.LONG_LE, p), b = s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL;
+        return scales(s.get(QuantSimd.LONG_LE, p), s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL);
+    }
+
+    static long scales(long a, long b) {
         return (a & 0x3f3f3f3fL) | ((b & 0x0f0f0f0fL) | (a >>> 2 & 0x30303030L)) << 32;
     }
 
     /** The 8 six-bit minimums m_0 … m_7 likewise: bytes 4-7's low 6 bits; bytes 8-11's high nibbles under bytes 4-7's top 2 bits. */
     static long mins(MemorySegment s, long p) {
-        long a = s.get(QuantSimd.LONG_LE, p), b = s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL;
+        return mins(s.get(QuantSimd.LONG_LE, p), s.get(QuantSimd.INT_LE, p + 8) & 0xffffffffL);
+    }
+
+    static long mins(long a, long b) {
         return (a >>> 32 & 0x3f3f3f3fL) | ((b >>> 4 & 0x0f0f0f0fL) | (a >>> 34 & 0x30303030L)) << 32;
     }
 
@@ -305,7 +311,12 @@ final class Q4_K implements Format {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
-            long sc = scales(w, o + 4), mn = mins(w, o + 4);
+            // the block's first 16 bytes in two reads (d, dmin, then the 12 packed bytes: words a and b as in
+            // scales), before the vector work, and not through QuantSimd.f16: C2 stops inlining when the
+            // method's graph grows large, and a call left in this loop spills every vector register
+            long head = w.get(QuantSimd.LONG_LE, o), tail = w.get(QuantSimd.LONG_LE, o + 8);
+            float d = Float.float16ToFloat((short) head), dmin = Float.float16ToFloat((short) (head >>> 16));
+            long sc = scales(head >>> 32 | tail << 32, tail >>> 32), mn = mins(head >>> 32 | tail << 32, tail >>> 32);
             FloatVector block0 = FloatVector.zero(F), block1 = block0, blockMin = block0;
             for (int c = 0; c < 2; c++) {
                 int pc = b * PREPARED + c * CHUNK;
@@ -327,10 +338,9 @@ final class Q4_K implements Format {
                 blockMin = ((FloatVector) m.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0))
                         .fma(FloatVector.fromArray(F, p, pc + 144), blockMin);
             }
-            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o));
-            acc0 = block0.fma(d, acc0);
-            acc1 = block1.fma(d, acc1);
-            accMin = blockMin.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o + 2)), accMin);
+            acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
+            acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
+            accMin = blockMin.fma(FloatVector.broadcast(F, dmin), accMin);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row

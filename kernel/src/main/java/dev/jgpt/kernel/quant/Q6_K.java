@@ -159,7 +159,7 @@ final class Q6_K implements Format {
         }
     }
 
-    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, LSHL = VectorOperators.LSHL, ASHR = VectorOperators.ASHR;
+    private static final VectorOperators.Binary LSHR = VectorOperators.LSHR, LSHL = VectorOperators.LSHL;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
 
     /**
@@ -206,7 +206,8 @@ final class Q6_K implements Format {
      * quants (low nibbles with bits 0-1, high nibbles with bits 4-5 of the high byte), and one shift
      * and one mask give byte k's quants as a float vector. prepare lays x out in that lane order (once
      * per vector x, for all rows). Lanes 4m…4m+3 of a half's low (high) quants are sub-block
-     * 8h + m (8h + 4 + m): their scales are bytes m of one int, spread to lanes by variable shifts.
+     * 8h + m (8h + 4 + m): their scales, the block's 16 signed bytes widened to 16 int lanes once, are
+     * spread to lanes by int shuffles.
      * Float shuffles are avoided: after other code has used them, C2 left them (and every vector
      * operation depending on them) as calls on boxed vectors here.
      * Other vector sizes use the per-element layout below.
@@ -219,8 +220,12 @@ final class Q6_K implements Format {
     private static final VectorSpecies<Integer> I = QuantSimd.I;
     /** b's high bits are 2 higher than a's: lanes 8-15 shift right by 2. */
     private static final IntVector B_SHIFT = LANE_ORDER ? IntVector.zero(I).addIndex(1).div(8).mul(2) : null;
-    /** Lane i takes byte i / 4 of an int of four scales to its top byte (then an arithmetic shift sign-extends it). */
-    private static final IntVector SCALE_SHIFT = LANE_ORDER ? IntVector.zero(I).addIndex(1).div(4).mul(-8).add(24) : null;
+    /** Lane i of half h's low (high) quants has sub-block 8h + i/4 (8h + 4 + i/4): SCALES_{2h} (SCALES_{2h+1}). */
+    private static final VectorShuffle<Integer> SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i / 4) : null,
+            SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 4 + i / 4) : null,
+            SCALES_2 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i / 4) : null,
+            SCALES_3 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 12 + i / 4) : null;
+    private static final VectorOperators.Conversion<Byte, Integer> B2I = VectorOperators.B2I;
     private static final VectorShuffle<Integer> QH_HALF_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i % 8) : null,
             QH_HALF_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i % 8) : null;
 
@@ -274,7 +279,11 @@ final class Q6_K implements Format {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int b = 0; b < n / BLOCK; b++) {
             long o = off + (long) b * BYTES;
+            // read first, and not through QuantSimd.f16: C2 stops inlining when the method's graph grows
+            // large, and a call left in this loop spills every vector register
+            float d = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o + D));
             IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
+            IntVector scales = (IntVector) ByteVector.fromMemorySegment(QuantSimd.B, w, o + SCALES, QuantSimd.LE).convertShape(B2I, I, 0);   // s_0 … s_15, sign-extended
             IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
             FloatVector block0 = FloatVector.zero(F), block1 = block0;
             for (int h = 0; h < 2; h++) {
@@ -290,15 +299,13 @@ final class Q6_K implements Format {
                     low = lowK.fma(FloatVector.fromArray(F, p, ph + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, ph + 64 + 16 * k), high);
                 }
-                // the scales: byte i / 4 of an int of four moved to the top byte of lane i, then sign-extended down
-                IntVector lowScales = IntVector.broadcast(I, w.get(QuantSimd.INT_LE, o + SCALES + 8L * h));
-                IntVector highScales = IntVector.broadcast(I, w.get(QuantSimd.INT_LE, o + SCALES + 8L * h + 4));
-                block0 = low.fma((FloatVector) lowScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block0);
-                block1 = high.fma((FloatVector) highScales.lanewise(LSHL, SCALE_SHIFT).lanewise(ASHR, 24).convertShape(I2F, F, 0), block1);
+                // the scales: lane i takes s_{8h + i/4} (low quants) or s_{8h + 4 + i/4} (high)
+                IntVector lowScales = scales.rearrange(h == 0 ? SCALES_0 : SCALES_2), highScales = scales.rearrange(h == 0 ? SCALES_1 : SCALES_3);
+                block0 = low.fma((FloatVector) lowScales.convertShape(I2F, F, 0), block0);
+                block1 = high.fma((FloatVector) highScales.convertShape(I2F, F, 0), block1);
             }
-            FloatVector d = FloatVector.broadcast(F, QuantSimd.f16(w, o + D));
-            acc0 = block0.fma(d, acc0);
-            acc1 = block1.fma(d, acc1);
+            acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
+            acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row
