@@ -11,10 +11,15 @@
 //
 //   (mkdir -p /tmp/nlc && cd /tmp/nlc && npm i -E node-llama-cpp@3.21.1)
 //   node benchmarks/scripts/llamacpp_decode.mjs --nlc /tmp/nlc --threads 2 [--seconds 20] [--gguf FILE] [--json]
+//   node benchmarks/scripts/llamacpp_decode.mjs --nlc /tmp/nlc --threads 2 --model FILE.gguf [--json]
 //
 // The GGUF (4.9 GB, F32) is written to --gguf (default /tmp/jgpt-llama-1b-f32.gguf) on first use and kept
 // for the next run: delete it afterwards. Its vocabulary is a placeholder (SentencePiece-style byte tokens
 // and made-up pieces): token ids go in directly, so no text is ever tokenized.
+//
+// --model FILE runs an existing GGUF file of any architecture and type instead (one written by `jgpt export`,
+// say, which GgufDecode.java then runs in jgpt under the same protocol), with prompt ids below its vocabulary
+// size; no GB/s then (the bytes read per token depend on the file's types).
 import fs from "node:fs";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
@@ -22,13 +27,13 @@ import {pathToFileURL} from "node:url";
 const SHAPE = {vocab: 128256, dim: 2048, layers: 16, heads: 32, kvHeads: 8, headDim: 64, hidden: 8192, ctx: 1024};
 
 function args() {
-    const a = {nlc: "/tmp/nlc", threads: 2, seconds: 10, gguf: "/tmp/jgpt-llama-1b-f32.gguf", json: false};
+    const a = {nlc: "/tmp/nlc", threads: 2, seconds: 10, gguf: "/tmp/jgpt-llama-1b-f32.gguf", model: "", json: false};
     const argv = process.argv.slice(2);
     for (let i = 0; i < argv.length; i++) {
         const k = argv[i].replace(/^--/, "");
         if (k === "json") a.json = true;
         else if (k in a && i + 1 < argv.length) a[k] = typeof a[k] === "number" ? Number(argv[++i]) : argv[++i];
-        else throw new Error(`unknown option ${argv[i]} (--nlc DIR, --threads N, --seconds S, --gguf FILE, --json)`);
+        else throw new Error(`unknown option ${argv[i]} (--nlc DIR, --threads N, --seconds S, --gguf FILE, --model FILE, --json)`);
     }
     return a;
 }
@@ -143,11 +148,13 @@ function median(xs) {
 }
 
 async function main() {
-    const a = args(), s = SHAPE;
+    const a = args();
     const {getLlama, LlamaLogLevel} = await import(pathToFileURL(path.join(a.nlc, "node_modules/node-llama-cpp/dist/index.js")).href);
-    if (!fs.existsSync(a.gguf)) writeGguf(a.gguf, s);
+    if (a.model && !fs.existsSync(a.model)) throw new Error(`--model ${a.model}: no such file`);
+    if (!a.model && !fs.existsSync(a.gguf)) writeGguf(a.gguf, SHAPE);
     const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-    const model = await llama.loadModel({modelPath: a.gguf, gpuLayers: 0});
+    const model = await llama.loadModel({modelPath: a.model || a.gguf, gpuLayers: 0});
+    const s = a.model ? {vocab: model.fileInfo.metadata.tokenizer.ggml.tokens.length, ctx: 256} : SHAPE;
     const context = await model.createContext({contextSize: s.ctx, batchSize: 64, threads: {ideal: a.threads, min: a.threads}});
     const seq = context.getSequence();
     let r = 7;
@@ -187,15 +194,19 @@ async function main() {
         rates.push(16 / ((performance.now() - t0) / 1000));
     }
     const decodeRate = median(rates);
-    let params = 0;
-    for (const [, dims] of tensors(s)) params += dims.reduce((x, y) => x * y, 1);
-    const gbyte = 4 * params / 1e9;
-    const result = {peer: "llama.cpp (node-llama-cpp 3.21.1)", model: "llama-1b", threads: a.threads, params,
-        prefill_tok_s: prefill, decode_tok_s: decodeRate, decode_gbps: decodeRate * gbyte, positions: [prefix, end - 1]};
+    const name = a.model ? path.basename(a.model) : "llama-1b";
+    const result = {peer: "llama.cpp (node-llama-cpp 3.21.1)", model: name, threads: a.threads,
+        prefill_tok_s: prefill, decode_tok_s: decodeRate, positions: [prefix, end - 1]};
+    let weights = "";
+    if (!a.model) {   // the built-in F32 shape: every weight read once a step
+        let params = 0;
+        for (const [, dims] of tensors(s)) params += dims.reduce((x, y) => x * y, 1);
+        Object.assign(result, {params, decode_gbps: decodeRate * 4 * params / 1e9});
+        weights = ` (${(params / 1e6).toFixed(1)}M params, ${result.decode_gbps.toFixed(1)} GB/s of weights)`;
+    }
     if (a.json) console.log(JSON.stringify(result));
-    else console.log(`llama.cpp llama-1b threads ${a.threads}: ${(params / 1e6).toFixed(1)}M params, prefill(64) `
-        + `${prefill.toFixed(1)} tok/s, decode ${decodeRate.toFixed(2)} tok/s (${(decodeRate * gbyte).toFixed(1)} GB/s of weights), `
-        + `decode positions ${prefix}..${end - 1}`);
+    else console.log(`llama.cpp ${name} threads ${a.threads}: prefill(64) ${prefill.toFixed(1)} tok/s, `
+        + `decode ${decodeRate.toFixed(2)} tok/s${weights}, decode positions ${prefix}..${end - 1}`);
     await context.dispose();
     await model.dispose();
     await llama.dispose();

@@ -248,7 +248,7 @@ public class DecodeBench {
     }
 
     /** Bytes of weights one decode step reads: packed matrices as stored, the rest as f32. */
-    static long bytesPerToken(GPT gpt) {
+    public static long bytesPerToken(GPT gpt) {
         long bytes = 0;
         for (dev.jgpt.model.Param p : gpt.parameters()) {
             if (p.isPacked()) {
