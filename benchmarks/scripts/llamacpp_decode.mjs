@@ -173,26 +173,24 @@ async function main() {
     await seq.clearHistory();
     await seq.evaluateWithoutGeneratingNewTokens(prompt);
     let next = prompt[prompt.length - 1];
-    async function decode(steps) {   // greedy, `steps` tokens, wrapping from position end back to prefix
-        let done = 0;
-        while (done < steps) {
-            if (seq.nextTokenIndex >= end) await seq.eraseContextTokenRanges([{start: prefix, end: seq.nextTokenIndex}]);
-            const room = Math.min(steps - done, end - seq.nextTokenIndex);
-            let k = 0;
-            for await (const token of seq.evaluate([next], {temperature: 0})) {
-                next = token;
-                if (++k === room) break;
+    // One evaluation per pass over positions prefix..end-1, timed in 16-token chunks inside it: starting an
+    // evaluation costs node-llama-cpp tens of milliseconds, which a chunk per evaluation counted as llama.cpp's.
+    async function pass(rates) {
+        if (seq.nextTokenIndex > prefix) await seq.eraseContextTokenRanges([{start: prefix, end: seq.nextTokenIndex}]);
+        let k = 0, t0 = performance.now();
+        for await (const token of seq.evaluate([next], {temperature: 0})) {
+            next = token;
+            if (++k % 16 === 0) {
+                const t = performance.now();
+                rates.push(16 / ((t - t0) / 1000));
+                t0 = t;
             }
-            done += k;
+            if (k === end - prefix) break;
         }
     }
-    await decode(end - prefix);   // warm-up: one pass over the positions
+    await pass([]);   // warm-up
     const rates = [];
-    for (const deadline = performance.now() + 1000 * a.seconds; rates.length < 5 || performance.now() < deadline;) {
-        const t0 = performance.now();
-        await decode(16);
-        rates.push(16 / ((performance.now() - t0) / 1000));
-    }
+    for (const deadline = performance.now() + 1000 * a.seconds; rates.length < 5 || performance.now() < deadline;) await pass(rates);
     const decodeRate = median(rates);
     const name = a.model ? path.basename(a.model) : "llama-1b";
     const result = {peer: "llama.cpp (node-llama-cpp 3.21.1)", model: name, threads: a.threads,
