@@ -278,19 +278,8 @@ final class Q4_K implements Format {
         float[] p = new float[n / BLOCK * PREPARED];
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOff + b * BLOCK;
-            for (int c = 0; c < 2; c++) {
-                int o = b * PREPARED + c * CHUNK;
-                for (int nibble = 0; nibble < 2; nibble++) {
-                    for (int i = 0; i < 16; i++) {
-                        float sum = 0f;
-                        for (int k = 0; k < 4; k++) {   // lane i, byte k: group 2c + i/8, byte 4·(i%8) + k of it
-                            float v = x[xb + 64 * (2 * c + i / 8) + 32 * nibble + 4 * (i % 8) + k];
-                            p[o + 64 * nibble + 16 * k + i] = v;
-                            sum += v;
-                        }
-                        p[o + 128 + 16 * nibble + i] = -sum;
-                    }
-                }
+            for (int c = 0; c < 2; c++) {   // lane i, byte k: 64-element group 2c + i/8, nibble's 32, byte 4·(i%8) + k
+                Format.laneOrderChunk(x, xb + 128 * c, 64, 32, -1f, p, b * PREPARED + c * CHUNK);
             }
         }
         return p;

@@ -238,19 +238,8 @@ final class Q6_K implements Format {
         float[] p = new float[n / BLOCK * PREPARED];
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOff + b * BLOCK;
-            for (int h = 0; h < 2; h++) {
-                int o = b * PREPARED + h * HALF;
-                for (int nibble = 0; nibble < 2; nibble++) {
-                    for (int i = 0; i < 16; i++) {
-                        float sum = 0f;
-                        for (int k = 0; k < 4; k++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
-                            float v = x[xb + 128 * h + 32 * (i / 8) + 64 * nibble + 4 * (i % 8) + k];
-                            p[o + 64 * nibble + 16 * k + i] = v;
-                            sum += v;
-                        }
-                        p[o + 128 + 16 * nibble + i] = -32f * sum;
-                    }
-                }
+            for (int h = 0; h < 2; h++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
+                Format.laneOrderChunk(x, xb + 128 * h, 32, 64, -32f, p, b * PREPARED + h * HALF);
             }
         }
         return p;
