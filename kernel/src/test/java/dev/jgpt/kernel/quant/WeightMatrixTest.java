@@ -217,6 +217,57 @@ class WeightMatrixTest {
         bad(() -> q.dequantizeRow(3, new float[64], 0), "row 3");
     }
 
+    /** A view with its rows reordered computes, for every output, exactly what the original's row gives. */
+    @ParameterizedTest
+    @EnumSource(WeightType.class)
+    void rowOrderViewGivesThePermutedRowsBitForBit(WeightType t) {
+        SplittableRandom rng = new SplittableRandom(31 + t.ordinal());
+        int rows = 37, cols = colsFor(t)[1], n = 5;
+        WeightMatrix m = WeightMatrix.quantize(t, FormatTest.gaussian(rng, rows * cols, 0.5), rows, cols);
+        int[] order = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            order[r] = r;
+        }
+        for (int r = rows - 1; r > 0; r--) {     // a random permutation
+            int o = rng.nextInt(r + 1), swap = order[r];
+            order[r] = order[o];
+            order[o] = swap;
+        }
+        WeightMatrix v = m.withRowOrder(order);
+        float[] x = FormatTest.gaussian(rng, n * cols, 1.0);
+        float[] y = new float[n * rows], yv = new float[n * rows];
+        m.matmul(n, x, y);
+        v.matmul(n, x, yv);
+        float[] one = new float[rows], oneV = new float[rows];
+        m.matvec(x, one);
+        v.matvec(x, oneV);
+        float[] stacked = new float[2 * rows];
+        WeightMatrix.matvec(java.util.List.of(v, m), x, 0, stacked, 0);
+        float[] w = m.dequantize(), wv = v.dequantize();
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(y[i * rows + order[r]], yv[i * rows + r], t + " matmul row " + r);
+            }
+            assertEquals(one[order[r]], oneV[r], t + " matvec row " + r);
+            assertEquals(one[order[r]], stacked[r], t + " stacked matvec row " + r);
+            assertArrayEquals(Arrays.copyOfRange(w, order[r] * cols, (order[r] + 1) * cols),
+                    Arrays.copyOfRange(wv, r * cols, (r + 1) * cols), t + " dequantize row " + r);
+            v.dequantizeRow(r, row, 0);
+            assertArrayEquals(Arrays.copyOfRange(w, order[r] * cols, (order[r] + 1) * cols), row);
+        }
+        int[] back = new int[rows];     // the view of a view composes: undoing the order gives m's rows
+        for (int r = 0; r < rows; r++) {
+            back[order[r]] = r;
+        }
+        assertArrayEquals(w, v.withRowOrder(back).dequantize());
+        bad(() -> m.withRowOrder(new int[rows - 1]), "row order of " + (rows - 1) + " rows");
+        int[] twice = order.clone();
+        twice[1] = twice[0];
+        bad(() -> m.withRowOrder(twice), "not a permutation");
+        assertThrows(IllegalStateException.class, v::data);
+    }
+
     private static void bad(Runnable r, String... fragments) {
         var e = assertThrows(IllegalArgumentException.class, r::run);
         for (String f : fragments) {

@@ -15,9 +15,6 @@ import dev.jgpt.model.Quantize;
 import dev.jgpt.model.ResidualLayout;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -175,8 +172,7 @@ public final class GgufModel {
                 int heads = ropeHeads(s.name(), family, cfg);
                 if (p.isPacked()) {
                     WeightMatrix m = f.matrix(name);
-                    parts.add(heads == 0 ? m : WeightMatrix.wrap(m.type(), m.rows(), m.cols(),
-                            permuteRows(m.data(), m.rowBytes(), heads, true)));
+                    parts.add(heads == 0 ? m : m.withRowOrder(hfRowOrder(m.rows(), heads)));
                 } else {
                     float[] v = f.floats(name);
                     if (heads != 0) {
@@ -323,26 +319,30 @@ public final class GgufModel {
 
     /**
      * llama.cpp's q/k row order: within each head of d rows, Hugging Face's row j·d/2 + k (j = 0, 1: the
-     * two halves that rotate-half pairs) is GGUF's row 2k + j (adjacent pairs). toHf: GGUF → HF.
+     * two halves that rotate-half pairs) is GGUF's row 2k + j (adjacent pairs). Returns, for each HF row,
+     * its GGUF row.
      */
-    static MemorySegment permuteRows(MemorySegment src, long rowBytes, int heads, boolean toHf) {
-        long rows = src.byteSize() / rowBytes;
-        MemorySegment dst = Arena.ofAuto().allocate(src.byteSize(), 64);
-        int d = (int) (rows / heads);
+    static int[] hfRowOrder(int rows, int heads) {
+        int d = rows / heads;
+        int[] gguf = new int[rows];
         for (int h = 0; h < heads; h++) {
             for (int j = 0; j < 2; j++) {
                 for (int k = 0; k < d / 2; k++) {
-                    long hf = (long) h * d + (long) j * (d / 2) + k, gg = (long) h * d + 2L * k + j;
-                    MemorySegment.copy(src, (toHf ? gg : hf) * rowBytes, dst, (toHf ? hf : gg) * rowBytes, rowBytes);
+                    gguf[h * d + j * (d / 2) + k] = h * d + 2 * k + j;
                 }
             }
         }
-        return dst;
+        return gguf;
     }
 
+    /** The rows of v [rows × rowSize] from GGUF's q/k order to Hugging Face's (toHf) or back. */
     static float[] permuteRows(float[] v, int rowSize, int heads, boolean toHf) {
-        MemorySegment seg = permuteRows(MemorySegment.ofArray(v), 4L * rowSize, heads, toHf);
-        return seg.toArray(ValueLayout.JAVA_FLOAT);
+        int[] gguf = hfRowOrder(v.length / rowSize, heads);
+        float[] out = new float[v.length];
+        for (int hf = 0; hf < gguf.length; hf++) {
+            System.arraycopy(v, (toHf ? gguf[hf] : hf) * rowSize, out, (toHf ? hf : gguf[hf]) * rowSize, rowSize);
+        }
+        return out;
     }
 
     private static String string(GgufFile f, String key) throws IOException {

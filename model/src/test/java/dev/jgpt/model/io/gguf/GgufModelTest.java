@@ -1,5 +1,6 @@
 package dev.jgpt.model.io.gguf;
 
+import dev.jgpt.kernel.quant.WeightMatrix;
 import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
@@ -86,7 +87,10 @@ class GgufModelTest {
                         if (p.isPacked()) {
                             assertEquals(Quantize.typeOf(source, source.param(p.name), t), p.packed().getFirst().type(), p.name);
                             for (int i = 0; i < p.packed().size(); i++) {
-                                assertEquals(-1L, p.packed().get(i).data().mismatch(q.packed().get(i).data()), what + " " + p.name);
+                                WeightMatrix m = p.packed().get(i);
+                                for (int r = 0; r < m.rows(); r++) {
+                                    assertEquals(-1L, m.row(r).mismatch(q.packed().get(i).row(r)), what + " " + p.name + " row " + r);
+                                }
                             }
                         }
                     }
@@ -118,10 +122,16 @@ class GgufModelTest {
             assertNull(down.data);
             MemorySegment tensor = f.tensor("blk.1.ffn_down.weight").data();
             assertEquals(tensor.address(), down.packed().getFirst().data().address(), "used in place, not copied");
-            // Llama's q rows are put back in Hugging Face's order: a copy, still q8_0
+            // Llama's q rows are read in Hugging Face's order, in place too (GGUF's row order[r] as row r)
             Param qkv = read.param("model.layers.0.self_attn.qkv_proj.weight");
-            assertEquals(WeightType.Q8_0, qkv.packed().getFirst().type());
-            assertNotEquals(f.tensor("blk.0.attn_q.weight").data().address(), qkv.packed().getFirst().data().address());
+            WeightMatrix q = qkv.packed().getFirst();
+            assertEquals(WeightType.Q8_0, q.type());
+            int[] order = GgufModel.hfRowOrder(q.rows(), source.config.nHead());
+            MemorySegment qTensor = f.tensor("blk.0.attn_q.weight").data();
+            for (int r = 0; r < q.rows(); r++) {
+                assertEquals(qTensor.address() + order[r] * q.rowBytes(), q.row(r).address(), "q row " + r);
+            }
+            assertNotEquals(1, order[1], "the order is not the identity");
             assertThrows(IllegalStateException.class, down::grad, "packed weights do not train");
         }
     }
