@@ -591,7 +591,7 @@ def markdown(rows, gemm_rows, meta):
             "torch_train.py (nanoGPT's step); MFU by nanoGPT's 6N + 12·L·d·T FLOPs per token.",
             "- Decode: single stream with a KV cache, random fp32 weights (DecodeBench vs torch_decode.py, same "
             "positions); the bandwidth bound reads every weight once per token.",
-            ] + (["- GGUF rows: the same file decoded by jgpt (GgufDecode.java) and by %s (llamacpp_decode.mjs), wall "
+            ] + (["- GGUF rows: the same file decoded by jgpt (GgufDecode.java) and by %s through llamacpp_decode.mjs, wall "
                   "clock, one protocol; llama.cpp's build reports %s. Node-llama-cpp costs some milliseconds per "
                   "evaluation call, which for a small model is a large part of each token: read these as jgpt against "
                   "llama.cpp driven from Node, not against llama-bench." % (meta["llama_cpp"], meta.get("llama_cpp_cpu") or "?")]
