@@ -3,6 +3,8 @@ import dev.jgpt.infer.Sampler;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.InferenceSession;
+import dev.jgpt.model.Quantize;
+import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.io.gguf.GgufFile;
 import dev.jgpt.model.io.gguf.GgufModel;
 
@@ -19,8 +21,10 @@ import java.util.Locale;
  * rate of 16-token chunks (at least 5, for the given seconds). A single-file program on the benchmarks jar:
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/GgufDecode.java FILE.gguf [threads=2] [seconds=10]
+ * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/GgufDecode.java FILE.gguf [threads=2] [seconds=10] [weights]
  * </pre>
+ * {@code weights} (q8_0, q4_k, ...) quantizes an f32 file's matrices on load, as {@code jgpt generate --weights} does
+ * (the same bytes as {@code jgpt export --type}), so types compare on one file.
  */
 public class GgufDecode {
     static final int PREFIX = 64, END = PREFIX + 128;
@@ -32,7 +36,7 @@ public class GgufDecode {
         double seconds = a.length > 2 ? Double.parseDouble(a[2]) : 10;
         Parallel.setThreads(threads);
         try (GgufFile f = GgufFile.open(file)) {
-            GPT gpt = GgufModel.load(f);
+            GPT gpt = a.length > 3 ? Quantize.packed(GgufModel.load(f), WeightType.parse(a[3])) : GgufModel.load(f);
             int vocab = gpt.config.vocabSize();
             int[] prompt = new int[PREFIX];
             long r = 7;
@@ -64,8 +68,8 @@ public class GgufDecode {
                 decode(s, next, 16);
                 rates.add(16 / ((System.nanoTime() - t0) / 1e9));
             }
-            System.out.printf(Locale.ROOT, "jgpt %s threads %d: %.1f MB per token, prefill(64) %.1f tok/s, decode %.2f tok/s, "
-                    + "decode positions %d..%d%n", file.getFileName(), threads, DecodeBench.bytesPerToken(gpt) / 1e6,
+            System.out.printf(Locale.ROOT, "jgpt %s%s threads %d: %.1f MB per token, prefill(64) %.1f tok/s, decode %.2f tok/s, "
+                    + "decode positions %d..%d%n", file.getFileName(), a.length > 3 ? " as " + a[3] : "", threads, DecodeBench.bytesPerToken(gpt) / 1e6,
                     median(prefill), median(rates), PREFIX, END - 1);
         }
     }

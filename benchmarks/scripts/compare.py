@@ -13,6 +13,10 @@ Everything runs on this machine, one program at a time (never two at once), with
   llm.c    with --llmc PATH (a local checkout of karpathy/llm.c): `make train_gpt2`, a random-weight GPT-2
            124M checkpoint and token files written by llmc_checkpoint.py, B=4 T=64, OMP_NUM_THREADS=N;
            the median of its per-step "took X ms" (the first step, which allocates, is dropped).
+  llama.cpp with --llama-cpp PATH (a folder where node-llama-cpp is installed: its prebuilt CPU build of llama.cpp)
+           and --gguf FILE (repeatable): llamacpp_decode.mjs --model FILE against jgpt's GgufDecode.java FILE, the
+           same GGUF file on the same threads under one protocol (64-token prefill; greedy decode at positions
+           64..191, the median rate of 16-token chunks).
   bounds   FP32 peak (--peak-per-core GFLOP/s × threads) and memory bandwidth (--bandwidth GB/s).
 
 Each of --runs rounds runs every program once, in turn; the figures are the medians over the rounds.
@@ -20,7 +24,8 @@ Ratios are speed ratios: > 1 means jgpt is faster (jgpt/peer for rates, peer/jgp
 The CPU time other processes took while each program ran is recorded: figures taken on a busy machine
 are labelled as such.
 
-    benchmarks/scripts/compare.sh [--threads N] [--runs K] [--llmc PATH] [--quick] [--out DIR]
+    benchmarks/scripts/compare.sh [--threads N] [--runs K] [--llmc PATH] [--llama-cpp PATH --gguf FILE...]
+                                  [--quick] [--out DIR]
 """
 import argparse
 import datetime
@@ -341,6 +346,42 @@ def torch_decode(threads, quick, logfile):
     return m, None
 
 
+GGUF_DECODE = re.compile(r"([\d.]+) MB per token, prefill\(64\) ([\d.]+) tok/s, decode ([\d.]+) tok/s")
+
+
+def jgpt_gguf(java, jar, gguf, threads, seconds, logfile):
+    """jgpt on a GGUF file: GgufDecode.java (wall clock, llamacpp_decode.mjs's protocol)."""
+    code, out = run([java, "--add-modules", "jdk.incubator.vector", "-cp", jar, os.path.join(HERE, "GgufDecode.java"),
+                     gguf, str(threads), str(seconds)], logfile)
+    m = GGUF_DECODE.search(out)
+    if code != 0 or not m:
+        return {}, "GgufDecode.java %s failed (exit %d), see %s" % (gguf, code, logfile)
+    name = os.path.basename(gguf)
+    return {"gguf/%s/mb_per_token" % name: float(m.group(1)), "gguf/%s/prefill_tok_s" % name: float(m.group(2)),
+            "gguf/%s/decode_tok_s" % name: float(m.group(3))}, None
+
+
+def llamacpp_gguf(nlc, gguf, threads, seconds, logfile):
+    """llama.cpp on the same GGUF file, through node-llama-cpp installed in the folder nlc."""
+    code, out = run(["node", os.path.join(HERE, "llamacpp_decode.mjs"), "--nlc", nlc, "--model", gguf,
+                     "--threads", str(threads), "--seconds", str(seconds), "--json"], logfile)
+    lines = [d for d in json_lines(out) if "decode_tok_s" in d]
+    if code != 0 or not lines:
+        return {}, "llamacpp_decode.mjs --model %s failed (exit %d), see %s" % (gguf, code, logfile)
+    d, name = lines[-1], os.path.basename(gguf)
+    return {"gguf/%s/prefill_tok_s" % name: d["prefill_tok_s"], "gguf/%s/decode_tok_s" % name: d["decode_tok_s"],
+            "_system_info": d.get("system_info")}, None
+
+
+def node_llama_cpp_version(nlc):
+    """The version of node-llama-cpp installed in nlc, or None when it is not installed there."""
+    try:
+        with open(os.path.join(nlc, "node_modules", "node-llama-cpp", "package.json")) as f:
+            return json.load(f).get("version")
+    except (OSError, ValueError):
+        return None
+
+
 class LlmC:
     """llm.c's CPU trainer from a local checkout: built once, run in a directory of generated inputs."""
 
@@ -443,7 +484,7 @@ def verdict(ratio, target):
     return "missed (%.0f%% short)" % (100 * (1 - ratio / target))
 
 
-def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
+def build_rows(jg, pt, lc, threads, peak, bw, llmc_note, cpp=None, ggufs=(), cpp_name="llama.cpp"):
     """Rows: (what, unit, jgpt, peer name, peer value, ratio, target text, verdict)."""
     rows = []
 
@@ -504,6 +545,12 @@ def build_rows(jg, pt, lc, threads, peak, bw, llmc_note):
         label = "GPT-2 124M" if model == "gpt2" else "baby"
         add("prefill 64 tokens, %s" % label, "tok/s", pj, torch("prefill/%s/tok_per_s" % model), ptt,
             rate_ratio(pj, ptt))
+    for gguf in ggufs:   # the same GGUF file in jgpt and in llama.cpp
+        name = os.path.basename(gguf)
+        for what, key in (("decode (KV cache)", "decode_tok_s"), ("prefill 64 tokens", "prefill_tok_s")):
+            k = "gguf/%s/%s" % (name, key)
+            add("%s, %s" % (what, name), "tok/s", jg.get(k), "%s, %d thread%s" % (cpp_name, threads, "s" if threads > 1 else ""),
+                (cpp or {}).get(k), rate_ratio(jg.get(k), (cpp or {}).get(k)))
     return rows
 
 
@@ -544,6 +591,11 @@ def markdown(rows, gemm_rows, meta):
             "torch_train.py (nanoGPT's step); MFU by nanoGPT's 6N + 12·L·d·T FLOPs per token.",
             "- Decode: single stream with a KV cache, random fp32 weights (DecodeBench vs torch_decode.py, same "
             "positions); the bandwidth bound reads every weight once per token.",
+            ] + (["- GGUF rows: the same file decoded by jgpt (GgufDecode.java) and by %s through llamacpp_decode.mjs, wall "
+                  "clock, one protocol; llama.cpp's build reports %s. Node-llama-cpp costs some milliseconds per "
+                  "evaluation call, which for a small model is a large part of each token: read these as jgpt against "
+                  "llama.cpp driven from Node, not against llama-bench." % (meta["llama_cpp"], meta.get("llama_cpp_cpu") or "?")]
+                 if meta.get("llama_cpp") else []) + [
             "", "Reproduce: `%s`" % meta["command"]]
     if meta.get("errors"):
         out += ["", "Problems:"] + ["- " + e for e in meta["errors"]]
@@ -594,6 +646,10 @@ def main():
     ap.add_argument("--runs", type=int, help="rounds; the figures are medians over them (default 3, --quick 1)")
     ap.add_argument("--llmc", metavar="PATH", help="a local checkout of karpathy/llm.c to build and time")
     ap.add_argument("--llmc-steps", type=int, help="llm.c steps per round (default 11, --quick 3; the first is dropped)")
+    ap.add_argument("--llama-cpp", metavar="PATH", help="a folder with node-llama-cpp installed (npm i node-llama-cpp): "
+                    "time its llama.cpp against jgpt on the --gguf files")
+    ap.add_argument("--gguf", metavar="FILE", action="append", default=[],
+                    help="a GGUF file for the llama.cpp rows (repeatable; with --llama-cpp)")
     ap.add_argument("--quick", action="store_true", help="smoke test: short JMH iterations, 1 round")
     ap.add_argument("--out", help="output directory (default benchmarks/results/<date>)")
     ap.add_argument("--update-latest", action="store_true", help="also copy the table to benchmarks/results/latest.{md,json}")
@@ -620,6 +676,20 @@ def main():
             " and ".join(os.path.relpath(p, ROOT) for p in missing), ROOT))
     if a.llmc and not os.path.isdir(a.llmc):
         sys.exit("compare: --llmc %s is not a directory (a local checkout of karpathy/llm.c)" % a.llmc)
+    nlc_version = None
+    if a.llama_cpp or a.gguf:
+        nlc_version = node_llama_cpp_version(a.llama_cpp or "")
+        if not a.llama_cpp or not a.gguf:
+            sys.exit("compare: --llama-cpp PATH and --gguf FILE go together (llama.cpp and jgpt on the same file)")
+        if not nlc_version:
+            sys.exit("compare: --llama-cpp %s: no node_modules/node-llama-cpp/package.json there "
+                     "(install it: mkdir -p DIR && cd DIR && npm i node-llama-cpp@3.21.1)" % a.llama_cpp)
+        for g in a.gguf:
+            if not os.path.isfile(g):
+                sys.exit("compare: --gguf %s: no such file" % g)
+        if not shutil.which("node"):
+            sys.exit("compare: --llama-cpp needs node on the PATH")
+        a.gguf = [os.path.abspath(g) for g in a.gguf]
     java = find_java()
     if not a.skip_install:
         code = subprocess.run(["bash", os.path.join(HERE, "install-peers.sh")]).returncode
@@ -637,7 +707,7 @@ def main():
     jar = os.path.join(work, "benchmarks.jar")
     shutil.copy2(BENCH_JAR, jar)
     llmc = LlmC(os.path.abspath(a.llmc), raw) if a.llmc else None
-    errors, phases, rounds_j, rounds_t, rounds_l, rounds_m = [], [], [], [], [], []
+    errors, phases, rounds_j, rounds_t, rounds_l, rounds_m, rounds_c = [], [], [], [], [], [], []
     try:
         if llmc and not llmc.prepare():
             errors.append("llm.c: " + llmc.error)
@@ -666,6 +736,14 @@ def main():
                 return best[0]
 
             rounds_j.append(measure("jgpt (JMH)", lambda: jmh_round(java, jar, a.threads, a.quick, raw, r)))
+            c = {}
+            for gi, g in enumerate(a.gguf if a.llama_cpp else []):   # jgpt and llama.cpp in turn, file by file
+                secs = 2 if a.quick else 10
+                rounds_j[-1].update(measure("jgpt %s" % os.path.basename(g), lambda: jgpt_gguf(
+                    java, jar, g, a.threads, secs, os.path.join(raw, "gguf-jgpt-%d-r%d.log" % (gi, r)))))
+                c.update(measure("llama.cpp %s" % os.path.basename(g), lambda: llamacpp_gguf(
+                    a.llama_cpp, g, a.threads, secs, os.path.join(raw, "gguf-llamacpp-%d-r%d.log" % (gi, r)))))
+            rounds_c.append(c)
             t = {}
             # Every PyTorch figure is the better of 1 and N threads (on a 2-core machine, one thread often wins).
             t.update(measure("PyTorch sgemm", lambda: best_of_threads(lambda n: torch_sgemm(
@@ -695,6 +773,8 @@ def main():
         if ts:
             pt["_threads/" + k] = max(sorted(set(ts)), key=ts.count)
     lc = {"llmc/step_ms": med(rounds_l, "llmc/step_ms")} if rounds_l else {}
+    cpp = {k: med(rounds_c, k) for k in sorted({k for r in rounds_c for k in r if not k.startswith("_")})}
+    cpp_name = "llama.cpp (node-llama-cpp %s)" % nlc_version if a.llama_cpp else None
     # Bounds: the best the machine showed (Limits.java, max over rounds: load only lowers it) unless given.
     m_peak = max((m["peak_gflops"] for m in rounds_m if m.get("peak_gflops")), default=None)
     m_bw = max((m["read_gbps"] for m in rounds_m if m.get("read_gbps")), default=None)
@@ -709,7 +789,7 @@ def main():
         llmc_note = ""
         llmc_meta = "train_gpt2.c at %s, %s, OMP_NUM_THREADS=%d, %d timed steps per round" % (
             b.get("commit"), "OpenMP" if b.get("openmp") else "NO OpenMP", a.threads, llmc_steps - 1)
-    rows = build_rows(jg, pt, lc, a.threads, peak, bandwidth, llmc_note)
+    rows = build_rows(jg, pt, lc, a.threads, peak, bandwidth, llmc_note, cpp, a.gguf if a.llama_cpp else (), cpp_name)
     gemm_rows = [(s, jg.get("gemm/%s/gflops" % s), pt.get("gemm/%s/gflops" % s), pt.get("_threads/gemm/%s/gflops" % s))
                  for s in GEMM_SHAPES]
     measured = [p for p in phases if p.get("kept") and p["wall_s"] > 5]
@@ -722,12 +802,14 @@ def main():
             "peak": peak, "bandwidth": bandwidth, "bounds_measured": not a.peak_per_core and m_peak is not None,
             "bandwidth_measured": not a.bandwidth and m_bw is not None, "limits": rounds_m, "other_cpu_frac": other,
             "max_load": max_load, "busy": other > BUSY or quiet is False, "command": command, "errors": errors,
-            "git": mach["git"], "linux": mach["kernel"]}
+            "git": mach["git"], "linux": mach["kernel"], "llama_cpp": cpp_name,
+            "llama_cpp_cpu": first(rounds_c, "_system_info")}
     md = markdown(rows, gemm_rows, meta)
     doc = {"meta": meta, "rows": rows,
            "gemm": [{"shape": s, "jgpt_gflops": j, "openblas_gflops": t, "openblas_threads": n} for s, j, t, n in gemm_rows],
-           "medians": {"jgpt": jg, "torch": pt, "llmc": lc}, "llmc_build": llmc.build if llmc else None,
-           "rounds": {"jgpt": rounds_j, "torch": rounds_t, "llmc": rounds_l, "limits": rounds_m}, "phases": phases}
+           "medians": {"jgpt": jg, "torch": pt, "llmc": lc, "llama.cpp": cpp}, "llmc_build": llmc.build if llmc else None,
+           "rounds": {"jgpt": rounds_j, "torch": rounds_t, "llmc": rounds_l, "limits": rounds_m, "llama.cpp": rounds_c},
+           "phases": phases}
     with open(os.path.join(out, "compare.md"), "w") as f:
         f.write(md)
     with open(os.path.join(out, "compare.json"), "w") as f:

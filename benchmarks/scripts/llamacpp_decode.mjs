@@ -194,7 +194,8 @@ async function main() {
     const decodeRate = median(rates);
     const name = a.model ? path.basename(a.model) : "llama-1b";
     const result = {peer: "llama.cpp (node-llama-cpp 3.21.1)", model: name, threads: a.threads,
-        prefill_tok_s: prefill, decode_tok_s: decodeRate, positions: [prefix, end - 1]};
+        prefill_tok_s: prefill, decode_tok_s: decodeRate, positions: [prefix, end - 1],
+        system_info: llama.systemInfo.replace(/[\s|]+$/, "")};   // the instruction sets its CPU build uses
     let weights = "";
     if (!a.model) {   // the built-in F32 shape: every weight read once a step
         let params = 0;
