@@ -313,8 +313,10 @@ final class Q4_K implements Format {
      */
     private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
+        long o = off;
+        // the loop counts in prepared floats: with each x index a constant past the loop variable, C2 checks
+        // the bounds once before the loop instead of at every load
+        for (int pb = 0, end = n / BLOCK * PREPARED; pb < end; pb += PREPARED, o += BYTES) {
             // the block's first 16 bytes in two reads (d, dmin, then the 12 packed bytes: words a and b as in
             // scales), before the vector work, and not through QuantSimd.f16: C2 stops inlining when the
             // method's graph grows large, and a call left in this loop spills every vector register
@@ -323,7 +325,6 @@ final class Q4_K implements Format {
             long sc = scales(head >>> 32 | tail << 32, tail >>> 32), mn = mins(head >>> 32 | tail << 32, tail >>> 32);
             IntVector scalesMins = (IntVector) LongVector.zero(TWO_LONGS).withLane(0, sc).withLane(1, mn)
                     .reinterpretAsBytes().convertShape(ZERO_EXTEND_B2I, QuantSimd.I, 0);
-            int pb = b * PREPARED;
             accMin = ((FloatVector) scalesMins.convertShape(I2F, F, 0)).mul(dmin).fma(FloatVector.fromArray(F, p, pb + 256), accMin);
             FloatVector block0 = FloatVector.zero(F), block1 = block0;
             for (int c = 0; c < 2; c++) {
