@@ -333,7 +333,8 @@ final class Q4_K implements Format {
                 FloatVector low = FloatVector.zero(F), high = low;
                 for (int k = 0; k < 4; k++) {
                     FloatVector lowK = (FloatVector) q.lanewise(LSHR, 8 * k).and(0x0f).convertShape(I2F, F, 0);
-                    FloatVector highK = (FloatVector) q.lanewise(LSHR, 8 * k + 4).and(0x0f).convertShape(I2F, F, 0);
+                    IntVector highBits = q.lanewise(LSHR, 8 * k + 4);   // the top nibble (k = 3) needs no mask
+                    FloatVector highK = (FloatVector) (k == 3 ? highBits : highBits.and(0x0f)).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, pc + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, pc + 64 + 16 * k), high);
                 }

@@ -285,8 +285,10 @@ final class Q6_K implements Format {
                 IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
                 FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −32 offsets
                 for (int k = 0; k < 4; k++) {
-                    FloatVector lowK = (FloatVector) lowQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
-                    FloatVector highK = (FloatVector) highQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
+                    // the top byte's bits 6-7 are 0: byte 3 needs no mask
+                    IntVector lowBits = lowQuants.lanewise(LSHR, 8 * k), highBits = highQuants.lanewise(LSHR, 8 * k);
+                    FloatVector lowK = (FloatVector) (k == 3 ? lowBits : lowBits.and(0x3f)).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) (k == 3 ? highBits : highBits.and(0x3f)).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, ph + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, ph + 64 + 16 * k), high);
                 }
