@@ -46,21 +46,33 @@ interface Format {
     }
 
     /**
-     * One 128-element chunk of x in the K-quant dots' lane order (Q4_K, Q6_K), from x[start...] into p[o, o + 160):
+     * One 128-element chunk of x in the K-quant dots' lane order (Q4_K, Q6_K), from x[start...] into p[o, o + 128):
      * for each nibble (low, high) 16 lanes × 4 bytes, lane i byte k at p[o + 64·nibble + 16·k + i] taking
-     * x[start + groupStride·(i / 8) + nibbleStride·nibble + 4·(i % 8) + k], then at p[o + 128 + 16·nibble + i] that
-     * lane's sum times {@code sumFactor} (the format's −1 for minimums, −32 for an offset). Each format's layout
-     * differs only in the two strides.
+     * x[start + groupStride·(i / 8) + nibbleStride·nibble + 4·(i % 8) + k]. Each format's layout differs only in
+     * the two strides.
+     */
+    static void laneOrder(float[] x, int start, int groupStride, int nibbleStride, float[] p, int o) {
+        for (int nibble = 0; nibble < 2; nibble++) {
+            for (int i = 0; i < 16; i++) {
+                for (int k = 0; k < 4; k++) {
+                    p[o + 64 * nibble + 16 * k + i] = x[start + groupStride * (i / 8) + nibbleStride * nibble + 4 * (i % 8) + k];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #laneOrder}, then at p[o + 128 + 16·nibble + i] the sum of the 4 x lane i meets times {@code sumFactor}
+     * (Q6_K's −32 for its offset).
      */
     static void laneOrderChunk(float[] x, int start, int groupStride, int nibbleStride, float sumFactor, float[] p,
                                int o) {
+        laneOrder(x, start, groupStride, nibbleStride, p, o);
         for (int nibble = 0; nibble < 2; nibble++) {
             for (int i = 0; i < 16; i++) {
                 float sum = 0f;
                 for (int k = 0; k < 4; k++) {
-                    float v = x[start + groupStride * (i / 8) + nibbleStride * nibble + 4 * (i % 8) + k];
-                    p[o + 64 * nibble + 16 * k + i] = v;
-                    sum += v;
+                    sum += p[o + 64 * nibble + 16 * k + i];
                 }
                 p[o + 128 + 16 * nibble + i] = sumFactor * sum;
             }

@@ -3,7 +3,10 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -251,25 +254,30 @@ final class Q4_K implements Format {
      * With 16 floats per vector the quants are read 64 bytes at a time as 16 ints: lane i holds bytes
      * 4i…4i+3, and one shift and one mask give one nibble of each lane's k-th byte as a float vector.
      * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
-     * (once per vector x, for all rows): then every x vector is one load, and the sum of the 4 x a
-     * lane meets is one more. A 64-byte chunk c holds sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3
-     * in lanes 8-15 (low, high nibbles): their scales (minimums) are bytes of one int, spread to lanes
-     * by variable shifts. Float shuffles are avoided: after other code has used them, C2 left them (and
-     * every vector operation depending on them) as calls on boxed vectors here.
+     * (once per vector x, for all rows): then every x vector is one load. A 64-byte chunk c holds
+     * sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3 in lanes 8-15 (low, high nibbles). The block's 8
+     * scales and 8 minimums are widened once to 16 int lanes (s_0…s_7, m_0…m_7): int shuffles spread the
+     * scales to the chunks' lanes, and the minimums meet the 8 sub-block sums of x in one multiply-add
+     * (the prepared vector holds 0 in the scales' lanes). Float shuffles are avoided: after other code
+     * has used them, C2 left them (and every vector operation depending on them) as calls on boxed vectors here.
      * Other vector sizes read 16 bytes at a time in order.
      */
 
     /** The int-lane kernel above: 16 floats per vector. */
     static final boolean LANE_ORDER = L == 16;
-    /** Per chunk: 128 x values in lane order, then −(the 4 x a lane meets) for low and high nibbles. */
-    private static final int CHUNK = 128 + 32, PREPARED = 2 * CHUNK;
+    /** Per super-block: 256 x values in lane order (two chunks of 128), then 8 zeros and −Σx of each sub-block. */
+    private static final int PREPARED = 256 + 16;
     private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
-    /** Lane i takes byte 2·(i / 8) (low nibbles' sub-block) or byte 1 + 2·(i / 8) (high) of an int to its low byte. */
-    private static final IntVector LOW_SHIFT = LANE_ORDER ? IntVector.zero(QuantSimd.I).addIndex(1).div(8).mul(16) : null,
-            HIGH_SHIFT = LANE_ORDER ? LOW_SHIFT.add(8) : null;
+    private static final VectorOperators.Conversion<Byte, Integer> ZERO_EXTEND_B2I = VectorOperators.ZERO_EXTEND_B2I;
+    private static final VectorSpecies<Long> TWO_LONGS = LongVector.SPECIES_128;
+    /** Chunk c's scale lanes from (s_0…s_7, m_0…m_7): low nibbles s_{4c + 2·(i / 8)}, high nibbles s_{4c + 1 + 2·(i / 8)}. */
+    private static final VectorShuffle<Integer> LOW_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 2 * (i / 8)) : null,
+            HIGH_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 1 + 2 * (i / 8)) : null,
+            LOW_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 4 + 2 * (i / 8)) : null,
+            HIGH_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 5 + 2 * (i / 8)) : null;
 
-    /** Lane-ordered x with −Σx per lane (16 floats per vector), or the sums of x per sub-block. */
+    /** Lane-ordered x with −Σx per sub-block (16 floats per vector), or the sums of x per sub-block. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
@@ -277,9 +285,16 @@ final class Q4_K implements Format {
         }
         float[] p = new float[n / BLOCK * PREPARED];
         for (int b = 0; b < n / BLOCK; b++) {
-            int xb = xOff + b * BLOCK;
+            int xb = xOff + b * BLOCK, pb = b * PREPARED;
             for (int c = 0; c < 2; c++) {   // lane i, byte k: 64-element group 2c + i/8, nibble's 32, byte 4·(i%8) + k
-                Format.laneOrderChunk(x, xb + 128 * c, 64, 32, -1f, p, b * PREPARED + c * CHUNK);
+                Format.laneOrder(x, xb + 128 * c, 64, 32, p, pb + 128 * c);
+            }
+            for (int j = 0; j < BLOCK / SUB; j++) {
+                float sum = 0f;
+                for (int i = 0; i < SUB; i++) {
+                    sum += x[xb + SUB * j + i];
+                }
+                p[pb + 256 + 8 + j] = -sum;
             }
         }
         return p;
@@ -298,38 +313,38 @@ final class Q4_K implements Format {
      */
     private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
+        long o = off;
+        // the loop counts in prepared floats: with each x index a constant past the loop variable, C2 checks
+        // the bounds once before the loop instead of at every load
+        for (int pb = 0, end = n / BLOCK * PREPARED; pb < end; pb += PREPARED, o += BYTES) {
             // the block's first 16 bytes in two reads (d, dmin, then the 12 packed bytes: words a and b as in
             // scales), before the vector work, and not through QuantSimd.f16: C2 stops inlining when the
             // method's graph grows large, and a call left in this loop spills every vector register
             long head = w.get(QuantSimd.LONG_LE, o), tail = w.get(QuantSimd.LONG_LE, o + 8);
             float d = Float.float16ToFloat((short) head), dmin = Float.float16ToFloat((short) (head >>> 16));
             long sc = scales(head >>> 32 | tail << 32, tail >>> 32), mn = mins(head >>> 32 | tail << 32, tail >>> 32);
-            FloatVector block0 = FloatVector.zero(F), block1 = block0, blockMin = block0;
+            IntVector scalesMins = (IntVector) LongVector.zero(TWO_LONGS).withLane(0, sc).withLane(1, mn)
+                    .reinterpretAsBytes().convertShape(ZERO_EXTEND_B2I, QuantSimd.I, 0);
+            accMin = ((FloatVector) scalesMins.convertShape(I2F, F, 0)).mul(dmin).fma(FloatVector.fromArray(F, p, pb + 256), accMin);
+            FloatVector block0 = FloatVector.zero(F), block1 = block0;
             for (int c = 0; c < 2; c++) {
-                int pc = b * PREPARED + c * CHUNK;
+                int pc = pb + 128 * c;
                 IntVector q = IntVector.fromMemorySegment(QuantSimd.I, w, o + 16 + 64L * c, QuantSimd.LE);
                 FloatVector low = FloatVector.zero(F), high = low;
                 for (int k = 0; k < 4; k++) {
                     FloatVector lowK = (FloatVector) q.lanewise(LSHR, 8 * k).and(0x0f).convertShape(I2F, F, 0);
-                    FloatVector highK = (FloatVector) q.lanewise(LSHR, 8 * k + 4).and(0x0f).convertShape(I2F, F, 0);
+                    IntVector highBits = q.lanewise(LSHR, 8 * k + 4);   // the top nibble (k = 3) needs no mask
+                    FloatVector highK = (FloatVector) (k == 3 ? highBits : highBits.and(0x0f)).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, pc + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, pc + 64 + 16 * k), high);
                 }
-                // the chunk's four scales (minimums): byte 2·(i / 8) of the int in lane i for low nibbles, the next for high
-                IntVector s = IntVector.broadcast(QuantSimd.I, (int) (sc >>> 32 * c));
-                IntVector m = IntVector.broadcast(QuantSimd.I, (int) (mn >>> 32 * c));
-                block0 = low.fma((FloatVector) s.lanewise(LSHR, LOW_SHIFT).and(0xff).convertShape(I2F, F, 0), block0);
-                block1 = high.fma((FloatVector) s.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0), block1);
-                blockMin = ((FloatVector) m.lanewise(LSHR, LOW_SHIFT).and(0xff).convertShape(I2F, F, 0))
-                        .fma(FloatVector.fromArray(F, p, pc + 128), blockMin);
-                blockMin = ((FloatVector) m.lanewise(LSHR, HIGH_SHIFT).and(0xff).convertShape(I2F, F, 0))
-                        .fma(FloatVector.fromArray(F, p, pc + 144), blockMin);
+                IntVector lowScales = scalesMins.rearrange(c == 0 ? LOW_SCALES_0 : LOW_SCALES_1);
+                IntVector highScales = scalesMins.rearrange(c == 0 ? HIGH_SCALES_0 : HIGH_SCALES_1);
+                block0 = low.fma((FloatVector) lowScales.convertShape(I2F, F, 0), block0);
+                block1 = high.fma((FloatVector) highScales.convertShape(I2F, F, 0), block1);
             }
             acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
             acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
-            accMin = blockMin.fma(FloatVector.broadcast(F, dmin), accMin);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row

@@ -266,8 +266,10 @@ final class Q6_K implements Format {
      */
     private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
+        long o = off;
+        // the loop counts in prepared floats: with each x index a constant past the loop variable, C2 checks
+        // the bounds once before the loop instead of at every load
+        for (int pb = 0, end = n / BLOCK * PREPARED; pb < end; pb += PREPARED, o += BYTES) {
             // read first, and not through QuantSimd.f16: C2 stops inlining when the method's graph grows
             // large, and a call left in this loop spills every vector register
             float d = Float.float16ToFloat(w.get(QuantSimd.SHORT_LE, o + D));
@@ -276,15 +278,17 @@ final class Q6_K implements Format {
             IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
             FloatVector block0 = FloatVector.zero(F), block1 = block0;
             for (int h = 0; h < 2; h++) {
-                int ph = b * PREPARED + h * HALF;
+                int ph = pb + h * HALF;
                 IntVector ql = IntVector.fromMemorySegment(I, w, o + 64L * h, QuantSimd.LE);
                 IntVector hi = h == 0 ? high0 : high1;
                 IntVector lowQuants = ql.and(0x0f0f0f0f).or(hi.lanewise(LSHL, 4).and(0x30303030));
                 IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
                 FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −32 offsets
                 for (int k = 0; k < 4; k++) {
-                    FloatVector lowK = (FloatVector) lowQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
-                    FloatVector highK = (FloatVector) highQuants.lanewise(LSHR, 8 * k).and(0x3f).convertShape(I2F, F, 0);
+                    // the top byte's bits 6-7 are 0: byte 3 needs no mask
+                    IntVector lowBits = lowQuants.lanewise(LSHR, 8 * k), highBits = highQuants.lanewise(LSHR, 8 * k);
+                    FloatVector lowK = (FloatVector) (k == 3 ? lowBits : lowBits.and(0x3f)).convertShape(I2F, F, 0);
+                    FloatVector highK = (FloatVector) (k == 3 ? highBits : highBits.and(0x3f)).convertShape(I2F, F, 0);
                     low = lowK.fma(FloatVector.fromArray(F, p, ph + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, ph + 64 + 16 * k), high);
                 }

@@ -55,9 +55,10 @@ final class Q8_0 implements Format {
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off + (long) b * BYTES;
-            int xb = xOff + b * BLOCK;
+        long o = off;
+        // the loop steps x's index and the weight offset together: indexed by a multiple of a block count, C2
+        // compiled every load's bounds check into the loop
+        for (int xb = xOff, end = xOff + n; xb < end; xb += BLOCK, o += BYTES) {
             FloatVector block = FloatVector.zero(F);
             for (int c = 0; c < BLOCK; c += L) {
                 block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2 + c)).fma(QuantSimd.x(x, xb + c), block);
