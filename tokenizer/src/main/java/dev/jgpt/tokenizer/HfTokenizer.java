@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Any Hugging Face tokenizer.json (GPT-2's byte-level BPE, the ones {@link BpeTrainer} writes,
@@ -42,10 +44,10 @@ public final class HfTokenizer implements Tokenizer {
     /** GPT-2-shaped files: the pure-Java encoder (same ids, tens of times faster); else null. */
     private final ByteLevelBpe fast;
 
-    private HfTokenizer(String file, byte[] json, JsonNode root, HuggingFaceTokenizer djl) {
+    /** Reads what the pure-Java side needs from {@code root} while {@code library} builds, then waits for it. */
+    private HfTokenizer(String file, byte[] json, JsonNode root, FutureTask<HuggingFaceTokenizer> library) {
         this.file = file;
         this.json = json;
-        this.djl = djl;
         JsonNode model = root.path("model");
         this.kind = model.path("type").asText().toLowerCase(Locale.ROOT);
         int maxId = -1;
@@ -85,8 +87,10 @@ public final class HfTokenizer implements Tokenizer {
         for (JsonNode added : root.path("added_tokens")) {
             addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
         }
-        this.fast = Boolean.parseBoolean(System.getProperty("jgpt.tokenizer.java", "true"))
-                ? agreeing(ByteLevelBpe.of(root, this::libraryClass)) : null;
+        ByteLevelBpe candidate = Boolean.parseBoolean(System.getProperty("jgpt.tokenizer.java", "true"))
+                ? ByteLevelBpe.of(root, this::libraryClass) : null;
+        this.djl = built(library, file);
+        this.fast = agreeing(candidate);
         this.byteLevel = root.path("normalizer").isNull()
                 && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
                 && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
@@ -157,21 +161,42 @@ public final class HfTokenizer implements Tokenizer {
         return fromJson(Files.readAllBytes(file), root, file.toString());
     }
 
-    /** A tokenizer from the bytes of a tokenizer.json (parsed as {@code root}); {@code origin} names it in messages. */
+    /**
+     * A tokenizer from the bytes of a tokenizer.json (parsed as {@code root}); {@code origin} names it in messages.
+     * The library builds its tokenizer (native code: about half of loading GPT-2's) on a thread of its own while
+     * this one reads the vocabulary and merges for the pure-Java encoder, which is the time to a model's first token
+     * when the weights load sooner. A file both reject is reported as the library's rejection, as when it ran first.
+     */
     static HfTokenizer fromJson(byte[] json, JsonNode root, String origin) throws IOException {
-        HuggingFaceTokenizer djl;
+        FutureTask<HuggingFaceTokenizer> library = new FutureTask<>(() -> HuggingFaceTokenizer.newInstance(
+                new java.io.ByteArrayInputStream(json),
+                java.util.Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
+        Thread.ofPlatform().name("jgpt-tokenizers-library").daemon().start(library);
         try {
-            djl = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json),
-                    java.util.Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("corrupt tokenizer file " + origin + ": the tokenizers library rejects it ("
-                    + e.getMessage() + ")", e);
-        }
-        try {
-            return new HfTokenizer(origin, json, root, djl);
-        } catch (RuntimeException e) {
-            djl.close();
+            return new HfTokenizer(origin, json, root, library);
+        } catch (RuntimeException | Error e) {
+            built(library, origin).close();   // throws the library's rejection instead, if it rejected the file
             throw e;
+        }
+    }
+
+    /** The library's tokenizer once built; its rejection of the file as one IllegalArgumentException naming it. */
+    private static HuggingFaceTokenizer built(FutureTask<HuggingFaceTokenizer> library, String origin) {
+        try {
+            return library.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the tokenizers library loaded " + origin, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            if (cause instanceof IOException io) {
+                throw new java.io.UncheckedIOException(origin + ": " + io.getMessage(), io);
+            }
+            throw new IllegalArgumentException("corrupt tokenizer file " + origin + ": the tokenizers library rejects it ("
+                    + cause.getMessage() + ")", cause);
         }
     }
 

@@ -196,18 +196,22 @@ public final class ModelDir {
     }
 
     /**
-     * Runs the copies on the kernel threads, largest first from a shared queue: loading is bound by page
-     * faults (the mapped file's and the fresh arrays'), which the cores take in parallel.
+     * Runs the copies on the kernel threads, largest first from a shared queue: loading is bound by the
+     * kernel's copies out of the page cache and GPT-2's transpositions, which the cores take in parallel.
      */
-    private static void copyAll(List<Copy> copies) {
+    private static void copyAll(List<Copy> copies) throws IOException {
         List<Copy> queue = new ArrayList<>(copies);
         queue.sort(Comparator.comparingLong((Copy c) -> c.entry().elements()).reversed());
         AtomicInteger next = new AtomicInteger();
-        Parallel.forRange(Math.min(Parallel.threads(), queue.size()), 1, (s, e) -> {
-            for (int i; (i = next.getAndIncrement()) < queue.size(); ) {
-                queue.get(i).run();
-            }
-        });
+        try {
+            Parallel.forRange(Math.min(Parallel.threads(), queue.size()), 1, (s, e) -> {
+                for (int i; (i = next.getAndIncrement()) < queue.size(); ) {
+                    queue.get(i).run();
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     /** model.safetensors, or the shards model.safetensors.index.json names (each once, in order). */
