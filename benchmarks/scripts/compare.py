@@ -737,7 +737,7 @@ def main():
 
             rounds_j.append(measure("jgpt (JMH)", lambda: jmh_round(java, jar, a.threads, a.quick, raw, r)))
             c = {}
-            for gi, g in enumerate(a.gguf if a.llama_cpp else []):   # jgpt and llama.cpp in turn, file by file
+            for gi, g in enumerate(a.gguf):   # jgpt and llama.cpp in turn, file by file (--gguf comes with --llama-cpp)
                 secs = 2 if a.quick else 10
                 rounds_j[-1].update(measure("jgpt %s" % os.path.basename(g), lambda: jgpt_gguf(
                     java, jar, g, a.threads, secs, os.path.join(raw, "gguf-jgpt-%d-r%d.log" % (gi, r)))))
@@ -789,7 +789,7 @@ def main():
         llmc_note = ""
         llmc_meta = "train_gpt2.c at %s, %s, OMP_NUM_THREADS=%d, %d timed steps per round" % (
             b.get("commit"), "OpenMP" if b.get("openmp") else "NO OpenMP", a.threads, llmc_steps - 1)
-    rows = build_rows(jg, pt, lc, a.threads, peak, bandwidth, llmc_note, cpp, a.gguf if a.llama_cpp else (), cpp_name)
+    rows = build_rows(jg, pt, lc, a.threads, peak, bandwidth, llmc_note, cpp, a.gguf, cpp_name)
     gemm_rows = [(s, jg.get("gemm/%s/gflops" % s), pt.get("gemm/%s/gflops" % s), pt.get("_threads/gemm/%s/gflops" % s))
                  for s in GEMM_SHAPES]
     measured = [p for p in phases if p.get("kept") and p["wall_s"] > 5]

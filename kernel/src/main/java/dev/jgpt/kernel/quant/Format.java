@@ -35,14 +35,19 @@ interface Format {
     /** Σ x[xOff + size·k, xOff + size·k + size) for each of the n / size blocks, each times {@code factor}. */
     static float[] blockSums(float[] x, int xOff, int n, int size, float factor) {
         float[] s = new float[n / size];
-        for (int k = 0; k < s.length; k++) {
+        blockSums(x, xOff, n, size, factor, s, 0);
+        return s;
+    }
+
+    /** {@link #blockSums} into dst[dstOff, dstOff + n / size). */
+    static void blockSums(float[] x, int xOff, int n, int size, float factor, float[] dst, int dstOff) {
+        for (int k = 0; k < n / size; k++) {
             float t = 0f;
             for (int i = 0; i < size; i++) {
                 t += x[xOff + size * k + i];
             }
-            s[k] = factor * t;
+            dst[dstOff + k] = factor * t;
         }
-        return s;
     }
 
     /**

@@ -289,13 +289,7 @@ final class Q4_K implements Format {
             for (int c = 0; c < 2; c++) {   // lane i, byte k: 64-element group 2c + i/8, nibble's 32, byte 4·(i%8) + k
                 Format.laneOrder(x, xb + 128 * c, 64, 32, p, pb + 128 * c);
             }
-            for (int j = 0; j < BLOCK / SUB; j++) {
-                float sum = 0f;
-                for (int i = 0; i < SUB; i++) {
-                    sum += x[xb + SUB * j + i];
-                }
-                p[pb + 256 + 8 + j] = -sum;
-            }
+            Format.blockSums(x, xb, BLOCK, SUB, -1f, p, pb + 256 + 8);
         }
         return p;
     }
