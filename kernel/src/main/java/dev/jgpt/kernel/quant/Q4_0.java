@@ -85,9 +85,13 @@ final class Q4_0 implements Format {
         return Simd.sum(acc) - 8f * offsets;
     }
 
+    private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
+
     /** The sums of x over each block of 32. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        return Format.blockSums(x, xOff, n, BLOCK, 1f);
+        float[] sums = Format.scratch(scratch, n / BLOCK);
+        Format.blockSums(x, xOff, n, BLOCK, 1f, sums, 0);
+        return sums;
     }
 }

@@ -277,18 +277,21 @@ final class Q4_K implements Format {
             LOW_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 4 + 2 * (i / 8)) : null,
             HIGH_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 5 + 2 * (i / 8)) : null;
 
+    private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
+
     /** Lane-ordered x with −Σx per sub-block (16 floats per vector), or the sums of x per sub-block. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
             return Format.blockSums(x, xOff, n, SUB, 1f);
         }
-        float[] p = new float[n / BLOCK * PREPARED];
+        float[] p = Format.scratch(scratch, n / BLOCK * PREPARED);
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOff + b * BLOCK, pb = b * PREPARED;
             for (int c = 0; c < 2; c++) {   // lane i, byte k: 64-element group 2c + i/8, nibble's 32, byte 4·(i%8) + k
                 Format.laneOrder(x, xb + 128 * c, 64, 32, p, pb + 128 * c);
             }
+            java.util.Arrays.fill(p, pb + 256, pb + 256 + 8, 0f);
             Format.blockSums(x, xb, BLOCK, SUB, -1f, p, pb + 256 + 8);
         }
         return p;

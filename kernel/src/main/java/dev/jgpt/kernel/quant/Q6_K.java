@@ -229,13 +229,15 @@ final class Q6_K implements Format {
     private static final VectorShuffle<Integer> QH_HALF_0 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> i % 8) : null,
             QH_HALF_1 = LANE_ORDER ? VectorShuffle.fromOp(I, i -> 8 + i % 8) : null;
 
+    private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
+
     /** Lane-ordered x with −32·Σx per lane (16 floats per vector), else nothing. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
             return null;
         }
-        float[] p = new float[n / BLOCK * PREPARED];
+        float[] p = Format.scratch(scratch, n / BLOCK * PREPARED);   // every element written below
         for (int b = 0; b < n / BLOCK; b++) {
             int xb = xOff + b * BLOCK;
             for (int h = 0; h < 2; h++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
