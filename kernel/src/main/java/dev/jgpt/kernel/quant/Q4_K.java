@@ -3,7 +3,6 @@ package dev.jgpt.kernel.quant;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -256,9 +255,10 @@ final class Q4_K implements Format {
      * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
      * (once per vector x, for all rows): then every x vector is one load. A 64-byte chunk c holds
      * sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3 in lanes 8-15 (low, high nibbles). The block's 8
-     * scales and 8 minimums are widened once to 16 int lanes (s_0…s_7, m_0…m_7): int shuffles spread the
-     * scales to the chunks' lanes, and the minimums meet the 8 sub-block sums of x in one multiply-add
-     * (the prepared vector holds 0 in the scales' lanes). Float shuffles are avoided: after other code
+     * scales and 8 minimums are unpacked from their 12 bytes with a few 4-lane int operations, then widened
+     * and converted once to 16 float lanes (s_0…s_7, m_0…m_7): times dmin, the minimums meet the 8 sub-block
+     * sums of x in one multiply-add (the prepared vector holds 0 in the scales' lanes); times d, int shuffles
+     * of their bits spread the scales to the chunks' lanes. Float shuffles are avoided: after other code
      * has used them, C2 left them (and every vector operation depending on them) as calls on boxed vectors here.
      * Other vector sizes read 16 bytes at a time in order.
      */
@@ -270,7 +270,17 @@ final class Q4_K implements Format {
     private static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
     private static final VectorOperators.Conversion<Byte, Integer> ZERO_EXTEND_B2I = VectorOperators.ZERO_EXTEND_B2I;
-    private static final VectorSpecies<Long> TWO_LONGS = LongVector.SPECIES_128;
+    /**
+     * The block's first 16 bytes as 4 ints (d and dmin, then the 12 packed bytes a0 = bytes 4-7, a1 = 8-11, b = 12-15)
+     * give (s_0…s_3, s_4…s_7, m_0…m_3, m_4…m_7) as in {@link #scales} and {@link #mins}: lane by lane,
+     * (a0, b, a1, b >>> 4) under masks 63, 15, 63, 15, or'd with (·, a0, ·, a1) >>> 2 under masks 0, 48, 0, 48 (per byte).
+     */
+    private static final VectorSpecies<Integer> FOUR_INTS = IntVector.SPECIES_128;
+    private static final VectorShuffle<Integer> LOW_BITS = VectorShuffle.fromValues(FOUR_INTS, 1, 3, 2, 3),
+            TOP_BITS = VectorShuffle.fromValues(FOUR_INTS, 0, 1, 0, 2);
+    private static final IntVector LOW_SHIFTS = IntVector.fromArray(FOUR_INTS, new int[] {0, 0, 0, 4}, 0),
+            LOW_MASKS = IntVector.fromArray(FOUR_INTS, new int[] {0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f}, 0),
+            TOP_MASKS = IntVector.fromArray(FOUR_INTS, new int[] {0, 0x30303030, 0, 0x30303030}, 0);
     /** Chunk c's scale lanes from (s_0…s_7, m_0…m_7): low nibbles s_{4c + 2·(i / 8)}, high nibbles s_{4c + 1 + 2·(i / 8)}. */
     private static final VectorShuffle<Integer> LOW_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 2 * (i / 8)) : null,
             HIGH_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 1 + 2 * (i / 8)) : null,
@@ -304,9 +314,11 @@ final class Q4_K implements Format {
 
     /**
      * Per super-block and chunk: the quants of byte k, low and high nibbles, in two chains, times the
-     * scale lanes; the minimum lanes times the prepared −Σx lanes; per super-block times d and dmin.
-     * Loops, not unrolled copies, keep the compiled body within the JIT's inlining budget; no helper
-     * methods of ours carry vectors in it (see {@link Q6_K}'s: such a call may stay a call on boxed vectors).
+     * scale lanes (d included); the minimum lanes times dmin times the prepared −Σx lanes. Per block that
+     * is one conversion of the scales and minimums (the scalar unpacking and the per-chunk conversions it
+     * replaces took ~7% of the time). Loops, not unrolled copies, keep the compiled body within the JIT's
+     * inlining budget; no helper methods of ours carry vectors in it (see {@link Q6_K}'s: such a call may
+     * stay a call on boxed vectors).
      */
     private static float laneOrderDot(MemorySegment w, long off, float[] p, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, accMin = acc0;
@@ -314,16 +326,17 @@ final class Q4_K implements Format {
         // the loop counts in prepared floats: with each x index a constant past the loop variable, C2 checks
         // the bounds once before the loop instead of at every load
         for (int pb = 0, end = n / BLOCK * PREPARED; pb < end; pb += PREPARED, o += BYTES) {
-            // the block's first 16 bytes in two reads (d, dmin, then the 12 packed bytes: words a and b as in
-            // scales), before the vector work, and not through QuantSimd.f16: C2 stops inlining when the
-            // method's graph grows large, and a call left in this loop spills every vector register
-            long head = w.get(QuantSimd.LONG_LE, o), tail = w.get(QuantSimd.LONG_LE, o + 8);
-            float d = Float.float16ToFloat((short) head), dmin = Float.float16ToFloat((short) (head >>> 16));
-            long sc = scales(head >>> 32 | tail << 32, tail >>> 32), mn = mins(head >>> 32 | tail << 32, tail >>> 32);
-            IntVector scalesMins = (IntVector) LongVector.zero(TWO_LONGS).withLane(0, sc).withLane(1, mn)
-                    .reinterpretAsBytes().convertShape(ZERO_EXTEND_B2I, QuantSimd.I, 0);
-            accMin = ((FloatVector) scalesMins.convertShape(I2F, F, 0)).mul(dmin).fma(FloatVector.fromArray(F, p, pb + 256), accMin);
-            FloatVector block0 = FloatVector.zero(F), block1 = block0;
+            // d and dmin not through QuantSimd.f16: C2 stops inlining when the method's graph grows large,
+            // and a call left in this loop spills every vector register
+            IntVector head = IntVector.fromMemorySegment(FOUR_INTS, w, o, QuantSimd.LE);
+            int halves = head.lane(0);
+            float d = Float.float16ToFloat((short) halves), dmin = Float.float16ToFloat((short) (halves >>> 16));
+            IntVector packed = head.rearrange(LOW_BITS).lanewise(LSHR, LOW_SHIFTS).and(LOW_MASKS)
+                    .or(head.rearrange(TOP_BITS).lanewise(LSHR, 2).and(TOP_MASKS));
+            FloatVector scalesMins = (FloatVector) packed.reinterpretAsBytes().convertShape(ZERO_EXTEND_B2I, QuantSimd.I, 0)
+                    .convertShape(I2F, F, 0);
+            accMin = scalesMins.mul(dmin).fma(FloatVector.fromArray(F, p, pb + 256), accMin);
+            IntVector scaleBits = scalesMins.mul(d).reinterpretAsInts();   // d·s_j in lanes 0-7
             for (int c = 0; c < 2; c++) {
                 int pc = pb + 128 * c;
                 IntVector q = IntVector.fromMemorySegment(QuantSimd.I, w, o + 16 + 64L * c, QuantSimd.LE);
@@ -335,13 +348,9 @@ final class Q4_K implements Format {
                     low = lowK.fma(FloatVector.fromArray(F, p, pc + 16 * k), low);
                     high = highK.fma(FloatVector.fromArray(F, p, pc + 64 + 16 * k), high);
                 }
-                IntVector lowScales = scalesMins.rearrange(c == 0 ? LOW_SCALES_0 : LOW_SCALES_1);
-                IntVector highScales = scalesMins.rearrange(c == 0 ? HIGH_SCALES_0 : HIGH_SCALES_1);
-                block0 = low.fma((FloatVector) lowScales.convertShape(I2F, F, 0), block0);
-                block1 = high.fma((FloatVector) highScales.convertShape(I2F, F, 0), block1);
+                acc0 = low.fma(scaleBits.rearrange(c == 0 ? LOW_SCALES_0 : LOW_SCALES_1).reinterpretAsFloats(), acc0);
+                acc1 = high.fma(scaleBits.rearrange(c == 0 ? HIGH_SCALES_0 : HIGH_SCALES_1).reinterpretAsFloats(), acc1);
             }
-            acc0 = block0.fma(FloatVector.broadcast(F, d), acc0);
-            acc1 = block1.fma(FloatVector.broadcast(F, d), acc1);
         }
         // Simd.sum's tree written out (16 lanes): at this once-per-call site C2 may leave a call to it,
         // which takes the vector boxed, one allocation per row
