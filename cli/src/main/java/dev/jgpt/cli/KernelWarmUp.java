@@ -11,7 +11,7 @@ import dev.jgpt.model.InferenceSession;
  * of times slower (every vector operation an object), and the first forward's matrix products are long loops: without
  * this, GPT-2's first prompt took seconds, most of them running {@code GemmVec.dots} uncompiled and then compiling
  * it again and again for the loop it was stuck in. (JDK 25's AOT cache cannot carry method profiles here: it keeps
- * none when {@code --add-modules} is given, which the Vector API needs.)
+ * none when an incubator module, the Vector API, is in the boot layer; bin/aot-cache.sh says why.)
  *
  * <p>First a few forwards of a tiny model for the rest of the forward's code, then many small matrix-vector products
  * through every branch of that kernel. Its shapes are small enough that no kernel forks onto the worker threads
@@ -96,7 +96,7 @@ final class KernelWarmUp implements AutoCloseable {
      * The model is loaded: lets the warm-up end by itself (at most {@link #FINISH_MILLIS}), then stops it and waits for
      * it. Until the JIT has compiled the products, a prompt's would run uncompiled, which is slower than this wait,
      * and the JIT would compile that prompt's loops besides: GPT-2's 9-token prompt and first token took 1.0-1.3 s
-     * when they started as soon as the model had loaded, 0.45-0.6 s after this wait of 0-0.5 s (Zen 5, 2 cores,
+     * when they started as soon as the model had loaded, 0.35-0.6 s after this wait of 0-0.5 s (Zen 5, 2 cores,
      * other work paused).
      */
     void finish() {
