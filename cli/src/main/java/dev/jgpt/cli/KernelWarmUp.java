@@ -96,7 +96,7 @@ final class KernelWarmUp implements AutoCloseable {
      * The model is loaded: lets the warm-up end by itself (at most {@link #FINISH_MILLIS}), then stops it and waits for
      * it. Until the JIT has compiled the products, a prompt's would run uncompiled, which is slower than this wait,
      * and the JIT would compile that prompt's loops besides: GPT-2's 9-token prompt and first token took 1.0-1.3 s
-     * when they started as soon as the model had loaded, 0.35-0.6 s after this wait of 0-0.5 s (Zen 5, 2 cores,
+     * when they started as soon as the model had loaded, 0.3-0.67 s after this wait of 0-0.5 s (Zen 5, 2 cores,
      * other work paused).
      */
     void finish() {
