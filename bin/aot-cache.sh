@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Makes jgpt's AOT cache, cli/target/jgpt.aot, for cli/target/jgpt.jar (JDK 25+, JEP 514); the build runs it
 # after packaging the jar. It holds the classes the training run loaded, parsed; JDK 25 keeps no linked classes and
-# no method profiles (JEP 515) in it, since jgpt starts with --add-modules jdk.incubator.vector ("archivedBootLayer
-# not available" under -Xlog:aot; MethodTrainingData = 0). The training run is `jgpt aot-training` (generate and train on tiny models, seconds)
+# no method profiles (JEP 515) in it: with an incubator module (jdk.incubator.vector) in the boot layer it archives no
+# module graph ("archivedBootLayer not available" under -Xlog:aot), and without one it links nothing and drops the
+# profiles the training run recorded (MethodTrainingData 3298 recorded, 0 written; another module given to
+# --add-modules keeps both). Nor picocli's classes: Java 5 class files ("Old class has been linked"), read from the jar
+# at each start. The training run is `jgpt aot-training` (generate and train on tiny models, seconds)
 # started by bin/jgpt under -XX:AOTCacheOutput, so that its JVM options are those of later runs. The cache is
 # written under a temporary name and renamed: a failed or interrupted run leaves none, and bin/jgpt then starts
 # without one, as it does with an older JDK. Never fails the build: a cache only makes starting faster.

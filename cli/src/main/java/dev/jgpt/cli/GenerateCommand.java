@@ -160,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
              ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
             StartupTrace.mark("model and tokenizer");
             if (warmUp != null) {
-                warmUp.close();   // loaded: the real forward needs the cores
+                warmUp.finish();   // loaded: the warm-up ends (its products compiled), then the real forward runs
             }
             GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);

@@ -11,15 +11,17 @@ import dev.jgpt.model.InferenceSession;
  * of times slower (every vector operation an object), and the first forward's matrix products are long loops: without
  * this, GPT-2's first prompt took seconds, most of them running {@code GemmVec.dots} uncompiled and then compiling
  * it again and again for the loop it was stuck in. (JDK 25's AOT cache cannot carry method profiles here: it keeps
- * none when {@code --add-modules} is given, which the Vector API needs.)
+ * none when an incubator module, the Vector API, is in the boot layer; bin/aot-cache.sh says why.)
  *
  * <p>First a few forwards of a tiny model for the rest of the forward's code, then many small matrix-vector products
  * through every branch of that kernel. Its shapes are small enough that no kernel forks onto the worker threads
  * (which the loading uses meanwhile). It ends by itself once the products run at compiled speed (some hundreds of
- * milliseconds of CPU), or when {@link #close} is called; compilations it started go on without it. Nothing it
- * computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
+ * milliseconds of CPU), or when {@link #finish} or {@link #close} is called; compilations it started go on without
+ * it. Nothing it computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
  */
 final class KernelWarmUp implements AutoCloseable {
+    /** Once the model is loaded, how long {@link #finish} lets the warm-up go on to end by itself, at most. */
+    private static final long FINISH_MILLIS = 1_000;
     /** Matrix-vector products in batches of 72 (every shape below); at most some seconds of them. */
     private static final int BATCH = 72, MAX_BATCHES = 20_000;
     /** Two products of these shapes, compiled by C2, take about 0.2 µs; interpreted or by C1, tens of µs. */
@@ -90,7 +92,23 @@ final class KernelWarmUp implements AutoCloseable {
         return thread.isAlive();
     }
 
-    /** Stops the warm-up (the real model is about to run) and waits for it: no forward of it runs after this. */
+    /**
+     * The model is loaded: lets the warm-up end by itself (at most {@link #FINISH_MILLIS}), then stops it and waits for
+     * it. Until the JIT has compiled the products, a prompt's would run uncompiled, which is slower than this wait,
+     * and the JIT would compile that prompt's loops besides: GPT-2's 9-token prompt and first token took 1.0-1.3 s
+     * when they started as soon as the model had loaded, 0.3-0.67 s after this wait of 0-0.5 s (Zen 5, 2 cores,
+     * other work paused).
+     */
+    void finish() {
+        try {
+            thread.join(FINISH_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    /** Stops the warm-up and waits for it: no forward of it runs after this. */
     @Override
     public void close() {
         stop = true;

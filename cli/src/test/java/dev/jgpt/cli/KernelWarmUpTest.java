@@ -27,6 +27,15 @@ class KernelWarmUpTest {
     }
 
     @Test
+    void finishEndsIt() {
+        KernelWarmUp warmUp = KernelWarmUp.start();
+        assertNotNull(warmUp);
+        warmUp.finish();
+        assertFalse(warmUp.running(), "nothing of the warm-up runs once finish returns");
+        warmUp.close();
+    }
+
+    @Test
     void offWhenAskedTo() {
         System.setProperty("jgpt.warmup", "false");
         try {

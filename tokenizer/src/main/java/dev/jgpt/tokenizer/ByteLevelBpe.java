@@ -21,9 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code normalized: false} in a first pass and the others in a second, as the library does;</li>
  *   <li>each remaining segment is split into pieces by GPT-2's pattern,
  *       {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+}, scanned by hand
- *       ({@link #pieceEnd}); which class (letter, number, space, other) a code point is in, the library's
- *       regex engine is asked, once per code point met ({@link CharClasses}), since its Unicode tables
- *       need not be the JDK's version;</li>
+ *       ({@link #pieceEnd}); which class (letter, number, space, other) a code point outside ASCII is in, the
+ *       library's regex engine is asked, once per code point met ({@link CharClasses}), since its Unicode tables
+ *       need not be the JDK's version (ASCII's classes are fixed: {@link #asciiClass});</li>
  *   <li>each piece's UTF-8 bytes start as one symbol per byte, and merges apply lowest rank first, leftmost
  *       first among equals, as {@code Word::merge_all} does with its heap (a stale heap entry is recognised
  *       by its merged token, as there).</li>
@@ -49,6 +49,9 @@ final class ByteLevelBpe {
     private ByteLevelBpe(int[] byteIds, MergeTable merges, AddedTokens rawAdded, AddedTokens normalizedAdded,
                          CharClasses library) {
         this.library = library;
+        for (int c = 0; c < 0x80; c++) {
+            classes[c] = asciiClass(c);
+        }
         System.arraycopy(byteIds, 0, this.byteIds, 0, 256);
         this.merges = merges;
         this.rawAdded = rawAdded;
@@ -156,6 +159,17 @@ final class ByteLevelBpe {
 
     /** The pattern's character classes; 0 in {@link #classes} means "not asked yet". */
     static final byte SPACE = 1, LETTER = 2, NUMBER = 3, OTHER = 4;
+
+    /**
+     * The class of an ASCII character, which no Unicode version changes: letters a-z and A-Z, digits 0-9, white space
+     * tab, line feed, vertical tab, form feed, carriage return and space (Unicode's White_Space), the rest other.
+     */
+    static byte asciiClass(int c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ? LETTER
+                : c >= '0' && c <= '9' ? NUMBER
+                : c == ' ' || c >= '\t' && c <= '\r' ? SPACE
+                : OTHER;
+    }
 
     /** How the library's regex engine classes a code point: {@link #SPACE}, {@link #LETTER}, ... */
     interface CharClasses {

@@ -19,6 +19,11 @@ import java.util.concurrent.FutureTask;
  * padding and added special tokens off: DJL would otherwise cut texts at 512 tokens.
  * Files of GPT-2's shape encode in pure Java instead ({@link ByteLevelBpe}: the same ids, many times
  * faster), unless {@code -Djgpt.tokenizer.java=false} asks for the library (to compare the two).
+ * For them the library (native code: a third of a second of CPU to build) is built only when first needed:
+ * for a character outside ASCII (whose class in GPT-2's pattern the library's Unicode tables decide), a lone
+ * surrogate, {@link #decode} or {@link #libraryEncode}; generating from an ASCII prompt never needs it, since
+ * byte-level tokens decode through {@link #tokenBytes(int)}. When it is built, the pure-Java encoder is checked
+ * against it on a probe text and, should they disagree, the library encodes from then on.
  */
 public final class HfTokenizer implements Tokenizer {
     static {
@@ -34,7 +39,8 @@ public final class HfTokenizer implements Tokenizer {
 
     private final String file;   // where the tokenizer came from, for messages
     private final byte[] json;
-    private final HuggingFaceTokenizer djl;
+    /** The library's tokenizer: building or built since loading, or for GPT-2-shaped files, on first need. */
+    private final FutureTask<HuggingFaceTokenizer> library;
     private final int vocabSize;
     private final OptionalInt endOfText;
     private final OptionalInt beginningOfText;
@@ -42,60 +48,94 @@ public final class HfTokenizer implements Tokenizer {
     private final boolean byteLevel;
     private final byte[][] tokenBytes;      // per id, for ByteLevel decoders; else null
     /** GPT-2-shaped files: the pure-Java encoder (same ids, tens of times faster); else null. */
-    private final ByteLevelBpe fast;
+    private volatile ByteLevelBpe fast;
+    /** Whether the library is built and {@link #fast} was checked against it; under the library's lock, whether that runs. */
+    private volatile boolean probed;
+    private boolean probing;
 
-    /** Reads what the pure-Java side needs from {@code root} while {@code library} builds, then waits for it. */
-    private HfTokenizer(String file, byte[] json, JsonNode root, FutureTask<HuggingFaceTokenizer> library) {
+    /**
+     * Reads what the pure-Java side needs from {@code root}. A file of another shape than GPT-2's needs the library at
+     * once: it builds on a thread of its own meanwhile (native code: about half of loading such a file), and this waits
+     * for it. A file that jgpt cannot read is reported as the library's rejection, if the library rejects it too.
+     */
+    private HfTokenizer(String file, byte[] json, JsonNode root) {
         this.file = file;
         this.json = json;
-        JsonNode model = root.path("model");
-        this.kind = model.path("type").asText().toLowerCase(Locale.ROOT);
-        int maxId = -1;
-        Integer eot = null;
-        JsonNode vocab = model.path("vocab");
-        if (vocab.isArray()) {                      // Unigram: [[piece, score], ...], id = index
-            maxId = vocab.size() - 1;
-            for (int i = 0; i < vocab.size(); i++) {
-                if ("<|endoftext|>".equals(vocab.get(i).path(0).asText())) {
-                    eot = i;
+        this.library = new FutureTask<>(() -> HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json),
+                java.util.Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
+        boolean libraryNeeded = true;
+        try {
+            this.fast = Boolean.parseBoolean(System.getProperty("jgpt.tokenizer.java", "true"))
+                    ? ByteLevelBpe.of(root, this::libraryClass) : null;
+            libraryNeeded = fast == null || libraryReadsMore(root);
+            if (libraryNeeded) {
+                Thread.ofPlatform().name("jgpt-tokenizers-library").daemon().start(library);
+            }
+            JsonNode model = root.path("model");
+            this.kind = model.path("type").asText().toLowerCase(Locale.ROOT);
+            int maxId = -1;
+            Integer eot = null;
+            JsonNode vocab = model.path("vocab");
+            if (vocab.isArray()) {                      // Unigram: [[piece, score], ...], id = index
+                maxId = vocab.size() - 1;
+                for (int i = 0; i < vocab.size(); i++) {
+                    if ("<|endoftext|>".equals(vocab.get(i).path(0).asText())) {
+                        eot = i;
+                    }
+                }
+            } else {                                    // BPE, WordPiece, WordLevel: {token: id}
+                for (var it = vocab.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    maxId = Math.max(maxId, e.getValue().asInt());
+                    if ("<|endoftext|>".equals(e.getKey())) {
+                        eot = e.getValue().asInt();
+                    }
                 }
             }
-        } else {                                    // BPE, WordPiece, WordLevel: {token: id}
-            for (var it = vocab.fields(); it.hasNext(); ) {
-                var e = it.next();
-                maxId = Math.max(maxId, e.getValue().asInt());
-                if ("<|endoftext|>".equals(e.getKey())) {
-                    eot = e.getValue().asInt();
+            for (JsonNode added : root.path("added_tokens")) {
+                maxId = Math.max(maxId, added.path("id").asInt());
+                if ("<|endoftext|>".equals(added.path("content").asText())) {
+                    eot = added.path("id").asInt();
                 }
             }
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-            maxId = Math.max(maxId, added.path("id").asInt());
-            if ("<|endoftext|>".equals(added.path("content").asText())) {
-                eot = added.path("id").asInt();
+            if (maxId < 0) {
+                throw new IllegalArgumentException("corrupt tokenizer file " + file + ": the vocabulary is empty");
             }
+            this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
+            this.beginningOfText = beginningOfText(root.path("post_processor"));
+            this.tokenBytes = "ByteLevel".equals(root.path("decoder").path("type").asText())
+                    ? tokenBytes(vocab, root.path("added_tokens"), maxId + 1) : null;
+            boolean addedTokenWithNewline = false;
+            for (JsonNode added : root.path("added_tokens")) {
+                addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
+            }
+            this.byteLevel = root.path("normalizer").isNull()
+                    && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
+                    && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
+                    && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)
+                    && !addedTokenWithNewline;
+            this.vocabSize = maxId + 1;
+        } catch (RuntimeException | Error e) {
+            library.run();   // builds it here unless it is building or built already
+            built(library, file).close();   // throws the library's rejection instead, if it rejected the file
+            throw e;
         }
-        if (maxId < 0) {
-            throw new IllegalArgumentException("corrupt tokenizer file " + file + ": the vocabulary is empty");
+        if (libraryNeeded) {
+            djl();   // waits for it: its rejection of the file is the error
         }
-        this.vocabSize = maxId + 1;
-        this.endOfText = eot == null ? OptionalInt.empty() : OptionalInt.of(eot);
-        this.beginningOfText = beginningOfText(root.path("post_processor"));
-        this.tokenBytes = "ByteLevel".equals(root.path("decoder").path("type").asText())
-                ? tokenBytes(vocab, root.path("added_tokens"), maxId + 1) : null;
-        boolean addedTokenWithNewline = false;
-        for (JsonNode added : root.path("added_tokens")) {
-            addedTokenWithNewline |= added.path("content").asText().indexOf('\n') >= 0;
-        }
-        ByteLevelBpe candidate = Boolean.parseBoolean(System.getProperty("jgpt.tokenizer.java", "true"))
-                ? ByteLevelBpe.of(root, this::libraryClass) : null;
-        this.djl = built(library, file);
-        this.fast = agreeing(candidate);
-        this.byteLevel = root.path("normalizer").isNull()
-                && "ByteLevel".equals(root.path("pre_tokenizer").path("type").asText())
-                && root.path("pre_tokenizer").path("use_regex").asBoolean(true)
-                && !root.path("pre_tokenizer").path("add_prefix_space").asBoolean(false)
-                && !addedTokenWithNewline;
+    }
+
+    /**
+     * Whether a file of GPT-2's shape also has parts that only the library reads (a decoder or post-processor other
+     * than ByteLevel, truncation, padding): then the library is built at once, as for files of other shapes, so that a
+     * file it rejects is rejected on loading.
+     */
+    private static boolean libraryReadsMore(JsonNode root) {
+        JsonNode post = root.path("post_processor");
+        return !"ByteLevel".equals(root.path("decoder").path("type").asText())
+                || !(post.isNull() || post.isMissingNode() || "ByteLevel".equals(post.path("type").asText()))
+                || !(root.path("truncation").isNull() || root.path("truncation").isMissingNode())
+                || !(root.path("padding").isNull() || root.path("padding").isMissingNode());
     }
 
     /**
@@ -163,21 +203,37 @@ public final class HfTokenizer implements Tokenizer {
 
     /**
      * A tokenizer from the bytes of a tokenizer.json (parsed as {@code root}); {@code origin} names it in messages.
-     * The library builds its tokenizer (native code: about half of loading GPT-2's) on a thread of its own while
-     * this one reads the vocabulary and merges for the pure-Java encoder, which is the time to a model's first token
-     * when the weights load sooner. A file both reject is reported as the library's rejection, as when it ran first.
      */
     static HfTokenizer fromJson(byte[] json, JsonNode root, String origin) throws IOException {
-        FutureTask<HuggingFaceTokenizer> library = new FutureTask<>(() -> HuggingFaceTokenizer.newInstance(
-                new java.io.ByteArrayInputStream(json),
-                java.util.Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false")));
-        Thread.ofPlatform().name("jgpt-tokenizers-library").daemon().start(library);
-        try {
-            return new HfTokenizer(origin, json, root, library);
-        } catch (RuntimeException | Error e) {
-            built(library, origin).close();   // throws the library's rejection instead, if it rejected the file
-            throw e;
+        return new HfTokenizer(origin, json, root);
+    }
+
+    /**
+     * The library's tokenizer, built now if it is not yet (on the calling thread; GPT-2-shaped files only). The first
+     * time, the pure-Java encoder is checked against it on {@link #PROBE}, and if they disagree the library encodes
+     * from then on.
+     */
+    private HuggingFaceTokenizer djl() {
+        if (!probed) {
+            synchronized (library) {
+                library.run();   // builds it unless it is built or building
+                HuggingFaceTokenizer built = built(library, file);
+                if (!probed && !probing) {
+                    probing = true;   // the probe's encoding asks this for the library's character classes
+                    try {
+                        ByteLevelBpe encoder = fast;
+                        if (encoder != null && !Arrays.equals(encoder.encode(PROBE), libraryEncode(built, PROBE))) {
+                            fast = null;
+                        }
+                    } finally {
+                        probing = false;
+                    }
+                    probed = true;
+                }
+                return built;
+            }
         }
+        return built(library, file);
     }
 
     /** The library's tokenizer once built; its rejection of the file as one IllegalArgumentException naming it. */
@@ -216,11 +272,6 @@ public final class HfTokenizer implements Tokenizer {
         return sb.toString();
     }
 
-    /** The pure-Java encoder, if there is one for this file and it gives the library's ids on the probe. */
-    private ByteLevelBpe agreeing(ByteLevelBpe candidate) {
-        return candidate != null && Arrays.equals(candidate.encode(PROBE), libraryEncode(PROBE)) ? candidate : null;
-    }
-
     /**
      * How the library's pre-tokenizer classes {@code codePoint} for GPT-2's pattern: whether it joins a
      * letter, a digit or a punctuation mark before it in one word; else it is white space.
@@ -234,13 +285,22 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     private boolean oneWord(String text) {
-        long[] words = djl.encode(text, false, false).getWordIds();
+        long[] words = djl().encode(text, false, false).getWordIds();
         return Arrays.stream(words).allMatch(w -> w == words[0]);
     }
 
-    /** Whether encoding runs in pure Java ({@link ByteLevelBpe}) rather than through the library. */
+    /**
+     * Whether encoding runs in pure Java ({@link ByteLevelBpe}) rather than through the library (which builds the
+     * library, and so checks the encoder against it, if it is not built yet).
+     */
     boolean encodesInJava() {
+        djl();
         return fast != null;
+    }
+
+    /** Whether the library's tokenizer has been built (it is, once needed). */
+    boolean libraryBuilt() {
+        return library.isDone();
     }
 
     @Override
@@ -248,12 +308,18 @@ public final class HfTokenizer implements Tokenizer {
         if (text.isEmpty()) {
             return new int[0];
         }
-        int[] ids = fast != null ? fast.encode(text) : null;
-        return ids != null ? ids : libraryEncode(text);
+        ByteLevelBpe encoder = fast;
+        int[] ids = encoder != null ? encoder.encode(text) : null;
+        // a probe that disagrees, checked when the encoder first needed the library, hands the text to the library
+        return ids != null && fast != null ? ids : libraryEncode(text);
     }
 
     /** The library's ids for {@code text}, whichever encoder {@link #encode} uses (the reference). */
     public int[] libraryEncode(String text) {
+        return libraryEncode(djl(), text);
+    }
+
+    private static int[] libraryEncode(HuggingFaceTokenizer djl, String text) {
         long[] ids = djl.encode(text, false, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
@@ -273,7 +339,7 @@ public final class HfTokenizer implements Tokenizer {
             }
             longs[i] = ids[i];
         }
-        return djl.decode(longs, false);
+        return djl().decode(longs, false);
     }
 
     @Override
@@ -314,7 +380,13 @@ public final class HfTokenizer implements Tokenizer {
 
     @Override
     public void close() {
-        djl.close();
+        if (library.isDone()) {
+            try {
+                library.get().close();
+            } catch (InterruptedException | ExecutionException notBuilt) {
+                // the library rejected the file (reported then): nothing to close
+            }
+        }
     }
 
     @Override

@@ -142,6 +142,43 @@ class ByteLevelBpeTest {
         assertSameIds(sb.toString());
     }
 
+    /** ASCII's classes, which the encoder knows without the library, are the library's. */
+    @Test
+    void asciiClassesAreTheLibrarys() {
+        for (int c = 0; c < 0x80; c++) {
+            assertEquals(gpt2.libraryClass(c), ByteLevelBpe.asciiClass(c), "class of U+" + Integer.toHexString(c));
+        }
+    }
+
+    /**
+     * The library is built only when first needed: not for ASCII text; for a character outside ASCII (its class),
+     * and then the encoder is checked on the probe and keeps encoding.
+     */
+    @Test
+    void theLibraryIsBuiltOnlyWhenNeeded() throws Exception {
+        try (HfTokenizer fresh = (HfTokenizer) Tokenizers.load(SharedData.gpt2())) {
+            String ascii = "The quick brown fox, 42 times!\n\tdon't <|endoftext|>";
+            assertArrayEquals(gpt2.libraryEncode(ascii), fresh.encode(ascii));
+            assertFalse(fresh.libraryBuilt(), "ASCII text needs no library");
+            String other = "naïve 日本 😀";
+            assertArrayEquals(gpt2.libraryEncode(other), fresh.encode(other));
+            assertTrue(fresh.libraryBuilt());
+            assertTrue(fresh.encodesInJava(), "the encoder agrees with the library on the probe");
+        }
+    }
+
+    /** A file of GPT-2's shape with a part only the library reads, which it rejects, is rejected on loading. */
+    @Test
+    void aPartOnlyTheLibraryReadsIsCheckedOnLoading() throws Exception {
+        ObjectNode root = (ObjectNode) Json.MAPPER.readTree(SharedData.gpt2().toFile());
+        ((ObjectNode) root.path("decoder")).put("type", "NoSuchDecoder");
+        Path file = tmp.resolve("bad-decoder.json");
+        Files.writeString(file, Json.MAPPER.writeValueAsString(root));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizers.load(file));
+        assertTrue(e.getMessage().startsWith("corrupt tokenizer file " + file + ": the tokenizers library rejects it"),
+                e.getMessage());
+    }
+
     /** A lone surrogate (no valid UTF-8) is left to the library. */
     @Test
     void loneSurrogatesGoToTheLibrary() {
