@@ -23,7 +23,11 @@ import static dev.jgpt.kernel.Simd.F;
  * and a softmax, done by the packed GEMM ({@link Gemm#gemm}, which reads q, k, v in place at their row
  * stride): S = q·kᵀ into att, P = softmax(scale·S) row by row, out = P·v; backward is five products
  * around the softmax's backward. Query rows go in blocks of {@link #ROWS}, each against the keys it can
- * see, so long sequences skip most of the masked upper triangle.
+ * see, so long sequences skip most of the masked upper triangle. Short sequences whose keys and head fit
+ * one packed panel ({@link #inPanels}: T ≤ 64 and dim ≤ 64 in whole vectors on AVX-512, as the baby and
+ * GPT-2 heads at T ≤ 64) skip the GEMM's per-product packing and dispatch instead: a head's operands are
+ * packed once and its products run on {@link GemmPacked}'s micro-kernel directly, six rows at a time,
+ * with the same sums.
  * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
