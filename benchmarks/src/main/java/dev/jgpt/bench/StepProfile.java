@@ -28,7 +28,8 @@ import java.util.SplittableRandom;
  * time; each is charged to the innermost layer of the model and the kernel it called (the time it spends
  * waiting for the other threads at the end of a kernel is shown as that kernel's "wait" share).
  * Prints tokens/s, the process CPU time per step, and the table (Markdown); with
- * {@code -Djgpt.parallel.stats=true} also the fork-joins per step and the stepping thread's wait at their ends.
+ * {@code -Djgpt.parallel.stats=true} also the fork-joins per step and the stepping thread's wait at their ends; with
+ * {@code -Djgpt.profile.leaf=true} each row is split by the innermost project method sampled (which loop of a kernel).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.jgpt.bench.StepProfile [preset] [threads] [steps]
@@ -121,6 +122,9 @@ public final class StepProfile {
      * {layer op + "\t" + kernel, non-null if the sample is a wait}: the innermost model frame (class.method)
      * and the outermost kernel frame called from it.
      */
+    /** {@code -Djgpt.profile.leaf=true}: split each kernel's row by the innermost project method sampled. */
+    private static final boolean LEAF = Boolean.getBoolean("jgpt.profile.leaf");
+
     private static String[] classify(List<RecordedFrame> frames) {
         String layer = "(other)", kernel = "";
         for (int i = frames.size() - 1; i >= 0; i--) {   // outermost first
@@ -136,6 +140,15 @@ public final class StepProfile {
         }
         String top = frames.isEmpty() ? "" : frames.get(0).getMethod().getType().getName()
                 + "." + frames.get(0).getMethod().getName();
+        if (LEAF) {   // the innermost project frame too: which loop of the kernel
+            for (RecordedFrame f : frames) {
+                String cls = f.getMethod().getType().getName();
+                if (cls.startsWith("dev.jgpt.")) {
+                    kernel += " > " + simple(cls) + "." + f.getMethod().getName();
+                    break;
+                }
+            }
+        }
         boolean waiting = top.startsWith("dev.jgpt.kernel.Parallel$Pool.run") || top.startsWith("java.lang.Thread.")
                 || top.contains("onSpinWait") || top.contains("AtomicInteger.get");
         return new String[] {layer + "\t" + kernel, waiting ? "wait" : null};

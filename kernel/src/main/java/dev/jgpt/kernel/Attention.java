@@ -23,7 +23,11 @@ import static dev.jgpt.kernel.Simd.F;
  * and a softmax, done by the packed GEMM ({@link Gemm#gemm}, which reads q, k, v in place at their row
  * stride): S = q·kᵀ into att, P = softmax(scale·S) row by row, out = P·v; backward is five products
  * around the softmax's backward. Query rows go in blocks of {@link #ROWS}, each against the keys it can
- * see, so long sequences skip most of the masked upper triangle.
+ * see, so long sequences skip most of the masked upper triangle. Short sequences whose keys and head fit
+ * one packed panel ({@link #inPanels}: T ≤ 64 and dim ≤ 64 in whole vectors on AVX-512, as the baby and
+ * GPT-2 heads at T ≤ 64) skip the GEMM's per-product packing and dispatch instead: a head's operands are
+ * packed once and its products run on {@link GemmPacked}'s micro-kernel directly, six rows at a time,
+ * with the same sums.
  * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
@@ -102,6 +106,7 @@ public final class Attention {
         int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean inPanels = inPanels(T, hs);
         Parallel.forRange(B * NH, 1, (s, e) -> {
             Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
@@ -109,11 +114,15 @@ public final class Attention {
                 int base = b * T * W;
                 int qB = base + h * hs, kB = base + kOff + g * hs, vB = base + vOff + g * hs;
                 int aB = bh * T * T, oB = b * T * Q + h * hs;
+                if (inPanels) {
+                    forwardInPanels(out, oB, Q, att, aB, qkv, qB, kB, vB, W, T, hs, scale, sc);
+                    continue;
+                }
                 for (int r0 = 0; r0 < T; r0 += ROWS) {
                     int r1 = Math.min(T, r0 + ROWS), m = r1 - r0;
                     // S = q·kᵀ of rows r0..r1−1 against keys 0..r1−1 (the later ones are none of theirs), into att.
                     Gemm.gemm(false, true, m, r1, hs, qkv, qB + r0 * W, W, qkv, kB, W, att, aB + r0 * T, T, false);
-                    softmaxRows(att, aB, r0, r1, T, scale, sc);
+                    softmaxRows(att, aB + r0 * T, T, att, aB, r0, r1, T, scale, sc);
                     // out = P·v (P is zero past the diagonal).
                     Gemm.gemm(false, false, m, hs, r1, att, aB + r0 * T, T, qkv, vB, W, out, oB + r0 * Q, Q, false);
                 }
@@ -128,33 +137,35 @@ public final class Attention {
     private static final int ROWS = 64;
 
     /**
-     * Rows r0..r1−1 of a head's probabilities [T × T] from aB, in place from their scores (row t has t + 1):
-     * p = softmax(scale·s) (the row maximum subtracted before exp), then zeros past the diagonal. In passes
-     * over the rows: the steps of one row wait for each other (its maximum, then exp and the sum, then the
+     * Rows r0..r1−1 of a head's probabilities [T × T] from aB, from their scores (row t has t + 1) at
+     * scores[sOff + (t − r0)·sStride ..] (att's own rows, or a tile): p = softmax(scale·s) (the row maximum
+     * subtracted before exp), then zeros past the diagonal. The scores are scaled in place. In passes over
+     * the rows: the steps of one row wait for each other (its maximum, then exp and the sum, then the
      * scaling), those of different rows do not, and the core overlaps them.
      */
-    private static void softmaxRows(float[] att, int aB, int r0, int r1, int T, float scale, Scratch sc) {
+    private static void softmaxRows(float[] scores, int sOff, int sStride, float[] att, int aB, int r0, int r1, int T,
+                                    float scale, Scratch sc) {
         int L = F.length();
         FloatVector vScale = FloatVector.broadcast(F, scale);
         for (int t = r0; t < r1; t++) {   // s ← scale·s, and the row maximum
-            int a = aB + t * T, n = t + 1, j = 0;
+            int a = sOff + (t - r0) * sStride, n = t + 1, j = 0;
             FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (; j + L <= n; j += L) {
-                FloatVector v = FloatVector.fromArray(F, att, a + j).mul(vScale);
-                v.intoArray(att, a + j);
+                FloatVector v = FloatVector.fromArray(F, scores, a + j).mul(vScale);
+                v.intoArray(scores, a + j);
                 max = max.max(v);
             }
             if (j < n) {
                 VectorMask<Float> m = F.indexInRange(j, n);
-                FloatVector v = FloatVector.fromArray(F, att, a + j, m).mul(vScale);
-                v.intoArray(att, a + j, m);
+                FloatVector v = FloatVector.fromArray(F, scores, a + j, m).mul(vScale);
+                v.intoArray(scores, a + j, m);
                 max = max.max(v.blend(Float.NEGATIVE_INFINITY, m.not()));
             }
             sc.rowMax[t - r0] = max.reduceLanes(VectorOperators.MAX);
         }
         for (int t = r0; t < r1; t++) {   // e^(s − max) and its sum
-            int a = aB + t * T;
-            sc.rowSum[t - r0] = Vec.expShiftSum(att, a, att, a, t + 1, sc.rowMax[t - r0]);
+            sc.rowSum[t - r0] = Vec.expShiftSum(att, aB + t * T, scores, sOff + (t - r0) * sStride, t + 1,
+                    sc.rowMax[t - r0]);
         }
         for (int t = r0; t < r1; t++) {   // p = e / sum, zeros past the diagonal
             int a = aB + t * T, n = t + 1, j = 0;
@@ -170,11 +181,144 @@ public final class Attention {
         }
     }
 
-    /** Each thread's scratch: dS of a head for {@link #backward}, and per-row values of a block of rows. */
+    /**
+     * Each thread's scratch: dS of a head for {@link #backward}, per-row values of a block of rows, and for
+     * {@link #inPanels short sequences} four packed panels, a tile of scores, a partial block of rows of A
+     * and an edge tile.
+     */
     private static final class Scratch {
         float[] ds = new float[0];
         final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
         final double[] rowSum = new double[ROWS];
+        final float[] panel0 = new float[NR * NR], panel1 = new float[NR * NR], panel2 = new float[NR * NR],
+                panel3 = new float[NR * NR];
+        final float[] tile = new float[MR * NR], edge = new float[MR * NR], partialA = new float[MR * NR];
+        final float[] t16 = new float[256];
+    }
+
+    private static final int MR = GemmPacked.MR, NR = GemmPacked.NR;
+
+    /**
+     * Whether a head runs {@link #forwardInPanels in panels}: its T keys, and its dim, fit one packed
+     * NR-column panel (64 floats on AVX-512) of whole vectors.
+     */
+    static boolean inPanels(int T, int hs) {
+        return T <= NR && hs <= NR && hs % Simd.LANES == 0;
+    }
+
+    /**
+     * One head's forward for a short sequence ({@link #inPanels}): kᵀ and v packed once into panels of
+     * {@link GemmPacked}'s micro-kernel, then per block of MR query rows t0..t1−1 the scores against keys
+     * 0..t1−1 only (in whole vectors; the few past the diagonal are ignored) into a tile in L1, the softmax
+     * from the tile into att, and out = P·v over keys 0..t1−1. The same sums in the same order as the
+     * packed products of the general path (which also add P's zeros past the diagonal), without their
+     * per-product packing and dispatch: a 64 × 64 × 32 product is too small to pay for them.
+     */
+    private static void forwardInPanels(float[] out, int oB, int Q, float[] att, int aB, float[] qkv, int qB, int kB,
+                                        int vB, int W, int T, int hs, float scale, Scratch sc) {
+        int L = Simd.LANES;
+        float[] kt = sc.panel0, vp = sc.panel1, tile = sc.tile;
+        GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, sc.t16);    // kᵀ [hs × NR]
+        rowsToPanel(qkv, vB, W, T, hs, vp);                            // v [T × NR]
+        for (int t = 0; t < T; t += MR) {
+            int t0 = lastBlockOverlaps(T, false) ? Math.min(t, T - MR) : t, mr = Math.min(MR, T - t0), t1 = t0 + mr;
+            panelProduct(mr, (t1 + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, 0, tile, 0, NR, false, sc);
+            softmaxRows(tile, 0, NR, att, aB, t0, t1, T, scale, sc);
+            panelProduct(mr, hs / L, t1, att, aB + t0 * T, T, 1, vp, 0, out, oB + t0 * Q, Q, false, sc);
+        }
+    }
+
+    /**
+     * One head's backward for a short sequence ({@link #inPanels}), as {@link #forwardInPanels}: k and vᵀ
+     * (of the kv head, for all query heads of its group), q and dO (of the query head) packed once, then the
+     * general path's five products per block of MR rows, each over the keys or queries it can see.
+     */
+    private static void backwardInPanels(float[] dqkv, boolean accumulate, float[] dout, float[] qkv, float[] att,
+                                         float[] ds, int S, int b, int g, int T, Heads heads, float scale, Scratch sc) {
+        int L = Simd.LANES, hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
+        int base = b * T * W, kB = base + Q + g * hs, vB = base + Q + heads.kvWidth() + g * hs;
+        float[] kp = sc.panel0, vt = sc.panel1, qp = sc.panel2, dop = sc.panel3, tile = sc.tile;
+        rowsToPanel(qkv, kB, W, T, hs, kp);                            // k [T × NR]
+        GemmPacked.packB(true, qkv, vB, W, 0, hs, 0, T, vt, sc.t16);    // vᵀ [hs × NR]
+        for (int h = g * G; h < (g + 1) * G; h++) {
+            int qB = base + h * hs, aB = (b * NH + h) * T * T, dB = b * T * Q + h * hs;
+            rowsToPanel(qkv, qB, W, T, hs, qp);      // q [T × NR]
+            rowsToPanel(dout, dB, Q, T, hs, dop);    // dO [T × NR]
+            for (int i = 0; i < T; i += MR) {
+                int t0 = lastBlockOverlaps(T, accumulate) ? Math.min(i, T - MR) : i, mr = Math.min(MR, T - t0), t1 = t0 + mr;
+                // dP = dO·vᵀ against keys 0..t1−1 into the tile, then dS row by row.
+                panelProduct(mr, (t1 + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, 0, tile, 0, NR, false, sc);
+                for (int t = t0; t < t1; t++) {   // Σ P·dP of each row first (see softmaxRows)
+                    sc.rowDot[t - t0] = Vec.dot(att, aB + t * T, tile, (t - t0) * NR, t + 1);
+                }
+                for (int t = t0; t < t1; t++) {
+                    softmaxBackwardRow(ds, t * S, tile, (t - t0) * NR, att, aB + t * T, t + 1, sc.rowDot[t - t0], scale);
+                    Arrays.fill(ds, t * S + t + 1, t * S + T, 0f);
+                }
+                // dq (+)= dS·k over keys 0..t1−1
+                panelProduct(mr, hs / L, t1, ds, t0 * S, S, 1, kp, 0, dqkv, qB + t0 * W, W, accumulate, sc);
+            }
+            // dk (+)= dSᵀ·q and dv (+)= Pᵀ·dO for keys j0..j0+MR−1, over the queries t ≥ j0 (set by the group's
+            // first head, unless accumulating).
+            boolean add = accumulate || h > g * G;
+            for (int j = 0; j < T; j += MR) {
+                int j0 = lastBlockOverlaps(T, add) ? Math.min(j, T - MR) : j, mr = Math.min(MR, T - j0), n = T - j0;
+                panelProduct(mr, hs / L, n, ds, j0 * S + j0, 1, S, qp, j0 * NR, dqkv, kB + j0 * W, W, add, sc);
+                panelProduct(mr, hs / L, n, att, aB + j0 * T + j0, 1, T, dop, j0 * NR, dqkv, vB + j0 * W, W, add, sc);
+            }
+        }
+    }
+
+    /**
+     * Whether a last block of fewer than MR rows is instead the last MR rows, overlapping the block before:
+     * the rows of both are set to the same values twice (the longer sums add only P's and dS's zeros past
+     * the diagonal), which beats copying a partial block. Not when adding to the output, nor for T &lt; MR.
+     */
+    private static boolean lastBlockOverlaps(int T, boolean add) {
+        return !add && T >= MR;
+    }
+
+    /**
+     * rows × cols floats of src (rows ld apart) into a panel of rows NR apart, as the micro-kernel reads B
+     * (no zero padding: the products read cols = dim floats of each row, whole vectors).
+     */
+    private static void rowsToPanel(float[] src, int off, int ld, int rows, int cols, float[] panel) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, off + r * ld, panel, r * NR, cols);
+        }
+    }
+
+    /**
+     * C[mr × nv·L] (+)= A·B by the micro-kernel, mr ≤ MR: A(r, k) = a[ao + r·ars + k·aks] for k &lt; kc, read
+     * in place for a whole block of MR rows (else copied, zero-padded); B a packed panel, rows NR apart
+     * from bo; C at c[ci + r·ldc + j]. Set (add = false) or added to, as {@link GemmPacked}'s tiles.
+     */
+    private static void panelProduct(int mr, int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
+                                     float[] c, int ci, int ldc, boolean add, Scratch sc) {
+        int w = nv * Simd.LANES;
+        if (mr == MR) {
+            if (!add) {
+                for (int r = 0; r < MR; r++) {
+                    Arrays.fill(c, ci + r * ldc, ci + r * ldc + w, 0f);
+                }
+            }
+            GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
+            return;
+        }
+        float[] ap = sc.partialA, edge = sc.edge;
+        for (int k = 0; k < kc; k++) {
+            for (int r = 0; r < MR; r++) {
+                ap[k * MR + r] = r < mr ? a[ao + r * ars + k * aks] : 0f;
+            }
+        }
+        Arrays.fill(edge, 0f);
+        GemmPacked.kernel(nv, kc, ap, 0, 1, MR, bp, bo, edge, 0, NR);
+        for (int r = 0; r < mr; r++) {
+            int row = ci + r * ldc;
+            for (int j = 0; j < w; j++) {
+                c[row + j] = add ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
+            }
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -218,6 +362,7 @@ public final class Attention {
         // dS row stride: not a multiple of 64 floats, or reading a column block (dSᵀ·Q) would walk the same
         // few L1 sets at every row.
         int S = T % 64 == 0 ? T + Simd.LANES : T;
+        boolean inPanels = inPanels(T, hs);
         Parallel.forRange(B * NKV, 1, (s, e) -> {
             Scratch sc = SCRATCH.get();
             if (sc.ds.length < T * S) {
@@ -226,6 +371,10 @@ public final class Attention {
             float[] ds = sc.ds;
             for (int bg = s; bg < e; bg++) {
                 int b = bg / NKV, g = bg % NKV;
+                if (inPanels) {
+                    backwardInPanels(dqkv, accumulate, dout, qkv, att, ds, S, b, g, T, heads, scale, sc);
+                    continue;
+                }
                 int base = b * T * W;
                 int kB = base + kOff + g * hs, vB = base + vOff + g * hs;
                 for (int h = g * G; h < (g + 1) * G; h++) {
@@ -239,7 +388,7 @@ public final class Attention {
                         }
                         for (int t = r0; t < r1; t++) {
                             int row = t * S;
-                            softmaxBackwardRow(ds, row, att, aB + t * T, t + 1, sc.rowDot[t - r0], scale);
+                            softmaxBackwardRow(ds, row, ds, row, att, aB + t * T, t + 1, sc.rowDot[t - r0], scale);
                             Arrays.fill(ds, row + t + 1, row + T, 0f);
                         }
                         // dq += dS·k (the head's only term: set, unless accumulating)
@@ -486,17 +635,18 @@ public final class Attention {
         (accumulate ? v.add(FloatVector.fromArray(F, dst, off)) : v).intoArray(dst, off);
     }
 
-    /** ds[i] = p[i]·(ds[i] − pdp)·scale over one causal row (ds holds dP on entry). */
-    private static void softmaxBackwardRow(float[] ds, int dOff, float[] p, int pOff, int n, float pdp, float scale) {
+    /** ds[i] = p[i]·(dp[i] − pdp)·scale over one causal row (dp may be ds itself). */
+    private static void softmaxBackwardRow(float[] ds, int dOff, float[] dp, int dpOff, float[] p, int pOff, int n,
+                                           float pdp, float scale) {
         FloatVector vdot = FloatVector.broadcast(F, pdp);
         int i = 0;
         for (int ub = F.loopBound(n); i < ub; i += F.length()) {
-            FloatVector.fromArray(F, p, pOff + i).mul(FloatVector.fromArray(F, ds, dOff + i).sub(vdot)).mul(scale)
+            FloatVector.fromArray(F, p, pOff + i).mul(FloatVector.fromArray(F, dp, dpOff + i).sub(vdot)).mul(scale)
                     .intoArray(ds, dOff + i);
         }
         if (i < n) {   // a masked vector, not a scalar loop: as costly as the rest for short rows, and the same bits
             VectorMask<Float> m = F.indexInRange(i, n);
-            FloatVector.fromArray(F, p, pOff + i, m).mul(FloatVector.fromArray(F, ds, dOff + i, m).sub(vdot)).mul(scale)
+            FloatVector.fromArray(F, p, pOff + i, m).mul(FloatVector.fromArray(F, dp, dpOff + i, m).sub(vdot)).mul(scale)
                     .intoArray(ds, dOff + i, m);
         }
     }

@@ -364,7 +364,7 @@ final class GemmPacked {
     }
 
     /** Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole vectors). */
-    private static void kernel(int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
+    static void kernel(int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
                                float[] c, int ci, int ldc) {
         switch (nv) {
             case 4 -> kernel4(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);

@@ -26,6 +26,9 @@ class AttentionTest {
      * {B, T, C, NH}: head sizes 7 (scalar only), 21, 43, 83 = 64+16+3 and 112 = 64+32+16 (every vector
      * grouping of the kernels plus tails), 32, 64; T = 1, T below and above a vector, T not a multiple of
      * the 8-key block; T of one and of several row blocks (64, 128, 130: blocks cut off the masked keys).
+     * With 16-float vectors, heads of 16, 32 and 64 at T ≤ 64 take the panel path ({@link Attention#inPanels}:
+     * T = 6 one block of six rows, T = 17 and 64 a last block overlapping the one before, T = 5 of GQA_SHAPES
+     * a partial block), the others the GEMM.
      */
     private static final int[][] SHAPES = {
             {1, 1, 7, 1}, {2, 5, 63, 3}, {1, 9, 129, 3}, {2, 17, 128, 4}, {1, 6, 64, 1}, {3, 4, 16, 2},
