@@ -51,20 +51,30 @@ final class Q8_0 implements Format {
         }
     }
 
-    /** Per block Σ q_j·x_j in a vector, then one fused multiply-add by d. */
+    /**
+     * Per block Σ q_j·x_j in a vector, then one fused multiply-add by d into one of two accumulators, even and
+     * odd blocks in turn, so that a block's multiply-add need not wait for the previous block's. Measured (Zen 5,
+     * 2 cores, frozen): Llama-3.2-1B Q8_0 decode, 2 threads, 14.3 and 10.7 → 17.3 and 16.8 tok/s (llama.cpp
+     * 17.1). Kept small on purpose: a 396-byte form (two blocks per step plus an odd tail) was not inlined into
+     * WeightMatrix's row loop and ran slower; converting the row's f16 scales in a pre-pass was slower too.
+     */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), other = FloatVector.zero(F);
         long o = off;
         // the loop steps x's index and the weight offset together: indexed by a multiple of a block count, C2
         // compiled every load's bounds check into the loop
         for (int xb = xOff, end = xOff + n; xb < end; xb += BLOCK, o += BYTES) {
-            FloatVector block = FloatVector.zero(F);
-            for (int c = 0; c < BLOCK; c += L) {
+            // the first product a plain multiply, not an FMA onto zero
+            FloatVector block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2)).mul(QuantSimd.x(x, xb));
+            for (int c = L; c < BLOCK; c += L) {
                 block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2 + c)).fma(QuantSimd.x(x, xb + c), block);
             }
-            acc = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), acc);
+            // C2 unrolls the loop by two: the swap costs nothing
+            FloatVector next = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), other);
+            other = acc;
+            acc = next;
         }
-        return Simd.sum(acc);
+        return Simd.sum(acc.add(other));
     }
 }

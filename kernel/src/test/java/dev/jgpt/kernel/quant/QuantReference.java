@@ -90,14 +90,10 @@ public final class QuantReference {
 
     /**
      * The share of one weight in the float rounding of a kernel's dot product: |w·x| for most formats;
-     * for Q4_K, whose kernel sums d·s·q·x and dmin·m·x separately, |d·s·q·x| + |dmin·m·x|; for Q4_0
-     * likewise |d·q·x| + |8·d·x|.
+     * for Q4_K, whose kernel sums d·s·q·x and dmin·m·x separately, |d·s·q·x| + |dmin·m·x|; for Q6_K
+     * likewise |d·s·q·x| + |32·d·s·x|.
      */
     public static double magnitude(WeightType t, MemorySegment s, long off, int c, float x) {
-        if (t == WeightType.Q4_0) {   // the kernel sums d·q·x and subtracts 8·d·Σx
-            double offset = 8.0 * half(u16(s, off + (long) (c / 32) * 18));
-            return Math.abs(((double) weight(t, s, off, c) + offset) * x) + Math.abs(offset * x);
-        }
         if (t == WeightType.Q6_K) {   // the kernel sums d·s·q·x and subtracts 32·d·s·Σx
             long b = off + (long) (c / 256) * 210;
             double offset = 32.0 * half(u16(s, b + 208)) * s8(s, b + 192 + c % 256 / 16);
