@@ -28,6 +28,13 @@ import java.util.SplittableRandom;
  * The types run one after another in one JVM: a kernel compiled for one type and then met with another
  * (f16 after bf16 share their code) may be slower than in a process that runs one; give one type per
  * process to compare those.
+ *
+ * <p>The best round varies from process to process by more than the kernels do: this VM's speed changes
+ * in episodes of 0.1 to several seconds that no code of ours causes (see {@link MatvecPair}). Measured
+ * (Zen 5, 2 cores, every other process stopped, {@code gpt2 f32,q4_k 16} and {@code gpt2 q4_k 16}): one
+ * process's q4_K rounds of 16 tokens ranged 102-143 tok per CPU-s (its f32 rounds 45-52); over 8
+ * processes the best of 8 rounds ranged 122-144 and the median of rounds 3-8 111-129. Compare kernels with {@link MatvecPair} (turns
+ * every 10 calls: the ratio holds), or types by the median of several processes.
  */
 public final class QuantDecodeCpu {
     private static final com.sun.management.ThreadMXBean MX =
