@@ -55,8 +55,9 @@ final class Q8_0 implements Format {
      * Per block Σ q_j·x_j in a vector, then one fused multiply-add by d into one of two accumulators, even and
      * odd blocks in turn, so that a block's multiply-add need not wait for the previous block's. Measured (Zen 5,
      * 2 cores, frozen): Llama-3.2-1B Q8_0 decode, 2 threads, median of 3 runs 11.9 → 16.8 tok/s (llama.cpp
-     * 17.1), although the kernel alone on one thread in L2 gained nothing clear. Kept small on purpose: a 396-byte form (two blocks per step plus an odd tail) was not inlined into
-     * WeightMatrix's row loop and ran slower; converting the row's f16 scales in a pre-pass was slower too.
+     * 17.1), although the kernel alone on one thread in L2 gained nothing clear. Kept small on purpose: a
+     * 396-byte form (two blocks per step plus an odd tail) was not inlined into WeightMatrix's row loop and ran
+     * slower; converting the row's f16 scales in a pre-pass was slower too.
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
