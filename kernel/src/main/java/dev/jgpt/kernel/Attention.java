@@ -289,36 +289,22 @@ public final class Attention {
     }
 
     /**
-     * C[mr × nv·L] (+)= A·B by the micro-kernel, mr ≤ MR: A(r, k) = a[ao + r·ars + k·aks] for k &lt; kc, read
-     * in place for a whole block of MR rows (else copied, zero-padded); B a packed panel, rows NR apart
-     * from bo; C at c[ci + r·ldc + j]. Set (add = false) or added to, as {@link GemmPacked}'s tiles.
+     * C[mr × nv·L] (+)= A·B by {@link GemmPacked#tile}, mr ≤ MR: A(r, k) = a[ao + r·ars + k·aks] for k &lt; kc (one
+     * of the strides is 1), read in place for a whole block of MR rows, else copied zero-padded as the GEMM copies
+     * its last panel ({@link GemmPacked#packPartialA}); B a packed panel, rows NR apart from bo; C at
+     * c[ci + r·ldc + j]. Set (add = false) or added to.
      */
     private static void panelProduct(int mr, int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
                                      float[] c, int ci, int ldc, boolean add, Scratch sc) {
-        int w = nv * Simd.LANES;
-        if (mr == MR) {
-            if (!add) {
-                for (int r = 0; r < MR; r++) {
-                    Arrays.fill(c, ci + r * ldc, ci + r * ldc + w, 0f);
-                }
-            }
-            GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
-            return;
+        if (mr < MR) {
+            boolean transA = aks != 1;
+            GemmPacked.packPartialA(transA, a, ao, transA ? aks : ars, 0, mr, 0, kc, sc.partialA);
+            a = sc.partialA;
+            ao = 0;
+            ars = 1;
+            aks = MR;
         }
-        float[] ap = sc.partialA, edge = sc.edge;
-        for (int k = 0; k < kc; k++) {
-            for (int r = 0; r < MR; r++) {
-                ap[k * MR + r] = r < mr ? a[ao + r * ars + k * aks] : 0f;
-            }
-        }
-        Arrays.fill(edge, 0f);
-        GemmPacked.kernel(nv, kc, ap, 0, 1, MR, bp, bo, edge, 0, NR);
-        for (int r = 0; r < mr; r++) {
-            int row = ci + r * ldc;
-            for (int j = 0; j < w; j++) {
-                c[row + j] = add ? c[row + j] + edge[r * NR + j] : edge[r * NR + j];
-            }
-        }
+        GemmPacked.tile(a, ao, ars, aks, mr, bp, bo, nv * Simd.LANES, kc, c, ci, ldc, add, sc.edge);
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);

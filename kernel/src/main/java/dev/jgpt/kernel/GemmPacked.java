@@ -163,9 +163,9 @@ final class GemmPacked {
                             int ci = cOff + (ic + ir) * ldc + jc + jr;
                             if (ir < full) {
                                 int ao = aOff + (transA ? pc * lda + ic + ir : (ic + ir) * lda + pc);
-                                tile(a, ao, ars, aks, MR, bp, jr, nc, kc, c, ci, ldc, add, edge);
+                                tile(a, ao, ars, aks, MR, bp, jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
                             } else {
-                                tile(ap, 0, 1, MR, mc - full, bp, jr, nc, kc, c, ci, ldc, add, edge);
+                                tile(ap, 0, 1, MR, mc - full, bp, jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
                             }
                             if (last && bias != null) {
                                 addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), bias, jc + jr);
@@ -260,11 +260,12 @@ final class GemmPacked {
         }
     }
 
-    /** One MR × NR tile of C at ci: C (+)= A(mr rows) · Bpanel(jr). */
-    private static void tile(float[] a, int ao, int ars, int aks, int mr, float[] bp, int jr, int nc, int kc,
-                             float[] c, int ci, int ldc, boolean add, float[] edge) {
-        int nr = Math.min(NR, nc - jr);
-        int bPanel = jr * kc;
+    /**
+     * One tile of C at ci, mr × nr (mr ≤ MR, nr ≤ NR): C (+)= A(mr rows) · the packed panel of B at bPanel
+     * (rows NR apart); edge is an MR × NR scratch tile.
+     */
+    static void tile(float[] a, int ao, int ars, int aks, int mr, float[] bp, int bPanel, int nr, int kc,
+                     float[] c, int ci, int ldc, boolean add, float[] edge) {
         if (mr == MR && nr % L == 0) {
             // Whole vectors of full rows (every tile of NR columns, and a narrower last one such as a head
             // of 32): the kernel adds into C in place. It always adds: a flag there costs a register and the
