@@ -49,14 +49,10 @@ interface Format {
         return a;
     }
 
-    /** Σ x[xOff + size·k, xOff + size·k + size) for each of the n / size blocks, each times {@code factor}. */
-    static float[] blockSums(float[] x, int xOff, int n, int size, float factor) {
-        float[] s = new float[n / size];
-        blockSums(x, xOff, n, size, factor, s, 0);
-        return s;
-    }
-
-    /** {@link #blockSums} into dst[dstOff, dstOff + n / size). */
+    /**
+     * Σ x[xOff + size·k, xOff + size·k + size) for each of the n / size blocks, each times {@code factor}, into
+     * dst[dstOff, dstOff + n / size).
+     */
     static void blockSums(float[] x, int xOff, int n, int size, float factor, float[] dst, int dstOff) {
         for (int k = 0; k < n / size; k++) {
             float t = 0f;

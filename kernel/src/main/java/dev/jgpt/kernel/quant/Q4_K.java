@@ -293,7 +293,9 @@ final class Q4_K implements Format {
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
-            return Format.blockSums(x, xOff, n, SUB, 1f);
+            float[] sums = Format.scratch(scratch, n / SUB);
+            Format.blockSums(x, xOff, n, SUB, 1f, sums, 0);
+            return sums;
         }
         float[] p = Format.scratch(scratch, n / BLOCK * PREPARED);
         for (int b = 0; b < n / BLOCK; b++) {
