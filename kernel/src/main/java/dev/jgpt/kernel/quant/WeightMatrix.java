@@ -19,6 +19,9 @@ import java.util.List;
  * small f32 buffer and multiplies them with 4×4 register tiles, so each weight is decoded once for
  * all rows of X. Every output is summed by one thread in a fixed order: results do not depend on the
  * thread count.
+ *
+ * <p>An f32 matrix may also be stored transposed ({@link #wrapTransposed}: GPT-2's Conv1D weights, used in
+ * place in a mapped safetensors file); its products sum scaled rows of Wᵀ instead ({@link TransposedF32}).
  */
 public final class WeightMatrix {
     /** Matrices smaller than this (bytes per thread) are not split: threading costs microseconds. */
@@ -32,14 +35,17 @@ public final class WeightMatrix {
     private final MemorySegment data;
     /** Row r is stored at row storedRows[r] of data; null when rows are stored in order. */
     private final int[] storedRows;
+    /** data holds Wᵀ [cols × rows] (f32 only): row r of W is column r of the stored matrix. */
+    private final boolean transposed;
 
-    private WeightMatrix(WeightType type, int rows, int cols, MemorySegment data, int[] storedRows) {
+    private WeightMatrix(WeightType type, int rows, int cols, MemorySegment data, int[] storedRows, boolean transposed) {
         this.type = type;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type.rowBytes(cols);
         this.data = data;
         this.storedRows = storedRows;
+        this.transposed = transposed;
     }
 
     /** Uses data in place as W [rows × cols] of this type; its size must be exactly rows·rowBytes(cols). */
@@ -52,7 +58,29 @@ public final class WeightMatrix {
             throw new IllegalArgumentException(type.ggmlName() + " matrix [" + rows + " × " + cols + "] takes "
                     + need + " bytes, the segment has " + data.byteSize());
         }
-        return new WeightMatrix(type, rows, cols, data, null);
+        return new WeightMatrix(type, rows, cols, data, null, false);
+    }
+
+    /**
+     * Uses data in place as W [rows × cols] f32 stored transposed: data holds Wᵀ [cols × rows], row-major
+     * little-endian f32 (exactly 4·rows·cols bytes), as Hugging Face GPT-2 stores its Conv1D weights.
+     */
+    public static WeightMatrix wrapTransposed(int rows, int cols, MemorySegment data) {
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("transposed f32 matrix: rows and cols must be positive, got ["
+                    + rows + " × " + cols + "]");
+        }
+        long need = 4L * rows * cols;
+        if (data.byteSize() != need) {
+            throw new IllegalArgumentException("transposed f32 matrix [" + rows + " × " + cols + "] takes " + need
+                    + " bytes, the segment has " + data.byteSize());
+        }
+        return new WeightMatrix(WeightType.F32, rows, cols, data, null, true);
+    }
+
+    /** True if the matrix is stored transposed ({@link #wrapTransposed}). */
+    public boolean isTransposed() {
+        return transposed;
     }
 
     /** Quantizes the row-major f32 matrix w[off, off + rows·cols) to this type, in new native memory. */
@@ -77,7 +105,7 @@ public final class WeightMatrix {
                 type.format.quantize(w, off + r * cols, cols, seg, r * rowBytes);
             }
         });
-        return new WeightMatrix(type, rows, cols, seg, null);
+        return new WeightMatrix(type, rows, cols, seg, null, false);
     }
 
     public static WeightMatrix quantize(WeightType type, float[] w, int rows, int cols) {
@@ -95,6 +123,9 @@ public final class WeightMatrix {
         if (order.length != rows) {
             throw new IllegalArgumentException("row order of " + order.length + " rows for " + this);
         }
+        if (transposed) {
+            throw new UnsupportedOperationException("a row order over a transposed matrix: " + this);
+        }
         boolean[] seen = new boolean[rows];
         int[] stored = new int[rows];
         for (int r = 0; r < rows; r++) {
@@ -105,7 +136,7 @@ public final class WeightMatrix {
             seen[o] = true;
             stored[r] = storedRows == null ? o : storedRows[o];
         }
-        return new WeightMatrix(type, rows, cols, data, stored);
+        return new WeightMatrix(type, rows, cols, data, stored, false);
     }
 
     public WeightType type() {
@@ -122,6 +153,9 @@ public final class WeightMatrix {
 
     /** The stored blocks (exactly rows·rowBytes bytes), as a GGUF file holds them; rows in order (see {@link #withRowOrder}). */
     public MemorySegment data() {
+        if (transposed) {
+            throw new IllegalStateException(this + " is stored transposed: its bytes are Wᵀ, not W's rows");
+        }
         if (storedRows != null) {
             throw new IllegalStateException(this + " reads its rows in another order than they are stored");
         }
@@ -133,6 +167,9 @@ public final class WeightMatrix {
         if (r < 0 || r >= rows) {
             throw new IllegalArgumentException("row " + r + " of a matrix with " + rows + " rows");
         }
+        if (transposed) {
+            throw new IllegalStateException(this + " is stored transposed: a row of W is not contiguous");
+        }
         return data.asSlice(rowOffset(r), rowBytes);
     }
 
@@ -141,6 +178,7 @@ public final class WeightMatrix {
         return (storedRows == null ? r : storedRows[r]) * rowBytes;
     }
 
+    /** Bytes of a row of W in its format (a transposed matrix's rows are strided, not stored so). */
     public long rowBytes() {
         return rowBytes;
     }
@@ -155,6 +193,10 @@ public final class WeightMatrix {
             throw new IllegalArgumentException("row " + r + " of a matrix with " + rows + " rows");
         }
         checkVector("dequantizeRow", "y", y, yOff, cols);
+        if (transposed) {
+            TransposedF32.column(data, rows, cols, r, y, yOff);
+            return;
+        }
         type.dequantize(data, rowOffset(r), y, yOff, cols);
     }
 
@@ -162,7 +204,7 @@ public final class WeightMatrix {
     public float[] dequantize() {
         float[] out = new float[Math.multiplyExact(rows, cols)];
         for (int r = 0; r < rows; r++) {
-            type.dequantize(data, rowOffset(r), out, r * cols, cols);
+            dequantizeRow(r, out, r * cols);
         }
         return out;
     }
@@ -171,6 +213,13 @@ public final class WeightMatrix {
     public void matvec(float[] x, int xOff, float[] y, int yOff) {
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
+        if (transposed) {
+            // Threads take whole vectors of outputs, so the scalar tail is always the last rows' alone.
+            int units = (rows + QuantSimd.L - 1) / QuantSimd.L;
+            Parallel.forRange(units, minRows(rowBytes * QuantSimd.L), (u0, u1) -> TransposedF32.axpyRows(data, rows,
+                    cols, u0 * QuantSimd.L, Math.min(rows, u1 * QuantSimd.L), x, xOff, y, yOff));
+            return;
+        }
         float[] prepared = prepare(x, xOff);
         Parallel.forRange(rows, minRows(rowBytes), (r0, r1) -> dots(r0, r1, x, xOff, prepared, y, yOff));
     }
@@ -183,6 +232,14 @@ public final class WeightMatrix {
      */
     public static void matvec(List<WeightMatrix> parts, float[] x, int xOff, float[] y, int yOff) {
         if (parts.isEmpty()) {
+            return;
+        }
+        if (parts.stream().anyMatch(m -> m.transposed)) {    // their threads split columns, not rows
+            int at = yOff;
+            for (WeightMatrix m : parts) {
+                m.matvec(x, xOff, y, at);
+                at += m.rows;
+            }
             return;
         }
         int cols = parts.getFirst().cols, rows = 0;
@@ -223,7 +280,13 @@ public final class WeightMatrix {
             fallbackDots(r0, r1, x, xOff, y, yOff, 1);
             return;
         }
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+        if (type == WeightType.F32) {   // one FMA chain per row is latency-bound: four rows at a time, same bits
+            for (; r + 4 <= r1; r += 4) {
+                F32.dot4(data, rowOffset(r), rowOffset(r + 1), rowOffset(r + 2), rowOffset(r + 3), x, xOff, cols, y, yOff + r);
+            }
+        }
+        for (; r < r1; r++) {
             y[yOff + r] = type.format.dot(data, rowOffset(r), x, xOff, cols, prepared);
         }
     }
@@ -250,8 +313,20 @@ public final class WeightMatrix {
             matvec(x, xOff, y, yOff);
             return;
         }
-        int panels = (rows + PANEL - 1) / PANEL;
         long work = (long) n * rows * cols;
+        if (transposed) {
+            int panels = (rows + TransposedF32.PANEL - 1) / TransposedF32.PANEL;
+            Parallel.forRange(panels, work < (1 << 18) ? panels : 1, (p0, p1) -> {
+                float[] panel = new float[TransposedF32.PANEL * cols], tile = new float[TransposedF32.PANEL];
+                for (int p = p0; p < p1; p++) {
+                    int r0 = p * TransposedF32.PANEL, width = Math.min(TransposedF32.PANEL, rows - r0);
+                    TransposedF32.loadPanel(data, rows, cols, r0, width, panel);
+                    TransposedF32.multiplyPanel(n, cols, x, xOff, ldx, panel, width, y, yOff + r0, ldy, tile);
+                }
+            });
+            return;
+        }
+        int panels = (rows + PANEL - 1) / PANEL;
         int minPanels = work < (1 << 18) ? panels : 1;
         Parallel.forRange(panels, minPanels, (p0, p1) -> {
             float[] panel = new float[PANEL * cols];
@@ -308,6 +383,6 @@ public final class WeightMatrix {
 
     @Override
     public String toString() {
-        return type.ggmlName() + " [" + rows + " × " + cols + "]";
+        return type.ggmlName() + " [" + rows + " × " + cols + "]" + (transposed ? " stored transposed" : "");
     }
 }
