@@ -11,12 +11,14 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.Param;
 import dev.jgpt.model.Quantize;
+import dev.jgpt.kernel.quant.WeightMatrix;
 import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.io.gguf.GgufModel;
 import dev.jgpt.model.io.gguf.GgufValue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -133,48 +135,12 @@ public final class ModelDir {
      * weights, such as dropout).
      */
     public static void loadWeights(GPT model, Path dir) throws IOException {
-        GPTConfig cfg = model.config;
         Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {
-            Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
-            Map<String, SafeTensors.Reader> owner = new HashMap<>();
-            for (Path f : weightFiles(dir)) {
-                SafeTensors.Reader r = SafeTensors.Reader.open(f);
-                readers.put(f.toString(), r);
-                for (SafeTensors.Entry e : r.entries().values()) {
-                    if (IGNORED.matcher(e.name()).matches() || cfg.tiedEmbeddings() && e.name().equals("lm_head.weight")) {
-                        continue;
-                    }
-                    // GPT-2 hub files may lack the "transformer." prefix.
-                    String name = cfg.family() == Family.GPT2 && !e.name().startsWith("transformer.")
-                            && !e.name().startsWith("lm_head.") ? "transformer." + e.name() : e.name();
-                    entries.put(name, e);
-                    owner.put(name, r);
-                }
-            }
             List<Copy> copies = new ArrayList<>();
-            for (Param p : model.parameters()) {
-                int rowSize = p.rowSize();
-                for (Param.Stored s : p.stored) {
-                    SafeTensors.Entry e = entries.remove(s.name());
-                    int[] want = p.shape.length == 1 ? new int[] {s.rows()}
-                            : s.transposed() ? new int[] {rowSize, s.rows()} : new int[] {s.rows(), rowSize};
-                    if (e == null) {
-                        throw new IOException(dir + ": missing tensor " + s.name() + " " + Arrays.toString(want)
-                                + " required by " + CONFIG + " (" + cfg.family() + ", " + cfg.layout() + ", "
-                                + cfg.nLayer() + " layers)");
-                    }
-                    SafeTensors.Reader r = owner.get(s.name());
-                    if (!Arrays.equals(e.shape(), want)) {
-                        throw new IOException(r.file() + ": tensor " + e.name() + " has shape " + Arrays.toString(e.shape())
-                                + " but " + CONFIG + " needs " + Arrays.toString(want));
-                    }
-                    copies.add(new Copy(r, e, p.data, s.rowStart() * rowSize, s.transposed()));
-                }
-            }
-            if (!entries.isEmpty()) {
-                throw new IOException(dir + ": unexpected tensors " + entries.keySet() + " for a " + cfg.family() + " "
-                        + cfg.layout() + " model (does " + CONFIG + " describe these weights?)");
+            for (Placed t : place(model, dir, readers)) {
+                copies.add(new Copy(t.reader(), t.entry(), t.param().data, t.stored().rowStart() * t.param().rowSize(),
+                        t.stored().transposed()));
             }
             copyAll(copies);
         } finally {
@@ -182,6 +148,125 @@ public final class ModelDir {
                 r.close();
             }
         }
+    }
+
+    /**
+     * Loads a model directory for inference with its matrices used in place: every weight matrix stored in
+     * F32, F16 or BF16 stays in a read-only mapping of its safetensors file, packed as a {@link WeightMatrix}
+     * of that type (GPT-2's Conv1D weights, stored [in, out], as {@link WeightMatrix#wrapTransposed}); the
+     * vectors (norms, biases) and a learned position table are copied into f32 arrays. Nothing of the
+     * matrices is copied: the file's pages, already in the page cache after a first run, are shared instead
+     * of ~4 bytes per weight of fresh memory faulted in (on a VM whose host reclaims freed pages, seconds).
+     * The mapping lives as long as the model does. Checks and errors as {@link #load}. An F16 or BF16
+     * Conv1D weight (which would need a transposed half kernel) is copied as {@link #load} copies it.
+     */
+    public static GPT loadMapped(Path dir) throws IOException {
+        GPTConfig cfg = readConfig(dir);
+        Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
+        try {
+            // Which stored tensors are matrices, and of them which are Conv1D's, from a model whose matrices
+            // are all packed (so it holds no weights): a first plan over the same files.
+            GPT probe = GPT.uninitialized(cfg, name -> true);
+            List<Param> embeddings = probe.embeddingParameters();
+            String positions = embeddings.size() > 1 ? embeddings.get(1).name : null;
+            java.util.Set<String> mappable = new java.util.HashSet<>();
+            for (Placed t : place(probe, dir, readers)) {
+                String dtype = t.entry().dtype();
+                if (t.param().isPacked() && !t.param().name.equals(positions)
+                        && (!t.stored().transposed() || dtype.equals("F32"))) {
+                    mappable.add(t.stored().name());
+                }
+            }
+            GPT model = GPT.uninitialized(cfg, mappable::contains);
+            List<Copy> copies = new ArrayList<>();
+            Map<Param, List<WeightMatrix>> packed = new LinkedHashMap<>();
+            for (Placed t : place(model, dir, readers)) {
+                Param p = t.param();
+                Param.Stored s = t.stored();
+                if (!p.isPacked()) {
+                    copies.add(new Copy(t.reader(), t.entry(), p.data, s.rowStart() * p.rowSize(), s.transposed()));
+                    continue;
+                }
+                MemorySegment bytes = t.reader().mapped(t.entry());
+                WeightType type = switch (t.entry().dtype()) {
+                    case "F32" -> WeightType.F32;
+                    case "F16" -> WeightType.F16;
+                    default -> WeightType.BF16;
+                };
+                if (s.transposed() && type != WeightType.F32) {
+                    throw new IOException(t.reader().file() + ": tensor " + s.name() + " is " + t.entry().dtype()
+                            + " and stored transposed, and shares a parameter with mapped tensors");
+                }
+                packed.computeIfAbsent(p, k -> new ArrayList<>()).add(s.transposed()
+                        ? WeightMatrix.wrapTransposed(s.rows(), p.rowSize(), bytes)
+                        : WeightMatrix.wrap(type, s.rows(), p.rowSize(), bytes));
+            }
+            packed.forEach(Param::pack);
+            copyAll(copies);
+            return model;
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            for (SafeTensors.Reader r : readers.values()) {
+                r.close();
+            }
+        }
+    }
+
+    /** One stored tensor of a parameter and where it is: its file's reader and header entry. */
+    private record Placed(Param param, Param.Stored stored, SafeTensors.Reader reader, SafeTensors.Entry entry) {
+    }
+
+    /**
+     * Where each stored tensor of every parameter of {@code model} is, in parameter order, checking names and
+     * shapes against the model's config; files are opened into {@code readers} (by path, each once).
+     */
+    private static List<Placed> place(GPT model, Path dir, Map<String, SafeTensors.Reader> readers) throws IOException {
+        GPTConfig cfg = model.config;
+        Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
+        Map<String, SafeTensors.Reader> owner = new HashMap<>();
+        for (Path f : weightFiles(dir)) {
+            SafeTensors.Reader r = readers.get(f.toString());
+            if (r == null) {
+                r = SafeTensors.Reader.open(f);
+                readers.put(f.toString(), r);
+            }
+            for (SafeTensors.Entry e : r.entries().values()) {
+                if (IGNORED.matcher(e.name()).matches() || cfg.tiedEmbeddings() && e.name().equals("lm_head.weight")) {
+                    continue;
+                }
+                // GPT-2 hub files may lack the "transformer." prefix.
+                String name = cfg.family() == Family.GPT2 && !e.name().startsWith("transformer.")
+                        && !e.name().startsWith("lm_head.") ? "transformer." + e.name() : e.name();
+                entries.put(name, e);
+                owner.put(name, r);
+            }
+        }
+        List<Placed> placed = new ArrayList<>();
+        for (Param p : model.parameters()) {
+            int rowSize = p.rowSize();
+            for (Param.Stored s : p.stored) {
+                SafeTensors.Entry e = entries.remove(s.name());
+                int[] want = p.shape.length == 1 ? new int[] {s.rows()}
+                        : s.transposed() ? new int[] {rowSize, s.rows()} : new int[] {s.rows(), rowSize};
+                if (e == null) {
+                    throw new IOException(dir + ": missing tensor " + s.name() + " " + Arrays.toString(want)
+                            + " required by " + CONFIG + " (" + cfg.family() + ", " + cfg.layout() + ", "
+                            + cfg.nLayer() + " layers)");
+                }
+                SafeTensors.Reader r = owner.get(s.name());
+                if (!Arrays.equals(e.shape(), want)) {
+                    throw new IOException(r.file() + ": tensor " + e.name() + " has shape " + Arrays.toString(e.shape())
+                            + " but " + CONFIG + " needs " + Arrays.toString(want));
+                }
+                placed.add(new Placed(p, s, r, e));
+            }
+        }
+        if (!entries.isEmpty()) {
+            throw new IOException(dir + ": unexpected tensors " + entries.keySet() + " for a " + cfg.family() + " "
+                    + cfg.layout() + " model (does " + CONFIG + " describe these weights?)");
+        }
+        return placed;
     }
 
     /** One checkpoint tensor's values into a parameter's array at {@code offset}, transposed if stored so. */

@@ -111,6 +111,8 @@ public final class SafeTensors {
         private final long dataStart;
         private final Map<String, Entry> entries;
         private final Map<String, String> metadata;
+        /** The whole file mapped read-only, once {@link #mapped} first asks for it. */
+        private MemorySegment mapping;
 
         private Reader(Path file, FileChannel channel, long dataStart, Map<String, Entry> entries,
                        Map<String, String> metadata) {
@@ -180,6 +182,26 @@ public final class SafeTensors {
 
         public Map<String, String> metadata() {
             return metadata;
+        }
+
+        /**
+         * The tensor's bytes in place, in a read-only mapping of the file (made on first use, in an automatic
+         * arena: it stays valid, after {@link #close} too, for as long as a segment of it is reachable). The
+         * entry's bounds were checked against the file's size when the header was read.
+         */
+        public synchronized MemorySegment mapped(Entry e) {
+            if (mapping == null) {
+                try {
+                    mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), Arena.ofAuto());
+                } catch (IOException x) {
+                    throw new UncheckedIOException(file + ": cannot map the file: " + x.getMessage(), x);
+                }
+            }
+            if (dataStart + e.end() > mapping.byteSize()) {
+                throw new UncheckedIOException(new IOException(file + ": tensor " + e.name() + " ends at byte "
+                        + (dataStart + e.end()) + " but the file now has " + mapping.byteSize() + " (truncated while loading?)"));
+            }
+            return mapping.asSlice(dataStart + e.begin(), e.end() - e.begin());
         }
 
         /** The tensor's values as a new array; a failed read is an UncheckedIOException naming the file and tensor. */

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -43,9 +44,10 @@ class ModelDirTest {
      * The fixture is a GPT-2 checkpoint laid out as Hugging Face hub files are (no prefix, mask buffers),
      * with logits from a PyTorch reference of GPT2LMHeadModel (model/src/test/python/gpt2_reference.py).
      */
-    @Test
-    void huggingFaceGpt2CheckpointGivesTheReferenceLogits() throws Exception {
-        GPT m = ModelDir.load(fixture());
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void huggingFaceGpt2CheckpointGivesTheReferenceLogits(boolean mapped) throws Exception {
+        GPT m = mapped ? ModelDir.loadMapped(fixture()) : ModelDir.load(fixture());
         assertEquals(ResidualLayout.PRE_LN, m.config.layout());
         JsonNode expected = JSON.readTree(fixture().resolve("expected.json").toFile());
         int[] tokens = JSON.convertValue(expected.get("tokens"), int[].class);
