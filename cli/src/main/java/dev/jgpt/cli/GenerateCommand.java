@@ -155,9 +155,12 @@ final class GenerateCommand implements Callable<Integer> {
             firstPrompt = prompt;
         }
 
-        // The kernels compile on a tiny model while the real one loads (f32 weights: what the tiny model runs).
-        try (KernelWarmUp warmUp = ModelFiles.hasF32Weights(model, weights.type()) ? KernelWarmUp.start() : null;
-             ModelFiles files = ModelFiles.load(model, weights.type()); Tokenizer tokenizer = files.tokenizer()) {
+        // The kernels compile on a tiny model while the real one loads (f32 weights, or a directory's used in place
+        // from its mapped files: what the tiny model runs).
+        boolean inPlace = ModelFiles.mapsWeights(model, weights.type());
+        try (KernelWarmUp warmUp = inPlace ? KernelWarmUp.start(model)
+                : ModelFiles.hasF32Weights(model, weights.type()) ? KernelWarmUp.start() : null;
+             ModelFiles files = ModelFiles.load(model, weights.type(), inPlace); Tokenizer tokenizer = files.tokenizer()) {
             StartupTrace.mark("model and tokenizer");
             if (warmUp != null) {
                 warmUp.finish();   // loaded: the warm-up ends (its products compiled), then the real forward runs

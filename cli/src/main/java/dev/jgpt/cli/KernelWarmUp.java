@@ -1,9 +1,19 @@
 package dev.jgpt.cli;
 
 import dev.jgpt.kernel.Gemm;
+import dev.jgpt.kernel.quant.WeightMatrix;
+import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
+import dev.jgpt.model.Param;
+import dev.jgpt.model.io.ModelDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Runs the inference kernels on small inputs while the model loads, so that the JIT compiles them (C2) during the
@@ -18,6 +28,12 @@ import dev.jgpt.model.InferenceSession;
  * (which the loading uses meanwhile). It ends by itself once the products run at compiled speed (some hundreds of
  * milliseconds of CPU), or when {@link #finish} or {@link #close} is called; compilations it started go on without
  * it. Nothing it computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
+ *
+ * <p>A model whose matrices are used in place from its mapped safetensors ({@link ModelDir#loadMapped}) runs other
+ * kernels (the {@link WeightMatrix} products) on other memory: the tiny model is then itself saved to a temporary
+ * directory and mapped (of the real model's family: GPT-2's transposed Conv1D weights or Llama's q/k/v parts), and
+ * the small products are its matrices'. On mapped memory, not heap or native: a kernel call site that meets two
+ * kinds of segment is compiled for both, and runs at about half speed.
  */
 final class KernelWarmUp implements AutoCloseable {
     /** Once the model is loaded, how long {@link #finish} lets the warm-up go on to end by itself, at most. */
@@ -26,6 +42,8 @@ final class KernelWarmUp implements AutoCloseable {
     private static final int BATCH = 72, MAX_BATCHES = 20_000;
     /** Two products of these shapes, compiled by C2, take about 0.2 µs; interpreted or by C1, tens of µs. */
     private static final long COMPILED_NANOS = 2_000;
+    /** The mapped products' bound per multiply-add (compiled by C2: ~0.1-0.3 ns; by C1 or interpreted: far more). */
+    private static final long MAPPED_COMPILED_NANOS_PER_MAC = 1;
     /** Rows 9, 7, 5 (two groups of four or one, and a rest) of K = 35 or 32. */
     private static final int WARM_ROWS = 9, WARM_K = 35;
     /** First a few forwards of a tiny model, for the rest of the forward's code (loaded, linked, compiled by C1). */
@@ -35,15 +53,26 @@ final class KernelWarmUp implements AutoCloseable {
     private static final int[] PROMPT = {1, 17, 42, 5, 99, 3, 250, 7, 64};
 
     private final Thread thread;
+    /** The model directory whose mapped matrices the real forward will run; null for f32 arrays. */
+    private final Path mappedModel;
     private volatile boolean stop;
 
-    private KernelWarmUp() {
+    private KernelWarmUp(Path mappedModel) {
+        this.mappedModel = mappedModel;
         thread = Thread.ofPlatform().name("jgpt-warm-up").daemon().start(this::run);
     }
 
-    /** Starts warming up on a thread of its own; null (none) with {@code -Djgpt.warmup=false}, to compare. */
+    /** Starts warming up, for f32 arrays, on a thread of its own; null (none) with {@code -Djgpt.warmup=false}, to compare. */
     static KernelWarmUp start() {
-        return Boolean.parseBoolean(System.getProperty("jgpt.warmup", "true")) ? new KernelWarmUp() : null;
+        return start(null);
+    }
+
+    /**
+     * Starts warming up for the model directory {@code mappedModel} loaded with its matrices in place (f32 arrays if
+     * null); null (none) with {@code -Djgpt.warmup=false}.
+     */
+    static KernelWarmUp start(Path mappedModel) {
+        return Boolean.parseBoolean(System.getProperty("jgpt.warmup", "true")) ? new KernelWarmUp(mappedModel) : null;
     }
 
     private void run() {
@@ -51,7 +80,7 @@ final class KernelWarmUp implements AutoCloseable {
             StartupTrace.mark("warm-up start");
             // A few forwards of a tiny model: the forward's code loaded, linked and compiled by C1, and the
             // kernels' profiles taught the model's paths before the products below make the JIT compile them.
-            GPT tiny = new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 64), 1);
+            GPT tiny = mappedModel == null ? new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 64), 1) : tinyMapped(mappedModel);
             InferenceSession session = new InferenceSession(tiny);
             for (int i = 0; i < MODEL_FORWARDS && !stop; i++) {
                 session.reset();
@@ -59,6 +88,11 @@ final class KernelWarmUp implements AutoCloseable {
                 session.append(PROMPT[i % PROMPT.length]);
             }
             StartupTrace.mark("warm-up model done");
+            if (mappedModel != null) {
+                mappedProducts(tiny);
+                StartupTrace.mark("warm-up done");
+                return;
+            }
             // Then many small products: the JIT counts calls more than loop turns before it compiles a whole
             // method with C2 (a long loop gets a compilation of that loop alone, which the real forward cannot
             // use). Rows: groups of four and a rest; prompt rows: 1 to 9 (pairs and a single one); K: whole
@@ -82,8 +116,74 @@ final class KernelWarmUp implements AutoCloseable {
                 }
             }
             StartupTrace.mark("warm-up done");
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | OutOfMemoryError | IOException e) {
             // only a warm-up: the real forward compiles what this did not
+        }
+    }
+
+    /**
+     * A tiny model of the family {@code model}'s config.json names (GPT-2's if it cannot be read), saved and loaded
+     * back mapped; its files are deleted at once (the mapping stays valid). Its matrices are small enough that no
+     * product forks onto the kernel threads.
+     */
+    private static GPT tinyMapped(Path model) throws IOException {
+        Family family;
+        try {
+            family = ModelDir.readConfig(model).family();
+        } catch (IOException | RuntimeException e) {
+            family = Family.GPT2;
+        }
+        GPTConfig cfg = family == Family.GPT2 ? GPTConfig.of(VOCAB, 32, 1, 2, 32)
+                : GPTConfig.llama(VOCAB, 32, 1, 2, 1, 32, 64).toBuilder().family(family)
+                        .qkvBias(family == Family.QWEN2).tiedEmbeddings(false).build();
+        Path dir = Files.createTempDirectory("jgpt-warm-up");
+        try {
+            ModelDir.save(new GPT(cfg, 1), dir);
+            return ModelDir.loadMapped(dir);
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * Many small products of the tiny mapped model's matrices, one row (decode) or 2 to 9 (a prompt's), until a batch
+     * of them runs at compiled speed or the model is loaded: the calls, more than loop turns, make the JIT compile the
+     * whole kernels (see {@link #run}).
+     */
+    private void mappedProducts(GPT tiny) {
+        List<WeightMatrix> matrices = new ArrayList<>();
+        int cols = 0, rows = 0;
+        for (Param p : tiny.parameters()) {
+            if (p.isPacked()) {
+                for (WeightMatrix m : p.packed()) {
+                    matrices.add(m);
+                    cols = Math.max(cols, m.cols());
+                    rows = Math.max(rows, m.rows());
+                }
+            }
+        }
+        float[] x = new float[9 * cols], y = new float[9 * rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 7) * 0.25f - 0.5f;
+        }
+        int perBatch = matrices.size() * 2;
+        for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
+            long t0 = System.nanoTime(), work = 0;
+            for (int i = 0; i < perBatch; i++) {
+                WeightMatrix m = matrices.get(i % matrices.size());
+                int n = i < matrices.size() ? 1 : 2 + batch % 8;
+                m.matmul(n, x, 0, m.cols(), y, 0, m.rows());
+                work += (long) n * m.rows() * m.cols();
+            }
+            // Compiled, a multiply-add of these products takes well under a nanosecond; uncompiled, tens.
+            if (System.nanoTime() - t0 < work * MAPPED_COMPILED_NANOS_PER_MAC) {
+                break;
+            }
         }
     }
 

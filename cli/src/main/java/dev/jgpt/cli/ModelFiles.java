@@ -74,15 +74,31 @@ final class ModelFiles implements AutoCloseable {
                 && (Files.isRegularFile(model.resolve(ModelDir.WEIGHTS)) || Files.isRegularFile(model.resolve(ModelDir.WEIGHTS_INDEX)));
     }
 
+    /**
+     * Whether {@code generate} uses {@code model}'s matrices in place ({@link ModelDir#loadMapped}): a directory of
+     * safetensors with no {@code --weights} conversion asked, unless {@code -Djgpt.mapweights=false}.
+     */
+    static boolean mapsWeights(Path model, WeightType weights) {
+        return weights == null && hasF32Weights(model, null)
+                && Boolean.parseBoolean(System.getProperty("jgpt.mapweights", "true"));
+    }
+
     static ModelFiles load(Path model) throws IOException {
         return load(model, null);
     }
 
+    static ModelFiles load(Path model, WeightType weights) throws IOException {
+        return load(model, weights, false);
+    }
+
     /**
      * Loads the model; with {@code weights} (a directory only) its matrices are quantized on load to that
-     * type and packed ({@link Quantize#packed}: llama-quantize's choices), the f32 copy dropped.
+     * type and packed ({@link Quantize#packed}: llama-quantize's choices), the f32 copy dropped. With
+     * {@code inPlace} (and no {@code weights}) a directory's matrices stay in its mapped safetensors
+     * ({@link ModelDir#loadMapped}): inference only, and a batch of sequences then reads them once per
+     * sequence, so only {@code generate} asks for it.
      */
-    static ModelFiles load(Path model, WeightType weights) throws IOException {
+    static ModelFiles load(Path model, WeightType weights, boolean inPlace) throws IOException {
         FutureTask<Tokenizer> tokenizer = null;
         if (Files.isDirectory(model)) {
             tokenizer = new FutureTask<>(() -> {
@@ -93,26 +109,28 @@ final class ModelFiles implements AutoCloseable {
             Thread.ofPlatform().name("jgpt-tokenizer-load").daemon().start(tokenizer);
         }
         try {
-            return load(model, weights, tokenizer);
+            return load(model, weights, inPlace, tokenizer);
         } catch (IOException | RuntimeException | Error e) {
             closeWhenLoaded(tokenizer);
             throw e;
         }
     }
 
-    private static ModelFiles load(Path model, WeightType weights, FutureTask<Tokenizer> tokenizer) throws IOException {
+    private static ModelFiles load(Path model, WeightType weights, boolean inPlace, FutureTask<Tokenizer> tokenizer)
+            throws IOException {
         Path quantized = model.resolve(ModelDir.QUANTIZED_WEIGHTS);
         if (!isGguf(model) && Files.isRegularFile(quantized) && !Files.exists(model.resolve(ModelDir.WEIGHTS))) {
             if (weights != null) {
                 throw new IllegalArgumentException("--weights quantizes an f32 model on load; " + model
                         + " is already quantized (" + quantized.getFileName() + ")");
             }
-            ModelFiles inside = load(quantized, null, null);
+            ModelFiles inside = load(quantized, null, false, null);
             return new ModelFiles(inside.gpt, model, inside.gguf, tokenizer);
         }
         if (!isGguf(model)) {
-            GPT gpt = ModelDir.load(model);
-            StartupTrace.mark("weights loaded");
+            boolean mapped = inPlace && weights == null;
+            GPT gpt = mapped ? ModelDir.loadMapped(model) : ModelDir.load(model);
+            StartupTrace.mark(mapped ? "weights mapped" : "weights loaded");
             return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model,
                     null, tokenizer);
         }

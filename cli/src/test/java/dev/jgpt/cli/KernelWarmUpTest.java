@@ -36,6 +36,41 @@ class KernelWarmUpTest {
     }
 
     @Test
+    void theMappedWarmUpFinishesToo(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        ModelDir.save(new GPT(GPTConfig.of(19, 16, 1, 2, 8), 7), model);
+        for (Path dir : new Path[] {model, tmp.resolve("no-such-model")}) {   // an unreadable config: GPT-2's kernels
+            KernelWarmUp warmUp = KernelWarmUp.start(dir);
+            assertNotNull(warmUp);
+            warmUp.finish();
+            assertFalse(warmUp.running(), "nothing of the warm-up runs once finish returns");
+        }
+    }
+
+    /** Greedy text from the matrices in place (generate's default for a directory) is the copied model's. */
+    @Test
+    void weightsInPlaceGenerateTheCopiedModelsText(@TempDir Path tmp) throws Exception {
+        CharTokenizer chars = CharTokenizer.fromText(GenerateCommandTest.TEXT);
+        Path model = tmp.resolve("model");
+        ModelDir.save(new GPT(GPTConfig.of(chars.vocabSize(), 64, 2, 2, 16), 7), model);
+        chars.save(model.resolve("tokenizer.json"));
+        String[] args = {"generate", "--model", model.toString(), "-p", "to be or not to be, that is the question", "-n", "20",
+                "--temp", "0"};
+        CliRun mapped = CliRun.run(args);
+        System.setProperty("jgpt.mapweights", "false");
+        CliRun copied;
+        try {
+            copied = CliRun.run(args);
+        } finally {
+            System.clearProperty("jgpt.mapweights");
+        }
+        assertEquals(0, mapped.exit(), mapped.err());
+        assertEquals(0, copied.exit(), copied.err());
+        assertTrue(mapped.out().length() > 10, mapped.out());
+        assertEquals(copied.out(), mapped.out());
+    }
+
+    @Test
     void offWhenAskedTo() {
         System.setProperty("jgpt.warmup", "false");
         try {
