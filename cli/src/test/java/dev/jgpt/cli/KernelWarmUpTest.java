@@ -50,24 +50,34 @@ class KernelWarmUpTest {
     /** Greedy text from the matrices in place (generate's default for a directory) is the copied model's. */
     @Test
     void weightsInPlaceGenerateTheCopiedModelsText(@TempDir Path tmp) throws Exception {
+        String[] args = {"generate", "--model", charModel(tmp, 64).toString(), "-p",
+                "to be or not to be, that is the question", "-n", "20", "--temp", "0"};
+        sameOutputWithAndWithout("jgpt.mapweights", args);
+    }
+
+    /** A character-level GPT-2 model directory with its tokenizer. */
+    private static Path charModel(Path tmp, int context) throws Exception {
         CharTokenizer chars = CharTokenizer.fromText(GenerateCommandTest.TEXT);
         Path model = tmp.resolve("model");
-        ModelDir.save(new GPT(GPTConfig.of(chars.vocabSize(), 64, 2, 2, 16), 7), model);
+        ModelDir.save(new GPT(GPTConfig.of(chars.vocabSize(), context, 2, 2, 16), 7), model);
         chars.save(model.resolve("tokenizer.json"));
-        String[] args = {"generate", "--model", model.toString(), "-p", "to be or not to be, that is the question", "-n", "20",
-                "--temp", "0"};
-        CliRun mapped = CliRun.run(args);
-        System.setProperty("jgpt.mapweights", "false");
-        CliRun copied;
+        return model;
+    }
+
+    /** The command prints the same text as it does with the system property {@code off} set to false. */
+    private static void sameOutputWithAndWithout(String off, String[] args) {
+        CliRun with = CliRun.run(args);
+        System.setProperty(off, "false");
+        CliRun without;
         try {
-            copied = CliRun.run(args);
+            without = CliRun.run(args);
         } finally {
-            System.clearProperty("jgpt.mapweights");
+            System.clearProperty(off);
         }
-        assertEquals(0, mapped.exit(), mapped.err());
-        assertEquals(0, copied.exit(), copied.err());
-        assertTrue(mapped.out().length() > 10, mapped.out());
-        assertEquals(copied.out(), mapped.out());
+        assertEquals(0, with.exit(), with.err());
+        assertEquals(0, without.exit(), without.err());
+        assertTrue(with.out().length() > "\n".length(), with.out());
+        assertEquals(without.out(), with.out());
     }
 
     @Test
@@ -83,23 +93,8 @@ class KernelWarmUpTest {
     /** The warm-up runs beside the loading on a model of its own: what generate prints does not depend on it. */
     @Test
     void generatedTextDoesNotDependOnTheWarmUp(@TempDir Path tmp) throws Exception {
-        CharTokenizer chars = CharTokenizer.fromText(GenerateCommandTest.TEXT);
-        Path model = tmp.resolve("model");
-        ModelDir.save(new GPT(GPTConfig.of(chars.vocabSize(), 32, 2, 2, 16), 7), model);
-        chars.save(model.resolve("tokenizer.json"));
-        String[] args = {"generate", "--model", model.toString(), "-p", "to be", "-n", "16", "--temp", "1",
+        String[] args = {"generate", "--model", charModel(tmp, 32).toString(), "-p", "to be", "-n", "16", "--temp", "1",
                 "--top-k", "0", "--top-p", "1", "--seed", "11"};
-        CliRun with = CliRun.run(args);
-        System.setProperty("jgpt.warmup", "false");
-        CliRun without;
-        try {
-            without = CliRun.run(args);
-        } finally {
-            System.clearProperty("jgpt.warmup");
-        }
-        assertEquals(0, with.exit(), with.err());
-        assertEquals(0, without.exit(), without.err());
-        assertTrue(with.out().length() > "\n".length(), with.out());
-        assertEquals(without.out(), with.out());
+        sameOutputWithAndWithout("jgpt.warmup", args);
     }
 }
