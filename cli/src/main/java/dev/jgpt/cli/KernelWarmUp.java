@@ -2,6 +2,7 @@ package dev.jgpt.cli;
 
 import dev.jgpt.kernel.Gemm;
 import dev.jgpt.kernel.quant.WeightMatrix;
+import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.Family;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
@@ -10,8 +11,14 @@ import dev.jgpt.model.Param;
 import dev.jgpt.model.io.ModelDir;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,8 +49,10 @@ final class KernelWarmUp implements AutoCloseable {
     private static final int BATCH = 72, MAX_BATCHES = 20_000;
     /** Two products of these shapes, compiled by C2, take about 0.2 µs; interpreted or by C1, tens of µs. */
     private static final long COMPILED_NANOS = 2_000;
-    /** The mapped products' bound per multiply-add (compiled by C2: ~0.1-0.3 ns; by C1 or interpreted: far more). */
-    private static final long MAPPED_COMPILED_NANOS_PER_MAC = 1;
+    /** The mapped products' bound per multiply-add, in picoseconds (compiled by C2: ~0.1 ns; by C1: 1-50 ns). */
+    private static final long MAPPED_COMPILED_PICOS_PER_MAC = 350;
+    /** Rows of the mapped products: two vectors and a rest, four-row groups and a rest. */
+    private static final int MAPPED_ROWS = 35;
     /** Rows 9, 7, 5 (two groups of four or one, and a rest) of K = 35 or 32. */
     private static final int WARM_ROWS = 9, WARM_K = 35;
     /** First a few forwards of a tiny model, for the rest of the forward's code (loaded, linked, compiled by C1). */
@@ -81,6 +90,12 @@ final class KernelWarmUp implements AutoCloseable {
             // A few forwards of a tiny model: the forward's code loaded, linked and compiled by C1, and the
             // kernels' profiles taught the model's paths before the products below make the JIT compile them.
             GPT tiny = mappedModel == null ? new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 64), 1) : tinyMapped(mappedModel);
+            if (mappedModel != null) {
+                // Products first: the mapped model loads in a fraction of a second, and compiled products matter
+                // more to the first token than the rest of the forward does (compiled by the model forwards after).
+                mappedProducts();
+                StartupTrace.mark("warm-up products done");
+            }
             InferenceSession session = new InferenceSession(tiny);
             for (int i = 0; i < MODEL_FORWARDS && !stop; i++) {
                 session.reset();
@@ -89,8 +104,6 @@ final class KernelWarmUp implements AutoCloseable {
             }
             StartupTrace.mark("warm-up model done");
             if (mappedModel != null) {
-                mappedProducts(tiny);
-                StartupTrace.mark("warm-up done");
                 return;
             }
             // Then many small products: the JIT counts calls more than loop turns before it compiles a whole
@@ -122,9 +135,10 @@ final class KernelWarmUp implements AutoCloseable {
     }
 
     /**
-     * A tiny model of the family {@code model}'s config.json names (GPT-2's if it cannot be read), saved and loaded
-     * back mapped; its files are deleted at once (the mapping stays valid). Its matrices are small enough that no
-     * product forks onto the kernel threads.
+     * A tiny model of the family {@code model}'s config.json names (GPT-2's if it cannot be read), its matrices packed
+     * as {@link ModelDir#loadMapped} packs the real model's (GPT-2's Conv1D weights transposed, Llama's q/k/v parts;
+     * the position table in an array), over slices of one mapped scratch file. No product of it forks onto the kernel
+     * threads.
      */
     private static GPT tinyMapped(Path model) throws IOException {
         Family family;
@@ -136,54 +150,91 @@ final class KernelWarmUp implements AutoCloseable {
         GPTConfig cfg = family == Family.GPT2 ? GPTConfig.of(VOCAB, 32, 1, 2, 32)
                 : GPTConfig.llama(VOCAB, 32, 1, 2, 1, 32, 64).toBuilder().family(family)
                         .qkvBias(family == Family.QWEN2).tiedEmbeddings(false).build();
-        Path dir = Files.createTempDirectory("jgpt-warm-up");
-        try {
-            ModelDir.save(new GPT(cfg, 1), dir);
-            return ModelDir.loadMapped(dir);
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+        GPT tiny = GPT.uninitialized(cfg, name -> !name.endsWith("wpe.weight"));
+        long bytes = 0;
+        for (Param p : tiny.parameters()) {
+            bytes += p.isPacked() ? 4L * p.size() : 0;
         }
+        MemorySegment scratch = mappedScratch(bytes);
+        long at = 0;
+        for (Param p : tiny.parameters()) {
+            if (p.isPacked()) {
+                List<WeightMatrix> parts = new ArrayList<>();
+                for (Param.Stored s : p.stored) {
+                    MemorySegment part = scratch.asSlice(at, 4L * s.rows() * p.rowSize());
+                    at += part.byteSize();
+                    parts.add(s.transposed() ? WeightMatrix.wrapTransposed(s.rows(), p.rowSize(), part)
+                            : WeightMatrix.wrap(WeightType.F32, s.rows(), p.rowSize(), part));
+                }
+                p.pack(parts);
+            }
+        }
+        return tiny;
     }
 
     /**
-     * Many small products of the tiny mapped model's matrices, one row (decode) or 2 to 9 (a prompt's), until a batch
-     * of them runs at compiled speed or the model is loaded: the calls, more than loop turns, make the JIT compile the
-     * whole kernels (see {@link #run}).
+     * Many small products with f32 matrices in a mapped scratch file, as the real model's (rows four at a time and a
+     * rest; stored transposed; whole vectors and scalar tails; one row of X, the decode, or 2 to 9, a prompt's), until a
+     * batch of them runs at compiled speed or the model is loaded: the calls, more than loop turns, make the JIT compile
+     * the whole kernels (see {@link #run}).
      */
-    private void mappedProducts(GPT tiny) {
-        List<WeightMatrix> matrices = new ArrayList<>();
-        int cols = 0, rows = 0;
-        for (Param p : tiny.parameters()) {
-            if (p.isPacked()) {
-                for (WeightMatrix m : p.packed()) {
-                    matrices.add(m);
-                    cols = Math.max(cols, m.cols());
-                    rows = Math.max(rows, m.rows());
-                }
-            }
+    private void mappedProducts() throws IOException {
+        // [rows × cols]: F32 rows in groups of four and a rest, with a vector and a tail or whole vectors; transposed,
+        // a vector of outputs and a rest (or a full panel and a part), four columns at a time and a rest, or not. The
+        // last two are large enough to be split across the kernel threads, as the real model's are: a product
+        // compiled where it never forked is compiled again at the real one's first fork, and its callers with it.
+        int[][] shapes = {{5, WARM_K - 16}, {5, 16}, {19, 7}, {35, 8}, {900, 19}, {2048, 8}};
+        boolean[] transposed = {false, false, true, true, false, true};
+        int small = 4;
+        long bytes = 0;
+        for (int[] sh : shapes) {
+            bytes += 4L * sh[0] * sh[1];
         }
-        float[] x = new float[9 * cols], y = new float[9 * rows];
+        MemorySegment scratch = mappedScratch(bytes);
+        List<WeightMatrix> matrices = new ArrayList<>();
+        long at = 0;
+        for (int k = 0; k < shapes.length; k++) {
+            MemorySegment part = scratch.asSlice(at, 4L * shapes[k][0] * shapes[k][1]);
+            at += part.byteSize();
+            matrices.add(transposed[k] ? WeightMatrix.wrapTransposed(shapes[k][0], shapes[k][1], part)
+                    : WeightMatrix.wrap(WeightType.F32, shapes[k][0], shapes[k][1], part));
+        }
+        float[] x = new float[9 * WARM_K], y = new float[9 * 2048];
         for (int i = 0; i < x.length; i++) {
             x[i] = (i % 7) * 0.25f - 0.5f;
         }
-        int perBatch = matrices.size() * 2;
+        // Until the small products (timed without the split ones, whose hand-offs take microseconds) run at compiled
+        // speed, or the model is loaded.
         for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
             long t0 = System.nanoTime(), work = 0;
-            for (int i = 0; i < perBatch; i++) {
-                WeightMatrix m = matrices.get(i % matrices.size());
-                int n = i < matrices.size() ? 1 : 2 + batch % 8;
+            for (int i = 0; i < BATCH; i++) {   // mostly one row (the decode's products, and the prompt's below 16 tokens)
+                WeightMatrix m = matrices.get(i % small);
+                int n = i % 8 < 6 ? 1 : 2 + (i / 8) % 8;
                 m.matmul(n, x, 0, m.cols(), y, 0, m.rows());
                 work += (long) n * m.rows() * m.cols();
             }
-            // Compiled, a multiply-add of these products takes well under a nanosecond; uncompiled, tens.
-            if (System.nanoTime() - t0 < work * MAPPED_COMPILED_NANOS_PER_MAC) {
+            long t = System.nanoTime() - t0;
+            for (int k = small; k < matrices.size(); k++) {
+                matrices.get(k).matvec(x, 0, y, 0);
+            }
+            if (t < work * MAPPED_COMPILED_PICOS_PER_MAC / 1000) {
                 break;
             }
+        }
+    }
+
+    /** n bytes of a temporary file (deleted at once), mapped read-only: memory of the kind the real model's is. */
+    private static MemorySegment mappedScratch(long n) throws IOException {
+        Path file = Files.createTempFile("jgpt-warm-up", ".f32");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate((int) n).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; b.remaining() >= 4; i++) {
+                b.putFloat((i % 11) * 0.125f - 0.625f);
+            }
+            ch.write(b.flip(), 0);
+            return ch.map(FileChannel.MapMode.READ_ONLY, 0, n, Arena.ofAuto());
+        } finally {
+            Files.deleteIfExists(file);
         }
     }
 
