@@ -165,6 +165,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (warmUp != null) {
                 warmUp.finish();   // loaded: the warm-up ends (its products compiled), then the real forward runs
             }
+            files.awaitPages();
             GPT gpt = files.gpt();
             int context = ctx != null ? ctx : Math.min(gpt.config.blockSize(), InferenceSession.DEFAULT_CONTEXT);
             if (context < 1 || context > gpt.config.blockSize()) {

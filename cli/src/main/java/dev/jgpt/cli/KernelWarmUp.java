@@ -207,15 +207,16 @@ final class KernelWarmUp implements AutoCloseable {
         // speed, or the model is loaded.
         for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
             long t0 = System.nanoTime(), work = 0;
-            for (int i = 0; i < BATCH; i++) {   // mostly one row (the decode's products, and the prompt's below 16 tokens)
+            for (int i = 0; i < BATCH; i++) {
                 WeightMatrix m = matrices.get(i % small);
-                int n = i % 8 < 6 ? 1 : 2 + (i / 8) % 8;
-                m.matmul(n, x, 0, m.cols(), y, 0, m.rows());
+                int n = i % 8 < 6 ? 1 : 2 + (i / 8) % 8;   // a decode step, or a short prompt's rows
+                m.matvecRows(n, x, 0, m.cols(), y, 0, m.rows());
                 work += (long) n * m.rows() * m.cols();
             }
             long t = System.nanoTime() - t0;
             for (int k = small; k < matrices.size(); k++) {
-                matrices.get(k).matvec(x, 0, y, 0);
+                WeightMatrix m = matrices.get(k);
+                m.matvecRows(1 + batch % 9, x, 0, m.cols(), y, 0, m.rows());
             }
             if (t < work * MAPPED_COMPILED_PICOS_PER_MAC / 1000) {
                 break;

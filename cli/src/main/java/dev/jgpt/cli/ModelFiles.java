@@ -40,16 +40,46 @@ final class ModelFiles implements AutoCloseable {
     /** A directory's tokenizer, loading since {@link #load} began; null for a GGUF file. */
     private final FutureTask<Tokenizer> tokenizerLoad;
     private boolean tokenizerTaken;
+    /** Touching the pages of a directory's matrices used in place, since they were mapped; null otherwise. */
+    private final Thread pagesIn;
 
     private ModelFiles(GPT gpt, Path source, GgufFile gguf, FutureTask<Tokenizer> tokenizerLoad) {
+        this(gpt, source, gguf, tokenizerLoad, null);
+    }
+
+    private ModelFiles(GPT gpt, Path source, GgufFile gguf, FutureTask<Tokenizer> tokenizerLoad, Thread pagesIn) {
         this.gpt = gpt;
         this.source = source;
         this.gguf = gguf;
         this.tokenizerLoad = tokenizerLoad;
+        this.pagesIn = pagesIn;
     }
 
     GPT gpt() {
         return gpt;
+    }
+
+    /**
+     * Starts touching the pages of the model's mapped matrices on a thread of its own, and returns it: the first touch
+     * of each page of a mapping is a page fault (on the VMs measured, 0.3-1 s for GPT-2's 500 MB, most of it waiting,
+     * not computing), which the first forward would otherwise take one page at a time, on its critical path.
+     */
+    private static Thread loadPages(GPT gpt) {
+        return Thread.ofPlatform().name("jgpt-page-in").daemon().start(() -> {
+            for (var p : gpt.parameters()) {
+                if (p.isPacked()) {
+                    p.packed().forEach(dev.jgpt.kernel.quant.WeightMatrix::loadPages);
+                }
+            }
+            StartupTrace.mark("pages loaded");
+        });
+    }
+
+    /** Waits until the pages of a directory's matrices used in place have been touched (nothing to wait for otherwise). */
+    void awaitPages() throws InterruptedException {
+        if (pagesIn != null) {
+            pagesIn.join();
+        }
     }
 
     /** Parses a --weights value (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k); null stays null. */
@@ -128,9 +158,13 @@ final class ModelFiles implements AutoCloseable {
             return new ModelFiles(inside.gpt, model, inside.gguf, tokenizer);
         }
         if (!isGguf(model)) {
-            boolean mapped = inPlace && weights == null;
-            GPT gpt = mapped ? ModelDir.loadMapped(model) : ModelDir.load(model);
-            StartupTrace.mark(mapped ? "weights mapped" : "weights loaded");
+            if (inPlace && weights == null) {
+                GPT gpt = ModelDir.loadMapped(model);
+                StartupTrace.mark("weights mapped");
+                return new ModelFiles(gpt, model, null, tokenizer, loadPages(gpt));
+            }
+            GPT gpt = ModelDir.load(model);
+            StartupTrace.mark("weights loaded");
             return new ModelFiles(weights == null || weights == WeightType.F32 ? gpt : Quantize.packed(gpt, weights), model,
                     null, tokenizer);
         }

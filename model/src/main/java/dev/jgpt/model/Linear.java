@@ -63,11 +63,9 @@ public final class Linear implements Layer {
                 }
                 int last = batch.firstRow(end - 1) + batch.count(end - 1);
                 if (weight.isPacked()) {
-                    for (int r = first; r < last; r++) {     // one matrix-vector product per row, as alone
-                        weight.packedMatmul(y, r, x, r, 1);
-                        if (b != null) {
-                            dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
-                        }
+                    weight.packedRows(y, first, x, first, last - first);   // each row's product as alone
+                    for (int r = first; r < last && b != null; r++) {
+                        dev.jgpt.kernel.Vec.add(y, r * out, b, 0, out);
                     }
                 } else {
                     Gemm.linearRows(y, first * out, x, first * in, weight.data, b, last - first, in, out);

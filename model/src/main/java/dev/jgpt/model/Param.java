@@ -149,6 +149,22 @@ public final class Param {
         }
     }
 
+    /**
+     * {@link #packedMatmul} of n rows one at a time: each row's output the floats a product of that row alone gives,
+     * in one pass over the weights where the matrix allows it ({@link WeightMatrix#matvecRows}).
+     */
+    void packedRows(float[] y, int yRow, float[] x, int xRow, int n) {
+        List<WeightMatrix> parts = requirePacked();
+        if (parts.size() > 1) {
+            for (int r = 0; r < n; r++) {
+                packedMatmul(y, yRow + r, x, xRow + r, 1);
+            }
+            return;
+        }
+        int out = shape[0], in = shape[1];
+        parts.getFirst().matvecRows(n, x, xRow * in, in, y, yRow * out, out);
+    }
+
     /** The packed matrices; an exception naming the parameter if they were never supplied. */
     List<WeightMatrix> requirePacked() {
         if (packed == null) {

@@ -22,48 +22,61 @@ final class TransposedF32 {
 
     private TransposedF32() {}
 
-    /** y[yOff + r] for r0 ≤ r &lt; r1 = Σ_c x[xOff + c]·S[c, r]: four rows of S per pass over the y slice. */
-    static void axpyRows(MemorySegment s, int rows, int cols, int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
-        java.util.Arrays.fill(y, yOff + r0, yOff + r1, 0f);
+    /**
+     * y_i[r] = Σ_c x_i[c]·S[c, r] for r0 ≤ r &lt; r1 and m vectors x_i = x[xOff + i·ldx ..], y_i = y[yOff + i·ldy ..]:
+     * four rows of S per pass over each y_i's slice, each block of them read from memory once for all the x_i (it
+     * stays in the L1 cache). Each y_i gets the floats it gets alone (m = 1): the same chain per output.
+     */
+    static void axpyRows(MemorySegment s, int rows, int cols, int r0, int r1, int m, float[] x, int xOff, int ldx,
+                         float[] y, int yOff, int ldy) {
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(y, yOff + i * ldy + r0, yOff + i * ldy + r1, 0f);
+        }
         int vEnd = r0 + F.loopBound(r1 - r0);
         long stride = 4L * rows;
         int c = 0;
         for (; c + 4 <= cols; c += 4) {
-            float f0 = x[xOff + c], f1 = x[xOff + c + 1], f2 = x[xOff + c + 2], f3 = x[xOff + c + 3];
-            FloatVector x0 = FloatVector.broadcast(F, f0), x1 = FloatVector.broadcast(F, f1);
-            FloatVector x2 = FloatVector.broadcast(F, f2), x3 = FloatVector.broadcast(F, f3);
             long o0 = c * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
-            int r = r0;
-            for (; r < vEnd; r += L) {
-                long b = 4L * r;
-                FloatVector acc = FloatVector.fromArray(F, y, yOff + r);
-                acc = FloatVector.fromMemorySegment(F, s, o0 + b, LE).fma(x0, acc);
-                acc = FloatVector.fromMemorySegment(F, s, o1 + b, LE).fma(x1, acc);
-                acc = FloatVector.fromMemorySegment(F, s, o2 + b, LE).fma(x2, acc);
-                acc = FloatVector.fromMemorySegment(F, s, o3 + b, LE).fma(x3, acc);
-                acc.intoArray(y, yOff + r);
-            }
-            for (; r < r1; r++) {
-                long b = 4L * r;
-                float a = y[yOff + r];
-                a = Math.fma(s.get(FLOAT_LE, o0 + b), f0, a);
-                a = Math.fma(s.get(FLOAT_LE, o1 + b), f1, a);
-                a = Math.fma(s.get(FLOAT_LE, o2 + b), f2, a);
-                a = Math.fma(s.get(FLOAT_LE, o3 + b), f3, a);
-                y[yOff + r] = a;
+            for (int i = 0; i < m; i++) {
+                int xi = xOff + i * ldx + c, yi = yOff + i * ldy;
+                float f0 = x[xi], f1 = x[xi + 1], f2 = x[xi + 2], f3 = x[xi + 3];
+                FloatVector x0 = FloatVector.broadcast(F, f0), x1 = FloatVector.broadcast(F, f1);
+                FloatVector x2 = FloatVector.broadcast(F, f2), x3 = FloatVector.broadcast(F, f3);
+                int r = r0;
+                for (; r < vEnd; r += L) {
+                    long b = 4L * r;
+                    FloatVector acc = FloatVector.fromArray(F, y, yi + r);
+                    acc = FloatVector.fromMemorySegment(F, s, o0 + b, LE).fma(x0, acc);
+                    acc = FloatVector.fromMemorySegment(F, s, o1 + b, LE).fma(x1, acc);
+                    acc = FloatVector.fromMemorySegment(F, s, o2 + b, LE).fma(x2, acc);
+                    acc = FloatVector.fromMemorySegment(F, s, o3 + b, LE).fma(x3, acc);
+                    acc.intoArray(y, yi + r);
+                }
+                for (; r < r1; r++) {
+                    long b = 4L * r;
+                    float a = y[yi + r];
+                    a = Math.fma(s.get(FLOAT_LE, o0 + b), f0, a);
+                    a = Math.fma(s.get(FLOAT_LE, o1 + b), f1, a);
+                    a = Math.fma(s.get(FLOAT_LE, o2 + b), f2, a);
+                    a = Math.fma(s.get(FLOAT_LE, o3 + b), f3, a);
+                    y[yi + r] = a;
+                }
             }
         }
         for (; c < cols; c++) {
-            float f = x[xOff + c];
-            FloatVector xb = FloatVector.broadcast(F, f);
             long o = c * stride;
-            int r = r0;
-            for (; r < vEnd; r += L) {
-                FloatVector.fromMemorySegment(F, s, o + 4L * r, LE).fma(xb, FloatVector.fromArray(F, y, yOff + r))
-                        .intoArray(y, yOff + r);
-            }
-            for (; r < r1; r++) {
-                y[yOff + r] = Math.fma(s.get(FLOAT_LE, o + 4L * r), f, y[yOff + r]);
+            for (int i = 0; i < m; i++) {
+                int yi = yOff + i * ldy;
+                float f = x[xOff + i * ldx + c];
+                FloatVector xb = FloatVector.broadcast(F, f);
+                int r = r0;
+                for (; r < vEnd; r += L) {
+                    FloatVector.fromMemorySegment(F, s, o + 4L * r, LE).fma(xb, FloatVector.fromArray(F, y, yi + r))
+                            .intoArray(y, yi + r);
+                }
+                for (; r < r1; r++) {
+                    y[yi + r] = Math.fma(s.get(FLOAT_LE, o + 4L * r), f, y[yi + r]);
+                }
             }
         }
     }

@@ -187,6 +187,16 @@ public final class WeightMatrix {
         return data.byteSize();
     }
 
+    /**
+     * Brings the pages of a matrix in a mapped file into memory and into this process's page tables now
+     * ({@link MemorySegment#load}), so that the first product does not stop at each of them; nothing for other memory.
+     */
+    public void loadPages() {
+        if (data.isMapped()) {
+            data.load();
+        }
+    }
+
     /** Row r as f32 into y[yOff, yOff + cols). */
     public void dequantizeRow(int r, float[] y, int yOff) {
         if (r < 0 || r >= rows) {
@@ -214,10 +224,7 @@ public final class WeightMatrix {
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
         if (transposed) {
-            // Threads take whole vectors of outputs, so the scalar tail is always the last rows' alone.
-            int units = (rows + QuantSimd.L - 1) / QuantSimd.L;
-            Parallel.forRange(units, minRows(rowBytes * QuantSimd.L), (u0, u1) -> TransposedF32.axpyRows(data, rows,
-                    cols, u0 * QuantSimd.L, Math.min(rows, u1 * QuantSimd.L), x, xOff, y, yOff));
+            transposedRows(1, x, xOff, cols, y, yOff, rows);
             return;
         }
         float[] prepared = prepare(x, xOff);
@@ -293,6 +300,42 @@ public final class WeightMatrix {
 
     public void matvec(float[] x, float[] y) {
         matvec(x, 0, y, 0);
+    }
+
+    /**
+     * n matrix-vector products, y[yOff + i·ldy + r] = W row r · x[xOff + i·ldx ..] for i &lt; n, each the floats
+     * {@link #matvec} gives that row alone (so a sequence's decode never depends on what shares its batch, nor a
+     * short prompt's rows on how many there are), unlike {@link #matmul}'s. A matrix stored transposed takes them in
+     * one pass over its weights; the others one pass per row.
+     */
+    public void matvecRows(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+        if (n < 0 || ldx < cols || ldy < rows) {
+            throw new IllegalArgumentException("matvecRows: n = " + n + ", ldx = " + ldx + " (cols " + cols
+                    + "), ldy = " + ldy + " (rows " + rows + ")");
+        }
+        if (n == 0) {
+            return;
+        }
+        checkVector("matvecRows", "X", x, xOff, (long) (n - 1) * ldx + cols);
+        checkVector("matvecRows", "Y", y, yOff, (long) (n - 1) * ldy + rows);
+        if (!transposed) {
+            for (int i = 0; i < n; i++) {
+                matvec(x, xOff + i * ldx, y, yOff + i * ldy);
+            }
+            return;
+        }
+        transposedRows(n, x, xOff, ldx, y, yOff, ldy);
+    }
+
+    /**
+     * The matrix-vector products of a transposed matrix, one call site for the decode's and a short prompt's (each
+     * inlined copy of the kernel is compiled again). Threads take whole vectors of outputs, so the scalar tail is
+     * always the last rows' alone.
+     */
+    private void transposedRows(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+        int units = (rows + QuantSimd.L - 1) / QuantSimd.L;
+        Parallel.forRange(units, minRows(rowBytes * QuantSimd.L), (u0, u1) -> TransposedF32.axpyRows(data, rows, cols,
+                u0 * QuantSimd.L, Math.min(rows, u1 * QuantSimd.L), n, x, xOff, ldx, y, yOff, ldy));
     }
 
     /**

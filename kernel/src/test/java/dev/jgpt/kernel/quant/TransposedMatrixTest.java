@@ -128,6 +128,43 @@ class TransposedMatrixTest {
         }
     }
 
+    /** Rows in one pass give each row's own matvec, bit for bit, at any thread count; other matrices loop over rows. */
+    @Test
+    void matvecRowsGiveEachRowsMatvecBitForBit() {
+        SplittableRandom rng = new SplittableRandom(11);
+        for (int rows : new int[] {1, 5, 2 * QuantSimd.L + 3, 301}) {
+            for (int cols : new int[] {1, 7, 203}) {
+                float[] w = FormatTest.gaussian(rng, rows * cols, 0.5);
+                for (WeightMatrix m : new WeightMatrix[] {WeightMatrix.wrapTransposed(rows, cols, storeTransposed(w, rows, cols)),
+                        WeightMatrix.quantize(WeightType.F32, w, rows, cols)}) {
+                    for (int n : new int[] {1, 2, 5, 9}) {
+                        int ldx = cols + 2, ldy = rows + 1;
+                        float[] x = FormatTest.gaussian(rng, 1 + (n - 1) * ldx + cols, 1.0);
+                        float[][] got = new float[2][];
+                        for (int threads = 1; threads <= 2; threads++) {
+                            Parallel.setThreads(threads);
+                            float[] y = new float[3 + (n - 1) * ldy + rows];
+                            Arrays.fill(y, SENTINEL);
+                            m.matvecRows(n, x, 1, ldx, y, 3, ldy);
+                            for (int i = 0; i < n; i++) {
+                                float[] alone = new float[rows];
+                                m.matvec(x, 1 + i * ldx, alone, 0);
+                                assertArrayEquals(alone, Arrays.copyOfRange(y, 3 + i * ldy, 3 + i * ldy + rows),
+                                        m + " n=" + n + " row " + i);
+                                if (i + 1 < n) {
+                                    assertEquals(SENTINEL, y[3 + i * ldy + rows], "wrote between rows");
+                                }
+                            }
+                            assertEquals(SENTINEL, y[2]);
+                            got[threads - 1] = y;
+                        }
+                        assertArrayEquals(got[0], got[1], "results depend on the thread count");
+                    }
+                }
+            }
+        }
+    }
+
     /** Big enough that both products split across threads (the small ones above may run on one). */
     @Test
     void largeProductsSplitAcrossThreadsGiveTheSameBits() {

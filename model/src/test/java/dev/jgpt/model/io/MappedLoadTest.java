@@ -112,6 +112,9 @@ class MappedLoadTest {
             lb = b.append(tb[i]);
         }
         assertArrayEquals(ta, tb, "greedy continuation");
+        int[] shortPrompt = Arrays.copyOf(prompt, 9);   // below Linear's prompt-matmul rows: the rows' matrix-vector products
+        assertClose(new InferenceSession(heap, 32).append(shortPrompt), new InferenceSession(mapped, 32).append(shortPrompt),
+                "a short prompt");
     }
 
     static void assertClose(float[] want, float[] got, String what) {
