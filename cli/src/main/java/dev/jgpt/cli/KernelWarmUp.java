@@ -179,7 +179,7 @@ final class KernelWarmUp implements AutoCloseable {
         // a vector of outputs and a rest (or a full panel and a part), four columns at a time and a rest, or not. The
         // last two are large enough to be split across the kernel threads, as the real model's are: a product
         // compiled where it never forked is compiled again at the real one's first fork, and its callers with it.
-        int[][] shapes = {{5, WARM_K - 16}, {5, 16}, {19, 7}, {35, 8}, {900, 19}, {2048, 8}};
+        int[][] shapes = {{5, WARM_K - 16}, {5, 16}, {19, 7}, {35, 8}, {900, 19}, {448, 200}};
         boolean[] transposed = {false, false, true, true, false, true};
         int small = 4;
         long bytes = 0;
@@ -195,7 +195,7 @@ final class KernelWarmUp implements AutoCloseable {
             matrices.add(transposed[k] ? WeightMatrix.wrapTransposed(shapes[k][0], shapes[k][1], part)
                     : WeightMatrix.wrap(WeightType.F32, shapes[k][0], shapes[k][1], part));
         }
-        float[] x = new float[9 * WARM_K], y = new float[9 * 2048];
+        float[] x = new float[9 * 200], y = new float[9 * 900];
         for (int i = 0; i < x.length; i++) {
             x[i] = (i % 7) * 0.25f - 0.5f;
         }
@@ -210,9 +210,9 @@ final class KernelWarmUp implements AutoCloseable {
                 work += (long) n * m.rows() * m.cols();
             }
             long t = System.nanoTime() - t0;
-            for (int k = small; k < matrices.size(); k++) {
+            for (int k = small; k < matrices.size() && batch % 8 == 0; k++) {   // 9 rows: every phase forks
                 WeightMatrix m = matrices.get(k);
-                m.matvecRows(1 + batch % 9, x, 0, m.cols(), y, 0, m.rows());
+                m.matvecRows(9, x, 0, m.cols(), y, 0, m.rows());
             }
             if (t < work * MAPPED_COMPILED_PICOS_PER_MAC / 1000) {
                 break;

@@ -12,30 +12,37 @@ import static dev.jgpt.kernel.quant.QuantSimd.LE;
 /**
  * Products with W [rows × cols] stored transposed: S = Wᵀ [cols × rows], row-major little-endian f32 (a
  * Hugging Face GPT-2 Conv1D weight, used in place in its file). Row c of S holds column c of W, so
- * y = W·x is the sum of the rows of S scaled by x: y[r] = Σ_c x[c]·S[c, r]. Every output is one chain
- * of fused multiply-adds over c in order from 0, y[r] = fma(S[c, r], x[c], y[r]), in the vector lanes and
- * in the scalar tails alike: the decode and the prefill give the same bits, whatever the thread count.
+ * y = W·x is the sum of the rows of S scaled by x: y[r] = Σ_c x[c]·S[c, r].
+ *
+ * <p>The rows of S are taken in chunks of {@link #CHUNK}, each chunk's partial sums by one thread reading its rows
+ * whole, in order: a thread that read a column slab of S instead (half of each row) ran 2.5 times slower from a
+ * mapped file than from the heap, its streams cut at every 4 KB page. Every output is then, in the vector lanes and
+ * the scalar tails alike, the chunks' chains of fused multiply-adds over their c in order from 0,
+ * p_k[r] = fma(S[c, r], x[c], p_k[r]), added in chunk order from 0: the decode and the prefill give the same bits,
+ * whatever the thread count.
  */
 final class TransposedF32 {
     /** Output columns of one prefill panel: two vectors, so 4 rows of X × 2 vectors are 8 FMA chains. */
     static final int PANEL = 2 * L;
+    /** Rows of S summed into one partial result (GPT-2's 768-row Conv1D weights: 12 chunks for two threads). */
+    static final int CHUNK = 64;
 
     private TransposedF32() {}
 
     /**
-     * y_i[r] = Σ_c x_i[c]·S[c, r] for r0 ≤ r &lt; r1 and m vectors x_i = x[xOff + i·ldx ..], y_i = y[yOff + i·ldy ..]:
-     * four rows of S per pass over each y_i's slice, each block of them read from memory once for all the x_i (it
-     * stays in the L1 cache). Each y_i gets the floats it gets alone (m = 1): the same chain per output.
+     * y_i[r] = Σ_{c0 ≤ c &lt; c1} x_i[c]·S[c, r] for r0 ≤ r &lt; r1 and m vectors x_i = x[xOff + i·ldx ..], y_i =
+     * y[yOff + i·ldy ..]: four rows of S per pass over each y_i's slice, each block of them read from memory once for
+     * all the x_i. Each y_i gets the floats it gets alone (m = 1): the same chain per output.
      */
-    static void axpyRows(MemorySegment s, int rows, int cols, int r0, int r1, int m, float[] x, int xOff, int ldx,
+    static void axpyRows(MemorySegment s, int rows, int c0, int c1, int r0, int r1, int m, float[] x, int xOff, int ldx,
                          float[] y, int yOff, int ldy) {
         for (int i = 0; i < m; i++) {
             java.util.Arrays.fill(y, yOff + i * ldy + r0, yOff + i * ldy + r1, 0f);
         }
         int vEnd = r0 + F.loopBound(r1 - r0);
         long stride = 4L * rows;
-        int c = 0;
-        for (; c + 4 <= cols; c += 4) {
+        int c = c0;
+        for (; c + 4 <= c1; c += 4) {
             long o0 = c * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
             for (int i = 0; i < m; i++) {
                 int xi = xOff + i * ldx + c, yi = yOff + i * ldy;
@@ -63,7 +70,7 @@ final class TransposedF32 {
                 }
             }
         }
-        for (; c < cols; c++) {
+        for (; c < c1; c++) {
             long o = c * stride;
             for (int i = 0; i < m; i++) {
                 int yi = yOff + i * ldy;
@@ -77,6 +84,32 @@ final class TransposedF32 {
                 for (; r < r1; r++) {
                     y[yi + r] = Math.fma(s.get(FLOAT_LE, o + 4L * r), f, y[yi + r]);
                 }
+            }
+        }
+    }
+
+    /**
+     * y_i[r] = Σ_k p[i·ldp + k·rows + r] over the chunks k &lt; chunks, added in order from 0, for r0 ≤ r &lt; r1 and
+     * i &lt; m, into y[yOff + i·ldy + r].
+     */
+    static void addChunks(float[] p, int rows, int chunks, int ldp, int r0, int r1, int m, float[] y, int yOff, int ldy) {
+        int vEnd = r0 + F.loopBound(r1 - r0);
+        for (int i = 0; i < m; i++) {
+            int pi = i * ldp, yi = yOff + i * ldy;
+            int r = r0;
+            for (; r < vEnd; r += L) {
+                FloatVector acc = FloatVector.zero(F);
+                for (int k = 0; k < chunks; k++) {
+                    acc = acc.add(FloatVector.fromArray(F, p, pi + k * rows + r));
+                }
+                acc.intoArray(y, yi + r);
+            }
+            for (; r < r1; r++) {
+                float a = 0f;
+                for (int k = 0; k < chunks; k++) {
+                    a += p[pi + k * rows + r];
+                }
+                y[yi + r] = a;
             }
         }
     }
@@ -110,36 +143,52 @@ final class TransposedF32 {
         int i = 0;
         for (; i + 4 <= n; i += 4) {
             int xa = xOff + i * ldx, xb = xa + ldx, xc = xb + ldx, xd = xc + ldx;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-            for (int c = 0, p = 0; c < cols; c++, p += PANEL) {
-                FloatVector s0 = FloatVector.fromArray(F, panel, p), s1 = FloatVector.fromArray(F, panel, p + L);
-                FloatVector v = FloatVector.broadcast(F, x[xa + c]);
-                a0 = s0.fma(v, a0);
-                a1 = s1.fma(v, a1);
-                v = FloatVector.broadcast(F, x[xb + c]);
-                b0 = s0.fma(v, b0);
-                b1 = s1.fma(v, b1);
-                v = FloatVector.broadcast(F, x[xc + c]);
-                c0 = s0.fma(v, c0);
-                c1 = s1.fma(v, c1);
-                v = FloatVector.broadcast(F, x[xd + c]);
-                d0 = s0.fma(v, d0);
-                d1 = s1.fma(v, d1);
+            FloatVector z = FloatVector.zero(F), ta0 = z, ta1 = z, tb0 = z, tb1 = z, tc0 = z, tc1 = z, td0 = z, td1 = z;
+            for (int k0 = 0; k0 < cols; k0 += CHUNK) {   // each chunk's chains, then added in chunk order, as the matvec
+                FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+                for (int c = k0, end = Math.min(cols, k0 + CHUNK), p = c * PANEL; c < end; c++, p += PANEL) {
+                    FloatVector s0 = FloatVector.fromArray(F, panel, p), s1 = FloatVector.fromArray(F, panel, p + L);
+                    FloatVector v = FloatVector.broadcast(F, x[xa + c]);
+                    a0 = s0.fma(v, a0);
+                    a1 = s1.fma(v, a1);
+                    v = FloatVector.broadcast(F, x[xb + c]);
+                    b0 = s0.fma(v, b0);
+                    b1 = s1.fma(v, b1);
+                    v = FloatVector.broadcast(F, x[xc + c]);
+                    c0 = s0.fma(v, c0);
+                    c1 = s1.fma(v, c1);
+                    v = FloatVector.broadcast(F, x[xd + c]);
+                    d0 = s0.fma(v, d0);
+                    d1 = s1.fma(v, d1);
+                }
+                ta0 = ta0.add(a0);
+                ta1 = ta1.add(a1);
+                tb0 = tb0.add(b0);
+                tb1 = tb1.add(b1);
+                tc0 = tc0.add(c0);
+                tc1 = tc1.add(c1);
+                td0 = td0.add(d0);
+                td1 = td1.add(d1);
             }
-            store(a0, a1, tile, y, yOff + i * ldy, width);
-            store(b0, b1, tile, y, yOff + (i + 1) * ldy, width);
-            store(c0, c1, tile, y, yOff + (i + 2) * ldy, width);
-            store(d0, d1, tile, y, yOff + (i + 3) * ldy, width);
+            store(ta0, ta1, tile, y, yOff + i * ldy, width);
+            store(tb0, tb1, tile, y, yOff + (i + 1) * ldy, width);
+            store(tc0, tc1, tile, y, yOff + (i + 2) * ldy, width);
+            store(td0, td1, tile, y, yOff + (i + 3) * ldy, width);
         }
         for (; i < n; i++) {
             int xa = xOff + i * ldx;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int c = 0, p = 0; c < cols; c++, p += PANEL) {
-                FloatVector v = FloatVector.broadcast(F, x[xa + c]);
-                a0 = FloatVector.fromArray(F, panel, p).fma(v, a0);
-                a1 = FloatVector.fromArray(F, panel, p + L).fma(v, a1);
+            FloatVector t0 = FloatVector.zero(F), t1 = t0;
+            for (int k0 = 0; k0 < cols; k0 += CHUNK) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0;
+                for (int c = k0, end = Math.min(cols, k0 + CHUNK), p = c * PANEL; c < end; c++, p += PANEL) {
+                    FloatVector v = FloatVector.broadcast(F, x[xa + c]);
+                    a0 = FloatVector.fromArray(F, panel, p).fma(v, a0);
+                    a1 = FloatVector.fromArray(F, panel, p + L).fma(v, a1);
+                }
+                t0 = t0.add(a0);
+                t1 = t1.add(a1);
             }
-            store(a0, a1, tile, y, yOff + i * ldy, width);
+            store(t0, t1, tile, y, yOff + i * ldy, width);
         }
     }
 

@@ -329,14 +329,27 @@ public final class WeightMatrix {
 
     /**
      * The matrix-vector products of a transposed matrix, one call site for the decode's and a short prompt's (each
-     * inlined copy of the kernel is compiled again). Threads take whole vectors of outputs, so the scalar tail is
-     * always the last rows' alone.
+     * inlined copy of the kernel is compiled again): the chunks' partial sums ({@link TransposedF32}), a chunk per
+     * thread at a time, then their sums, the outputs split across the threads in whole vectors.
      */
     private void transposedRows(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+        int chunks = (cols + TransposedF32.CHUNK - 1) / TransposedF32.CHUNK, ldp = chunks * rows;
+        float[] partial = Format.scratch(PARTIALS, Math.multiplyExact(n, ldp));
+        long chunkBytes = 4L * TransposedF32.CHUNK * rows;
+        Parallel.forRange(chunks, (int) Math.max(1, PARALLEL_BYTES / chunkBytes), (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                TransposedF32.axpyRows(data, rows, k * TransposedF32.CHUNK, Math.min(cols, (k + 1) * TransposedF32.CHUNK),
+                        0, rows, n, x, xOff, ldx, partial, k * rows, ldp);
+            }
+        });
         int units = (rows + QuantSimd.L - 1) / QuantSimd.L;
-        Parallel.forRange(units, minRows(rowBytes * QuantSimd.L), (u0, u1) -> TransposedF32.axpyRows(data, rows, cols,
-                u0 * QuantSimd.L, Math.min(rows, u1 * QuantSimd.L), n, x, xOff, ldx, y, yOff, ldy));
+        Parallel.forRange(units, (int) Math.max(1, PARALLEL_BYTES / (4L * chunks * n * QuantSimd.L)), (u0, u1) ->
+                TransposedF32.addChunks(partial, rows, chunks, ldp, u0 * QuantSimd.L, Math.min(rows, u1 * QuantSimd.L), n,
+                        y, yOff, ldy));
     }
+
+    /** The calling thread's partial sums of transposed products (see {@link Format#scratch}: new arrays cost page faults). */
+    private static final ThreadLocal<float[]> PARTIALS = new ThreadLocal<>();
 
     /**
      * Y = X·Wᵀ: y[yOff + i·ldy + r] = Σ_c W[r, c]·x[xOff + i·ldx + c] for i &lt; n, r &lt; rows

@@ -42,13 +42,17 @@ class TransposedMatrixTest {
         return s;
     }
 
-    /** y[r] = fma chain over c = 0.. of W[r, c]·x[c], from 0. */
+    /** y[r]: per chunk of columns, the fma chain of W[r, c]·x[c] over its c from 0; the chunks' sums added in order from 0. */
     static float chain(float[] w, int cols, int r, float[] x, int xOff) {
-        float a = 0f;
-        for (int c = 0; c < cols; c++) {
-            a = Math.fma(w[r * cols + c], x[xOff + c], a);
+        float sum = 0f;
+        for (int c0 = 0; c0 < cols; c0 += TransposedF32.CHUNK) {
+            float a = 0f;
+            for (int c = c0; c < Math.min(cols, c0 + TransposedF32.CHUNK); c++) {
+                a = Math.fma(w[r * cols + c], x[xOff + c], a);
+            }
+            sum += a;
         }
-        return a;
+        return sum;
     }
 
     static void near(String what, float[] w, int cols, int r, float[] x, int xOff, float got) {
@@ -63,7 +67,7 @@ class TransposedMatrixTest {
     }
 
     private static final int[] ROWS = {1, 5, 16, 33, 2 * QuantSimd.L + 3, 100};
-    private static final int[] COLS = {1, 3, 7, 33, 100};
+    private static final int[] COLS = {1, 3, 7, 33, 64, 100, 131};
 
     @Test
     void matvecIsTheReferenceChainOnOddShapesAndAnyThreadCount() {
