@@ -64,6 +64,8 @@ final class KernelWarmUp implements AutoCloseable {
     private final Thread thread;
     /** The model directory whose mapped matrices the real forward will run; null for f32 arrays. */
     private final Path mappedModel;
+    /** The types of its matrices, as far as the warm-up could read them. */
+    private java.util.Set<WeightType> matrixTypes = java.util.Set.of(WeightType.F32);
     private volatile boolean stop;
 
     private KernelWarmUp(Path mappedModel) {
@@ -136,10 +138,11 @@ final class KernelWarmUp implements AutoCloseable {
      * the position table in an array), over slices of one mapped scratch file. No product of it forks onto the kernel
      * threads.
      */
-    private static GPT tinyMapped(Path model) throws IOException {
+    private GPT tinyMapped(Path model) throws IOException {
         Family family;
         try {
             family = ModelDir.readConfig(model).family();
+            matrixTypes = ModelDir.matrixTypes(model);
         } catch (IOException | RuntimeException e) {
             family = Family.GPT2;
         }
@@ -179,21 +182,34 @@ final class KernelWarmUp implements AutoCloseable {
         // a vector of outputs and a rest (or a full panel and a part), four columns at a time and a rest, or not. The
         // last two are large enough to be split across the kernel threads, as the real model's are: a product
         // compiled where it never forked is compiled again at the real one's first fork, and its callers with it.
-        int[][] shapes = {{5, WARM_K - 16}, {5, 16}, {19, 7}, {35, 8}, {900, 19}, {448, 200}};
-        boolean[] transposed = {false, false, true, true, false, true};
-        int small = 4;
+        // The rows' shapes again in f16 or bf16 if the model's matrices are stored so (their own dot kernels).
+        List<WeightType> types = new ArrayList<>(List.of(WeightType.F32, WeightType.F32, WeightType.F32, WeightType.F32));
+        List<int[]> shapes = new ArrayList<>(List.of(new int[] {5, WARM_K - 16}, new int[] {5, 16}, new int[] {19, 7},
+                new int[] {35, 8}));
+        for (WeightType half : List.of(WeightType.F16, WeightType.BF16)) {
+            if (matrixTypes.contains(half)) {
+                types.addAll(List.of(half, half));
+                shapes.addAll(List.of(new int[] {5, WARM_K - 16}, new int[] {5, 16}));
+            }
+        }
+        int small = shapes.size();
+        types.addAll(List.of(WeightType.F32, WeightType.F32));
+        shapes.addAll(List.of(new int[] {900, 19}, new int[] {448, 200}));
+        boolean[] transposed = new boolean[shapes.size()];
+        transposed[2] = transposed[3] = transposed[shapes.size() - 1] = true;
         long bytes = 0;
-        for (int[] sh : shapes) {
-            bytes += 4L * sh[0] * sh[1];
+        for (int k = 0; k < shapes.size(); k++) {
+            bytes += shapes.get(k)[0] * types.get(k).rowBytes(shapes.get(k)[1]);
         }
         MemorySegment scratch = mappedScratch(bytes);
         List<WeightMatrix> matrices = new ArrayList<>();
         long at = 0;
-        for (int k = 0; k < shapes.length; k++) {
-            MemorySegment part = scratch.asSlice(at, 4L * shapes[k][0] * shapes[k][1]);
+        for (int k = 0; k < shapes.size(); k++) {
+            int rows = shapes.get(k)[0], cols = shapes.get(k)[1];
+            MemorySegment part = scratch.asSlice(at, rows * types.get(k).rowBytes(cols));
             at += part.byteSize();
-            matrices.add(transposed[k] ? WeightMatrix.wrapTransposed(shapes[k][0], shapes[k][1], part)
-                    : WeightMatrix.wrap(WeightType.F32, shapes[k][0], shapes[k][1], part));
+            matrices.add(transposed[k] ? WeightMatrix.wrapTransposed(rows, cols, part)
+                    : WeightMatrix.wrap(types.get(k), rows, cols, part));
         }
         float[] x = new float[9 * 200], y = new float[9 * 900];
         for (int i = 0; i < x.length; i++) {

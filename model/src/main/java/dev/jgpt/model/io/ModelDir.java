@@ -188,11 +188,7 @@ public final class ModelDir {
                     continue;
                 }
                 MemorySegment bytes = t.reader().mapped(t.entry());
-                WeightType type = switch (t.entry().dtype()) {
-                    case "F32" -> WeightType.F32;
-                    case "F16" -> WeightType.F16;
-                    default -> WeightType.BF16;
-                };
+                WeightType type = weightType(t.entry());
                 if (s.transposed() && type != WeightType.F32) {
                     throw new IOException(t.reader().file() + ": tensor " + s.name() + " is " + t.entry().dtype()
                             + " and stored transposed, and shares a parameter with mapped tensors");
@@ -211,6 +207,29 @@ public final class ModelDir {
                 r.close();
             }
         }
+    }
+
+    /** The types {@link #loadMapped} keeps the directory's matrices (its 2-D tensors) in, from the files' headers. */
+    public static java.util.Set<WeightType> matrixTypes(Path dir) throws IOException {
+        java.util.Set<WeightType> types = java.util.EnumSet.noneOf(WeightType.class);
+        for (Path f : weightFiles(dir)) {
+            try (SafeTensors.Reader r = SafeTensors.Reader.open(f)) {
+                for (SafeTensors.Entry e : r.entries().values()) {
+                    if (e.shape().length == 2) {
+                        types.add(weightType(e));
+                    }
+                }
+            }
+        }
+        return types;
+    }
+
+    private static WeightType weightType(SafeTensors.Entry e) {
+        return switch (e.dtype()) {
+            case "F32" -> WeightType.F32;
+            case "F16" -> WeightType.F16;
+            default -> WeightType.BF16;
+        };
     }
 
     /** One stored tensor of a parameter and where it is: its file's reader and header entry. */

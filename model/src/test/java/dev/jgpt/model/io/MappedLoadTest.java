@@ -69,6 +69,18 @@ class MappedLoadTest {
         assertSameComputation(ModelDir.load(tmp), mapped);
     }
 
+    /** The types the matrices are mapped in, read from the headers (sharded files too): what the warm-up warms. */
+    @Test
+    void matrixTypesAreTheStoredOnes() throws Exception {
+        ModelDir.save(new GPT(GPTConfig.of(11, 8, 1, 2, 8), 1), tmp);
+        assertEquals(java.util.Set.of(WeightType.F32), ModelDir.matrixTypes(tmp));
+        assertEquals(java.util.Set.of(WeightType.BF16), ModelDir.matrixTypes(HuggingFaceParityTest.fixture("llama-mqa-bf16-sharded")));
+        assertEquals(java.util.Set.of(WeightType.F16), ModelDir.matrixTypes(HuggingFaceParityTest.fixture("llama-mha-f16-invfreq")));
+        Param q = ModelDir.loadMapped(HuggingFaceParityTest.fixture("llama-mha-f16-invfreq"))
+                .param("model.layers.0.self_attn.qkv_proj.weight");
+        assertEquals(WeightType.F16, q.packed().getFirst().type(), "kept in its stored type");
+    }
+
     /** A file cut short after its header was read is one clear error, not a crash (the header check catches it first). */
     @Test
     void aTruncatedFileIsRefusedNamingIt() throws IOException {
