@@ -37,10 +37,10 @@ import java.util.List;
  * it. Nothing it computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
  *
  * <p>A model whose matrices are used in place from its mapped safetensors ({@link ModelDir#loadMapped}) runs other
- * kernels (the {@link WeightMatrix} products) on other memory: the tiny model is then itself saved to a temporary
- * directory and mapped (of the real model's family: GPT-2's transposed Conv1D weights or Llama's q/k/v parts), and
- * the small products are its matrices'. On mapped memory, not heap or native: a kernel call site that meets two
- * kinds of segment is compiled for both, and runs at about half speed.
+ * kernels (the {@link WeightMatrix} products) on other memory: the tiny model's matrices are then packed over a
+ * mapped scratch file as the real model's are (of its family: GPT-2's transposed Conv1D weights or Llama's q/k/v
+ * parts), and the small products are of mapped matrices too. On mapped memory, not heap or native: a kernel call site
+ * that meets two kinds of segment is compiled for both, and runs at about half speed.
  */
 final class KernelWarmUp implements AutoCloseable {
     /** Once the model is loaded, how long {@link #finish} lets the warm-up go on to end by itself, at most. */
@@ -51,8 +51,6 @@ final class KernelWarmUp implements AutoCloseable {
     private static final long COMPILED_NANOS = 2_000;
     /** The mapped products' bound per multiply-add, in picoseconds (compiled by C2: ~0.25 ns; by C1: 1-50 ns). */
     private static final long MAPPED_COMPILED_PICOS_PER_MAC = 500;
-    /** Rows of the mapped products: two vectors and a rest, four-row groups and a rest. */
-    private static final int MAPPED_ROWS = 35;
     /** Rows 9, 7, 5 (two groups of four or one, and a rest) of K = 35 or 32. */
     private static final int WARM_ROWS = 9, WARM_K = 35;
     /** First a few forwards of a tiny model, for the rest of the forward's code (loaded, linked, compiled by C1). */
