@@ -65,6 +65,8 @@ final class KernelWarmUp implements AutoCloseable {
     /** The types of its matrices, as far as the warm-up could read them. */
     private java.util.Set<WeightType> matrixTypes = java.util.Set.of(WeightType.F32);
     private volatile boolean stop;
+    /** Whether it ran to its end (stopped or not) rather than ending on an exception: for tests. */
+    private volatile boolean completed;
 
     private KernelWarmUp(Path mappedModel) {
         this.mappedModel = mappedModel;
@@ -100,6 +102,7 @@ final class KernelWarmUp implements AutoCloseable {
             if (mappedModel != null) {
                 mappedProducts();
                 StartupTrace.mark("warm-up done");
+                completed = true;
                 return;
             }
             // Then many small products: the JIT counts calls more than loop turns before it compiles a whole
@@ -125,6 +128,7 @@ final class KernelWarmUp implements AutoCloseable {
                 }
             }
             StartupTrace.mark("warm-up done");
+            completed = true;
         } catch (RuntimeException | OutOfMemoryError | IOException e) {
             // only a warm-up: the real forward compiles what this did not
         }
@@ -247,6 +251,10 @@ final class KernelWarmUp implements AutoCloseable {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    boolean completed() {
+        return completed;
     }
 
     /** Whether it is still warming up. */

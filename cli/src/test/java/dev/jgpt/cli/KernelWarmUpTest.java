@@ -35,16 +35,21 @@ class KernelWarmUpTest {
         warmUp.close();
     }
 
+    /** For a model used in place: of GPT-2's family, Llama's, or GPT-2's if the config cannot be read. */
     @Test
-    void theMappedWarmUpFinishesToo(@TempDir Path tmp) throws Exception {
-        Path model = tmp.resolve("model");
-        ModelDir.save(new GPT(GPTConfig.of(19, 16, 1, 2, 8), 7), model);
-        for (Path dir : new Path[] {model, tmp.resolve("no-such-model")}) {   // an unreadable config: GPT-2's kernels
-            KernelWarmUp warmUp = KernelWarmUp.start(dir);
+    void theMappedWarmUpRunsToItsEnd(@TempDir Path tmp) throws Exception {
+        ModelDir.save(new GPT(GPTConfig.of(19, 16, 1, 2, 8), 7), tmp.resolve("gpt2"));
+        ModelDir.save(new GPT(GPTConfig.llama(19, 16, 1, 2, 1, 8, 24), 7), tmp.resolve("llama"));
+        for (String dir : new String[] {"gpt2", "llama", "no-such-model"}) {
+            KernelWarmUp warmUp = KernelWarmUp.start(tmp.resolve(dir));
             assertNotNull(warmUp);
             warmUp.finish();
             assertFalse(warmUp.running(), "nothing of the warm-up runs once finish returns");
+            assertTrue(warmUp.completed(), dir + ": the warm-up ended on an exception");
         }
+        KernelWarmUp heap = KernelWarmUp.start();
+        heap.finish();
+        assertTrue(heap.completed());
     }
 
     /** Greedy text from the matrices in place (generate's default for a directory) is the copied model's. */
