@@ -1,4 +1,3 @@
-import dev.jgpt.infer.Sampler;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.InferenceSession;
@@ -18,7 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Where a GGUF file's decode time goes: GgufDecode.java's decode (64-token prompt, greedy over positions 64..191)
+ * Where a GGUF file's decode time goes: GgufDecode.java's decode (its methods, found beside this file by the
+ * source launcher of JDK 22 or later; 64-token prompt, greedy over positions 64..191)
  * after one warm-up pass, with JFR sampling the calling thread every millisecond. That thread takes its share of
  * every parallel product, so its samples split the wall time; each is charged to the model's call site (the
  * innermost model frame outside Linear, Param and Layer: SwiGluMlp.hidden is gate and up, SwiGluMlp.forwardPlus the down
@@ -37,18 +37,11 @@ public class GgufProfile {
         Parallel.setThreads(threads);
         try (GgufFile f = GgufFile.open(file)) {
             GPT gpt = GgufModel.load(f);
-            int vocab = gpt.config.vocabSize();
-            int[] prompt = new int[64];
-            long r = 7;
-            for (int i = 0; i < prompt.length; i++) {   // llamacpp_decode.mjs's generator
-                r = (r * 1103515245L + 12345) % 2147483648L;
-                prompt[i] = (int) (r % vocab);
-            }
+            int[] prompt = GgufDecode.prompt(gpt.config.vocabSize());
             InferenceSession s = new InferenceSession(gpt, 256);
             s.append(prompt);
-            Sampler greedy = Sampler.greedy();
-            int[] next = {prompt[63]};
-            decode(s, greedy, next, 128);   // warm-up: one pass over the positions
+            int[] next = {prompt[prompt.length - 1]};
+            GgufDecode.decode(s, next, GgufDecode.END - GgufDecode.PREFIX);   // warm-up: one pass over the positions
             Path jfr = Files.createTempFile("jgpt-decode", ".jfr");
             int tokens = 0;
             double wall;
@@ -57,7 +50,7 @@ public class GgufProfile {
                 rec.start();
                 long t0 = System.nanoTime();
                 while (System.nanoTime() - t0 < seconds * 1e9) {
-                    decode(s, greedy, next, 16);
+                    GgufDecode.decode(s, next, 16);
                     tokens += 16;
                 }
                 wall = (System.nanoTime() - t0) / 1e9;
@@ -88,15 +81,6 @@ public class GgufProfile {
                         System.out.printf(Locale.ROOT, "| %s | %s | %.1f%% | %.2f |%n", k[0], k[1], 100.0 * en.getValue() / total,
                                 msPerToken * en.getValue() / total);
                     });
-        }
-    }
-
-    static void decode(InferenceSession s, Sampler greedy, int[] next, int steps) {
-        for (int i = 0; i < steps; i++) {
-            if (s.position() >= 192) {
-                s.truncate(64);
-            }
-            next[0] = greedy.sample(s.append(next[0]), s.model().config.vocabSize());
         }
     }
 
