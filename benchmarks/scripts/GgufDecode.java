@@ -37,13 +37,7 @@ public class GgufDecode {
         Parallel.setThreads(threads);
         try (GgufFile f = GgufFile.open(file)) {
             GPT gpt = a.length > 3 ? Quantize.packed(GgufModel.load(f), WeightType.parse(a[3])) : GgufModel.load(f);
-            int vocab = gpt.config.vocabSize();
-            int[] prompt = new int[PREFIX];
-            long r = 7;
-            for (int i = 0; i < prompt.length; i++) {   // llamacpp_decode.mjs's generator
-                r = (r * 1103515245L + 12345) % 2147483648L;
-                prompt[i] = (int) (r % vocab);
-            }
+            int[] prompt = prompt(gpt.config.vocabSize());
             InferenceSession s = new InferenceSession(gpt, 256);
 
             List<Double> prefill = new ArrayList<>();
@@ -72,6 +66,17 @@ public class GgufDecode {
                     + "decode positions %d..%d%n", file.getFileName(), a.length > 3 ? " as " + a[3] : "", threads, DecodeBench.bytesPerToken(gpt) / 1e6,
                     median(prefill), median(rates), PREFIX, END - 1);
         }
+    }
+
+    /** The 64-token prompt, llamacpp_decode.mjs's generator. */
+    static int[] prompt(int vocab) {
+        int[] prompt = new int[PREFIX];
+        long r = 7;
+        for (int i = 0; i < prompt.length; i++) {
+            r = (r * 1103515245L + 12345) % 2147483648L;
+            prompt[i] = (int) (r % vocab);
+        }
+        return prompt;
     }
 
     /** Greedy, {@code steps} tokens, wrapping from position END back to PREFIX. */

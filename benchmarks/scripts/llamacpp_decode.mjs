@@ -157,8 +157,9 @@ async function main() {
     const s = a.model ? {vocab: model.fileInfo.metadata.tokenizer.ggml.tokens.length, ctx: 256} : SHAPE;
     const context = await model.createContext({contextSize: s.ctx, batchSize: 64, threads: {ideal: a.threads, min: a.threads}});
     const seq = context.getSequence();
-    let r = 7;
-    const prompt = Array.from({length: 64}, () => (r = (r * 1103515245 + 12345) % 2147483648) % s.vocab);
+    // in BigInt: r · 1103515245 passes 2^53, where doubles would round it and give other ids than GgufDecode.java's
+    let r = 7n;
+    const prompt = Array.from({length: 64}, () => Number((r = (r * 1103515245n + 12345n) % 2147483648n) % BigInt(s.vocab)));
 
     const samples = [];
     for (let i = 0, deadline = performance.now() + 1000 * a.seconds; i < 8 || performance.now() < deadline; i++) {

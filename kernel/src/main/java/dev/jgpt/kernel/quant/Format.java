@@ -78,22 +78,4 @@ interface Format {
             }
         }
     }
-
-    /**
-     * {@link #laneOrder}, then at p[o + 128 + 16·nibble + i] the sum of the 4 x lane i meets times {@code sumFactor}
-     * (Q6_K's −32 for its offset).
-     */
-    static void laneOrderChunk(float[] x, int start, int groupStride, int nibbleStride, float sumFactor, float[] p,
-                               int o) {
-        laneOrder(x, start, groupStride, nibbleStride, p, o);
-        for (int nibble = 0; nibble < 2; nibble++) {
-            for (int i = 0; i < 16; i++) {
-                float sum = 0f;
-                for (int k = 0; k < 4; k++) {
-                    sum += p[o + 64 * nibble + 16 * k + i];
-                }
-                p[o + 128 + 16 * nibble + i] = sumFactor * sum;
-            }
-        }
-    }
 }

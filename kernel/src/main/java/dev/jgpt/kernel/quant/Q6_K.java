@@ -196,8 +196,9 @@ final class Q6_K implements Format {
     }
 
     /*
-     * The dot product. Σ d·s_j·(q − 32)·x: the quants multiply x as they are (0…63), and the offset
-     * −32 is added per lane from sums of x prepared once per vector x ({@link #prepare}).
+     * The dot product. Σ d·s_j·(q − 32)·x = d·(Σ_j s_j·(Σ q·x) − 32·Σ_j s_j·(Σ x)): the quants multiply x as
+     * they are (0…63), and the offset takes its share from the 16 sub-block sums of x prepared once per
+     * vector x ({@link #prepare}), one multiply by the block's scales.
      *
      * With 16 floats per vector, 64 bytes of ql (half h) are read as 16 ints: lanes 0-7 hold bytes
      * a = ql[64h + l] and lanes 8-15 bytes b = ql[64h + 32 + l], l = 4·(i%8) + k for byte k of lane i;
@@ -207,7 +208,7 @@ final class Q6_K implements Format {
      * and one mask give byte k's quants as a float vector. prepare lays x out in that lane order (once
      * per vector x, for all rows). Lanes 4m…4m+3 of a half's low (high) quants are sub-block
      * 8h + m (8h + 4 + m): their scales, the block's 16 signed bytes widened to 16 int lanes once, are
-     * spread to lanes by int shuffles.
+     * spread to lanes by int shuffles; converted to floats as they are, they meet the sub-block sums.
      * Float shuffles are avoided: after other code has used them, C2 left them (and every vector
      * operation depending on them) as calls on boxed vectors here.
      * Other vector sizes use the per-element layout below.
@@ -215,8 +216,13 @@ final class Q6_K implements Format {
 
     /** The int-lane kernel above: 16 floats per vector. */
     static final boolean LANE_ORDER = L == 16;
-    /** Per half: 128 x values in lane order, then −32·(the 4 x a lane meets) for low and high quants. */
-    private static final int HALF = 128 + 32, PREPARED = 2 * HALF;
+    /**
+     * Per super-block: its 256 x values in lane order (two halves of 128), then −32·Σx of each of its 16
+     * sub-blocks. Not the offset per lane (32 more floats per block): a row's prepared x should stay in L1
+     * beside the weights streaming through it, and at 8192 columns (Llama-3.2-1B's ffn_down) 320 floats per
+     * block (40 kB) did not: 2048 × 8192 ran at 0.77× the time with 272 (BuildPair, one thread, CPU time).
+     */
+    private static final int HALF = 128, PREPARED = 2 * HALF + SUB;
     private static final VectorSpecies<Integer> I = QuantSimd.I;
     /** b's high bits are 2 higher than a's: lanes 8-15 shift right by 2. */
     private static final IntVector B_SHIFT = LANE_ORDER ? IntVector.zero(I).addIndex(1).div(8).mul(2) : null;
@@ -231,7 +237,7 @@ final class Q6_K implements Format {
 
     private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
 
-    /** Lane-ordered x with −32·Σx per lane (16 floats per vector), else nothing. */
+    /** Lane-ordered x with −32·Σx per sub-block (16 floats per vector), else nothing. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         if (!LANE_ORDER) {
@@ -239,10 +245,11 @@ final class Q6_K implements Format {
         }
         float[] p = Format.scratch(scratch, n / BLOCK * PREPARED);   // every element written below
         for (int b = 0; b < n / BLOCK; b++) {
-            int xb = xOff + b * BLOCK;
+            int xb = xOff + b * BLOCK, pb = b * PREPARED;
             for (int h = 0; h < 2; h++) {   // lane i, byte k: element 128h + 32·(i/8) + 64·nibble + 4·(i%8) + k
-                Format.laneOrderChunk(x, xb + 128 * h, 32, 64, -32f, p, b * PREPARED + h * HALF);
+                Format.laneOrder(x, xb + 128 * h, 32, 64, p, pb + h * HALF);
             }
+            Format.blockSums(x, xb, BLOCK, SUB, -32f, p, pb + 2 * HALF);
         }
         return p;
     }
@@ -260,8 +267,8 @@ final class Q6_K implements Format {
     }
 
     /**
-     * Per super-block and half: the quants of byte k, low and high, in two chains, plus the prepared
-     * offset lanes; then times the scale lanes, and per super-block times d. Loops, not unrolled
+     * Per super-block and half: the quants of byte k, low and high, in two chains; then times the scale
+     * lanes, onto the scales times the prepared offsets (−32·Σx per sub-block); per super-block times d. Loops, not unrolled
      * copies, keep the compiled body within the JIT's inlining budget; no helper methods of ours carry
      * vectors in it: after other code has run, C2 may keep such a helper as a call (compiled on its own,
      * or its call site profiled as cold), and every vector crossing that call is boxed.
@@ -278,14 +285,16 @@ final class Q6_K implements Format {
             IntVector qh = IntVector.fromMemorySegment(I, w, o + QH, QuantSimd.LE);
             IntVector scales = (IntVector) ByteVector.fromMemorySegment(QuantSimd.B, w, o + SCALES, QuantSimd.LE).convertShape(B2I, I, 0);   // s_0 … s_15, sign-extended
             IntVector high0 = qh.rearrange(QH_HALF_0).lanewise(LSHR, B_SHIFT), high1 = qh.rearrange(QH_HALF_1).lanewise(LSHR, B_SHIFT);
-            FloatVector block0 = FloatVector.zero(F), block1 = block0;
+            // the offset: s_j·(−32·Σx) of the 16 sub-blocks, lane j
+            FloatVector block0 = ((FloatVector) scales.convertShape(I2F, F, 0)).mul(FloatVector.fromArray(F, p, pb + 2 * HALF));
+            FloatVector block1 = FloatVector.zero(F);
             for (int h = 0; h < 2; h++) {
                 int ph = pb + h * HALF;
                 IntVector ql = IntVector.fromMemorySegment(I, w, o + 64L * h, QuantSimd.LE);
                 IntVector hi = h == 0 ? high0 : high1;
                 IntVector lowQuants = ql.and(0x0f0f0f0f).or(hi.lanewise(LSHL, 4).and(0x30303030));
                 IntVector highQuants = ql.lanewise(LSHR, 4).and(0x0f0f0f0f).or(hi.and(0x30303030));
-                FloatVector low = FloatVector.fromArray(F, p, ph + 128), high = FloatVector.fromArray(F, p, ph + 144);   // the −32 offsets
+                FloatVector low = FloatVector.zero(F), high = low;
                 for (int k = 0; k < 4; k++) {
                     // the top byte's bits 6-7 are 0: byte 3 needs no mask
                     IntVector lowBits = lowQuants.lanewise(LSHR, 8 * k), highBits = highQuants.lanewise(LSHR, 8 * k);
