@@ -27,6 +27,30 @@ public final class Gemm {
 
     private Gemm() {}
 
+    /** Columns of one packed panel of B for {@link #multiplyPackedPanel}: the packed kernel's tile width. */
+    public static final int PACKED_PANEL = GemmPacked.NR;
+
+    /**
+     * C[n × nr] = A[n × K]·B on the calling thread with the packed kernel, for B [K × nr] (nr ≤ {@link #PACKED_PANEL})
+     * packed by the caller, bp[k·PACKED_PANEL + j] with zeros for nr ≤ j, and A row-major in place (row stride lda):
+     * for weights packed from elsewhere (a transposed matrix read in place from a mapped file). Each C[i, j] is, per
+     * block of kc values of k from 0, the chain of fused multiply-adds B[k, j]·A[i, k] over its k in order from 0, the
+     * blocks' sums added in order from 0 onto 0: the same bits whatever else C holds or which thread runs it.
+     */
+    public static void multiplyPackedPanel(int n, int K, int kc, float[] a, int aOff, int lda, float[] bp, int nr,
+                                           float[] c, int cOff, int ldc) {
+        if (n < 0 || K < 1 || kc < 1 || nr < 1 || nr > PACKED_PANEL || lda < K || ldc < nr
+                || bp.length < (long) K * PACKED_PANEL) {
+            throw new IllegalArgumentException("multiplyPackedPanel: n = " + n + ", K = " + K + ", kc = " + kc
+                    + ", nr = " + nr + ", lda = " + lda + ", ldc = " + ldc + ", panel of " + bp.length + " floats");
+        }
+        if (n > 0) {
+            Checks.gemmShapes("multiplyPackedPanel", false, false, n, nr, K, a, aOff, lda, bp, 0, PACKED_PANEL,
+                    c, cOff, ldc);
+            GemmPacked.panelProduct(n, K, kc, a, aOff, lda, bp, nr, c, cOff, ldc);
+        }
+    }
+
     public static void gemm(boolean transA, boolean transB, int M, int N, int K,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, boolean accumulate) {

@@ -42,8 +42,8 @@ final class GemmPacked {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
-        /** The last, partial MR-row panel of A (full panels are read in place). */
-        final float[] a = new float[MR * KC];
+        /** The last, partial MR-row panel of A (full panels are read in place); grown for a deeper block. */
+        float[] a = new float[MR * KC];
         final float[] b = new float[KC * NC];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
@@ -176,6 +176,32 @@ final class GemmPacked {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * C[n × nr] = A[n × K]·B for B [K × nr] given as one packed panel (bp[k·NR + j], zero for nr ≤ j &lt; NR) and A
+     * read in place (row stride lda), on the calling thread: per block of kc values of k from 0, each row panel's
+     * tile in registers, added to C (set by the first block). So C[i, j] is the blocks' chains of fused
+     * multiply-adds over their k in order from 0, added in block order from 0 onto 0.
+     */
+    static void panelProduct(int n, int K, int kc, float[] a, int aOff, int lda, float[] bp, int nr,
+                             float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        if (buf.a.length < MR * kc) {
+            buf.a = new float[MR * kc];
+        }
+        int full = n / MR * MR;
+        for (int pc = 0; pc < K; pc += kc) {
+            int kb = Math.min(kc, K - pc);
+            boolean add = pc > 0;
+            for (int i = 0; i < full; i += MR) {
+                tile(a, aOff + i * lda + pc, lda, 1, MR, bp, pc * NR, nr, kb, c, cOff + i * ldc, ldc, add, buf.edge);
+            }
+            if (full < n) {
+                packPartialA(false, a, aOff, lda, full, n - full, pc, kb, buf.a);
+                tile(buf.a, 0, 1, MR, n - full, bp, pc * NR, nr, kb, c, cOff + full * ldc, ldc, add, buf.edge);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.jgpt.kernel.quant;
 
+import dev.jgpt.kernel.Gemm;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
@@ -22,8 +23,8 @@ import static dev.jgpt.kernel.quant.QuantSimd.LE;
  * whatever the thread count.
  */
 final class TransposedF32 {
-    /** Output columns of one prefill panel: two vectors, so 4 rows of X × 2 vectors are 8 FMA chains. */
-    static final int PANEL = 2 * L;
+    /** Output columns of one prefill panel: the packed GEMM kernel's (4 vectors, 6 rows of X × 4 vectors in registers). */
+    static final int PANEL = Gemm.PACKED_PANEL;
     /** Rows of S summed into one partial result (GPT-2's 768-row Conv1D weights: 12 chunks for two threads). */
     static final int CHUNK = 64;
 
@@ -115,92 +116,26 @@ final class TransposedF32 {
     }
 
     /**
-     * Columns [r0, r0 + width) of S (width ≤ {@link #PANEL}) into panel[c·PANEL + j], zero beyond width: the
-     * prefill reads them n times, from a small heap buffer instead of strided lines of the file.
+     * Columns [r0, r0 + width) of S (width ≤ {@link #PANEL}) into panel[c·PANEL + j], zero beyond width: the packed
+     * panel of {@link Gemm#multiplyPackedPanel} (S is its B as stored), read n/6 times from a heap buffer instead of
+     * strided lines of the file.
      */
     static void loadPanel(MemorySegment s, int rows, int cols, int r0, int width, float[] panel) {
         long stride = 4L * rows;
-        if (width == PANEL) {   // two vector loads per row of S: a copy call per row costs more than its 2·L floats
+        if (width == PANEL) {   // its 4 vectors (NR = 4·L): a copy call per row costs more than its PANEL floats
             for (int c = 0; c < cols; c++) {
                 long o = c * stride + 4L * r0;
-                FloatVector.fromMemorySegment(F, s, o, LE).intoArray(panel, c * PANEL);
-                FloatVector.fromMemorySegment(F, s, o + 4L * L, LE).intoArray(panel, c * PANEL + L);
+                int p = c * PANEL;
+                FloatVector.fromMemorySegment(F, s, o, LE).intoArray(panel, p);
+                FloatVector.fromMemorySegment(F, s, o + 4L * L, LE).intoArray(panel, p + L);
+                FloatVector.fromMemorySegment(F, s, o + 8L * L, LE).intoArray(panel, p + 2 * L);
+                FloatVector.fromMemorySegment(F, s, o + 12L * L, LE).intoArray(panel, p + 3 * L);
             }
             return;
         }
         for (int c = 0; c < cols; c++) {
             MemorySegment.copy(s, FLOAT_LE, c * stride + 4L * r0, panel, c * PANEL, width);
             java.util.Arrays.fill(panel, c * PANEL + width, (c + 1) * PANEL, 0f);
-        }
-    }
-
-    /**
-     * y[yOff + i·ldy + j] = Σ_c x[xOff + i·ldx + c]·panel[c·PANEL + j] for i &lt; n, j &lt; width: 4 rows of X ×
-     * 2 vectors of outputs in registers, each X value broadcast once per 2 fused multiply-adds.
-     */
-    static void multiplyPanel(int n, int cols, float[] x, int xOff, int ldx, float[] panel, int width,
-                              float[] y, int yOff, int ldy, float[] tile) {
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            int xa = xOff + i * ldx, xb = xa + ldx, xc = xb + ldx, xd = xc + ldx;
-            FloatVector z = FloatVector.zero(F), ta0 = z, ta1 = z, tb0 = z, tb1 = z, tc0 = z, tc1 = z, td0 = z, td1 = z;
-            for (int k0 = 0; k0 < cols; k0 += CHUNK) {   // each chunk's chains, then added in chunk order, as the matvec
-                FloatVector a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-                for (int c = k0, end = Math.min(cols, k0 + CHUNK), p = c * PANEL; c < end; c++, p += PANEL) {
-                    FloatVector s0 = FloatVector.fromArray(F, panel, p), s1 = FloatVector.fromArray(F, panel, p + L);
-                    FloatVector v = FloatVector.broadcast(F, x[xa + c]);
-                    a0 = s0.fma(v, a0);
-                    a1 = s1.fma(v, a1);
-                    v = FloatVector.broadcast(F, x[xb + c]);
-                    b0 = s0.fma(v, b0);
-                    b1 = s1.fma(v, b1);
-                    v = FloatVector.broadcast(F, x[xc + c]);
-                    c0 = s0.fma(v, c0);
-                    c1 = s1.fma(v, c1);
-                    v = FloatVector.broadcast(F, x[xd + c]);
-                    d0 = s0.fma(v, d0);
-                    d1 = s1.fma(v, d1);
-                }
-                ta0 = ta0.add(a0);
-                ta1 = ta1.add(a1);
-                tb0 = tb0.add(b0);
-                tb1 = tb1.add(b1);
-                tc0 = tc0.add(c0);
-                tc1 = tc1.add(c1);
-                td0 = td0.add(d0);
-                td1 = td1.add(d1);
-            }
-            store(ta0, ta1, tile, y, yOff + i * ldy, width);
-            store(tb0, tb1, tile, y, yOff + (i + 1) * ldy, width);
-            store(tc0, tc1, tile, y, yOff + (i + 2) * ldy, width);
-            store(td0, td1, tile, y, yOff + (i + 3) * ldy, width);
-        }
-        for (; i < n; i++) {
-            int xa = xOff + i * ldx;
-            FloatVector t0 = FloatVector.zero(F), t1 = t0;
-            for (int k0 = 0; k0 < cols; k0 += CHUNK) {
-                FloatVector a0 = FloatVector.zero(F), a1 = a0;
-                for (int c = k0, end = Math.min(cols, k0 + CHUNK), p = c * PANEL; c < end; c++, p += PANEL) {
-                    FloatVector v = FloatVector.broadcast(F, x[xa + c]);
-                    a0 = FloatVector.fromArray(F, panel, p).fma(v, a0);
-                    a1 = FloatVector.fromArray(F, panel, p + L).fma(v, a1);
-                }
-                t0 = t0.add(a0);
-                t1 = t1.add(a1);
-            }
-            store(t0, t1, tile, y, yOff + i * ldy, width);
-        }
-    }
-
-    /** The first width lanes of (lo, hi) into y[yi..]: whole vectors straight, a partial panel through tile. */
-    private static void store(FloatVector lo, FloatVector hi, float[] tile, float[] y, int yi, int width) {
-        if (width == PANEL) {
-            lo.intoArray(y, yi);
-            hi.intoArray(y, yi + L);
-        } else {
-            lo.intoArray(tile, 0);
-            hi.intoArray(tile, L);
-            System.arraycopy(tile, 0, y, yi, width);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.jgpt.kernel.quant;
 
+import dev.jgpt.kernel.Gemm;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
@@ -348,6 +349,9 @@ public final class WeightMatrix {
                         y, yOff, ldy));
     }
 
+    /** The calling thread's panel of Wᵀ for a transposed matmul (a packed panel of B, up to 768 KB for GPT-2). */
+    private static final ThreadLocal<float[]> TRANSPOSED_PANEL = new ThreadLocal<>();
+
     /** The calling thread's partial sums of transposed products (see {@link Format#scratch}: new arrays cost page faults). */
     private static final ThreadLocal<float[]> PARTIALS = new ThreadLocal<>();
 
@@ -373,11 +377,12 @@ public final class WeightMatrix {
         if (transposed) {
             int panels = (rows + TransposedF32.PANEL - 1) / TransposedF32.PANEL;
             Parallel.forRange(panels, work < (1 << 18) ? panels : 1, (p0, p1) -> {
-                float[] panel = new float[TransposedF32.PANEL * cols], tile = new float[TransposedF32.PANEL];
+                float[] panel = Format.scratch(TRANSPOSED_PANEL, TransposedF32.PANEL * cols);
                 for (int p = p0; p < p1; p++) {
                     int r0 = p * TransposedF32.PANEL, width = Math.min(TransposedF32.PANEL, rows - r0);
                     TransposedF32.loadPanel(data, rows, cols, r0, width, panel);
-                    TransposedF32.multiplyPanel(n, cols, x, xOff, ldx, panel, width, y, yOff + r0, ldy, tile);
+                    // The chunks of the matvec are the kernel's blocks of k: the decode's bits, at any thread count.
+                    Gemm.multiplyPackedPanel(n, cols, TransposedF32.CHUNK, x, xOff, ldx, panel, width, y, yOff + r0, ldy);
                 }
             });
             return;

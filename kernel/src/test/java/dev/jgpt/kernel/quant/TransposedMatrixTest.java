@@ -100,7 +100,7 @@ class TransposedMatrixTest {
     @Test
     void matmulGivesTheMatvecsBitsOnOddShapesAndAnyThreadCount() {
         SplittableRandom rng = new SplittableRandom(6);
-        for (int n : new int[] {2, 3, 4, 5, 9}) {
+        for (int n : new int[] {2, 3, 4, 5, 9, 14}) {
             for (int rows : ROWS) {
                 for (int cols : COLS) {
                     int ldx = cols + 5, ldy = rows + 3, xOff = 2, yOff = 4;
