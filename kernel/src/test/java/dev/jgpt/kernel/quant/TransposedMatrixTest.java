@@ -66,7 +66,7 @@ class TransposedMatrixTest {
         }
     }
 
-    private static final int[] ROWS = {1, 5, 16, 33, 2 * QuantSimd.L + 3, 100};
+    private static final int[] ROWS = {1, 5, 16, 33, 2 * QuantSimd.L + 3, 100, 200};
     private static final int[] COLS = {1, 3, 7, 33, 64, 100, 131};
 
     @Test
