@@ -242,17 +242,10 @@ public final class WeightMatrix {
         if (parts.isEmpty()) {
             return;
         }
-        if (parts.stream().anyMatch(m -> m.transposed)) {    // their threads split columns, not rows
-            int at = yOff;
-            for (WeightMatrix m : parts) {
-                m.matvec(x, xOff, y, at);
-                at += m.rows;
-            }
-            return;
-        }
         int cols = parts.getFirst().cols, rows = 0;
         long bytes = 0;
         int[] start = new int[parts.size() + 1];
+        boolean anyTransposed = false;
         for (int i = 0; i < parts.size(); i++) {
             WeightMatrix m = parts.get(i);
             if (m.cols != cols) {
@@ -261,6 +254,13 @@ public final class WeightMatrix {
             rows = Math.addExact(rows, m.rows);
             start[i + 1] = rows;
             bytes += m.byteSize();
+            anyTransposed |= m.transposed;
+        }
+        if (anyTransposed) {    // a transposed part's threads split columns, not rows: one part after another
+            for (int i = 0; i < parts.size(); i++) {
+                parts.get(i).matvec(x, xOff, y, yOff + start[i]);
+            }
+            return;
         }
         checkVector("matvec", "x", x, xOff, cols);
         checkVector("matvec", "y", y, yOff, rows);
@@ -310,15 +310,9 @@ public final class WeightMatrix {
      * one pass over its weights; the others one pass per row.
      */
     public void matvecRows(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
-        if (n < 0 || ldx < cols || ldy < rows) {
-            throw new IllegalArgumentException("matvecRows: n = " + n + ", ldx = " + ldx + " (cols " + cols
-                    + "), ldy = " + ldy + " (rows " + rows + ")");
-        }
-        if (n == 0) {
+        if (!checkRows("matvecRows", n, x, xOff, ldx, y, yOff, ldy)) {
             return;
         }
-        checkVector("matvecRows", "X", x, xOff, (long) (n - 1) * ldx + cols);
-        checkVector("matvecRows", "Y", y, yOff, (long) (n - 1) * ldy + rows);
         if (!transposed) {
             for (int i = 0; i < n; i++) {
                 matvec(x, xOff + i * ldx, y, yOff + i * ldy);
@@ -349,6 +343,23 @@ public final class WeightMatrix {
                         y, yOff, ldy));
     }
 
+    /**
+     * The arguments of n products X [n × cols] (row stride ldx) to Y [n × rows] (row stride ldy), checked for op;
+     * false if there is nothing to compute (n = 0).
+     */
+    private boolean checkRows(String op, int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
+        if (n < 0 || ldx < cols || ldy < rows) {
+            throw new IllegalArgumentException(op + ": n = " + n + ", ldx = " + ldx + " (cols " + cols
+                    + "), ldy = " + ldy + " (rows " + rows + ")");
+        }
+        if (n == 0) {
+            return false;
+        }
+        checkVector(op, "X", x, xOff, (long) (n - 1) * ldx + cols);
+        checkVector(op, "Y", y, yOff, (long) (n - 1) * ldy + rows);
+        return true;
+    }
+
     /** The calling thread's panel of Wᵀ for a transposed matmul (a packed panel of B, up to 768 KB for GPT-2). */
     private static final ThreadLocal<float[]> TRANSPOSED_PANEL = new ThreadLocal<>();
 
@@ -360,15 +371,9 @@ public final class WeightMatrix {
      * (X [n × cols] and Y [n × rows] row-major with row strides ldx ≥ cols, ldy ≥ rows).
      */
     public void matmul(int n, float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
-        if (n < 0 || ldx < cols || ldy < rows) {
-            throw new IllegalArgumentException("matmul: n = " + n + ", ldx = " + ldx + " (cols " + cols
-                    + "), ldy = " + ldy + " (rows " + rows + ")");
-        }
-        if (n == 0) {
+        if (!checkRows("matmul", n, x, xOff, ldx, y, yOff, ldy)) {
             return;
         }
-        checkVector("matmul", "X", x, xOff, (long) (n - 1) * ldx + cols);
-        checkVector("matmul", "Y", y, yOff, (long) (n - 1) * ldy + rows);
         if (n == 1) {
             matvec(x, xOff, y, yOff);
             return;

@@ -9,6 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import static dev.jgpt.kernel.quant.WeightMatrixTest.SENTINEL;
+import static dev.jgpt.kernel.quant.WeightMatrixTest.assertWroteOnlyY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +24,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * of the vector length or the panel), 1 and 2 threads.
  */
 class TransposedMatrixTest {
-    private static final float SENTINEL = -777.25f;
     private final int defaultThreads = Parallel.threads();
 
     @AfterEach
@@ -113,15 +114,12 @@ class TransposedMatrixTest {
                         float[] y = new float[yOff + (n - 1) * ldy + rows + 2];
                         Arrays.fill(y, SENTINEL);
                         m.matmul(n, x, xOff, ldx, y, yOff, ldy);
-                        for (int idx = 0; idx < y.length; idx++) {
-                            int rel = idx - yOff;
-                            boolean inside = rel >= 0 && rel / ldy < n && rel % ldy < rows;
-                            if (inside) {
-                                int i = rel / ldy, r = rel % ldy;
-                                assertEquals(chain(w, cols, r, x, xOff + i * ldx), y[idx],
+                        assertWroteOnlyY(y, yOff, ldy, n, rows,
+                                "matmul (n=" + n + " [" + rows + "×" + cols + "])");
+                        for (int i = 0; i < n; i++) {
+                            for (int r = 0; r < rows; r++) {
+                                assertEquals(chain(w, cols, r, x, xOff + i * ldx), y[yOff + i * ldy + r],
                                         "n=" + n + " [" + rows + "×" + cols + "] (" + i + ", " + r + ")");
-                            } else if (y[idx] != SENTINEL) {
-                                fail("matmul wrote outside Y at " + idx + " (n=" + n + " [" + rows + "×" + cols + "])");
                             }
                         }
                         got[threads - 1] = y;

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the worst case; index or layout errors are of the size of the terms themselves).
  */
 class WeightMatrixTest {
-    private static final float SENTINEL = -777.25f;
+    static final float SENTINEL = -777.25f;
     private final int defaultThreads = Parallel.threads();
 
     @AfterEach
@@ -100,13 +100,7 @@ class WeightMatrixTest {
                     float[] y = new float[yOff + (n - 1) * ldy + rows + 2];
                     Arrays.fill(y, SENTINEL);
                     m.matmul(n, x, xOff, ldx, y, yOff, ldy);
-                    for (int idx = 0; idx < y.length; idx++) {
-                        int rel = idx - yOff;
-                        boolean inside = rel >= 0 && rel / ldy < n && rel % ldy < rows;
-                        if (!inside && y[idx] != SENTINEL) {
-                            fail(t + ": matmul wrote outside Y at " + idx);
-                        }
-                    }
+                    assertWroteOnlyY(y, yOff, ldy, n, rows, t + ": matmul");
                     for (int i = 0; i < n; i++) {
                         double[] want = QuantReference.matvec(w, rows, cols, x, xOff + i * ldx);
                         for (int r = 0; r < rows; r++) {
@@ -117,6 +111,20 @@ class WeightMatrixTest {
                     got[threads - 1] = y;
                 }
                 assertArrayEquals(got[0], got[1], t + ": results depend on the thread count");
+            }
+        }
+    }
+
+    /**
+     * Fails if y, filled with {@link #SENTINEL} before the product, changed anywhere but in Y's n rows of
+     * {@code rows} values at yOff with row stride ldy.
+     */
+    static void assertWroteOnlyY(float[] y, int yOff, int ldy, int n, int rows, String what) {
+        for (int idx = 0; idx < y.length; idx++) {
+            int rel = idx - yOff;
+            boolean inside = rel >= 0 && rel / ldy < n && rel % ldy < rows;
+            if (!inside && y[idx] != SENTINEL) {
+                fail(what + " wrote outside Y at " + idx);
             }
         }
     }
