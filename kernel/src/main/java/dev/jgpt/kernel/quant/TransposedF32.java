@@ -32,8 +32,10 @@ final class TransposedF32 {
 
     /**
      * y_i[r] = Σ_{c0 ≤ c &lt; c1} x_i[c]·S[c, r] for r0 ≤ r &lt; r1 and m vectors x_i = x[xOff + i·ldx ..], y_i =
-     * y[yOff + i·ldy ..]: four rows of S per pass over each y_i's slice, each block of them read from memory once for
-     * all the x_i. Each y_i gets the floats it gets alone (m = 1): the same chain per output.
+     * y[yOff + i·ldy ..]: one row of S at a time added into each y_i's slice (in L1), so the thread reads S in a
+     * single sequential stream (four rows side by side streamed at 14–21 GB/s per core on Zen 4 against 25 for
+     * one), each row read from memory once for all the x_i. Each y_i gets the floats it gets alone (m = 1): the
+     * same chain per output.
      */
     static void axpyRows(MemorySegment s, int rows, int c0, int c1, int r0, int r1, int m, float[] x, int xOff, int ldx,
                          float[] y, int yOff, int ldy) {
@@ -42,36 +44,7 @@ final class TransposedF32 {
         }
         int vEnd = r0 + F.loopBound(r1 - r0);
         long stride = 4L * rows;
-        int c = c0;
-        for (; c + 4 <= c1; c += 4) {
-            long o0 = c * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
-            for (int i = 0; i < m; i++) {
-                int xi = xOff + i * ldx + c, yi = yOff + i * ldy;
-                float f0 = x[xi], f1 = x[xi + 1], f2 = x[xi + 2], f3 = x[xi + 3];
-                FloatVector x0 = FloatVector.broadcast(F, f0), x1 = FloatVector.broadcast(F, f1);
-                FloatVector x2 = FloatVector.broadcast(F, f2), x3 = FloatVector.broadcast(F, f3);
-                int r = r0;
-                for (; r < vEnd; r += L) {
-                    long b = 4L * r;
-                    FloatVector acc = FloatVector.fromArray(F, y, yi + r);
-                    acc = FloatVector.fromMemorySegment(F, s, o0 + b, LE).fma(x0, acc);
-                    acc = FloatVector.fromMemorySegment(F, s, o1 + b, LE).fma(x1, acc);
-                    acc = FloatVector.fromMemorySegment(F, s, o2 + b, LE).fma(x2, acc);
-                    acc = FloatVector.fromMemorySegment(F, s, o3 + b, LE).fma(x3, acc);
-                    acc.intoArray(y, yi + r);
-                }
-                for (; r < r1; r++) {
-                    long b = 4L * r;
-                    float a = y[yi + r];
-                    a = Math.fma(s.get(FLOAT_LE, o0 + b), f0, a);
-                    a = Math.fma(s.get(FLOAT_LE, o1 + b), f1, a);
-                    a = Math.fma(s.get(FLOAT_LE, o2 + b), f2, a);
-                    a = Math.fma(s.get(FLOAT_LE, o3 + b), f3, a);
-                    y[yi + r] = a;
-                }
-            }
-        }
-        for (; c < c1; c++) {
+        for (int c = c0; c < c1; c++) {
             long o = c * stride;
             for (int i = 0; i < m; i++) {
                 int yi = yOff + i * ldy;

@@ -288,13 +288,8 @@ public final class WeightMatrix {
             fallbackDots(r0, r1, x, xOff, y, yOff, 1);
             return;
         }
-        int r = r0;
-        if (type == WeightType.F32) {   // one FMA chain per row is latency-bound: four rows at a time, same bits
-            for (; r + 4 <= r1; r += 4) {
-                F32.dot4(data, rowOffset(r), rowOffset(r + 1), rowOffset(r + 2), rowOffset(r + 3), x, xOff, cols, y, yOff + r);
-            }
-        }
-        for (; r < r1; r++) {
+        // A row at a time, one sequential stream per thread (see GemmVec's dots for why not four rows side by side).
+        for (int r = r0; r < r1; r++) {
             y[yOff + r] = type.format.dot(data, rowOffset(r), x, xOff, cols, prepared);
         }
     }

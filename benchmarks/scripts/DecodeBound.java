@@ -1,0 +1,108 @@
+import dev.jgpt.infer.GenerationOptions;
+import dev.jgpt.infer.Sampler;
+import dev.jgpt.kernel.Parallel;
+import dev.jgpt.kernel.Simd;
+import dev.jgpt.model.GPT;
+import dev.jgpt.model.GPTConfig;
+import dev.jgpt.model.InferenceSession;
+import jdk.incubator.vector.FloatVector;
+
+import java.util.Arrays;
+
+/**
+ * Decode of GPT-2 124M (random f32 weights, on the heap) over whole 512-token generations on N threads, each as a
+ * percentage of the read-bandwidth bound measured right before it in the same process: {@code Limits.java}'s
+ * streaming sum (a 512 MB array, a contiguous part per thread, four accumulators), as GB/s, divided by the bytes a
+ * token reads (every weight once). On a VM whose memory bandwidth swings with its neighbours (here 2x between
+ * windows: Limits measured 64 then 33 GB/s on 2 threads) a bound taken once says little about a decode timed later;
+ * taken in turns, their ratio holds. A single-file program on the benchmarks jar:
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages -Xmx4g \
+ *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds]
+ * </pre>
+ */
+public class DecodeBound {
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2, rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        Parallel.setThreads(threads);
+        GPTConfig cfg = GPTConfig.gpt2Small();
+        GPT gpt = new GPT(cfg, 1);
+        InferenceSession session = new InferenceSession(gpt);
+        double gbPerToken = 4.0 * gpt.parameterCount() / 1e9;
+        Sampler sampler = GenerationOptions.builder().seed(7).build().newSampler();
+        int vocab = cfg.vocabSize(), tokens = 512;
+        double[] tps = new double[rounds], bound = new double[rounds], ratio = new double[rounds];
+        float[] stream = new float[1 << 27];
+        Arrays.fill(stream, 1f);
+        for (int round = -1; round < rounds; round++) {   // round -1 warms up
+            double boundSeconds = Double.MAX_VALUE;
+            float sink = 0;
+            for (int rep = 0; rep < 3; rep++) {   // the best of three, as Limits.java keeps its best
+                long t0 = System.nanoTime();
+                sink += streamSum(stream, threads);
+                boundSeconds = Math.min(boundSeconds, (System.nanoTime() - t0) / 1e9 * gbPerToken / (4e-9 * stream.length));
+            }
+            session.reset();
+            int next = sampler.sample(session.append(1), vocab);
+            long t0 = System.nanoTime();
+            for (int i = 1; i < tokens; i++) {
+                next = sampler.sample(session.append(next), vocab);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (round < 0) {
+                continue;
+            }
+            tps[round] = (tokens - 1) / seconds;
+            bound[round] = 1 / boundSeconds;
+            ratio[round] = tps[round] / bound[round];
+            System.out.printf("round %d: decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round, tps[round],
+                    bound[round], gbPerToken / boundSeconds, 100 * ratio[round], sink == 42 && next == 42 ? " " : "");
+        }
+        System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token), 512-token generations: decode %.1f tok/s, "
+                + "bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n", Simd.describe(), gbPerToken * 1e3,
+                median(tps), median(bound), 100 * median(ratio), 100 * min(ratio), 100 * max(ratio));
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(0);
+    }
+
+    static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(0);
+    }
+
+    /** Σ x, a contiguous part per thread, four accumulators: Limits.java's streaming read. */
+    static float streamSum(float[] x, int threads) {
+        float[] partial = new float[threads];
+        Parallel.forRange(threads, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int from = (int) ((long) x.length * t / threads), to = (int) ((long) x.length * (t + 1) / threads);
+                FloatVector s0 = FloatVector.zero(Simd.F), s1 = s0, s2 = s0, s3 = s0;
+                int L = Simd.LANES, i = from;
+                for (; i + 4 * L <= to; i += 4 * L) {
+                    s0 = s0.add(FloatVector.fromArray(Simd.F, x, i));
+                    s1 = s1.add(FloatVector.fromArray(Simd.F, x, i + L));
+                    s2 = s2.add(FloatVector.fromArray(Simd.F, x, i + 2 * L));
+                    s3 = s3.add(FloatVector.fromArray(Simd.F, x, i + 3 * L));
+                }
+                float s = Simd.sum(s0.add(s1).add(s2).add(s3));
+                for (; i < to; i++) {
+                    s += x[i];
+                }
+                partial[t] = s;
+            }
+        });
+        float s = 0;
+        for (float p : partial) {
+            s += p;
+        }
+        return s;
+    }
+}
