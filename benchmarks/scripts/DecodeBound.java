@@ -5,8 +5,10 @@ import dev.jgpt.kernel.Simd;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
+import dev.jgpt.model.io.ModelDir;
 import jdk.incubator.vector.FloatVector;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
@@ -19,20 +21,28 @@ import java.util.Arrays;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages -Xmx4g \
- *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds]
+ *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds] [DIR]
  * </pre>
+ *
+ * With a GPT-2 124M model directory DIR (e.g. the one {@code ttft.sh} writes), the generations alternate between
+ * its weights loaded into the heap and used in place from the mapped file, as {@code jgpt generate} does.
  */
 public class DecodeBound {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2, rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Parallel.setThreads(threads);
         GPTConfig cfg = GPTConfig.gpt2Small();
-        GPT gpt = new GPT(cfg, 1);
-        InferenceSession session = new InferenceSession(gpt);
+        Path dir = args.length > 2 ? Path.of(args[2]) : null;
+        GPT gpt = dir == null ? new GPT(cfg, 1) : ModelDir.load(dir);
+        InferenceSession[] sessions = dir == null ? new InferenceSession[] {new InferenceSession(gpt)}
+                : new InferenceSession[] {new InferenceSession(gpt), new InferenceSession(ModelDir.loadMapped(dir))};
+        String[] names = dir == null ? new String[] {"heap"} : new String[] {"heap", "mapped"};
         double gbPerToken = 4.0 * gpt.parameterCount() / 1e9;
         Sampler sampler = GenerationOptions.builder().seed(7).build().newSampler();
         int vocab = cfg.vocabSize(), tokens = 512;
-        double[] tps = new double[rounds], bound = new double[rounds], ratio = new double[rounds];
+        int n = sessions.length;
+        double[][] tps = new double[n][rounds], ratio = new double[n][rounds];
+        double[] bound = new double[rounds];
         float[] stream = new float[1 << 27];
         Arrays.fill(stream, 1f);
         for (int round = -1; round < rounds; round++) {   // round -1 warms up
@@ -43,25 +53,33 @@ public class DecodeBound {
                 sink += streamSum(stream, threads);
                 boundSeconds = Math.min(boundSeconds, (System.nanoTime() - t0) / 1e9 * gbPerToken / (4e-9 * stream.length));
             }
-            session.reset();
-            int next = sampler.sample(session.append(1), vocab);
-            long t0 = System.nanoTime();
-            for (int i = 1; i < tokens; i++) {
-                next = sampler.sample(session.append(next), vocab);
+            if (round >= 0) {
+                bound[round] = 1 / boundSeconds;
             }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            if (round < 0) {
-                continue;
+            for (int m = 0; m < n; m++) {
+                InferenceSession session = sessions[m];
+                session.reset();
+                int next = sampler.sample(session.append(1), vocab);
+                long t0 = System.nanoTime();
+                for (int i = 1; i < tokens; i++) {
+                    next = sampler.sample(session.append(next), vocab);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (round < 0) {
+                    continue;
+                }
+                tps[m][round] = (tokens - 1) / seconds;
+                ratio[m][round] = tps[m][round] / bound[round];
+                System.out.printf("round %d: %s decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round,
+                        names[m], tps[m][round], bound[round], gbPerToken / boundSeconds, 100 * ratio[m][round],
+                        sink == 42 && next == 42 ? " " : "");
             }
-            tps[round] = (tokens - 1) / seconds;
-            bound[round] = 1 / boundSeconds;
-            ratio[round] = tps[round] / bound[round];
-            System.out.printf("round %d: decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round, tps[round],
-                    bound[round], gbPerToken / boundSeconds, 100 * ratio[round], sink == 42 && next == 42 ? " " : "");
         }
-        System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token), 512-token generations: decode %.1f tok/s, "
-                + "bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n", Simd.describe(), gbPerToken * 1e3,
-                median(tps), median(bound), 100 * median(ratio), 100 * min(ratio), 100 * max(ratio));
+        for (int m = 0; m < n; m++) {
+            System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token, %s), 512-token generations: decode %.1f tok/s, "
+                    + "bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n", Simd.describe(), gbPerToken * 1e3,
+                    names[m], median(tps[m]), median(bound), 100 * median(ratio[m]), 100 * min(ratio[m]), 100 * max(ratio[m]));
+        }
     }
 
     static double median(double[] v) {
