@@ -24,17 +24,6 @@ interface Format {
     float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared);
 
     /**
-     * The dots of two rows at off0 and off1 with the same x, into y[yi] and y[yi + 1]: each the float {@link #dot}
-     * gives, bit for bit. A format overrides it to load each x vector once for both rows: with f32 activations a
-     * dot reads 4 bytes of x per weight from L1 against 0.5-1 byte of weights, and on Zen 4 (32 bytes loaded per
-     * cycle) those x loads, not the weights' decoding, bound the quantized dots.
-     */
-    default void dot2(MemorySegment w, long off0, long off1, float[] x, int xOff, int n, float[] prepared, float[] y, int yi) {
-        y[yi] = dot(w, off0, x, xOff, n, prepared);
-        y[yi + 1] = dot(w, off1, x, xOff, n, prepared);
-    }
-
-    /**
      * What {@link #dot} needs from the vector x[xOff, xOff + n) beyond x itself, computed once per
      * vector for all the rows it meets (the sums of x over blocks, for the formats whose blocks subtract
      * a minimum or an offset: their share of the dot product is then one multiply per block), or null.

@@ -88,27 +88,4 @@ final class Q4_0 implements Format {
         }
         return Simd.sum(acc);
     }
-    /** {@link #dot} of two rows in one pass, each x vector loaded once for both (the same operations per row: same bits). */
-    @Override
-    public void dot2(MemorySegment w, long off0, long off1, float[] x, int xOff, int n, float[] prepared, float[] y, int yi) {
-        if (L != 16) {
-            Format.super.dot2(w, off0, off1, x, xOff, n, prepared, y, yi);
-            return;
-        }
-        FloatVector acc = FloatVector.zero(F), accB = acc;
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = off0 + (long) b * BYTES, ob = off1 + (long) b * BYTES;
-            int xb = xOff + b * BLOCK;
-            FloatVector x0 = QuantSimd.x(x, xb), x1 = QuantSimd.x(x, xb + BLOCK / 2);
-            IntVector q = QuantSimd.unsigned(QuantSimd.bytes(w, o + 2)), qB = QuantSimd.unsigned(QuantSimd.bytes(w, ob + 2));
-            FloatVector block = ((FloatVector) q.and(0x0f).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(x0);
-            FloatVector blockB = ((FloatVector) qB.and(0x0f).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(x0);
-            block = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, F, 0)).fma(x1, block);
-            blockB = ((FloatVector) qB.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, F, 0)).fma(x1, blockB);
-            acc = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), acc);
-            accB = blockB.fma(FloatVector.broadcast(F, QuantSimd.f16(w, ob)), accB);
-        }
-        y[yi] = Simd.sum(acc);
-        y[yi + 1] = Simd.sum(accB);
-    }
 }

@@ -78,29 +78,4 @@ final class Q8_0 implements Format {
         }
         return Simd.sum(acc.add(other));
     }
-    /** {@link #dot} of two rows in one pass, each x vector loaded once for both (the same operations per row: same bits). */
-    @Override
-    public void dot2(MemorySegment w, long off0, long off1, float[] x, int xOff, int n, float[] prepared, float[] y, int yi) {
-        if (L != 16) {
-            Format.super.dot2(w, off0, off1, x, xOff, n, prepared, y, yi);
-            return;
-        }
-        FloatVector acc = FloatVector.zero(F), other = acc, accB = acc, otherB = acc;
-        long o = off0, ob = off1;
-        for (int xb = xOff, end = xOff + n; xb < end; xb += BLOCK, o += BYTES, ob += BYTES) {
-            FloatVector x0 = QuantSimd.x(x, xb), x1 = QuantSimd.x(x, xb + L);
-            FloatVector block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2)).mul(x0);
-            FloatVector blockB = QuantSimd.toFloats(QuantSimd.bytes(w, ob + 2)).mul(x0);
-            block = QuantSimd.toFloats(QuantSimd.bytes(w, o + 2 + L)).fma(x1, block);
-            blockB = QuantSimd.toFloats(QuantSimd.bytes(w, ob + 2 + L)).fma(x1, blockB);
-            FloatVector next = block.fma(FloatVector.broadcast(F, QuantSimd.f16(w, o)), other);
-            FloatVector nextB = blockB.fma(FloatVector.broadcast(F, QuantSimd.f16(w, ob)), otherB);
-            other = acc;
-            acc = next;
-            otherB = accB;
-            accB = nextB;
-        }
-        y[yi] = Simd.sum(acc.add(other));
-        y[yi + 1] = Simd.sum(accB.add(otherB));
-    }
 }

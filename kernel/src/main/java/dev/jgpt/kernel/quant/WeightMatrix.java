@@ -294,9 +294,6 @@ public final class WeightMatrix {
                 F32.dot4(data, rowOffset(r), rowOffset(r + 1), rowOffset(r + 2), rowOffset(r + 3), x, xOff, cols, y, yOff + r);
             }
         }
-        for (; r + 2 <= r1 && type != WeightType.F32; r += 2) {   // two rows per x load, same bits as one by one
-            type.format.dot2(data, rowOffset(r), rowOffset(r + 1), x, xOff, cols, prepared, y, yOff + r);
-        }
         for (; r < r1; r++) {
             y[yOff + r] = type.format.dot(data, rowOffset(r), x, xOff, cols, prepared);
         }

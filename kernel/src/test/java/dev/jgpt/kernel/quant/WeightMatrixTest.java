@@ -225,34 +225,6 @@ class WeightMatrixTest {
         bad(() -> q.dequantizeRow(3, new float[64], 0), "row 3");
     }
 
-    /** A format's two-row dot gives each row what its one-row dot gives, bit for bit, whichever rows are paired. */
-    @ParameterizedTest
-    @EnumSource(WeightType.class)
-    void twoRowDotGivesEachRowsDotBitForBit(WeightType t) {
-        SplittableRandom rng = new SplittableRandom(41 + t.ordinal());
-        for (int cols : colsFor(t)) {
-            if (cols % t.blockSize != 0) {
-                continue;
-            }
-            int rows = 5;
-            WeightMatrix m = WeightMatrix.quantize(t, FormatTest.gaussian(rng, rows * cols, 0.5), rows, cols);
-            float[] x = FormatTest.gaussian(rng, cols + 3, 1.0);
-            float[] prepared = t.format.prepare(x, 3, cols);
-            float[] one = new float[rows];
-            for (int r = 0; r < rows; r++) {
-                one[r] = t.format.dot(m.data(), r * m.rowBytes(), x, 3, cols, prepared);
-            }
-            for (int[] pair : new int[][] {{0, 1}, {3, 2}, {4, 4}, {1, 4}}) {
-                float[] y = {SENTINEL, SENTINEL, SENTINEL, SENTINEL};
-                t.format.dot2(m.data(), pair[0] * m.rowBytes(), pair[1] * m.rowBytes(), x, 3, cols, prepared, y, 1);
-                assertEquals(SENTINEL, y[0]);
-                assertEquals(SENTINEL, y[3]);
-                assertEquals(Float.floatToRawIntBits(one[pair[0]]), Float.floatToRawIntBits(y[1]), t + " rows " + Arrays.toString(pair));
-                assertEquals(Float.floatToRawIntBits(one[pair[1]]), Float.floatToRawIntBits(y[2]), t + " rows " + Arrays.toString(pair));
-            }
-        }
-    }
-
     /** A view with its rows reordered computes, for every output, exactly what the original's row gives. */
     @ParameterizedTest
     @EnumSource(WeightType.class)
