@@ -256,8 +256,8 @@ final class Q4_K implements Format {
      * q = 16·f − 16, and Σ d·s_j·q·x = 16·d·s_j·Σ f·x − 16·d·s_j·Σx: the scales' lanes meet −Σx too. The
      * rounding error grows by at most 2× (f·x summed, then scaled by 16), far inside the tests' bound. Measured
      * against shift, mask and convert (Zen 4, one thread, BuildPair, CPU time): 0.90-0.92× the time at 768 × 3072,
-     * 2048 × 2048 and 8192 × 2048, 0.98-1.01× at 768 × 768, 3072 × 768 and 2048 × 8192. What bounds these dots on
-     * Zen 4 is not this: a zmm load from L1 takes ~2 cycles there, and x is 7.5 bytes per weight in lane order.
+     * 2048 × 2048 and 8192 × 2048, 0.98-1.01× at 768 × 768, 3072 × 768 and 2048 × 8192. The x loads weigh as much on
+     * Zen 4: a zmm load from L1 takes ~2 cycles there (measured), and lane-ordered x is 17 loads per super-block.
      * Those 16 quants are not 16 consecutive weights, so prepare also lays x out in that lane order
      * (once per vector x, for all rows): then every x vector is one load. A 64-byte chunk c holds
      * sub-blocks 4c, 4c+1 in lanes 0-7 and 4c+2, 4c+3 in lanes 8-15 (low, high nibbles). The block's 8
