@@ -64,20 +64,10 @@ class WeightMatrixTest {
                 float[] w = QuantReference.dequantize(t, m.data(), rows, cols);
                 float[] x = FormatTest.gaussian(rng, cols + 3, 1.0);
                 double[] want = QuantReference.matvec(w, rows, cols, x, 3);
-                float[][] got = new float[2][];
-                for (int threads = 1; threads <= 2; threads++) {
-                    Parallel.setThreads(threads);
-                    float[] y = new float[rows + 2];
-                    Arrays.fill(y, SENTINEL);
-                    m.matvec(x, 3, y, 1);
-                    assertEquals(SENTINEL, y[0]);
-                    assertEquals(SENTINEL, y[rows + 1]);
-                    for (int r = 0; r < rows; r++) {
-                        check(t + " [" + rows + "×" + cols + "] row " + r, want[r], y[1 + r], tolerance(m, r, x, 3));
-                    }
-                    got[threads - 1] = y;
+                float[] y = matvecOnOneAndTwoThreads(m, x, t.toString());
+                for (int r = 0; r < rows; r++) {
+                    check(t + " [" + rows + "×" + cols + "] row " + r, want[r], y[1 + r], tolerance(m, r, x, 3));
                 }
-                assertArrayEquals(got[0], got[1], t + ": results depend on the thread count");
             }
         }
     }
@@ -113,6 +103,26 @@ class WeightMatrixTest {
                 assertArrayEquals(got[0], got[1], t + ": results depend on the thread count");
             }
         }
+    }
+
+    /**
+     * m·x[3 ..] into y[1 ..], sentinels on either side, on one thread and then on two: fails if either writes outside
+     * its rows or the two differ; returns the product (row r at y[1 + r]).
+     */
+    static float[] matvecOnOneAndTwoThreads(WeightMatrix m, float[] x, String what) {
+        int rows = m.rows();
+        float[][] got = new float[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] y = new float[rows + 2];
+            Arrays.fill(y, SENTINEL);
+            m.matvec(x, 3, y, 1);
+            assertEquals(SENTINEL, y[0], what + ": wrote before y");
+            assertEquals(SENTINEL, y[rows + 1], what + ": wrote after y");
+            got[threads - 1] = y;
+        }
+        assertArrayEquals(got[0], got[1], what + ": results depend on the thread count");
+        return got[0];
     }
 
     /**
