@@ -84,23 +84,14 @@ class WeightMatrixTest {
                 WeightMatrix m = WeightMatrix.quantize(t, FormatTest.gaussian(rng, rows * cols, 0.5), rows, cols);
                 float[] w = QuantReference.dequantize(t, m.data(), rows, cols);
                 float[] x = FormatTest.gaussian(rng, xOff + (n - 1) * ldx + cols, 1.0);
-                float[][] got = new float[2][];
-                for (int threads = 1; threads <= 2; threads++) {
-                    Parallel.setThreads(threads);
-                    float[] y = new float[yOff + (n - 1) * ldy + rows + 2];
-                    Arrays.fill(y, SENTINEL);
-                    m.matmul(n, x, xOff, ldx, y, yOff, ldy);
-                    assertWroteOnlyY(y, yOff, ldy, n, rows, t + ": matmul");
-                    for (int i = 0; i < n; i++) {
-                        double[] want = QuantReference.matvec(w, rows, cols, x, xOff + i * ldx);
-                        for (int r = 0; r < rows; r++) {
-                            check(t + " matmul n=" + n + " [" + rows + "×" + cols + "] (" + i + ", " + r + ")",
-                                    want[r], y[yOff + i * ldy + r], tolerance(m, r, x, xOff + i * ldx));
-                        }
+                float[] y = matmulOnOneAndTwoThreads(m, n, x, xOff, ldx, yOff, ldy, t + ": matmul");
+                for (int i = 0; i < n; i++) {
+                    double[] want = QuantReference.matvec(w, rows, cols, x, xOff + i * ldx);
+                    for (int r = 0; r < rows; r++) {
+                        check(t + " matmul n=" + n + " [" + rows + "×" + cols + "] (" + i + ", " + r + ")",
+                                want[r], y[yOff + i * ldy + r], tolerance(m, r, x, xOff + i * ldx));
                     }
-                    got[threads - 1] = y;
                 }
-                assertArrayEquals(got[0], got[1], t + ": results depend on the thread count");
             }
         }
     }
@@ -119,6 +110,26 @@ class WeightMatrixTest {
             m.matvec(x, 3, y, 1);
             assertEquals(SENTINEL, y[0], what + ": wrote before y");
             assertEquals(SENTINEL, y[rows + 1], what + ": wrote after y");
+            got[threads - 1] = y;
+        }
+        assertArrayEquals(got[0], got[1], what + ": results depend on the thread count");
+        return got[0];
+    }
+
+    /**
+     * m's n products X → Y (x rows ldx apart from xOff, y rows ldy apart from yOff) into a y filled with sentinels, on
+     * one thread and then on two: fails if either writes outside Y or the two differ; returns y.
+     */
+    static float[] matmulOnOneAndTwoThreads(WeightMatrix m, int n, float[] x, int xOff, int ldx, int yOff, int ldy,
+                                            String what) {
+        int rows = m.rows();
+        float[][] got = new float[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] y = new float[yOff + (n - 1) * ldy + rows + 2];
+            Arrays.fill(y, SENTINEL);
+            m.matmul(n, x, xOff, ldx, y, yOff, ldy);
+            assertWroteOnlyY(y, yOff, ldy, n, rows, what);
             got[threads - 1] = y;
         }
         assertArrayEquals(got[0], got[1], what + ": results depend on the thread count");
