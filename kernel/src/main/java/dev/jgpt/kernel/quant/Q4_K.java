@@ -279,23 +279,32 @@ final class Q4_K implements Format {
     private static final jdk.incubator.vector.VectorMask<Float> HIGH_LANES =
             LANE_ORDER ? jdk.incubator.vector.VectorMask.fromLong(F, 0xff00L) : null;
     private static final VectorOperators.Conversion<Integer, Float> I2F = VectorOperators.I2F;
-    private static final VectorOperators.Conversion<Byte, Integer> ZERO_EXTEND_B2I = VectorOperators.ZERO_EXTEND_B2I;
     /**
-     * The block's first 16 bytes as 4 ints (d and dmin, then the 12 packed bytes a0 = bytes 4-7, a1 = 8-11, b = 12-15)
-     * give (s_0…s_3, s_4…s_7, m_0…m_3, m_4…m_7) as in {@link #scales} and {@link #mins}: lane by lane,
-     * (a0, b, a1, b >>> 4) under masks 63, 15, 63, 15, or'd with (·, a0, ·, a1) >>> 2 under masks 0, 48, 0, 48 (per byte).
+     * The block's first 16 bytes, ints 0-3 of a 16-int load (d and dmin, then the 12 packed bytes a0 = bytes 4-7,
+     * a1 = 8-11, b = 12-15), give (s_0…s_7, m_0…m_7) as in {@link #scales} and {@link #mins}: lane j is byte j % 4 of
+     * (a0, b, a1, b >>> 4)[j / 4] under masks 63, 15, 63, 15, or'd with (·, a0, ·, a1)[j / 4] >>> 2 under 0, 48, 0, 48.
+     * In the 16-int species, not a 4-int one: IntVector's scalar-argument methods (and(int), lanewise(op, int), and
+     * the shift-count mask inside lanewise(shift, vector)) keep one type profile for every caller, so 4-int vectors
+     * here and 16-int ones in the loop below made it bimorphic; C2 then compiled both classes' paths and boxed the
+     * vectors where they met, and decode ran 5-8× slower in about half of the runs (Zen 4, `jgpt generate --weights
+     * q4_k` on GPT-2: 10-20 against 63-126 tok/s). One vector class per element type keeps every profile monomorphic.
      */
-    private static final VectorSpecies<Integer> FOUR_INTS = IntVector.SPECIES_128;
-    private static final VectorShuffle<Integer> LOW_BITS = VectorShuffle.fromValues(FOUR_INTS, 1, 3, 2, 3),
-            TOP_BITS = VectorShuffle.fromValues(FOUR_INTS, 0, 1, 0, 2);
-    private static final IntVector LOW_SHIFTS = IntVector.fromArray(FOUR_INTS, new int[] {0, 0, 0, 4}, 0),
-            LOW_MASKS = IntVector.fromArray(FOUR_INTS, new int[] {0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f}, 0),
-            TOP_MASKS = IntVector.fromArray(FOUR_INTS, new int[] {0, 0x30303030, 0, 0x30303030}, 0);
+    private static final VectorShuffle<Integer> LOW_BITS = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, j -> new int[] {1, 3, 2, 3}[j / 4]) : null,
+            TOP_BITS = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, j -> new int[] {0, 1, 0, 2}[j / 4]) : null;
+    private static final IntVector LOW_SHIFTS = lanes(j -> new int[] {0, 0, 0, 4}[j / 4] + 8 * (j % 4)),
+            LOW_MASKS = lanes(j -> new int[] {63, 15, 63, 15}[j / 4]),
+            TOP_SHIFTS = lanes(j -> 2 + 8 * (j % 4)),
+            TOP_MASKS = lanes(j -> new int[] {0, 48, 0, 48}[j / 4]);
     /** Chunk c's scale lanes from (s_0…s_7, m_0…m_7): low nibbles s_{4c + 2·(i / 8)}, high nibbles s_{4c + 1 + 2·(i / 8)}. */
     private static final VectorShuffle<Integer> LOW_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 2 * (i / 8)) : null,
             HIGH_SCALES_0 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 1 + 2 * (i / 8)) : null,
             LOW_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 4 + 2 * (i / 8)) : null,
             HIGH_SCALES_1 = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, i -> 5 + 2 * (i / 8)) : null;
+
+    /** The 16-int vector of f(j) for lane j (null where the lane-order kernel is not used). */
+    private static IntVector lanes(java.util.function.IntUnaryOperator f) {
+        return LANE_ORDER ? IntVector.fromArray(QuantSimd.I, java.util.stream.IntStream.range(0, L).map(f).toArray(), 0) : null;
+    }
 
     private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
 
@@ -340,13 +349,12 @@ final class Q4_K implements Format {
         for (int pb = 0, end = n / BLOCK * PREPARED; pb < end; pb += PREPARED, o += BYTES) {
             // d and dmin not through QuantSimd.f16: C2 stops inlining when the method's graph grows large,
             // and a call left in this loop spills every vector register
-            IntVector head = IntVector.fromMemorySegment(FOUR_INTS, w, o, QuantSimd.LE);
+            // 64 bytes from the block's start: the 16-byte head and quants of the same 144-byte block
+            IntVector head = IntVector.fromMemorySegment(QuantSimd.I, w, o, QuantSimd.LE);
             int halves = head.lane(0);
             float d = Float.float16ToFloat((short) halves), dmin = Float.float16ToFloat((short) (halves >>> 16));
-            IntVector packed = head.rearrange(LOW_BITS).lanewise(LSHR, LOW_SHIFTS).and(LOW_MASKS)
-                    .or(head.rearrange(TOP_BITS).lanewise(LSHR, 2).and(TOP_MASKS));
-            FloatVector scalesMins = (FloatVector) packed.reinterpretAsBytes().convertShape(ZERO_EXTEND_B2I, QuantSimd.I, 0)
-                    .convertShape(I2F, F, 0);
+            FloatVector scalesMins = (FloatVector) head.rearrange(LOW_BITS).lanewise(LSHR, LOW_SHIFTS).and(LOW_MASKS)
+                    .or(head.rearrange(TOP_BITS).lanewise(LSHR, TOP_SHIFTS).and(TOP_MASKS)).convertShape(I2F, F, 0);
             // lanes 0-7: 16·d·s_j, lanes 8-15: dmin·m_j; both meet −Σx of their sub-block
             FloatVector scaled = scalesMins.mul(FloatVector.broadcast(F, 16f * d).blend(dmin, HIGH_LANES));
             accMin = scaled.fma(FloatVector.fromArray(F, p, pb + 256), accMin);
