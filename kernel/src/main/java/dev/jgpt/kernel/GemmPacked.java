@@ -165,7 +165,9 @@ final class GemmPacked {
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
         float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
-        if (K > KC && K <= WHOLE_K) {
+        // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
+        boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;
+        if (!cFits && K > KC && K <= WHOLE_K) {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
             for (int jc = n0; jc < n1; jc += ncBlock) {
@@ -186,7 +188,7 @@ final class GemmPacked {
         // Equal blocks (rounded to whole panels) rather than full blocks plus a sliver.
         int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, MC)), MR);
         int ncMax = NC;
-        if ((long) (m1 - m0) * K <= REREAD_A) {
+        if (!cFits && K > KC && (long) (m1 - m0) * K <= REREAD_A) {   // one sweep (K <= KC) has nothing to keep
             ncMax = Math.max(MIN_NC, Math.min(NC, C_BLOCK / mcBlock / NR * NR));
         }
         int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, ncMax)), NR);
