@@ -15,7 +15,10 @@ import static dev.jgpt.kernel.Simd.F;
  * <p>Blocking (L1 48 KB, L2 1 MB per core): a KC × NR micro-panel of B (128 × 64 floats = 32 KB)
  * stays in L1 while the kernel sweeps every MR-row panel of an MC × KC block of A (up to 512 KB,
  * from L2); the packed KC × NC block of B sits in L2/L3 and each micro-panel is brought to L1 once
- * per A block. With NC this large, B is packed once for most shapes.
+ * per A block. C takes K/KC sweeps (one per block of k, added in order), so C is blocked to stay in L2
+ * between them: a shallow K (up to 4·KC, a weight gradient over B·T = 256 rows) is packed whole per block of
+ * columns and each block of rows takes all its k blocks at once; a deeper one cuts C's columns so that the
+ * A block's rows × those columns fit (GPT-2's LM head, 256 × 50257, would otherwise go to memory six times).
  * Threads split N when each gets a wide slice of C's columns, else M (see {@link #product}); each packs its
  * own B buffer.
  */
@@ -44,7 +47,7 @@ final class GemmPacked {
     private static final class Buffers {
         /** The last, partial MR-row panel of A (full panels are read in place); grown for a deeper block. */
         float[] a = new float[MR * KC];
-        final float[] b = new float[KC * NC];
+        final float[] b = new float[Math.max(KC * NC, WHOLE_K * WHOLE_K_NC)];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
@@ -133,48 +136,106 @@ final class GemmPacked {
         }
     }
 
-    /** C[m0:m1, n0:n1] on the calling thread. */
+    /**
+     * A depth K with at most this many KC blocks is packed whole for each block of columns of B (at most
+     * {@link #WHOLE_K_NC} columns, K·NC floats in L2) so that each block of C (at most {@link #WHOLE_K_MC} rows)
+     * takes all its KC blocks while it is in L2: otherwise all of C goes through the caches once per KC block,
+     * from memory when C is large (GPT-2's LM-head weight gradient, 154 MB, K = B·T = 256).
+     */
+    static final int WHOLE_K = 4 * KC;
+    static final int WHOLE_K_NC = roundUp(Integer.getInteger("jgpt.gemm.wholek.nc", 384), NR);
+    static final int WHOLE_K_MC = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc", 96), MR);
+    /**
+     * Deeper products sweep C once per KC block: its columns are cut so that a block of C (the A block's rows ×
+     * these columns) of at most this many floats stays in L2 between sweeps, at the cost of reading A once per
+     * block of columns (only done when A is at most {@link #REREAD_A} floats).
+     */
+    static final int C_BLOCK = Integer.getInteger("jgpt.gemm.cblock", 1 << 16);
+    static final int REREAD_A = 1 << 20;
+    /** Never cut C's columns narrower than this for {@link #C_BLOCK}. */
+    static final int MIN_NC = 4 * NR;
+
+    /**
+     * C[m0:m1, n0:n1] on the calling thread. However it is blocked, each tile of C takes its KC blocks of k in
+     * order from 0, each a chain of fused multiply-adds from zero added to C: the blocking changes which sums
+     * are in cache, never the sums.
+     */
     private static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int K,
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
-        float[] ap = buf.a, bp = buf.b, edge = buf.edge, t16 = buf.t16;
+        float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
+        // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
+        boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;
+        if (!cFits && K > KC && K <= WHOLE_K) {
+            int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
+            int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
+            for (int jc = n0; jc < n1; jc += ncBlock) {
+                int nc = Math.min(ncBlock, n1 - jc), ncPadded = roundUp(nc, NR);
+                for (int pc = 0; pc < K; pc += KC) {   // B's block pc at pc·ncPadded, laid out as packB lays one
+                    packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, nc, bp, pc * ncPadded, t16);
+                }
+                for (int ic = m0; ic < m1; ic += mcBlock) {
+                    int mc = Math.min(mcBlock, m1 - ic);
+                    for (int pc = 0; pc < K; pc += KC) {
+                        blockTiles(transA, ic, mc, jc, nc, pc, Math.min(KC, K - pc), K, a, aOff, lda, bp, pc * ncPadded,
+                                c, cOff, ldc, accumulate, bias, epilogue, ap, buf.edge);
+                    }
+                }
+            }
+            return;
+        }
         // Equal blocks (rounded to whole panels) rather than full blocks plus a sliver.
-        int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, NC)), NR);
         int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, MC)), MR);
+        int ncMax = NC;
+        if (!cFits && K > KC && (long) (m1 - m0) * K <= REREAD_A) {   // one sweep (K <= KC) has nothing to keep
+            ncMax = Math.max(MIN_NC, Math.min(NC, C_BLOCK / mcBlock / NR * NR));
+        }
+        int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, ncMax)), NR);
         for (int jc = n0; jc < n1; jc += ncBlock) {
             int nc = Math.min(ncBlock, n1 - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, t16);
-                boolean add = accumulate || pc > 0;
-                boolean last = pc + kc == K;   // the bias and the epilogue come after the last block of K
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, 0, t16);
                 for (int ic = m0; ic < m1; ic += mcBlock) {
-                    int mc = Math.min(mcBlock, m1 - ic);
-                    // Full MR-row panels of A are read in place: the kernel takes A's strides, so A
-                    // needs no packing. Only a last, partial panel is copied (zero-padded) into ap.
-                    int full = mc / MR * MR;
-                    if (full < mc) {
-                        packPartialA(transA, a, aOff, lda, ic + full, mc - full, pc, kc, ap);
-                    }
-                    int ars = transA ? 1 : lda, aks = transA ? lda : 1;
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int ci = cOff + (ic + ir) * ldc + jc + jr;
-                            if (ir < full) {
-                                int ao = aOff + (transA ? pc * lda + ic + ir : (ic + ir) * lda + pc);
-                                tile(a, ao, ars, aks, MR, bp, jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
-                            } else {
-                                tile(ap, 0, 1, MR, mc - full, bp, jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
-                            }
-                            if (last && bias != null) {
-                                addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), bias, jc + jr);
-                            }
-                            if (last && epilogue != null) {
-                                epilogue.apply(c, ci, ldc, ic + ir, jc + jr, Math.min(MR, mc - ir), Math.min(NR, nc - jr));
-                            }
-                        }
-                    }
+                    blockTiles(transA, ic, Math.min(mcBlock, m1 - ic), jc, nc, pc, kc, K, a, aOff, lda, bp, 0,
+                            c, cOff, ldc, accumulate, bias, epilogue, ap, buf.edge);
+                }
+            }
+        }
+    }
+
+    /**
+     * C[ic:ic+mc, jc:jc+nc] (+)= op(A)[ic:ic+mc, pc:pc+kc]·(B's block packed at bp[bo..]), then the bias and the
+     * epilogue if this is the last block of K: each B micro-panel (KC × NR, in L1) against every MR-row panel.
+     */
+    private static void blockTiles(boolean transA, int ic, int mc, int jc, int nc, int pc, int kc, int K,
+                                   float[] a, int aOff, int lda, float[] bp, int bo,
+                                   float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
+                                   float[] ap, float[] edge) {
+        boolean add = accumulate || pc > 0;
+        boolean last = pc + kc == K;   // the bias and the epilogue come after the last block of K
+        // Full MR-row panels of A are read in place: the kernel takes A's strides, so A
+        // needs no packing. Only a last, partial panel is copied (zero-padded) into ap.
+        int full = mc / MR * MR;
+        if (full < mc) {
+            packPartialA(transA, a, aOff, lda, ic + full, mc - full, pc, kc, ap);
+        }
+        int ars = transA ? 1 : lda, aks = transA ? lda : 1;
+        for (int jr = 0; jr < nc; jr += NR) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                int ci = cOff + (ic + ir) * ldc + jc + jr;
+                if (ir < full) {
+                    int ao = aOff + (transA ? pc * lda + ic + ir : (ic + ir) * lda + pc);
+                    tile(a, ao, ars, aks, MR, bp, bo + jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
+                } else {
+                    tile(ap, 0, 1, MR, mc - full, bp, bo + jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
+                }
+                if (last && bias != null) {
+                    addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), bias, jc + jr);
+                }
+                if (last && epilogue != null) {
+                    epilogue.apply(c, ci, ldc, ic + ir, jc + jr, Math.min(MR, mc - ir), Math.min(NR, nc - jr));
                 }
             }
         }
@@ -350,9 +411,15 @@ final class GemmPacked {
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                       float[] bp, float[] t16) {
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, 0, t16);
+    }
+
+    /** {@link #packB} into bp from bpOff. */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                      float[] bp, int bpOff, float[] t16) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int base = jr * kc;
+            int base = bpOff + jr * kc;
             if (transB) {
                 // op(B)[k, j] = b[j·ldb + k]: a transpose, in 16 × 16 register blocks where possible.
                 int j = 0;

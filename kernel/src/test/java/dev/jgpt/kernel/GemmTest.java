@@ -131,6 +131,54 @@ class GemmTest {
     }
 
     /**
+     * The packed path's sums bit for bit: per KC block of k from 0, a chain of fused multiply-adds from zero,
+     * the blocks added onto C in order (onto 0 without accumulate). Shapes take both loop orders, a shallow K
+     * packed whole with several blocks of rows and columns, and a deep K swept block by block with C's columns
+     * cut, with edge tiles, every layout, accumulate or not, on one and two threads.
+     */
+    @Test
+    void packedSumsAreBlockedFmaChainsInOrder() {
+        int kc = GemmPacked.KC;
+        int[][] shapes = {
+                {GemmPacked.WHOLE_K_MC * 2 + 7, GemmPacked.WHOLE_K_NC + GemmPacked.NR + 9, 2 * kc + 5},
+                {GemmPacked.WHOLE_K_MC + 1, 2 * GemmPacked.WHOLE_K_NC, GemmPacked.WHOLE_K},
+                {101, GemmPacked.MIN_NC * 3 + 17, 3 * GemmPacked.WHOLE_K / 2 + 3}};
+        for (int[] s : shapes) {
+            int M = s[0], N = s[1], K = s[2];
+            for (boolean tA : new boolean[] {false, true}) {
+                for (boolean tB : new boolean[] {false, true}) {
+                    boolean acc = tA ^ tB;
+                    Random rnd = new Random(M * 31 + N + K);
+                    Stored a = tA ? stored(rnd, K, M, 3, 1, 0.5f, 1f) : stored(rnd, M, K, 3, 1, 0.5f, 1f);
+                    Stored b = tB ? stored(rnd, N, K, 1, 2, 0.5f, 1f) : stored(rnd, K, N, 1, 2, 0.5f, 1f);
+                    Stored c = stored(rnd, M, N, 2, 0, 0.5f, 1f);
+                    float[] want = c.data().clone();
+                    for (int i = 0; i < M; i++) {
+                        for (int j = 0; j < N; j++) {
+                            int ci = c.off() + i * c.ld() + j;
+                            for (int pc = 0; pc < K; pc += kc) {
+                                float sum = 0f;
+                                for (int k = pc; k < Math.min(K, pc + kc); k++) {
+                                    sum = Math.fma((float) opA(a, tA, i, k), (float) opA(b, tB, k, j), sum);
+                                }
+                                want[ci] = pc == 0 && !acc ? sum : want[ci] + sum;
+                            }
+                        }
+                    }
+                    for (int threads : new int[] {1, 2}) {
+                        Parallel.setThreads(threads);
+                        float[] got = c.data().clone();
+                        Gemm.gemm(tA, tB, M, N, K, a.data(), a.off(), a.ld(), b.data(), b.off(), b.ld(),
+                                got, c.off(), c.ld(), acc);
+                        assertArrayEquals(want, got, Arrays.toString(s) + " tA=" + tA + " tB=" + tB
+                                + " threads=" + threads);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Few rows times a large transposed W (a prompt through a Linear layer) stream W in place: odd row
      * counts (part of, one, and more than one NR-column panel of xᵀ), W rows that leave a partial six-row panel, K
      * crossing the streaming depth, both layouts of A, accumulate or not, and the same bits on one and two
