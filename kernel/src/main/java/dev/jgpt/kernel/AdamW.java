@@ -13,7 +13,7 @@ import static dev.jgpt.kernel.Simd.F;
 public final class AdamW {
     private AdamW() {}
 
-    /** Elements per task of the whole-model update: tensors are cut into pieces of at most this size. */
+    /** The fewest elements worth a thread of their own. */
     private static final int CHUNK = 1 << 15;
 
     /** step is 1-based (the bias correction uses β^step). */
@@ -27,9 +27,8 @@ public final class AdamW {
 
     /**
      * One step over many tensors at once (a whole model): tensor i is params[i], grads[i], m[i], v[i] (all of
-     * params[i].length) with weight decay weightDecay[i]. The tensors are cut into pieces of {@link #CHUNK}
-     * elements and the pieces shared among the threads in one parallel pass, instead of one pass (or a
-     * serial loop, for small tensors) per tensor. Each element gets exactly what {@link #update} gives it.
+     * params[i].length) with weight decay weightDecay[i]. The threads share all the tensors' elements in one
+     * parallel pass, instead of one pass (or a serial loop, for small tensors) per tensor. Each element gets exactly what {@link #update} gives it.
      */
     public static void update(float[][] params, float[][] grads, float[][] m, float[][] v, float[] weightDecay,
                               float lr, float beta1, float beta2, float eps, int step) {
@@ -40,24 +39,32 @@ public final class AdamW {
             throw new IllegalArgumentException(op + ": need as many gradients, moments and decays as tensors, got "
                     + grads.length + ", " + m.length + ", " + v.length + ", " + weightDecay.length);
         }
-        int[] firstPiece = new int[params.length + 1];
+        int[] first = new int[params.length + 1];   // first[i] = where tensor i starts in all the elements
         for (int i = 0; i < params.length; i++) {
             check(op + " tensor " + i, params[i], grads[i], m[i], v[i], params[i].length);
-            firstPiece[i + 1] = Math.addExact(firstPiece[i], (params[i].length + CHUNK - 1) / CHUNK);
+            first[i + 1] = Math.addExact(first[i], params[i].length);
         }
-        Parallel.forRange(firstPiece[params.length], 1, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                int i = java.util.Arrays.binarySearch(firstPiece, p);
-                i = i >= 0 ? lastOf(firstPiece, i) : -i - 2;   // the tensor whose pieces include p
-                int s = (p - firstPiece[i]) * CHUNK, e = Math.min(params[i].length, s + CHUNK);
-                range(params[i], grads[i], m[i], v[i], s, e, lr, beta1, beta2, eps, weightDecay[i], step);
+        // The threads split the elements of all tensors, not the tensors or pieces of them: equal work (a
+        // model's tensors differ 500-fold in size), and each element's update is the same wherever a split falls.
+        Parallel.forRange(first[params.length], CHUNK, 4, (s, e) -> {
+            for (int i = tensorAt(first, s), at = s; at < e; i++) {
+                int hi = Math.min(first[i + 1], e);
+                if (hi > at) {
+                    range(params[i], grads[i], m[i], v[i], at - first[i], hi - first[i], lr, beta1, beta2, eps,
+                            weightDecay[i], step);
+                    at = hi;
+                }
             }
         });
     }
 
-    /** The last index holding the same value as index i (empty tensors have no pieces and repeat it). */
-    private static int lastOf(int[] a, int i) {
-        while (i + 1 < a.length && a[i + 1] == a[i]) {
+    /** The tensor holding element s of all of them (first as in {@link #update}; empty tensors skipped). */
+    private static int tensorAt(int[] first, int s) {
+        int i = java.util.Arrays.binarySearch(first, s);
+        if (i < 0) {
+            return -i - 2;
+        }
+        while (i + 1 < first.length && first[i + 1] == s) {
             i++;
         }
         return i;

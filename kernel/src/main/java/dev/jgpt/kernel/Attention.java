@@ -107,7 +107,7 @@ public final class Attention {
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean inPanels = inPanels(T, hs);
-        Parallel.forRange(B * NH, 1, (s, e) -> {
+        Parallel.forRange(B * NH, 1, 4, (s, e) -> {
             Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
                 int b = bh / NH, h = bh % NH, g = h / G;
@@ -349,7 +349,7 @@ public final class Attention {
         // few L1 sets at every row.
         int S = T % 64 == 0 ? T + Simd.LANES : T;
         boolean inPanels = inPanels(T, hs);
-        Parallel.forRange(B * NKV, 1, (s, e) -> {
+        Parallel.forRange(B * NKV, 1, 4, (s, e) -> {
             Scratch sc = SCRATCH.get();
             if (sc.ds.length < T * S) {
                 sc.ds = new float[T * S];

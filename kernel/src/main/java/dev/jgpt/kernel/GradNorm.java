@@ -76,7 +76,7 @@ public final class GradNorm {
 
     /** Runs body over every block of every tensor: one parallel pass for all of them. */
     private static void forEachBlock(List<float[]> tensors, int[] firstBlock, BlockBody body) {
-        Parallel.forRange(firstBlock[tensors.size()], 1, (b0, b1) -> {
+        Parallel.forRange(firstBlock[tensors.size()], 1, 4, (b0, b1) -> {
             int k = 0;
             for (int b = b0; b < b1; b++) {
                 while (firstBlock[k + 1] <= b) {

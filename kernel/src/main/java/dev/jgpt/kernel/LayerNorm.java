@@ -25,7 +25,7 @@ public final class LayerNorm {
         if (!(eps >= 0f)) {
             throw new IllegalArgumentException(op + ": eps must be >= 0, got " + eps);
         }
-        Parallel.forRange(rows, Math.max(1, 4096 / C), (r0, r1) -> {
+        Parallel.forRange(rows, Math.max(1, 4096 / C), 4, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 forwardRow(out, mean, rstd, x, gamma, beta, r, C, eps);
             }

@@ -64,8 +64,19 @@ public final class Parallel {
      * smaller than {@code minChunk} per thread are not split (threading costs microseconds).
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
+        forRange(n, minChunk, 1, body);
+    }
+
+    /**
+     * {@link #forRange}, but [0, n) cut into up to {@code chunksPerThread} chunks per thread (none smaller than
+     * {@code minChunk}), which the threads claim as they finish the last: a thread slowed down (by a cold
+     * cache or another process) takes fewer chunks instead of holding the others up at the end. Only for
+     * bodies whose results do not depend on where the chunks begin and end.
+     */
+    public static void forRange(int n, int minChunk, int chunksPerThread, RangeBody body) {
         Pool p = pool;
-        int t = Math.min(p.threads, Math.max(1, n / Math.max(1, minChunk)));
+        int most = n / Math.max(1, minChunk);
+        int t = Math.min(p.threads, Math.max(1, most));
         // Inline: too small, or called from inside a job (a worker, or the caller taking its chunks; the
         // lock is reentrant, so the holder's tryLock would succeed), or another thread holds the pool.
         if (t <= 1 || Thread.currentThread() instanceof Worker || p.lock.isHeldByCurrentThread() || !p.lock.tryLock()) {
@@ -75,7 +86,7 @@ public final class Parallel {
             return;
         }
         try {
-            p.run(new Job(body, n, t));
+            p.run(new Job(body, n, Math.max(t, Math.min(most, t * chunksPerThread))));
         } finally {
             p.lock.unlock();
         }

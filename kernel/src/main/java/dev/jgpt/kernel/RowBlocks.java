@@ -45,7 +45,7 @@ final class RowBlocks {
     static void forEach(int rows, int C, Body body) {
         int blocks = count(rows);
         int minBlocks = (int) Math.max(1, blocks * 4096L / Math.max(1L, (long) rows * C));
-        Parallel.forRange(blocks, minBlocks, (b0, b1) -> {
+        Parallel.forRange(blocks, minBlocks, 4, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 body.run(b, (int) ((long) rows * b / blocks), (int) ((long) rows * (b + 1) / blocks));
             }

@@ -40,6 +40,38 @@ class ParallelTest {
     }
 
     @Test
+    void claimedChunksCoverTheRangeOnceAndRespectMinChunk() {
+        for (int threads : new int[] {1, 2, 3}) {
+            Parallel.setThreads(threads);
+            for (int n : new int[] {0, 1, 7, 48, 1000}) {
+                for (int minChunk : new int[] {1, 5}) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(1, n));
+                    java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+                    java.util.concurrent.atomic.AtomicInteger smallest = new java.util.concurrent.atomic.AtomicInteger(n);
+                    Parallel.forRange(n, minChunk, 4, (s, e) -> {
+                        chunks.incrementAndGet();
+                        smallest.accumulateAndGet(e - s, Math::min);
+                        for (int i = s; i < e; i++) {
+                            hits.incrementAndGet(i);
+                        }
+                    });
+                    String at = "threads " + threads + ", n " + n + ", minChunk " + minChunk;
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(1, hits.get(i), at + ", index " + i);
+                    }
+                    // One chunk when one thread (inline); else up to 4 per thread, none below minChunk.
+                    int expected = threads == 1 || n / minChunk <= 1 ? Math.min(1, n)
+                            : Math.min(n / minChunk, threads * 4);
+                    assertEquals(expected, chunks.get(), at);
+                    if (n >= minChunk) {
+                        org.junit.jupiter.api.Assertions.assertTrue(smallest.get() >= minChunk, at);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void exceptionsReachTheCallerAndThePoolKeepsWorking() {
         Parallel.setThreads(2);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(10, 1, (s, x) -> {
