@@ -4,7 +4,6 @@ import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -168,11 +167,11 @@ final class Q6_K implements Format {
      * bits 2p, 2p+1 of {@code high} (qh[l]) as bits 4-5.
      */
     static FloatVector quant(ByteVector low, ByteVector high, int part) {
-        // Shifts in 16-bit lanes (x86 has none for bytes); bits crossing into the neighbouring byte
-        // land outside the masks. top: bits 2p, 2p+1 of each byte moved to bits 4-5.
-        ShortVector nibble = low.reinterpretAsShorts().lanewise(LSHR, 4 * (part >> 1)).and((short) 0x0f0f);
-        ShortVector top = high.reinterpretAsShorts().lanewise(LSHR, 2 * part).lanewise(LSHL, 4).and((short) 0x3030);
-        return QuantSimd.toFloats(nibble.or(top).reinterpretAsBytes().sub((byte) 32));
+        // In int lanes, a byte each, not in 16-bit lanes: the f16/bf16 kernels use another shape of ShortVector,
+        // and two shapes of one element type make the Vector API's shared type profiles bimorphic (see Q4_K's).
+        IntVector nibble = QuantSimd.unsigned(low).lanewise(LSHR, 4 * (part >> 1)).and(0x0f);
+        IntVector top = QuantSimd.unsigned(high).lanewise(LSHR, 2 * part).and(3).lanewise(LSHL, 4);
+        return (FloatVector) nibble.or(top).sub(32).convertShape(I2F, F, 0);
     }
 
     @Override
