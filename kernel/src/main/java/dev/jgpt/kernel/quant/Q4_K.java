@@ -286,8 +286,9 @@ final class Q4_K implements Format {
      * In the 16-int species, not a 4-int one: IntVector's scalar-argument methods (and(int), lanewise(op, int), and
      * the shift-count mask inside lanewise(shift, vector)) keep one type profile for every caller, so 4-int vectors
      * here and 16-int ones in the loop below made it bimorphic; C2 then compiled both classes' paths and boxed the
-     * vectors where they met, and decode ran 5-8× slower in about half of the runs (Zen 4, `jgpt generate --weights
-     * q4_k` on GPT-2: 10-20 against 63-126 tok/s). One vector class per element type keeps every profile monomorphic.
+     * vectors where they met, and decode ran 5-8× slower in most runs with bin/jgpt's JIT flags and in some without
+     * (Zen 4, `jgpt generate --weights q4_k` on GPT-2: 10-20 against 63-126 tok/s). One vector class per element type
+     * keeps every profile monomorphic.
      */
     private static final VectorShuffle<Integer> LOW_BITS = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, j -> new int[] {1, 3, 2, 3}[j / 4]) : null,
             TOP_BITS = LANE_ORDER ? VectorShuffle.fromOp(QuantSimd.I, j -> new int[] {0, 1, 0, 2}[j / 4]) : null;
