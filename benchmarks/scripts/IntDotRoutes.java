@@ -37,7 +37,7 @@ import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
  * as ggml's block_q8_0 activations. Standalone (no jgpt classes):
  *
  * <pre>
- * for k in q8f32 q8int q8s2i q8shift q4f32 q4int256 q4s2iSub q4int512 q4shift; do
+ * for k in q8f32 q8f32y q8int q8s2i q8shift q4f32 q4int256 q4s2iSub q4int512 q4shift; do
  *   java --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java $k 256 768; done   # in L2, one thread
  * java -Dthreads=2 --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java q4int256 131072 768  # from DRAM
  * java --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java auto 256 768     # C2 auto-vectorized loops
@@ -51,26 +51,28 @@ import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
  * <pre>
  *                 L2, 1 thread, 256×768   L2, 1 thread, 64×3072   DRAM, 2 threads, 131072×768
  * q8f32 (jgpt)    15.9 17.1               19.0 21.2               27.5 26.8
+ * q8f32y          14.4 14.4
  * q8int           16.4 16.4               18.8 18.8
  * q8s2i           16.4 16.2               20.4 20.4
  * q8shift         16.8 16.8               19.8 19.9               27.7 26.3
- * q4f32 (jgpt)     7.8  7.8                8.7  8.7               14.2 14.4
- * q4int256         9.8  8.9               10.4 10.5               15.6 13.8
+ * q4f32 (jgpt)     7.8  7.8                8.7  8.7               14.2-14.9, median 14.35 of 6
+ * q4int256         9.8  8.9               10.4 10.5               13.8-16.4, median 15.65 of 6
  * q4s2iSub         8.0  8.0                9.5  9.5
  * q4int512         6.6  6.6                7.4  7.4
  * q4shift          6.8  6.9                7.7  7.7
  * </pre>
- * So: Q8_0 gains nothing; Q4_0 gains 15-25% from the cache (q4int256) and nothing clear from DRAM at 2
- * threads. Every kernel here takes ~2 ns (~7 cycles) per 32-weight block, and their compiled loops run
- * 25-37 instructions per block (bounds checks, the f16 scale through a general register, spills, the
- * vector work): the integer forms spend what they save in conversions on emulating the pairwise add.
- * C2 emits no vpmaddwd / vpmaddubsw / vpdpbusd / vpdpwssd from any Vector API form tried (ShortVector
- * mul is vpmullw; pairs are summed by vpslld, vpaddd, vpsrad, or widened by vpmovsxwd). Its SuperWord
- * pass does emit vpmaddwd (MulAddVS2VI) for {@code out[i] = a[2i]*b[2i] + a[2i+1]*b[2i+1]} over short[]
- * into int[] ({@link #autoSOut}), and vpdpwssd for the same with {@code out[i] +=} ({@link #autoSAcc}), but not for the sum
- * as a reduction into one int ({@link #autoS}: scalar movswl/imul), nor over byte[] ({@link #autoBOut},
- * {@link #autoB}: scalar), and only on plain arrays of shorts: never on ggml's 34- or 18-byte blocks of
- * bytes read from a MemorySegment.
+ * So: Q8_0 gains nothing; Q4_0 gains 15-25% from the cache (q4int256) and ~9% from DRAM at 2 threads
+ * (where GPT-2's 4-bit decode also reads a q6_K head this does not touch). Every kernel here takes ~2 ns
+ * (~7 cycles) per 32-weight block, and their compiled loops run 25-37 instructions per block (bounds
+ * checks, the f16 scale through a general register, spills, the vector work): the integer forms spend
+ * what they save in conversions on emulating the pairwise add. C2 emits no vpmaddwd / vpmaddubsw /
+ * vpdpbusd / vpdpwssd from any Vector API form tried (ShortVector mul is vpmullw; pairs are summed by
+ * vpslld, vpaddd, vpsrad, or widened by vpmovsxwd). Its SuperWord pass does emit vpmaddwd (MulAddVS2VI)
+ * for {@code out[i] = a[2i]*b[2i] + a[2i+1]*b[2i+1]} over short[] into int[] ({@link #autoSOut}), and
+ * vpdpwssd for the same with {@code out[i] +=} ({@link #autoSAcc}), but not for the sum as a reduction
+ * into one int ({@link #autoS}: scalar movswl/imul), nor over byte[] ({@link #autoBOut}, {@link #autoB}:
+ * scalar), and only on plain arrays of shorts: never on ggml's 34- or 18-byte blocks of bytes read from
+ * a MemorySegment.
  */
 public class IntDotRoutes {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -259,6 +261,25 @@ public class IntDotRoutes {
         return sum(acc.add(other));
     }
 
+
+    static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+
+    /** q8f32 on 256-bit vectors, 8 bytes → 8 floats per step: Zen 4 splits 512-bit operations in two, yet this is slower. */
+    static float q8f32y(MemorySegment w, long off, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F256), other = FloatVector.zero(F256);
+        long o = off;
+        for (int xb = 0; xb < n; xb += 32, o += 34) {
+            FloatVector block = ((FloatVector) ByteVector.fromMemorySegment(B64, w, o + 2, LE).convertShape(B2F, F256, 0)).mul(FloatVector.fromArray(F256, x, xb));
+            for (int c = 8; c < 32; c += 8) {
+                block = ((FloatVector) ByteVector.fromMemorySegment(B64, w, o + 2 + c, LE).convertShape(B2F, F256, 0)).fma(FloatVector.fromArray(F256, x, xb + c), block);
+            }
+            FloatVector next = block.fma(FloatVector.broadcast(F256, f16(w, o)), other);
+            other = acc;
+            acc = next;
+        }
+        return sum(acc.add(other));
+    }
+
     // C2 SuperWord candidates (plain arrays, one row of n weights)
     static int autoS(short[] a, short[] b, int n) {
         int s = 0;
@@ -390,6 +411,7 @@ public class IntDotRoutes {
         }
         Map<String, Object[]> kernels = new LinkedHashMap<>();
         kernels.put("q8f32", new Object[] {b8, (Row) r -> q8f32(w8, (long) r * n / 32 * 34, x, n)});
+        kernels.put("q8f32y", new Object[] {b8, (Row) r -> q8f32y(w8, (long) r * n / 32 * 34, x, n)});
         kernels.put("q8int", new Object[] {b8, (Row) r -> q8int(w8, (long) r * n / 32 * 34, xs, xd, n)});
         kernels.put("q8s2i", new Object[] {b8, (Row) r -> q8s2i(w8, (long) r * n / 32 * 34, xs, xd, n)});
         kernels.put("q8shift", new Object[] {b8, (Row) r -> q8shift(w8, (long) r * n / 32 * 34, xe, xd, n)});
