@@ -37,7 +37,7 @@ import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
  * as ggml's block_q8_0 activations. Standalone (no jgpt classes):
  *
  * <pre>
- * for k in q8f32 q8f32y q8int q8s2i q8shift q4f32 q4int256 q4s2iSub q4int512 q4shift; do
+ * for k in q8f32 q8f32y q8int q8s2i q8shift q4f32 q4int256 q4int256a q4s2iSub q4int512 q4shift; do
  *   java --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java $k 256 768; done   # in L2, one thread
  * java -Dthreads=2 --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java q4int256 131072 768  # from DRAM
  * java --add-modules jdk.incubator.vector benchmarks/scripts/IntDotRoutes.java auto 256 768     # C2 auto-vectorized loops
@@ -57,6 +57,7 @@ import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
  * q8shift         16.8 16.8               19.8 19.9               27.7 26.3
  * q4f32 (jgpt)     7.8  7.8                8.7  8.7               14.2-14.9, median 14.35 of 6
  * q4int256         9.8  8.9               10.4 10.5               13.8-16.4, median 15.65 of 6
+ * q4int256a        9.2  9.2   (its own window: q4f32 7.9 7.9, q4int256 8.9 8.9)
  * q4s2iSub         8.0  8.0                9.5  9.5
  * q4int512         6.6  6.6                7.4  7.4
  * q4shift          6.8  6.9                7.7  7.7
@@ -198,6 +199,20 @@ public class IntDotRoutes {
             acc = next;
         }
         return sum(acc.add(other));
+    }
+
+    /** q4int256 with one accumulator: no register swaps in the loop (C2 unrolls neither form). */
+    static float q4int256a(MemorySegment w, long off, short[] xq, float[] xd, int n) {
+        FloatVector acc = FloatVector.zero(F256);
+        long o = off;
+        for (int xb = 0, b = 0; xb < n; xb += 32, o += 18, b++) {
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, o + 2, LE).convertShape(ZERO_EXTEND_B2S, S256, 0);
+            ShortVector lo = q.and((short) 0x0f).sub((short) 8), hi = q.lanewise(LSHR, 4).sub((short) 8);
+            IntVector p = lo.mul(ShortVector.fromArray(S256, xq, xb)).add(hi.mul(ShortVector.fromArray(S256, xq, xb + 16))).reinterpretAsInts();
+            IntVector s = p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+            acc = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F256, f16(w, o) * xd[b]), acc);
+        }
+        return sum(acc);
     }
 
     /** As q4int256 but the 16 shorts widened to 16 ints (vpmovsxwd zmm), 512-bit convert and fma. */
@@ -417,6 +432,7 @@ public class IntDotRoutes {
         kernels.put("q8shift", new Object[] {b8, (Row) r -> q8shift(w8, (long) r * n / 32 * 34, xe, xd, n)});
         kernels.put("q4f32", new Object[] {b4, (Row) r -> q4f32(w4, (long) r * n / 32 * 18, x, n)});
         kernels.put("q4int256", new Object[] {b4, (Row) r -> q4int256(w4, (long) r * n / 32 * 18, xs, xd, n)});
+        kernels.put("q4int256a", new Object[] {b4, (Row) r -> q4int256a(w4, (long) r * n / 32 * 18, xs, xd, n)});
         kernels.put("q4s2iSub", new Object[] {b4, (Row) r -> q4s2iSub(w4, (long) r * n / 32 * 18, xs, xd, n)});
         kernels.put("q4int512", new Object[] {b4, (Row) r -> q4int512(w4, (long) r * n / 32 * 18, xs, xd, n)});
         kernels.put("q4shift", new Object[] {b4, (Row) r -> q4shift(w4, (long) r * n / 32 * 18, xn, xd, n)});
