@@ -63,16 +63,28 @@ public final class Gelu {
         Checks.length("geluForwardOfLinear", "a", a, (long) M * N);
         Gemm.linearForward(d, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
-                int o = ci + r * ldc, ao = (row + r) * N + col;
-                for (int j = 0; j < cols; j += F.length()) {
-                    VectorMask<Float> m = F.indexInRange(j, cols);
-                    FloatVector h = FloatVector.fromArray(F, c, o + j, m);
+                int o = ci + r * ldc, ao = (row + r) * N + col, j = 0;
+                // Whole vectors unmasked, the rest apart: with a mask on every vector C2 reached its node limit
+                // before inlining grad, which then boxed its vectors on every call (2-3 ms of a baby step).
+                for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
+                    FloatVector h = FloatVector.fromArray(F, c, o + j);
                     FloatVector u = u(h), z = z(u), rz = ONE.div(z.add(ONE)), sig = sigma(u, z, rz);
-                    h.mul(sig).intoArray(a, ao + j, m);
-                    grad(h, z, rz, sig).intoArray(c, o + j, m);
+                    h.mul(sig).intoArray(a, ao + j);
+                    grad(h, z, rz, sig).intoArray(c, o + j);
+                }
+                if (j < cols) {
+                    forwardTail(a, ao + j, c, o + j, F.indexInRange(j, cols));
                 }
             }
         });
+    }
+
+    /** The last, partial vector of a row of {@link #forwardOfLinear}'s epilogue: the same lane-wise values. */
+    private static void forwardTail(float[] a, int ao, float[] c, int o, VectorMask<Float> m) {
+        FloatVector h = FloatVector.fromArray(F, c, o, m);
+        FloatVector u = u(h), z = z(u), rz = ONE.div(z.add(ONE)), sig = sigma(u, z, rz);
+        h.mul(sig).intoArray(a, ao, m);
+        grad(h, z, rz, sig).intoArray(c, o, m);
     }
 
     /**

@@ -241,9 +241,9 @@ public final class Gemm {
      * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, and the epilogue
      * applied to each finished tile of dx (null: none).
      *
-     * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: each
-     * thread takes its part of dx, its part of dw and its slice of dbias's columns, one barrier instead of
-     * three with the work as evenly spread as in three. How a product is cut does not change its sums, so
+     * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: the threads
+     * claim pieces of dx, of dw and slices of dbias's columns as they finish the last, one barrier instead of
+     * three. How a product is cut does not change its sums, so
      * the result is the same as one after the other.
      */
     static void linearBackward(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
@@ -267,17 +267,20 @@ public final class Gemm {
                     accumulateDx, null, dxEpilogue, threads);
             GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
                     true, null, null, threads);
-            int tasks = Math.max(pdx.parts(), pdw.parts()), vectors = (N + Simd.LANES - 1) / Simd.LANES;
-            Parallel.forRange(tasks, 1, (t0, t1) -> {
+            // The threads claim the pieces one at a time: the product cut into fewer (larger) pieces first, the
+            // other's, then slices of dbias's columns, so that the last pieces are small.
+            GemmPacked.Product first = pdx.units() <= pdw.units() ? pdx : pdw, second = first == pdx ? pdw : pdx;
+            int u1 = first.units(), u2 = u1 + second.units(), slices = dbias != null ? threads : 0;
+            int vectors = (N + Simd.LANES - 1) / Simd.LANES;
+            Parallel.forRange(u2 + slices, 1, u2 + slices, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
-                    if (t < pdx.parts()) {
-                        pdx.runPart(t);
-                    }
-                    if (t < pdw.parts()) {
-                        pdw.runPart(t);
-                    }
-                    if (dbias != null) {
-                        int v0 = (int) ((long) vectors * t / tasks), v1 = (int) ((long) vectors * (t + 1) / tasks);
+                    if (t < u1) {
+                        first.runUnit(t);
+                    } else if (t < u2) {
+                        second.runUnit(t - u1);
+                    } else {
+                        int sl = t - u2;
+                        int v0 = (int) ((long) vectors * sl / slices), v1 = (int) ((long) vectors * (sl + 1) / slices);
                         columnSums(dbias, dy, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES));
                     }
                 }

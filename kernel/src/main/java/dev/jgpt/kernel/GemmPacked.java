@@ -47,12 +47,25 @@ final class GemmPacked {
     private static final class Buffers {
         /** The last, partial MR-row panel of A (full panels are read in place); grown for a deeper block. */
         float[] a = new float[MR * KC];
-        final float[] b = new float[Math.max(KC * NC, WHOLE_K * WHOLE_K_NC)];
+        final float[] b = new float[BUFFER_B];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
         final float[] t16 = new float[256];
+        /** The {@link Product#id} whose op(B) b holds whole ({@link Product#rows}); 0: none. */
+        long packedFor;
     }
+
+    /** Numbers the products, so that a thread knows whether its buffer already holds one's B. */
+    private static final java.util.concurrent.atomic.AtomicLong PRODUCTS = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * A product split by rows is cut into up to this many chunks per thread, claimed as the threads finish
+     * the last ({@link Product#units}), each thread packing B once: a thread slowed down (a late start, a cold
+     * cache, another process) takes fewer instead of holding the other up at the end of the fork-join.
+     */
+    static final int ROW_CHUNKS_PER_PART = Integer.getInteger("jgpt.gemm.rowchunks", 4);
+    /** Row chunks no smaller than this many MR-row panels (the B micro-panel brought to L1 serves them all). */
+    static final int MIN_CHUNK_PANELS = 8;
 
     private GemmPacked() {}
 
@@ -79,7 +92,7 @@ final class GemmPacked {
 
     /**
      * One product cut into {@link #parts} pieces for up to {@code threads} threads: {@link #run} runs them
-     * all on the pool, {@link #runPart} one on the calling thread (so that several products can share one
+     * all on the pool, {@link #runUnit} one piece on the calling thread (so that several products can share one
      * fork-join). The pieces are whole NR-column or MR-row panels, so every element of C is computed the
      * same way (the same sum, in the same order) however the product is cut.
      */
@@ -102,24 +115,74 @@ final class GemmPacked {
         boolean splitM = tilesN < SPLIT_N_PANELS * parts && N <= 2 * M && imbalanceM <= 1.1;
         boolean splitN = !splitM && (imbalanceN <= 1.1 || imbalanceN <= imbalanceM);
         int tiles = splitN ? tilesN : tilesM;
+        parts = Math.max(1, Math.min(parts, tiles));
+        // Split by rows with all of op(B) fitting the packing buffer, each thread packs it whole once and then
+        // claims chunks of rows; a chunk's rows must fit the blocking (A's rows in L2, and C's rows for the
+        // sweeps of a deeper K).
+        int chunks = 0;
+        if (!splitN && parts > 1 && (long) K * roundUp(N, NR) <= BUFFER_B) {
+            int n = Math.max(parts, Math.min(ROW_CHUNKS_PER_PART * parts, tilesM / MIN_CHUNK_PANELS));
+            long rows = (long) ceilDiv(tilesM, n) * MR;
+            if (n > parts && rows <= MC && (K <= KC || rows * N <= C_BLOCK)) {
+                chunks = n;
+            }
+        }
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
-                epilogue, splitN, tiles, Math.max(1, Math.min(parts, tiles)));
+                epilogue, splitN, tiles, parts, chunks, PRODUCTS.incrementAndGet());
     }
 
     record Product(boolean transA, boolean transB, int M, int N, int K,
                    float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                    float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
-                   boolean splitN, int tiles, int parts) {
+                   boolean splitN, int tiles, int parts, int chunks, long id) {
         /** All parts, on the pool (on the calling thread alone if there is one part). */
         void run() {
             if (parts == 1) {
                 runPart(0);
             } else {
-                Parallel.forRange(parts, 1, (p0, p1) -> {
-                    for (int p = p0; p < p1; p++) {
-                        runPart(p);
+                int n = units();
+                Parallel.forRange(n, 1, n, (u0, u1) -> {
+                    for (int u = u0; u < u1; u++) {
+                        runUnit(u);
                     }
                 });
+            }
+        }
+
+        /**
+         * The pieces the threads claim one at a time: the row chunks if there are any, else the parts. Every
+         * element of C is computed the same way whichever piece and thread it falls to.
+         */
+        int units() {
+            return chunks > 0 ? chunks : parts;
+        }
+
+        /** Piece u of {@link #units}, on the calling thread. */
+        void runUnit(int u) {
+            if (chunks > 0) {
+                rows((int) ((long) tiles * u / chunks) * MR, Math.min(M, (int) ((long) tiles * (u + 1) / chunks) * MR));
+            } else {
+                runPart(u);
+            }
+        }
+
+        /**
+         * Rows [m0, m1) of C against all of op(B), which this thread packs whole (each KC block at pc·N rounded
+         * up to NR, as {@link #block}'s shallow path lays it) the first time it takes a chunk of this product.
+         * Each tile takes its KC blocks in order from 0, as in {@link #block}: the same sums.
+         */
+        private void rows(int m0, int m1) {
+            Buffers buf = BUFFERS.get();
+            int ncPadded = roundUp(N, NR);
+            if (buf.packedFor != id) {
+                for (int pc = 0; pc < K; pc += KC) {
+                    packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), 0, N, buf.b, pc * ncPadded, buf.t16);
+                }
+                buf.packedFor = id;
+            }
+            for (int pc = 0; pc < K; pc += KC) {
+                blockTiles(transA, m0, m1 - m0, 0, N, pc, Math.min(KC, K - pc), K, a, aOff, lda, buf.b, pc * ncPadded,
+                        c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
             }
         }
 
@@ -144,6 +207,8 @@ final class GemmPacked {
      */
     static final int WHOLE_K = 4 * KC;
     static final int WHOLE_K_NC = roundUp(Integer.getInteger("jgpt.gemm.wholek.nc", 384), NR);
+    /** Floats of each thread's B packing buffer (declared after what it is made of: static fields start in order). */
+    static final int BUFFER_B = Math.max(KC * NC, WHOLE_K * WHOLE_K_NC);
     static final int WHOLE_K_MC = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc", 96), MR);
     /**
      * Deeper products sweep C once per KC block: its columns are cut so that a block of C (the A block's rows ×
@@ -164,6 +229,7 @@ final class GemmPacked {
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
+        buf.packedFor = 0;   // b is about to be overwritten
         float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
         // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
         boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;

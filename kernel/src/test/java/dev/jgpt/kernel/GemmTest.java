@@ -355,7 +355,7 @@ class GemmTest {
     }
 
     /**
-     * On two threads linearBackward makes dx, dW and dbias in one fork-join, each thread its part of each;
+     * On two threads linearBackward makes dx, dW and dbias in one fork-join, the threads claiming pieces of each;
      * on one, in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM
      * head's, odd ones).
      */
