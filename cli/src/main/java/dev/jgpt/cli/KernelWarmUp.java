@@ -16,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -30,11 +31,16 @@ import java.util.List;
  * it again and again for the loop it was stuck in. (JDK 25's AOT cache cannot carry method profiles here: it keeps
  * none when an incubator module, the Vector API, is in the boot layer; bin/aot-cache.sh says why.)
  *
- * <p>First a few forwards of a tiny model for the rest of the forward's code, then many small matrix-vector products
- * through every branch of that kernel. Its shapes are small enough that no kernel forks onto the worker threads
- * (which the loading uses meanwhile). It ends by itself once the products run at compiled speed (some hundreds of
- * milliseconds of CPU), or when {@link #finish} or {@link #close} is called; compilations it started go on without
- * it. Nothing it computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false} leaves it out.
+ * <p>It runs rounds of: a forward of a tiny model (a 9-token prompt and one more token, through every kernel of the
+ * real forward: its heads as wide as the real model's, so that the attention kernels' loops take the branches the
+ * real ones take), many small matrix-vector products through every branch of the product kernels, and a few larger
+ * products split across the kernel threads as the real model's are. It ends by itself once a round's forward and
+ * large products run at compiled speed, or when {@link #finish} or {@link #close} is called; compilations it started
+ * go on without it. Nothing it computes is used: the model's results do not depend on it. {@code -Djgpt.warmup=false}
+ * leaves it out. (Until GPT-2's 9-token prompt and first token took 0.33-0.4 s after a warm-up of three tiny forwards
+ * and then products only: the layer norms, attention and GELU were still interpreted or compiled by C1 and compiled
+ * by C2 during that prompt. The rounds' forwards have C2 compile them beforehand: 0.09-0.14 s. Zen 4, 2 cores,
+ * other work paused.)
  *
  * <p>A model whose matrices are used in place from its mapped safetensors ({@link ModelDir#loadMapped}) runs other
  * kernels (the {@link WeightMatrix} products) on other memory: the tiny model's matrices are then packed over a
@@ -45,18 +51,22 @@ import java.util.List;
 final class KernelWarmUp implements AutoCloseable {
     /** Once the model is loaded, how long {@link #finish} lets the warm-up go on to end by itself, at most. */
     private static final long FINISH_MILLIS = 1_000;
-    /** Matrix-vector products in batches of 72 (every shape below); at most some seconds of them. */
-    private static final int BATCH = 72, MAX_BATCHES = 20_000;
-    /** Two products of these shapes, compiled by C2, take about 0.2 µs; interpreted or by C1, tens of µs. */
-    private static final long COMPILED_NANOS = 2_000;
-    /** The mapped products' bound per multiply-add, in picoseconds (compiled by C2: ~0.25 ns; by C1: 1-50 ns). */
-    private static final long MAPPED_COMPILED_PICOS_PER_MAC = 500;
+    /** Small matrix-vector products in batches of 72 (every shape below) a round; at most some seconds of rounds. */
+    private static final int BATCH = 72, MAX_ROUNDS = 20_000;
+    /**
+     * A round's bound per multiply-add of its timed part, the tiny forward and the large products, in picoseconds
+     * (compiled by C2: ~0.1 ns on Zen 4; by C1: 1-50 ns). Timed without the small products: their calls' overhead, not
+     * their multiply-adds, sets their time.
+     */
+    private static final long COMPILED_PICOS_PER_MAC = 400;
+    /** The heap products' large one: [LARGE_ROWS × LARGE_K]. */
+    private static final int LARGE_ROWS = 448, LARGE_K = 200;
     /** Rows 9, 7, 5 (two groups of four or one, and a rest) of K = 35 or 32. */
     private static final int WARM_ROWS = 9, WARM_K = 35;
-    /** First a few forwards of a tiny model, for the rest of the forward's code (loaded, linked, compiled by C1). */
-    static final int MODEL_FORWARDS = 3;
     /** Odd, so the head's rows end in a part of fewer than four (the real vocabularies do: GPT-2's 50,257). */
     private static final int VOCAB = 259;
+    /** GPT-2's head width (and most Llamas'): the attention kernels' loops take the branches the real model's take. */
+    private static final int HEAD_DIM = 64;
     private static final int[] PROMPT = {1, 17, 42, 5, 99, 3, 250, 7, 64};
 
     private final Thread thread;
@@ -89,41 +99,28 @@ final class KernelWarmUp implements AutoCloseable {
     private void run() {
         try {
             StartupTrace.mark("warm-up start");
-            // A few forwards of a tiny model: the forward's code loaded, linked and compiled by C1, and the
-            // kernels' profiles taught the model's paths before the products below make the JIT compile them.
-            GPT tiny = mappedModel == null ? new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 64), 1) : tinyMapped(mappedModel);
+            GPT tiny = mappedModel == null ? new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 2 * HEAD_DIM), 1) : tinyMapped(mappedModel);
             InferenceSession session = new InferenceSession(tiny);
-            for (int i = 0; i < MODEL_FORWARDS && !stop; i++) {
+            long forwardMacs = 0;   // about: every matrix for every token (the head runs for fewer)
+            for (Param p : tiny.parameters()) {
+                forwardMacs += p.isPacked() ? (PROMPT.length + 1L) * p.size() : 0;
+            }
+            Products products = mappedModel == null ? heapProducts() : mappedProducts();
+            for (int round = 0; round < MAX_ROUNDS && !stop; round++) {
+                long t0 = System.nanoTime();
                 session.reset();
                 session.append(PROMPT);
-                session.append(PROMPT[i % PROMPT.length]);
-            }
-            StartupTrace.mark("warm-up model done");
-            if (mappedModel != null) {
-                mappedProducts();
-                StartupTrace.mark("warm-up done");
-                completed = true;
-                return;
-            }
-            // Then many small products: the JIT counts calls more than loop turns before it compiles a whole
-            // method with C2 (a long loop gets a compilation of that loop alone, which the real forward cannot
-            // use). Rows: groups of four and a rest; prompt rows: 1 to 9 (pairs and a single one); K: whole
-            // vectors and a scalar tail; accumulating or not. Every branch is taken, so that the compiled code
-            // has none that sends the real forward back to the interpreter.
-            float[] w = new float[WARM_ROWS * WARM_K], x = new float[9 * WARM_K], y = new float[9 * WARM_ROWS];
-            for (int i = 0; i < w.length; i++) {
-                w[i] = (i % 7) * 0.25f - 0.5f;
-            }
-            // Until a batch of them runs at compiled speed (C2: well under a microsecond a product, where the
-            // interpreter and C1 take tens), or the model is loaded.
-            for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < BATCH; i++) {
-                    int k = i % 2 == 0 ? WARM_K : WARM_K - 3, rows = WARM_ROWS - 2 * (i % 3);
-                    Gemm.linearRows(y, 0, x, 0, w, null, 1 + i % 9, k, rows);
-                    Gemm.matvec(y, 0, w, 0, x, 0, rows, k, i % 4 == 0);
+                session.append(PROMPT[round % PROMPT.length]);
+                long t1 = System.nanoTime();
+                products.small();
+                long t2 = System.nanoTime();
+                long checkMacs = products.large();
+                long t3 = System.nanoTime();
+                if (round == 0) {
+                    StartupTrace.mark("warm-up first round");
                 }
-                if (System.nanoTime() - t0 < BATCH * COMPILED_NANOS) {
+                long timed = t1 - t0 + t3 - t2, bound = (forwardMacs + checkMacs) * COMPILED_PICOS_PER_MAC / 1000;
+                if (timed < bound) {
                     break;
                 }
             }
@@ -134,6 +131,39 @@ final class KernelWarmUp implements AutoCloseable {
         }
     }
 
+    /** A round's matrix-vector products besides the tiny model's. */
+    private interface Products {
+        /** Many small ones, through every branch of the kernels: the calls, more than loop turns, make the JIT compile them. */
+        void small();
+
+        /** A few large enough to be split across the kernel threads, as the real model's are; returns their multiply-adds. */
+        long large();
+    }
+
+    /** Heap f32 products: rows in groups of four and a rest, prompt rows 1 to 9, whole vectors and a tail. */
+    private static Products heapProducts() {
+        float[] w = new float[LARGE_ROWS * LARGE_K], x = new float[9 * LARGE_K], y = new float[9 * LARGE_ROWS];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 7) * 0.25f - 0.5f;
+        }
+        return new Products() {
+            @Override
+            public void small() {
+                for (int i = 0; i < BATCH; i++) {
+                    int k = i % 2 == 0 ? WARM_K : WARM_K - 3, rows = WARM_ROWS - 2 * (i % 3);
+                    Gemm.linearRows(y, 0, x, 0, w, null, 1 + i % 9, k, rows);
+                    Gemm.matvec(y, 0, w, 0, x, 0, rows, k, i % 4 == 0);
+                }
+            }
+
+            @Override
+            public long large() {
+                Gemm.linearRows(y, 0, x, 0, w, null, 9, LARGE_K, LARGE_ROWS);
+                return 9L * LARGE_K * LARGE_ROWS;
+            }
+        };
+    }
+
     /**
      * A tiny model of the family {@code model}'s config.json names (GPT-2's if it cannot be read), its matrices packed
      * as {@link ModelDir#loadMapped} packs the real model's (GPT-2's Conv1D weights transposed, Llama's q/k/v parts;
@@ -142,14 +172,17 @@ final class KernelWarmUp implements AutoCloseable {
      */
     private GPT tinyMapped(Path model) throws IOException {
         Family family;
+        int hd = HEAD_DIM;
         try {
-            family = ModelDir.readConfig(model).family();
+            GPTConfig real = ModelDir.readConfig(model);
+            family = real.family();
+            hd = real.headDim();
             matrixTypes = ModelDir.matrixTypes(model);
         } catch (IOException | RuntimeException e) {
             family = Family.GPT2;
         }
-        GPTConfig cfg = family == Family.GPT2 ? GPTConfig.of(VOCAB, 32, 1, 2, 32)
-                : GPTConfig.llama(VOCAB, 32, 1, 2, 1, 32, 64).toBuilder().family(family)
+        GPTConfig cfg = family == Family.GPT2 ? GPTConfig.of(VOCAB, 32, 1, 2, 2 * hd)
+                : GPTConfig.llama(VOCAB, 32, 1, 2, 1, 2 * hd, 4 * hd).toBuilder().family(family)
                         .qkvBias(family == Family.QWEN2).tiedEmbeddings(false).build();
         GPT tiny = GPT.uninitialized(cfg, name -> !name.endsWith("wpe.weight"));
         long bytes = 0;
@@ -174,12 +207,10 @@ final class KernelWarmUp implements AutoCloseable {
     }
 
     /**
-     * Many small products with f32 matrices in a mapped scratch file, as the real model's (rows four at a time and a
-     * rest; stored transposed; whole vectors and scalar tails; one row of X, the decode, or 2 to 9, a prompt's), until a
-     * batch of them runs at compiled speed or the model is loaded: the calls, more than loop turns, make the JIT compile
-     * the whole kernels (see {@link #run}).
+     * Products with f32 matrices in a mapped scratch file, as the real model's (rows four at a time and a rest; stored
+     * transposed; whole vectors and scalar tails; one row of X, the decode, or 2 to 9, a prompt's).
      */
-    private void mappedProducts() throws IOException {
+    private Products mappedProducts() throws IOException {
         // [rows × cols]: F32 rows in groups of four and a rest, with a vector and a tail or whole vectors; transposed,
         // a vector of outputs and a rest (or a full panel and a part), four columns at a time and a rest, or not. The
         // last two are large enough to be split across the kernel threads, as the real model's are: a product
@@ -217,25 +248,27 @@ final class KernelWarmUp implements AutoCloseable {
         for (int i = 0; i < x.length; i++) {
             x[i] = (i % 7) * 0.25f - 0.5f;
         }
-        // Until the small products (timed without the split ones, whose hand-offs take microseconds) run at compiled
-        // speed, or the model is loaded.
-        for (int batch = 0; batch < MAX_BATCHES && !stop; batch++) {
-            long t0 = System.nanoTime(), work = 0;
-            for (int i = 0; i < BATCH; i++) {
-                WeightMatrix m = matrices.get(i % small);
-                int n = i % 8 < 6 ? 1 : 2 + (i / 8) % 8;   // a decode step, or a short prompt's rows
-                m.matvecRows(n, x, 0, m.cols(), y, 0, m.rows());
-                work += (long) n * m.rows() * m.cols();
+        return new Products() {
+            @Override
+            public void small() {
+                for (int i = 0; i < BATCH; i++) {
+                    WeightMatrix m = matrices.get(i % small);
+                    int n = i % 8 < 6 ? 1 : 2 + (i / 8) % 8;   // a decode step, or a short prompt's rows
+                    m.matvecRows(n, x, 0, m.cols(), y, 0, m.rows());
+                }
             }
-            long t = System.nanoTime() - t0;
-            for (int k = small; k < matrices.size() && batch % 8 == 0; k++) {   // 9 rows: every phase forks
-                WeightMatrix m = matrices.get(k);
-                m.matvecRows(9, x, 0, m.cols(), y, 0, m.rows());
+
+            @Override
+            public long large() {
+                long macs = 0;
+                for (int k = small; k < matrices.size(); k++) {   // 9 rows: every phase forks
+                    WeightMatrix m = matrices.get(k);
+                    m.matvecRows(9, x, 0, m.cols(), y, 0, m.rows());
+                    macs += 9L * m.rows() * m.cols();
+                }
+                return macs;
             }
-            if (t < work * MAPPED_COMPILED_PICOS_PER_MAC / 1000) {
-                break;
-            }
-        }
+        };
     }
 
     /** n bytes of a temporary file (deleted at once), mapped read-only: memory of the kind the real model's is. */
