@@ -175,9 +175,7 @@ final class GemmPacked {
             Buffers buf = BUFFERS.get();
             int ncPadded = roundUp(N, NR);
             if (buf.packedFor != id) {
-                for (int pc = 0; pc < K; pc += KC) {
-                    packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), 0, N, buf.b, pc * ncPadded, buf.t16);
-                }
+                packWholeK(transB, b, bOff, ldb, K, 0, N, buf.b, buf.t16);
                 buf.packedFor = id;
             }
             for (int pc = 0; pc < K; pc += KC) {
@@ -238,9 +236,7 @@ final class GemmPacked {
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
             for (int jc = n0; jc < n1; jc += ncBlock) {
                 int nc = Math.min(ncBlock, n1 - jc), ncPadded = roundUp(nc, NR);
-                for (int pc = 0; pc < K; pc += KC) {   // B's block pc at pc·ncPadded, laid out as packB lays one
-                    packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, nc, bp, pc * ncPadded, t16);
-                }
+                packWholeK(transB, b, bOff, ldb, K, jc, nc, bp, t16);
                 for (int ic = m0; ic < m1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, m1 - ic);
                     for (int pc = 0; pc < K; pc += KC) {
@@ -268,6 +264,18 @@ final class GemmPacked {
                             c, cOff, ldc, accumulate, bias, epilogue, ap, buf.edge);
                 }
             }
+        }
+    }
+
+    /**
+     * All KC blocks of op(B)'s columns [jc, jc + nc), block pc at bp[pc·roundUp(nc, NR)..], each laid out as
+     * {@link #packB} lays one: the layout of a whole-K block ({@link #block}) and of a row-chunked product.
+     */
+    private static void packWholeK(boolean transB, float[] b, int bOff, int ldb, int K, int jc, int nc, float[] bp,
+                                   float[] t16) {
+        int ncPadded = roundUp(nc, NR);
+        for (int pc = 0; pc < K; pc += KC) {
+            packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, nc, bp, pc * ncPadded, t16);
         }
     }
 
