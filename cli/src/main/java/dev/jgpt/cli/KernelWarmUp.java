@@ -100,7 +100,9 @@ final class KernelWarmUp implements AutoCloseable {
             StartupTrace.mark("warm-up start");
             GPT tiny = mappedModel == null ? new GPT(GPTConfig.of(VOCAB, 32, 1, 2, 2 * HEAD_DIM), 1) : tinyMapped(mappedModel);
             InferenceSession session = new InferenceSession(tiny);
-            long forwardMacs = 0;   // about: every matrix for every token (the head runs for fewer)
+            // About: the packed matrices for every token (the head runs for fewer). The f32 tiny model has none, so
+            // its bound is the large products' alone, which its compiled forward fits within as well.
+            long forwardMacs = 0;
             for (Param p : tiny.parameters()) {
                 forwardMacs += p.isPacked() ? (PROMPT.length + 1L) * p.size() : 0;
             }
