@@ -96,6 +96,12 @@ public final class Gelu {
      */
     public static void backwardThroughLinear(float[] dh, float[] dw, float[] dbias, float[] dy, float[] d, float[] a,
                                              float[] w, int M, int K, int N) {
+        backwardThroughLinear(dh, dw, true, dbias, dy, d, a, w, M, K, N);
+    }
+
+    /** {@link #backwardThroughLinear} with dW = dyᵀ·a SET instead if {@code !accumulateDw} (see {@link Gemm#linearBackward}). */
+    public static void backwardThroughLinear(float[] dh, float[] dw, boolean accumulateDw, float[] dbias, float[] dy,
+                                             float[] d, float[] a, float[] w, int M, int K, int N) {
         Checks.length("geluBackwardThroughLinear", "d", d, (long) M * K);
         Gemm.linearBackward(dh, false, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
@@ -108,7 +114,7 @@ public final class Gelu {
                     FloatVector.fromArray(F, d, dOff + j, m).mul(FloatVector.fromArray(F, c, o + j, m)).intoArray(c, o + j, m);
                 }
             }
-        }, dw, dbias, dy, a, w, M, K, N);
+        }, dw, accumulateDw, dbias, dy, a, w, M, K, N);
     }
 
     /** GELU of each lane: x·σ(2u), u = √(2/π)·(x + 0.044715·x³), σ in its overflow-free form (class note). */

@@ -225,7 +225,7 @@ public final class Gemm {
      */
     public static void linearBackward(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
                                       int M, int K, int N) {
-        linearBackward(dx, true, null, dw, dbias, dy, x, w, M, K, N);
+        linearBackward(dx, true, null, dw, true, dbias, dy, x, w, M, K, N);
     }
 
     /**
@@ -234,12 +234,22 @@ public final class Gemm {
      */
     public static void linearBackwardSet(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
                                          int M, int K, int N) {
-        linearBackward(dx, false, null, dw, dbias, dy, x, w, M, K, N);
+        linearBackward(dx, false, null, dw, true, dbias, dy, x, w, M, K, N);
     }
 
     /**
-     * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, and the epilogue
-     * applied to each finished tile of dx (null: none).
+     * {@link #linearBackward} with dx and dw each added to or SET (old contents ignored; a weight gradient not yet
+     * written since it was zeroed), dbias added to. Set gives the same bits as adding to zeros: every path sums from
+     * +0 (the packed kernel adds its tile to C, zeroed first), and such a sum is never −0, so 0 + sum = sum.
+     */
+    public static void linearBackward(float[] dx, boolean accumulateDx, float[] dw, boolean accumulateDw,
+                                      float[] dbias, float[] dy, float[] x, float[] w, int M, int K, int N) {
+        linearBackward(dx, accumulateDx, null, dw, accumulateDw, dbias, dy, x, w, M, K, N);
+    }
+
+    /**
+     * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, dw = dyᵀ·x if
+     * {@code !accumulateDw}, and the epilogue applied to each finished tile of dx (null: none).
      *
      * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: the threads
      * claim pieces of dx, of dw and slices of dbias's columns as they finish the last, one barrier instead of
@@ -247,7 +257,8 @@ public final class Gemm {
      * the result is the same as one after the other.
      */
     static void linearBackward(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
-                               float[] dbias, float[] dy, float[] x, float[] w, int M, int K, int N) {
+                               boolean accumulateDw, float[] dbias, float[] dy, float[] x, float[] w, int M, int K,
+                               int N) {
         Checks.length("linearBackward", "dy", dy, (long) M * N);
         if (dx != null) {
             Checks.length("linearBackward", "w", w, (long) N * K);
@@ -266,7 +277,7 @@ public final class Gemm {
             GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
                     accumulateDx, null, dxEpilogue, threads);
             GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
-                    true, null, null, threads);
+                    accumulateDw, null, null, threads);
             // The threads claim the pieces one at a time: the product cut into fewer (larger) pieces first, the
             // other's, then slices of dbias's columns, so that the last pieces are small.
             GemmPacked.Product first = pdx.units() <= pdw.units() ? pdx : pdw, second = first == pdx ? pdw : pdx;
@@ -291,7 +302,7 @@ public final class Gemm {
             gemm(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K, accumulateDx, null, dxEpilogue);
         }
         if (dw != null) {
-            gemm(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K, true);
+            gemm(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K, accumulateDw);
         }
         if (dbias != null) {
             // Threads split the columns, so the sums do not depend on the thread count.

@@ -355,6 +355,37 @@ class GemmTest {
     }
 
     /**
+     * dW SET (a weight gradient zeroed lazily, its array holding old values) is bit for bit dW added to zeros, on
+     * every path (tiny, matrix-vector, packed with edge tiles, whole-K, dx and dW side by side) and both thread
+     * counts, also where dy is zero and the products are −0: a set that gave −0 where 0 + (−0) gives +0 would fail.
+     */
+    @Test
+    void linearBackwardSettingDwGivesTheBitsOfAddingToZeros() {
+        Random rnd = new Random(9);
+        int[][] shapes = {{1, 33, 70}, {3, 1, 5}, {4, 7, 1}, {19, 40, 65}, {200, 100, 70}, {256, 200, 400}};
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int[] s : shapes) {
+                int M = s[0], K = s[1], N = s[2];
+                for (boolean zeroDy : new boolean[] {false, true}) {
+                    float[] x = random(rnd, M * K), w = random(rnd, N * K);
+                    float[] dy = zeroDy ? new float[M * N] : random(rnd, M * N);
+                    float[] dxAdd = random(rnd, M * K), dxSet = dxAdd.clone(), db = random(rnd, N), db2 = db.clone();
+                    float[] added = new float[N * K], set = random(rnd, N * K);
+                    Gemm.linearBackward(dxAdd, true, added, true, db, dy, x, w, M, K, N);
+                    Gemm.linearBackward(dxSet, true, set, false, db2, dy, x, w, M, K, N);
+                    String at = Arrays.toString(s) + (zeroDy ? " dy = 0" : "") + ", " + threads + " threads";
+                    for (int i = 0; i < set.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(added[i]), Float.floatToRawIntBits(set[i]), "dW[" + i + "] of " + at);
+                    }
+                    assertArrayEquals(dxAdd, dxSet, "dx of " + at);
+                    assertArrayEquals(db, db2, "db of " + at);
+                }
+            }
+        }
+    }
+
+    /**
      * On two threads linearBackward makes dx, dW and dbias in one fork-join, the threads claiming pieces of each;
      * on one, in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM
      * head's, odd ones).

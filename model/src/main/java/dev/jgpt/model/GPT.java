@@ -259,7 +259,9 @@ public final class GPT {
     private void backwardFromLogits() {
         int C = config.nEmbd(), V = config.vocabSize(), rows = batch.rows(), n = rows * C;
         dxf = Buffers.ensure(dxf, n);
-        Gemm.linearBackwardSet(dxf, head().grad(), null, logits, xf, head().data, rows, C, V);
+        // The head's gradient (the token embeddings' when tied: their scatter adds to it after) is set if still zero.
+        boolean addDw = !head().gradIsZero();
+        Gemm.linearBackward(dxf, false, head().gradToSet(), addDw, null, logits, xf, head().data, rows, C, V);
         float[] dout = dxf;
         if (lnF != null) {
             dA = Buffers.ensure(dA, n);

@@ -113,7 +113,8 @@ public final class Linear implements Layer {
      * gradients as {@link #backward} ({@link Gelu#backwardThroughLinear}).
      */
     void backwardThroughGelu(float[] dout, float[] geluGrad, float[] dh) {
-        Gelu.backwardThroughLinear(dh, weight.grad(), bias != null ? bias.grad() : null, dout, geluGrad, x,
+        boolean addDw = !weight.gradIsZero();
+        Gelu.backwardThroughLinear(dh, weight.gradToSet(), addDw, bias != null ? bias.grad() : null, dout, geluGrad, x,
                 weight.data, rows, in, out);
     }
 
@@ -134,13 +135,23 @@ public final class Linear implements Layer {
 
     @Override
     public void backward(float[] dout, float[] din) {
-        Gemm.linearBackward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, rows, in, out);
+        backward(dout, din, true);
+    }
+
+    /**
+     * din (+)= dout·W, and W's gradient set by the product if it is still zero ({@link Param#gradIsZero}: the
+     * first micro-batch after zeroGrad), added to otherwise. The bias's gradient is small: it is zeroed and added to.
+     */
+    private void backward(float[] dout, float[] din, boolean addDin) {
+        boolean addDw = !weight.gradIsZero();
+        Gemm.linearBackward(din, addDin, weight.gradToSet(), addDw, bias != null ? bias.grad() : null, dout, x,
+                weight.data, rows, in, out);
     }
 
     /** din = dout·W written, not added ({@link Gemm#linearBackwardSet}). */
     @Override
     public void backwardSet(float[] dout, float[] din, int n) {
-        Gemm.linearBackwardSet(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, rows, in, out);
+        backward(dout, din, false);
     }
 
     @Override

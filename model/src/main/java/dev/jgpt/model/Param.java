@@ -33,6 +33,12 @@ public final class Param {
     public final List<Stored> stored;
     private final int size;
     private float[] grad;
+    /**
+     * True while the gradient is zero but its array still holds old values: {@link #zeroGrad} only sets this, so
+     * that the first backward product to write the gradient SETS it instead of adding to zeros written just
+     * before (GPT-2's gradients are 500 MB: a pass to write them and one to read them back, from memory).
+     */
+    private boolean gradZero;
     private List<WeightMatrix> packed;
 
     /** A parameter stored as one tensor of its own name, transposed if {@code conv1d} (a GPT-2 Conv1D weight). */
@@ -173,14 +179,40 @@ public final class Param {
         return packed;
     }
 
-    /** The gradient, accumulated by backward passes (allocated, zero, on first use). */
+    /**
+     * The gradient, accumulated by backward passes (allocated, zero, on first use). A gradient left zero by
+     * {@link #zeroGrad} is written as zeros here first, so that every reader and every adding writer sees it.
+     */
     public float[] grad() {
         if (isPacked()) {
             throw new IllegalStateException(name + " is packed in a storage format: packed weights are for inference, not training");
         }
         if (grad == null) {
             grad = new float[size];
+        } else if (gradZero) {
+            Arrays.fill(grad, 0f);
         }
+        gradZero = false;
+        return grad;
+    }
+
+    /**
+     * True if the gradient is zero and not yet written since {@link #zeroGrad} (or never allocated): a backward that
+     * writes every element may then SET it through {@link #gradToSet} instead of adding to it.
+     */
+    boolean gradIsZero() {
+        return grad == null || gradZero;
+    }
+
+    /**
+     * The gradient's array for a backward that writes every element of it: SETS it if {@link #gradIsZero} was true
+     * (the array may hold stale values then), adds to it otherwise. The gradient counts as written after.
+     */
+    float[] gradToSet() {
+        if (grad == null) {
+            return grad();
+        }
+        gradZero = false;
         return grad;
     }
 
@@ -189,9 +221,10 @@ public final class Param {
         return shape.length >= 2;
     }
 
+    /** Makes the gradient zero, lazily: see {@link #gradZero}. */
     public void zeroGrad() {
         if (grad != null) {
-            Arrays.fill(grad, 0f);
+            gradZero = true;
         }
     }
 

@@ -145,6 +145,51 @@ class GPTFactsTest {
         assertThrows(IllegalArgumentException.class, () -> ResidualLayout.parse("postln2"));
     }
 
+    /**
+     * zeroGrad is lazy (the first backward product sets a weight gradient instead of adding to zeros): over two
+     * micro-batches, a tied and an untied head, and a skipped block, every gradient is bit for bit what zeros written
+     * eagerly give, and a gradient not written since zeroGrad reads zero, also through AdamW's own arrays.
+     */
+    @Test
+    void lazyZeroGradGivesTheBitsOfEagerZeros() {
+        for (boolean tied : new boolean[] {true, false}) {
+            GPTConfig cfg = new GPTConfig(13, 8, 3, 2, 16, true, 0f, 1e-5f, ResidualLayout.PRE_LN, InitScheme.GPT2)
+                    .toBuilder().tiedEmbeddings(tied).build();
+            SplittableRandom r = new SplittableRandom(4);
+            int[] x1 = IntStream.range(0, 16).map(i -> r.nextInt(13)).toArray(), y1 = x1.clone();
+            int[] x2 = IntStream.range(0, 16).map(i -> r.nextInt(13)).toArray(), y2 = x2.clone();
+            GPT lazy = new GPT(cfg, 5), eager = new GPT(cfg, 5);
+            for (GPT m : new GPT[] {lazy, eager}) {
+                m.lossAndBackward(x2, y2, 2, 8);   // old gradients in every array
+                m.skipBlocks(new boolean[] {false, true, false});
+                m.zeroGrad();
+            }
+            for (Param p : eager.parameters()) {
+                p.grad();   // writes the zeros now
+            }
+            for (GPT m : new GPT[] {lazy, eager}) {
+                m.lossAndBackward(x1, y1, 2, 8);
+                m.lossAndBackward(x2, y2, 2, 8);
+            }
+            for (int i = 0; i < lazy.parameters().size(); i++) {
+                Param p = lazy.parameters().get(i);
+                float[] g = p.grad(), e = eager.parameters().get(i).grad();
+                for (int j = 0; j < g.length; j++) {
+                    assertEquals(Float.floatToRawIntBits(e[j]), Float.floatToRawIntBits(g[j]), p.name + "[" + j + "], tied " + tied);
+                }
+            }
+            for (Param p : lazy.blocks().get(1).parameters()) {
+                for (float g : p.grad()) {
+                    assertEquals(0f, g, p.name + " of a skipped block");
+                }
+            }
+            var adamW = new dev.jgpt.model.optim.AdamW(lazy.parameters(), 0.9, 0.95, 1e-8, 0.1);
+            assertNotEquals(0.0, adamW.gradientNorm());
+            lazy.zeroGrad();
+            assertEquals(0.0, adamW.gradientNorm(), "AdamW's arrays after zeroGrad");
+        }
+    }
+
     /** A skipped block is the identity: its gradient is zero and the rest still match finite differences. */
     @Test
     void skippedBlocksAreTheIdentity() {

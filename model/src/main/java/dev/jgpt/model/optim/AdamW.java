@@ -59,6 +59,7 @@ public final class AdamW {
 
     /** Updates every parameter from the gradient it holds, with learning rate {@code lr}. */
     public void step(double lr) {
+        writeZeroGradients();
         steps++;
         dev.jgpt.kernel.AdamW.update(data, gradArrays, m, v, decay, (float) lr, beta1, beta2, eps, steps);
     }
@@ -91,6 +92,7 @@ public final class AdamW {
 
     /** The global L2 norm of the gradients (NaN or ∞ if any gradient is). */
     public double gradientNorm() {
+        writeZeroGradients();
         return GradNorm.globalNorm(grads);
     }
 
@@ -99,13 +101,25 @@ public final class AdamW {
      * {@code maxNorm} ≤ 0: no clipping) and returns the norm before clipping.
      */
     public double clipGradients(double maxNorm) {
+        writeZeroGradients();
         return maxNorm > 0 ? GradNorm.clip(grads, maxNorm) : gradientNorm();
     }
 
     /** Multiplies every gradient by {@code factor} (averaging micro-batches). */
     public void scaleGradients(float factor) {
+        writeZeroGradients();
         for (float[] g : grads) {
             Vec.scale(g, factor, g.length);
+        }
+    }
+
+    /**
+     * This optimiser reads the gradients' arrays directly: one zeroed lazily ({@link Param#zeroGrad}) and not written
+     * since (a block LayerDrop skipped) still holds old values until {@link Param#grad} writes its zeros.
+     */
+    private void writeZeroGradients() {
+        for (Param p : params) {
+            p.grad();
         }
     }
 
