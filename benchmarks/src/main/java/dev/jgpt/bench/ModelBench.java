@@ -43,6 +43,13 @@ public class ModelBench {
     @Param({"2"})
     public int threads;
 
+    /**
+     * lazy: zeroGrad only flags the gradients (the first weight-gradient product sets them); eager: their zeros written
+     * at once as before (every gradient read), the same jar's A/B of that change.
+     */
+    @Param({"lazy"})
+    public String zero;
+
     private GPT gpt;
     private int B, T;
     private int[] x, y;
@@ -73,6 +80,11 @@ public class ModelBench {
     @Benchmark
     public float forwardBackward(TokenRate rate) {
         gpt.zeroGrad();
+        if (zero.equals("eager")) {
+            for (dev.jgpt.model.Param p : gpt.parameters()) {
+                p.grad();
+            }
+        }
         float loss = gpt.lossAndBackward(x, y, B, T);
         rate.count(B * T, gflopPerStep);
         return loss;
