@@ -1,0 +1,53 @@
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * Two builds of jgpt training in one process, taking turns every step (ModelPair.java's idea for a training step): each
+ * build's benchmarks jar in a class loader of its own, each a GPT-2 124M (seed 1) taking ModelBench's step (zeroGrad,
+ * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating. Prints each
+ * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40]
+ * </pre>
+ */
+public class TrainPair {
+    public static void main(String[] args) throws Exception {
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+        Object[][] m = new Object[2][];
+        for (int b = 0; b < 2; b++) {
+            ClassLoader cl = new URLClassLoader(new URL[] {Path.of(args[b]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            Class<?> par = cl.loadClass("dev.jgpt.kernel.Parallel");
+            par.getMethod("setThreads", int.class).invoke(null, 2);
+            Class<?> cfgC = cl.loadClass("dev.jgpt.model.GPTConfig"), gptC = cl.loadClass("dev.jgpt.model.GPT");
+            Object cfg = cfgC.getMethod("gpt2Small").invoke(null);
+            Object gpt = gptC.getConstructor(cfgC, long.class).newInstance(cfg, 1L);
+            m[b] = new Object[] {gpt, gptC.getMethod("zeroGrad"), gptC.getMethod("lossAndBackward", int[].class, int[].class, int.class, int.class),
+                    gptC.getMethod("trainingFlopsPerToken", int.class).invoke(gpt, 64)};
+        }
+        SplittableRandom r = new SplittableRandom(2);
+        int B = 4, T = 64;
+        int[] x = new int[B * T], y = new int[B * T];
+        for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(50257); y[i] = r.nextInt(50257); }
+        double gf = ((Number) m[0][3]).doubleValue() * B * T / 1e9;
+        List<Double> g0 = new ArrayList<>(), g1 = new ArrayList<>(), ratio = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            double[] g = new double[2];
+            for (int k = 0; k < 2; k++) {
+                int b = (s % 2 == 0) ? k : 1 - k;
+                long t0 = System.nanoTime();
+                ((Method) m[b][1]).invoke(m[b][0]);
+                ((Method) m[b][2]).invoke(m[b][0], x, y, B, T);
+                g[b] = gf / ((System.nanoTime() - t0) / 1e9);
+            }
+            if (s >= 4) { g0.add(g[0]); g1.add(g[1]); ratio.add(g[1] / g[0]); }
+        }
+        Collections.sort(g0); Collections.sort(g1); Collections.sort(ratio);
+        int n = ratio.size();
+        System.out.printf(Locale.ROOT, "A median %.1f GFLOP/s, B median %.1f, B/A per-turn ratio median %.4f (q1 %.4f q3 %.4f), n=%d%n",
+                g0.get(n / 2), g1.get(n / 2), ratio.get(n / 2), ratio.get(n / 4), ratio.get(3 * n / 4), n);
+    }
+}
