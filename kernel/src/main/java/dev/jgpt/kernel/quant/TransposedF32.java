@@ -44,8 +44,12 @@ final class TransposedF32 {
         }
         int vEnd = r0 + F.loopBound(r1 - r0);
         long stride = 4L * rows;
+        boolean touch = s.isNative();
         for (int c = c0; c < c1; c++) {
             long o = c * stride;
+            if (touch && c + 1 < c1) {   // the next row's pages first, where they are a file's (see WeightMatrix.touchPages)
+                WeightMatrix.touchPages(s, o + stride + 4L * r0, 4L * (r1 - r0));
+            }
             for (int i = 0; i < m; i++) {
                 int yi = yOff + i * ldy;
                 float f = x[xOff + i * ldx + c];

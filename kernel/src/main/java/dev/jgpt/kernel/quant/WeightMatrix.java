@@ -282,14 +282,39 @@ public final class WeightMatrix {
         });
     }
 
+    /**
+     * Reads one int in every 4 KB of s[off, off + len) and its last one, results unused: a product streaming a mapped
+     * file calls it for the bytes it reads next. The hardware prefetchers stop at each 4 KB page, and the page cache
+     * here has no huge pages (file THP is off, MADV_COLLAPSE fails): a sum over a mapped file streamed at 12.7 GB/s on one Zen 4 core against
+     * 24.6 with such a read a page ahead (and 31 over the heap).
+     */
+    static void touchPages(MemorySegment s, long off, long len) {
+        int seen = 0;
+        for (long o = off, end = off + len - 4; o < end; o += 4096) {
+            seen |= s.get(QuantSimd.INT_LE, o);
+        }
+        seen |= s.get(QuantSimd.INT_LE, off + len - 4);
+        if (seen == 0x7fc0_0001) {   // never in practice: only so that the reads are not dropped as unused
+            touched++;
+        }
+    }
+
+    /** See {@link #touchPages}. */
+    private static int touched;
+
     /** y[yOff + r] for rows r0 ≤ r &lt; r1. */
     private void dots(int r0, int r1, float[] x, int xOff, float[] prepared, float[] y, int yOff) {
         if (!QuantSimd.VECTOR && type != WeightType.F32) {
             fallbackDots(r0, r1, x, xOff, y, yOff, 1);
             return;
         }
-        // A row at a time, one sequential stream per thread (see GemmVec's dots for why not four rows side by side).
+        // A row at a time, one sequential stream per thread (see GemmVec's dots for why not four rows side by side),
+        // each next row's pages touched first where they are a file's (see touchPages).
+        boolean touch = data.isNative();
         for (int r = r0; r < r1; r++) {
+            if (touch && r + 1 < r1) {
+                touchPages(data, rowOffset(r + 1), rowBytes);
+            }
             y[yOff + r] = type.format.dot(data, rowOffset(r), x, xOff, cols, prepared);
         }
     }
