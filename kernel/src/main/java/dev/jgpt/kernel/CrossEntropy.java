@@ -40,7 +40,9 @@ public final class CrossEntropy {
                 counted++;
             }
         }
-        Parallel.forRange(rows, Math.max(1, (1 << 15) / V), (r0, r1) -> {
+        // Rows are independent; a row is a few hundred exp for a small vocabulary, so even a character
+        // model's batch (768 rows of 65) is worth splitting.
+        Parallel.forRange(rows, Math.max(1, (1 << 13) / V), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 row(logits, targets[r], losses, r, V, gradScale);
             }

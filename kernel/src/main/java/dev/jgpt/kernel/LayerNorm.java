@@ -88,9 +88,20 @@ public final class LayerNorm {
      */
     public static void backward(float[] dx, float[] dgamma, float[] dbeta, float[] dout, float[] x, float[] gamma,
                                 float[] mean, float[] rstd, int rows, int C) {
+        backward(dx, dx, dgamma, dbeta, dout, x, gamma, mean, rstd, rows, C);
+    }
+
+    /**
+     * {@link #backward}, but dx SET to base + the input gradient (base may be dx itself): a pre-LN residual's
+     * dx = dout_residual + LNᵀ(…) in the same pass instead of a copy first. The same additions as copying base
+     * into dx and accumulating, so the same bits.
+     */
+    public static void backward(float[] dx, float[] base, float[] dgamma, float[] dbeta, float[] dout, float[] x,
+                                float[] gamma, float[] mean, float[] rstd, int rows, int C) {
         String op = "layerNormBackward(rows=" + rows + ", C=" + C + ")";
         checkCommon(op, x, gamma, mean, rstd, rows, C);
         Checks.length(op, "dx", dx, (long) rows * C);
+        Checks.length(op, "base", base, (long) rows * C);
         Checks.length(op, "dout", dout, (long) rows * C);
         Checks.length(op, "dgamma", dgamma, C);
         if (dbeta != null) {
@@ -100,7 +111,7 @@ public final class LayerNorm {
         float[] pb = dbeta != null ? RowBlocks.partials(1, rows, C) : null;
         RowBlocks.forEach(rows, C, (b, r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                backwardRow(dx, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);
+                backwardRow(dx, base, pg, pb, b * C, dout, x, gamma, mean[r], rstd[r], r * C, C);
             }
         });
         RowBlocks.addPartials(dgamma, pg, rows, C);
@@ -109,7 +120,7 @@ public final class LayerNorm {
         }
     }
 
-    private static void backwardRow(float[] dx, float[] pg, float[] pb, int p, float[] dout, float[] x,
+    private static void backwardRow(float[] dx, float[] base, float[] pg, float[] pb, int p, float[] dout, float[] x,
                                     float[] gamma, float m, float s, int o, int C) {
         FloatVector vm = FloatVector.broadcast(F, m), vs = FloatVector.broadcast(F, s);
         // dn = γ·dout; dx = rstd·(dn − mean(dn) − n·mean(dn·n)).
@@ -138,7 +149,7 @@ public final class LayerNorm {
             FloatVector d = FloatVector.fromArray(F, dout, o + i);
             FloatVector dn = FloatVector.fromArray(F, gamma, i).mul(d);
             FloatVector g = dn.sub(vMeanDn).sub(n.mul(vMeanDnN)).mul(vs);
-            g.add(FloatVector.fromArray(F, dx, o + i)).intoArray(dx, o + i);
+            g.add(FloatVector.fromArray(F, base, o + i)).intoArray(dx, o + i);
             n.fma(d, FloatVector.fromArray(F, pg, p + i)).intoArray(pg, p + i);
             if (pb != null) {
                 d.add(FloatVector.fromArray(F, pb, p + i)).intoArray(pb, p + i);
@@ -148,7 +159,7 @@ public final class LayerNorm {
             float n = (x[o + i] - m) * s;
             float d = dout[o + i];
             float dn = gamma[i] * d;
-            dx[o + i] += (dn - meanDn - n * meanDnN) * s;
+            dx[o + i] = base[o + i] + (dn - meanDn - n * meanDnN) * s;
             pg[p + i] += n * d;
             if (pb != null) {
                 pb[p + i] += d;

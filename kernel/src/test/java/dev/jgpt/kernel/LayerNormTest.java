@@ -70,6 +70,24 @@ class LayerNormTest {
         assertBitEqual("dbeta", r1[2], r2[2]);
     }
 
+    @Test
+    void backwardOntoABaseIsCopyThenAccumulate() {
+        int rows = 37, C = 129;   // C not a multiple of the vector length: the scalar tail too
+        float[] x = randn(rng, rows * C, 1), gamma = randn(rng, C, 1), dout = randn(rng, rows * C, 1);
+        float[] base = randn(rng, rows * C, 1);
+        float[] mean = new float[rows], rstd = new float[rows];
+        LayerNorm.forward(new float[rows * C], mean, rstd, x, gamma, null, rows, C, EPS);
+        float[] copied = base.clone(), gg1 = new float[C], gb1 = new float[C];
+        LayerNorm.backward(copied, gg1, gb1, dout, x, gamma, mean, rstd, rows, C);
+        float[] onto = randn(rng, rows * C, 1), gg2 = new float[C], gb2 = new float[C];   // old contents ignored
+        float[] baseBefore = base.clone();
+        LayerNorm.backward(onto, base, gg2, gb2, dout, x, gamma, mean, rstd, rows, C);
+        assertBitEqual("dx", copied, onto);
+        assertBitEqual("dgamma", gg1, gg2);
+        assertBitEqual("dbeta", gb1, gb2);
+        assertBitEqual("base untouched", baseBefore, base);
+    }
+
     private static void run(float[][] res, float[] x, float[] gamma, float[] dout, float[] mean, float[] rstd,
                             int rows, int C) {
         res[0] = new float[rows * C];

@@ -38,6 +38,12 @@ final class LayerNormLayer implements Layer {
         LayerNorm.backward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, mean, rstd, rows, C);
     }
 
+    /** din = base + LNᵀ(dout), din's old contents ignored (base may be din). */
+    void backwardOnto(float[] dout, float[] base, float[] din) {
+        LayerNorm.backward(din, base, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, mean, rstd,
+                rows, C);
+    }
+
     @Override
     public List<Param> parameters() {
         return Layer.parametersOf(weight, bias);

@@ -112,10 +112,17 @@ public final class ResidualSublayer implements Layer {
         }
     }
 
-    /** Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)) starts as a copy of dout; the other layouts zero dx and add. */
+    /**
+     * Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)): a LayerNorm writes it in its backward pass (a serial copy of dout
+     * otherwise, a whole pass over dx); other norms start dx as a copy of dout; the other layouts zero dx and add.
+     */
     @Override
     public void backwardSet(float[] dout, float[] dx, int n) {
         if (layout == ResidualLayout.PRE_LN || layout == ResidualLayout.DENSE || layout == ResidualLayout.UNET) {
+            if (ln instanceof LayerNormLayer norm) {
+                norm.backwardOnto(fBackward(dout), dout, dx);
+                return;
+            }
             System.arraycopy(dout, 0, dx, 0, n);
             ln.backward(fBackward(dout), dx);
         } else {
