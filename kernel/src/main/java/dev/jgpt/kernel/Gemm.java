@@ -229,15 +229,6 @@ public final class Gemm {
     }
 
     /**
-     * {@link #linearBackward} with dx SET to dy·w (its old contents ignored) instead of added to: the
-     * backward of a layer whose input gradient buffer is not yet zeroed. dw and dbias accumulate as there.
-     */
-    public static void linearBackwardSet(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
-                                         int M, int K, int N) {
-        linearBackward(dx, false, null, dw, true, dbias, dy, x, w, M, K, N);
-    }
-
-    /**
      * {@link #linearBackward} with dx and dw each added to or SET (old contents ignored; a weight gradient not yet
      * written since it was zeroed), dbias added to. Set gives the same bits as adding to zeros: every path sums from
      * +0 (the packed kernel adds its tile to C, zeroed first), and such a sum is never −0, so 0 + sum = sum.

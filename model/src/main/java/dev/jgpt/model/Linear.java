@@ -148,7 +148,7 @@ public final class Linear implements Layer {
                 weight.data, rows, in, out);
     }
 
-    /** din = dout·W written, not added ({@link Gemm#linearBackwardSet}). */
+    /** din = dout·W written, not added (its old contents ignored). */
     @Override
     public void backwardSet(float[] dout, float[] din, int n) {
         backward(dout, din, false);
