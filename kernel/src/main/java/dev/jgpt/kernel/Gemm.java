@@ -269,21 +269,24 @@ public final class Gemm {
                     accumulateDx, null, dxEpilogue, threads);
             GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
                     accumulateDw, null, null, threads);
-            // The threads claim the pieces one at a time: the product cut into fewer (larger) pieces first, the
-            // other's, then slices of dbias's columns, so that the last pieces are small.
-            GemmPacked.Product first = pdx.units() <= pdw.units() ? pdx : pdw, second = first == pdx ? pdw : pdx;
-            int u1 = first.units(), u2 = u1 + second.units(), slices = dbias != null ? threads : 0;
+            // The threads claim the pieces one at a time, the caller from the front and the workers from the back
+            // (Parallel.forRange): dx's first half, dw's pieces, dbias's slices, dx's second half. So each thread
+            // takes dx's rows at its own end, as it took those rows in the kernels before and will in those after
+            // (the rows stay in its cache), and meets the other in dw.
+            int ux = pdx.units(), half = (ux + 1) / 2, uw = pdw.units(), slices = dbias != null ? threads : 0;
             int vectors = (N + Simd.LANES - 1) / Simd.LANES;
-            Parallel.forRange(u2 + slices, 1, u2 + slices, (t0, t1) -> {
+            Parallel.forRange(ux + uw + slices, 1, ux + uw + slices, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
-                    if (t < u1) {
-                        first.runUnit(t);
-                    } else if (t < u2) {
-                        second.runUnit(t - u1);
-                    } else {
-                        int sl = t - u2;
+                    if (t < half) {
+                        pdx.runUnit(t);
+                    } else if (t < half + uw) {
+                        pdw.runUnit(t - half);
+                    } else if (t < half + uw + slices) {
+                        int sl = t - half - uw;
                         int v0 = (int) ((long) vectors * sl / slices), v1 = (int) ((long) vectors * (sl + 1) / slices);
                         columnSums(dbias, dy, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES));
+                    } else {
+                        pdx.runUnit(t - uw - slices);
                     }
                 }
             });

@@ -52,12 +52,32 @@ final class GemmPacked {
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
         final float[] t16 = new float[256];
-        /** The {@link Product#id} whose op(B) b holds whole ({@link Product#rows}); 0: none. */
-        long packedFor;
+        /**
+         * op(B) packed whole for the row-chunked products this thread creates ({@link Shared}), two slots taken in
+         * turns: linearBackward's two products share one fork-join.
+         */
+        final float[][] shared = {new float[0], new float[0]};
+        int nextShared;
     }
 
-    /** Numbers the products, so that a thread knows whether its buffer already holds one's B. */
-    private static final java.util.concurrent.atomic.AtomicLong PRODUCTS = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * All of op(B) of a row-chunked product, packed once into one buffer that every thread reads, instead of whole by
+     * each thread: the threads claim pieces of the packing (a KC block of one NR-column panel, laid out as
+     * {@link #packWholeK} lays it) before their first chunk of rows, and wait until all are packed.
+     */
+    static final class Shared {
+        final float[] bp;
+        final int pieces, kBlocks;
+        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(),
+                packed = new java.util.concurrent.atomic.AtomicInteger();
+
+        Shared(float[] bp, int kBlocks, int panels) {
+            this.bp = bp;
+            this.kBlocks = kBlocks;
+            this.pieces = kBlocks * panels;
+        }
+    }
+
     /**
      * A product split by rows is cut into up to this many chunks per thread, claimed as the threads finish
      * the last ({@link Product#units}), each thread packing B once: a thread slowed down (a late start, a cold
@@ -112,29 +132,37 @@ final class GemmPacked {
         // otherwise whichever side shares more evenly (N = 65 has 64 + 1 columns).
         double imbalanceN = (double) Math.min(N, ceilDiv(tilesN, parts) * NR) * parts / N;
         double imbalanceM = (double) Math.min(M, ceilDiv(tilesM, parts) * MR) * parts / M;
-        boolean splitM = tilesN < SPLIT_N_PANELS * parts && N <= 2 * M && imbalanceM <= 1.1;
+        // Split by rows, op(B) is packed once for all threads when it fits the buffer (Shared), so its size then
+        // does not count against M: a weight gradient of few rows (128 × 512 over 768) no longer shares C's lines.
+        long partRows = (long) ceilDiv(tilesM, parts) * MR;
+        boolean shareB = (long) K * roundUp(N, NR) <= BUFFER_B && partRows <= MC
+                && (K <= KC || partRows * N <= C_BLOCK);
+        boolean splitM = tilesN < SPLIT_N_PANELS * parts && (N <= 2 * M || shareB) && imbalanceM <= 1.1;
         boolean splitN = !splitM && (imbalanceN <= 1.1 || imbalanceN <= imbalanceM);
         int tiles = splitN ? tilesN : tilesM;
         parts = Math.max(1, Math.min(parts, tiles));
-        // Split by rows with all of op(B) fitting the packing buffer, each thread packs it whole once and then
-        // claims chunks of rows; a chunk's rows must fit the blocking (A's rows in L2, and C's rows for the
-        // sweeps of a deeper K).
-        int chunks = 0;
-        if (!splitN && parts > 1 && (long) K * roundUp(N, NR) <= BUFFER_B) {
-            int n = Math.max(parts, Math.min(ROW_CHUNKS_PER_PART * parts, tilesM / MIN_CHUNK_PANELS));
-            long rows = (long) ceilDiv(tilesM, n) * MR;
-            if (n > parts && rows <= MC && (K <= KC || rows * N <= C_BLOCK)) {
-                chunks = n;
+        // Split by rows with all of op(B) fitting the packing buffer, the threads pack it once together (Shared)
+        // and then claim chunks of rows; a chunk's rows must fit the blocking (A's rows in L2, and C's rows for
+        // the sweeps of a deeper K), as a part's do (shareB), and fewer rows fit too.
+        int chunks = !splitN && parts > 1 && shareB
+                ? Math.max(parts, Math.min(ROW_CHUNKS_PER_PART * parts, tilesM / MIN_CHUNK_PANELS)) : 0;
+        Shared shared = null;
+        if (chunks > 0) {
+            Buffers buf = BUFFERS.get();
+            int slot = buf.nextShared ^= 1, need = K * roundUp(N, NR);
+            if (buf.shared[slot].length < need) {
+                buf.shared[slot] = new float[need];
             }
+            shared = new Shared(buf.shared[slot], ceilDiv(K, KC), tilesN);
         }
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
-                epilogue, splitN, tiles, parts, chunks, PRODUCTS.incrementAndGet());
+                epilogue, splitN, tiles, parts, chunks, shared);
     }
 
     record Product(boolean transA, boolean transB, int M, int N, int K,
                    float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                    float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
-                   boolean splitN, int tiles, int parts, int chunks, long id) {
+                   boolean splitN, int tiles, int parts, int chunks, Shared shared) {
         /** All parts, on the pool (on the calling thread alone if there is one part). */
         void run() {
             if (parts == 1) {
@@ -167,20 +195,27 @@ final class GemmPacked {
         }
 
         /**
-         * Rows [m0, m1) of C against all of op(B), which this thread packs whole (each KC block at pc·N rounded
-         * up to NR, as {@link #block}'s shallow path lays it) the first time it takes a chunk of this product.
-         * Each tile takes its KC blocks in order from 0, as in {@link #block}: the same sums.
+         * Rows [m0, m1) of C against all of op(B), packed whole (each KC block at pc·N rounded up to NR, as
+         * {@link #block}'s shallow path lays it) into the shared buffer by whichever threads get there first. Each
+         * tile takes its KC blocks in order from 0, as in {@link #block}: the same sums.
          */
         private void rows(int m0, int m1) {
             Buffers buf = BUFFERS.get();
             int ncPadded = roundUp(N, NR);
-            if (buf.packedFor != id) {
-                packWholeK(transB, b, bOff, ldb, K, 0, N, buf.b, buf.t16);
-                buf.packedFor = id;
+            if (shared.packed.get() < shared.pieces) {
+                for (int q; (q = shared.next.getAndIncrement()) < shared.pieces; ) {
+                    int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR;
+                    packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, Math.min(NR, N - jc), shared.bp,
+                            pc * ncPadded + jc * Math.min(KC, K - pc), buf.t16);
+                    shared.packed.incrementAndGet();
+                }
+                while (shared.packed.get() < shared.pieces) {   // the last pieces, being packed by another thread
+                    Thread.onSpinWait();
+                }
             }
             for (int pc = 0; pc < K; pc += KC) {
-                blockTiles(transA, m0, m1 - m0, 0, N, pc, Math.min(KC, K - pc), K, a, aOff, lda, buf.b, pc * ncPadded,
-                        c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
+                blockTiles(transA, m0, m1 - m0, 0, N, pc, Math.min(KC, K - pc), K, a, aOff, lda, shared.bp,
+                        pc * ncPadded, c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
             }
         }
 
@@ -227,7 +262,6 @@ final class GemmPacked {
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
-        buf.packedFor = 0;   // b is about to be overwritten
         float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
         // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
         boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;

@@ -1,6 +1,7 @@
 package dev.jgpt.kernel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -31,14 +32,20 @@ public final class Parallel {
      */
     private static final boolean STATS = Boolean.getBoolean("jgpt.parallel.stats");
     /** Written only by the thread holding the pool's lock. */
-    private static long forks, waitNanos;
+    private static long forks, waitNanos, busyNanos, busyCpuNanos, workerJobs, workerChunks, workerLateNanos;
 
-    /** Fork-joins so far and the nanoseconds callers spent waiting for workers at their ends (zeros unless counting). */
-    public record Stats(long forks, long waitNanos) {
+    /**
+     * Fork-joins so far, the nanoseconds callers spent waiting for workers at their ends, the nanoseconds all
+     * threads spent running chunks (summed over threads; wall time, and the threads' CPU time, which leaves out
+     * the time another task had their CPU), the fork-joins in which a worker ran chunks, those chunks,
+     * and the nanoseconds from each such job's publication to a worker's first chunk of it (zeros unless counting).
+     */
+    public record Stats(long forks, long waitNanos, long busyNanos, long busyCpuNanos, long workerJobs,
+                        long workerChunks, long workerLateNanos) {
     }
 
     public static synchronized Stats stats() {
-        return new Stats(forks, waitNanos);
+        return new Stats(forks, waitNanos, busyNanos, busyCpuNanos, workerJobs, workerChunks, workerLateNanos);
     }
 
     private Parallel() {}
@@ -92,27 +99,72 @@ public final class Parallel {
         }
     }
 
+    /** Loaded only when counting. */
+    private static final class Profiling {
+        static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    }
+
     private static final class Job {
         final RangeBody body;
         final int n, chunks;
-        final AtomicInteger next = new AtomicInteger();
+        /**
+         * The chunks not yet claimed, [front, back) packed as front · 2³² + back: the caller claims from the front,
+         * workers from the back, so that with two threads each takes the same end of every job, rows of the
+         * activations (a product's row chunks, LayerNorm's, attention's sequences) stay in the cache of the thread
+         * that wrote them from one kernel to the next, instead of going wherever the claims happened to fall.
+         */
+        final AtomicLong ends;
         final AtomicInteger done = new AtomicInteger();
         volatile Throwable error;
+        /** Profiling ({@link #STATS}): when the job was published, chunk time summed, workers' chunks and start. */
+        long published;
+        final AtomicLong busy = new AtomicLong(), busyCpu = new AtomicLong();
+        final AtomicInteger workerChunks = new AtomicInteger();
+        volatile long workerLate;
 
         Job(RangeBody body, int n, int chunks) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
+            this.ends = new AtomicLong(chunks);
+        }
+
+        /** The next chunk from the front (the caller) or the back (a worker), or −1 if none is left. */
+        private int claim(boolean fromFront) {
+            while (true) {
+                long e = ends.get();
+                int front = (int) (e >>> 32), back = (int) e;
+                if (front >= back) {
+                    return -1;
+                }
+                long next = fromFront ? e + (1L << 32) : e - 1;
+                if (ends.compareAndSet(e, next)) {
+                    return fromFront ? front : back - 1;
+                }
+            }
         }
 
         /** Claims and runs chunks until none are left. */
         void work() {
-            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+            boolean worker = Thread.currentThread() instanceof Worker, first = true;
+            for (int c; (c = claim(!worker)) >= 0; ) {
+                long t0 = STATS ? System.nanoTime() : 0, cpu0 = STATS ? Profiling.CPU.getCurrentThreadCpuTime() : 0;
+                if (STATS && worker) {
+                    if (first) {
+                        workerLate = t0 - published;
+                        first = false;
+                    }
+                    workerChunks.incrementAndGet();
+                }
                 try {
                     body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
                 } catch (Throwable e) {
                     error = e;
                 } finally {
+                    if (STATS) {
+                        busy.addAndGet(System.nanoTime() - t0);
+                        busyCpu.addAndGet(Profiling.CPU.getCurrentThreadCpuTime() - cpu0);
+                    }
                     done.incrementAndGet();
                 }
             }
@@ -173,6 +225,9 @@ public final class Parallel {
         }
 
         void run(Job j) {
+            if (STATS) {
+                j.published = System.nanoTime();
+            }
             job = j;
             epoch++; // publishes the job (volatile write after it)
             for (Worker w : workers) {
@@ -192,6 +247,14 @@ public final class Parallel {
             if (STATS) {
                 forks++;
                 waitNanos += System.nanoTime() - waitStart;
+                busyNanos += j.busy.get();
+                busyCpuNanos += j.busyCpu.get();
+                int wc = j.workerChunks.get();
+                if (wc > 0) {
+                    workerJobs++;
+                    workerChunks += wc;
+                    workerLateNanos += j.workerLate;
+                }
             }
             job = null;
             Throwable e = j.error;
