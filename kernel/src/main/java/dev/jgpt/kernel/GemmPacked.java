@@ -19,8 +19,8 @@ import static dev.jgpt.kernel.Simd.F;
  * between them: a shallow K (up to 4·KC, a weight gradient over B·T = 256 rows) is packed whole per block of
  * columns and each block of rows takes all its k blocks at once; a deeper one cuts C's columns so that the
  * A block's rows × those columns fit (GPT-2's LM head, 256 × 50257, would otherwise go to memory six times).
- * Threads split N when each gets a wide slice of C's columns, else M (see {@link #product}); each packs its
- * own B buffer.
+ * Threads split N when each gets a wide slice of C's columns, else M (see {@link #product}); split by N each packs
+ * its own columns of B, split by M they pack all of B once into a buffer they share ({@link Shared}).
  */
 final class GemmPacked {
     static final int MR = 6;
