@@ -58,22 +58,33 @@ public final class RmsNorm {
      */
     public static void backward(float[] dx, float[] dweight, float[] dout, float[] x, float[] weight, float[] rstd,
                                 int rows, int C) {
+        backward(dx, dx, dweight, dout, x, weight, rstd, rows, C);
+    }
+
+    /**
+     * {@link #backward}, but dx SET to base + the input gradient (base may be dx itself): a pre-norm residual's
+     * dx = dout_residual + RMSNormᵀ(…) in the same pass instead of a copy first. The same additions as copying base
+     * into dx and accumulating, so the same bits.
+     */
+    public static void backward(float[] dx, float[] base, float[] dweight, float[] dout, float[] x, float[] weight,
+                                float[] rstd, int rows, int C) {
         String op = "rmsNormBackward(rows=" + rows + ", C=" + C + ")";
         checkCommon(op, x, weight, rstd, rows, C);
         Checks.length(op, "dx", dx, (long) rows * C);
+        Checks.length(op, "base", base, (long) rows * C);
         Checks.length(op, "dout", dout, (long) rows * C);
         Checks.length(op, "dweight", dweight, C);
         float[] pg = RowBlocks.partials(0, rows, C);
         RowBlocks.forEach(rows, C, (b, r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                backwardRow(dx, pg, b * C, dout, x, weight, rstd[r], r * C, C);
+                backwardRow(dx, base, pg, b * C, dout, x, weight, rstd[r], r * C, C);
             }
         });
         RowBlocks.addPartials(dweight, pg, rows, C);
     }
 
-    private static void backwardRow(float[] dx, float[] pg, int p, float[] dout, float[] x, float[] weight, float s,
-                                    int o, int C) {
+    private static void backwardRow(float[] dx, float[] base, float[] pg, int p, float[] dout, float[] x,
+                                    float[] weight, float s, int o, int C) {
         FloatVector vs = FloatVector.broadcast(F, s);
         FloatVector acc = FloatVector.zero(F);
         int ub = F.loopBound(C);
@@ -93,14 +104,14 @@ public final class RmsNorm {
             FloatVector n = FloatVector.fromArray(F, x, o + i).mul(vs);
             FloatVector d = FloatVector.fromArray(F, dout, o + i);
             FloatVector dn = FloatVector.fromArray(F, weight, i).mul(d);
-            dn.sub(n.mul(vMean)).mul(vs).add(FloatVector.fromArray(F, dx, o + i)).intoArray(dx, o + i);
+            dn.sub(n.mul(vMean)).mul(vs).add(FloatVector.fromArray(F, base, o + i)).intoArray(dx, o + i);
             n.fma(d, FloatVector.fromArray(F, pg, p + i)).intoArray(pg, p + i);
         }
         float mean = sDnN / C;
         for (; i < C; i++) {
             float n = x[o + i] * s;
             float d = dout[o + i];
-            dx[o + i] += (weight[i] * d - n * mean) * s;
+            dx[o + i] = base[o + i] + (weight[i] * d - n * mean) * s;
             pg[p + i] = Math.fma(n, d, pg[p + i]);
         }
     }

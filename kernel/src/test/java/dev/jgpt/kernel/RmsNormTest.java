@@ -50,6 +50,22 @@ class RmsNormTest {
     }
 
     @Test
+    void backwardOntoABaseIsCopyThenAccumulate() {
+        int rows = 37, C = 129;   // C not a multiple of the vector length: the scalar tail too
+        float[] x = randn(rng, rows * C, 1), w = randn(rng, C, 1), dout = randn(rng, rows * C, 1);
+        float[] base = randn(rng, rows * C, 1), rstd = new float[rows];
+        RmsNorm.forward(new float[rows * C], rstd, x, w, rows, C, EPS);
+        float[] copied = base.clone(), gw1 = new float[C];
+        RmsNorm.backward(copied, gw1, dout, x, w, rstd, rows, C);
+        float[] onto = randn(rng, rows * C, 1), gw2 = new float[C];   // old contents ignored
+        float[] baseBefore = base.clone();
+        RmsNorm.backward(onto, base, gw2, dout, x, w, rstd, rows, C);
+        assertBitEqual("dx", copied, onto);
+        assertBitEqual("dweight", gw1, gw2);
+        assertBitEqual("base untouched", baseBefore, base);
+    }
+
+    @Test
     void zeroRowsAndNoRows() {
         int rows = 3, C = 129;
         float[] x = randn(rng, rows * C, 1);

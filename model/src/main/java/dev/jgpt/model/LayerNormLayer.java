@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** LN(x) = (x − μ)/√(σ² + ε)·γ + β over the channel dimension. */
-final class LayerNormLayer implements Layer {
+final class LayerNormLayer implements NormLayer {
     final Param weight;
     final Param bias;
     private final int C;
@@ -38,8 +38,8 @@ final class LayerNormLayer implements Layer {
         LayerNorm.backward(din, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, mean, rstd, rows, C);
     }
 
-    /** din = base + LNᵀ(dout), din's old contents ignored (base may be din). */
-    void backwardOnto(float[] dout, float[] base, float[] din) {
+    @Override
+    public void backwardOnto(float[] dout, float[] base, float[] din) {
         LayerNorm.backward(din, base, weight.grad(), bias != null ? bias.grad() : null, dout, x, weight.data, mean, rstd,
                 rows, C);
     }

@@ -23,9 +23,9 @@ public final class ResidualSublayer implements Layer {
     final ResidualLayout layout;
     final Layer f;
     /** Normalises F's input (pre-ln, sandwich, none) or the sum (post-ln, deepnorm); null for rezero. */
-    final Layer ln;
+    final NormLayer ln;
     /** Sandwich only: normalises F's output before the add. */
-    final Layer lnOut;
+    final NormLayer lnOut;
     /** ReZero only: the learnable residual weight a. */
     final Param rezeroAlpha;
     /** DeepNorm only: the constant skip scale α = (2N)^¼. */
@@ -113,18 +113,13 @@ public final class ResidualSublayer implements Layer {
     }
 
     /**
-     * Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)): a LayerNorm writes it in its backward pass (a serial copy of dout
-     * otherwise, a whole pass over dx); other norms start dx as a copy of dout; the other layouts zero dx and add.
+     * Pre-LN's dx = dout + LNᵀ(Fᵀ(dout)): the norm writes it in its backward pass (not a serial copy of dout
+     * first, a whole pass over dx); the other layouts zero dx and add.
      */
     @Override
     public void backwardSet(float[] dout, float[] dx, int n) {
         if (layout == ResidualLayout.PRE_LN || layout == ResidualLayout.DENSE || layout == ResidualLayout.UNET) {
-            if (ln instanceof LayerNormLayer norm) {
-                norm.backwardOnto(fBackward(dout), dout, dx);
-                return;
-            }
-            System.arraycopy(dout, 0, dx, 0, n);
-            ln.backward(fBackward(dout), dx);
+            ln.backwardOnto(fBackward(dout), dout, dx);
         } else {
             Layer.super.backwardSet(dout, dx, n);
         }

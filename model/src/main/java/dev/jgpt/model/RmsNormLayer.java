@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** RMSNorm(x) = x/√(mean(x²) + ε)·γ over the channel dimension (Zhang &amp; Sennrich 2019): no centring, no bias. */
-final class RmsNormLayer implements Layer {
+final class RmsNormLayer implements NormLayer {
     final Param weight;
     private final int C;
     private final float eps;
@@ -21,7 +21,7 @@ final class RmsNormLayer implements Layer {
     }
 
     /** The norm a config asks for, under {@code name}: LayerNorm (with bias if the config has biases) or RMSNorm. */
-    static Layer of(GPTConfig cfg, String name) {
+    static NormLayer of(GPTConfig cfg, String name) {
         return cfg.norm() == Norm.RMSNORM ? new RmsNormLayer(name, cfg.nEmbd(), cfg.layerNormEps())
                 : new LayerNormLayer(name, cfg.nEmbd(), cfg.bias(), cfg.layerNormEps());
     }
@@ -39,6 +39,11 @@ final class RmsNormLayer implements Layer {
     @Override
     public void backward(float[] dout, float[] din) {
         RmsNorm.backward(din, weight.grad(), dout, x, weight.data, rstd, rows, C);
+    }
+
+    @Override
+    public void backwardOnto(float[] dout, float[] base, float[] din) {
+        RmsNorm.backward(din, base, weight.grad(), dout, x, weight.data, rstd, rows, C);
     }
 
     @Override
