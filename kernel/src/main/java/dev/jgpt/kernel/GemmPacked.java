@@ -52,6 +52,8 @@ final class GemmPacked {
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
         final float[] t16 = new float[256];
+        /** A block of Cᵀ for {@link Product#transposedRows}. */
+        float[] ct = new float[0];
         /**
          * op(B) packed whole for the row-chunked products this thread creates ({@link Shared}), two slots taken in
          * turns: linearBackward's two products share one fork-join.
@@ -121,6 +123,17 @@ final class GemmPacked {
                            float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
                            int threads) {
         int parts = 2.0 * M * N * K < PARALLEL_FLOPS ? 1 : Math.max(1, threads);
+        if (transposedOut(transA, transB, M, N, accumulate)) {
+            Buffers buf = BUFFERS.get();
+            int slot = buf.nextShared ^= 1, need = K * M;
+            if (buf.shared[slot].length < need) {
+                buf.shared[slot] = new float[need];
+            }
+            int units = ceilDiv(N, TRANSPOSED_ROWS);
+            return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
+                    epilogue, true, units, Math.min(parts, units), 0,
+                    new Shared(buf.shared[slot], ceilDiv(K, KC), M / NR), true);
+        }
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
         // Split N and each part packs only its own columns of B; split M and every part packs all of B. But
         // split N, every row of C has a cache line that two threads write, once per KC block (the boundary
@@ -156,16 +169,43 @@ final class GemmPacked {
             shared = new Shared(buf.shared[slot], ceilDiv(K, KC), tilesN);
         }
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
-                epilogue, splitN, tiles, parts, chunks, shared);
+                epilogue, splitN, tiles, parts, chunks, shared, false);
     }
+
+    /**
+     * C = X·Wᵀ (+ bias, epilogue) with X [M×K] of few rows and W [N×K] wide (a Linear layer's forward in training,
+     * M = B·T) is computed as Cᵀ = W·Xᵀ ({@link Product#transposedRows}): W, the large operand, is then the kernel's
+     * A, read in place, and only the small Xᵀ is packed, instead of all of W through 16 × 16 transposes every step.
+     * M a multiple of NR (whole panels of Xᵀ) and not accumulating (C is written, not read).
+     */
+    static boolean transposedOut(boolean transA, boolean transB, int M, int N, boolean accumulate) {
+        return TRANSPOSED_OUT && L == 16 && transB && !transA && !accumulate && M % NR == 0 && N >= 2 * M;
+    }
+
+    /** Switch for A/B timing ({@code -Djgpt.gemm.transposedout=false}: the forward packs Wᵀ as before). */
+    static final boolean TRANSPOSED_OUT = !"false".equals(System.getProperty("jgpt.gemm.transposedout"));
+    /** Rows of W (columns of C) per piece of {@link Product#transposedRows}: a multiple of MR and of 16. */
+    static final int TRANSPOSED_ROWS = 96;
 
     record Product(boolean transA, boolean transB, int M, int N, int K,
                    float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                    float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue,
-                   boolean splitN, int tiles, int parts, int chunks, Shared shared) {
+                   boolean splitN, int tiles, int parts, int chunks, Shared shared, boolean transposed) {
         /** All parts, on the pool (on the calling thread alone if there is one part). */
         void run() {
-            if (parts == 1) {
+            if (transposed) {
+                if (parts == 1) {
+                    for (int u = 0; u < tiles; u++) {
+                        runUnit(u);
+                    }
+                } else {
+                    Parallel.forRange(tiles, 1, tiles, (u0, u1) -> {
+                        for (int u = u0; u < u1; u++) {
+                            runUnit(u);
+                        }
+                    });
+                }
+            } else if (parts == 1) {
                 runPart(0);
             } else {
                 int n = units();
@@ -182,12 +222,14 @@ final class GemmPacked {
          * element of C is computed the same way whichever piece and thread it falls to.
          */
         int units() {
-            return chunks > 0 ? chunks : parts;
+            return transposed ? tiles : chunks > 0 ? chunks : parts;
         }
 
         /** Piece u of {@link #units}, on the calling thread. */
         void runUnit(int u) {
-            if (chunks > 0) {
+            if (transposed) {
+                transposedRows(u * TRANSPOSED_ROWS, Math.min(N, (u + 1) * TRANSPOSED_ROWS));
+            } else if (chunks > 0) {
                 rows((int) ((long) tiles * u / chunks) * MR, Math.min(M, (int) ((long) tiles * (u + 1) / chunks) * MR));
             } else {
                 runPart(u);
@@ -216,6 +258,72 @@ final class GemmPacked {
             for (int pc = 0; pc < K; pc += KC) {
                 blockTiles(transA, m0, m1 - m0, 0, N, pc, Math.min(KC, K - pc), K, a, aOff, lda, shared.bp,
                         pc * ncPadded, c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
+            }
+        }
+
+        /**
+         * Columns [n0, n1) of C = X·Wᵀ ({@link #transposedOut}; X = a, W = b) made as rows of Cᵀ = W·Xᵀ: Xᵀ packed
+         * whole into the shared buffer by whichever threads get there first (each KC block of its NR-column panels
+         * as {@link #packWholeK} lays it), W's rows read in place as the kernel's A, the block of Cᵀ kept in a
+         * scratch (in L2) through all KC blocks, then transposed into C, the bias and the epilogue after. Each
+         * element is the chain over each KC block of the fused multiply-adds W[j, k]·X[i, k] (the same products
+         * as X[i, k]·W[j, k], each rounded once), the blocks added in order onto 0: the sums of the ordinary path.
+         */
+        private void transposedRows(int n0, int n1) {
+            Buffers buf = BUFFERS.get();
+            if (shared.packed.get() < shared.pieces) {
+                for (int q; (q = shared.next.getAndIncrement()) < shared.pieces; ) {
+                    int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR, kc = Math.min(KC, K - pc);
+                    // op(B) = Xᵀ: X untransposed is a transposed B.
+                    packB(true, a, aOff, lda, pc, kc, jc, NR, shared.bp, pc * M + jc * kc, buf.t16);
+                    shared.packed.incrementAndGet();
+                }
+                while (shared.packed.get() < shared.pieces) {   // the last pieces, being packed by another thread
+                    Thread.onSpinWait();
+                }
+            }
+            int rows = n1 - n0;
+            if (buf.ct.length < TRANSPOSED_ROWS * M) {
+                buf.ct = new float[TRANSPOSED_ROWS * M];
+            }
+            float[] ct = buf.ct;
+            for (int pc = 0; pc < K; pc += KC) {
+                int kc = Math.min(KC, K - pc);
+                for (int ir = 0; ir < rows; ir += MR) {
+                    int mr = Math.min(MR, rows - ir);
+                    float[] ap = b;
+                    int ao = bOff + (n0 + ir) * ldb + pc, ars = ldb, aks = 1;
+                    if (mr < MR) {
+                        packPartialA(false, b, bOff, ldb, n0 + ir, mr, pc, kc, buf.a);
+                        ap = buf.a;
+                        ao = 0;
+                        ars = 1;
+                        aks = MR;
+                    }
+                    for (int jr = 0; jr < M; jr += NR) {   // the A panel stays in L1 across Xᵀ's panels
+                        tile(ap, ao, ars, aks, mr, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, pc > 0,
+                                buf.edge);
+                    }
+                }
+            }
+            // C[i, n0 + r] = Cᵀ[r, i], in 16 × 16 register transposes where whole.
+            int ci = cOff + n0, r16 = rows / 16 * 16;
+            for (int i = 0; i < M; i += 16) {
+                for (int r = 0; r < r16; r += 16) {
+                    Transpose16.firstHalf(ct, r * M + i, M, buf.t16);
+                    Transpose16.secondHalf(buf.t16, c, ci + i * ldc + r, ldc);
+                }
+            }
+            for (int i = 0; i < M; i++) {
+                for (int r = r16; r < rows; r++) {
+                    c[ci + i * ldc + r] = ct[r * M + i];
+                }
+            }
+            if (bias != null) {
+                addBias(c, ci, ldc, M, rows, bias, n0);
+            }
+            if (epilogue != null) {
+                epilogue.apply(c, ci, ldc, 0, n0, M, rows);
             }
         }
 

@@ -179,6 +179,59 @@ class GemmTest {
     }
 
     /**
+     * A Linear forward X·Wᵀ with M a multiple of NR and N ≥ 2M is made as Cᵀ = W·Xᵀ, transposed into C: the same
+     * blocked fma chains as the ordinary path, then the bias, then the epilogue (given each element's row and
+     * column), on one and two threads. N leaves partial six-row panels of W and partial 16-column transposes, and
+     * crosses pieces of rows; K is one, several and a partial KC block.
+     */
+    @Test
+    void transposedOutputKeepsTheChainsBiasAndEpilogue() {
+        int kc = GemmPacked.KC, nr = GemmPacked.NR;
+        int[][] shapes = {{2 * nr, 2 * GemmPacked.TRANSPOSED_ROWS + 141, 2 * kc + 5}, {3 * nr, 6 * nr + 7, kc},
+                {nr, 2 * nr, 7}};
+        for (int[] s : shapes) {
+            int M = s[0], N = s[1], K = s[2];
+            assertTrue(GemmPacked.transposedOut(false, true, M, N, false) && (long) N * K < Gemm.STREAM_WEIGHTS,
+                    Arrays.toString(s));
+            Random rnd = new Random(N + K);
+            float[] x = new float[M * K], w = new float[N * K], bias = new float[N];
+            for (float[] v : new float[][] {x, w, bias}) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rnd.nextFloat() - 0.5f;
+                }
+            }
+            float[] want = new float[M * N];
+            for (int i = 0; i < M; i++) {
+                for (int j = 0; j < N; j++) {
+                    float v = 0f;
+                    for (int pc = 0; pc < K; pc += kc) {
+                        float sum = 0f;
+                        for (int k = pc; k < Math.min(K, pc + kc); k++) {
+                            sum = Math.fma(w[j * K + k], x[i * K + k], sum);
+                        }
+                        v += sum;
+                    }
+                    want[i * N + j] = (v + bias[j]) * 0.5f + i - 0.25f * j;
+                }
+            }
+            GemmPacked.Epilogue epilogue = (c, ci, ldc, row, col, rows, cols) -> {
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < cols; j++) {
+                        c[ci + r * ldc + j] = c[ci + r * ldc + j] * 0.5f + (row + r) - 0.25f * (col + j);
+                    }
+                }
+            };
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                float[] got = new float[M * N];
+                Arrays.fill(got, SENTINEL);
+                Gemm.linearForward(got, x, w, bias, M, K, N, epilogue);
+                assertArrayEquals(want, got, Arrays.toString(s) + " threads=" + threads);
+            }
+        }
+    }
+
+    /**
      * Few rows times a large transposed W (a prompt through a Linear layer) stream W in place: odd row
      * counts (part of, one, and more than one NR-column panel of xᵀ), W rows that leave a partial six-row panel, K
      * crossing the streaming depth, both layouts of A, accumulate or not, and the same bits on one and two
