@@ -173,13 +173,14 @@ final class GemmPacked {
     }
 
     /**
-     * C = X·Wᵀ (+ bias, epilogue) with X [M×K] of few rows and W [N×K] wide (a Linear layer's forward in training,
+     * C (+)= X·Wᵀ (+ bias, epilogue) with X [M×K] of few rows and W [N×K] wide (a Linear layer's forward in training,
      * M = B·T) is computed as Cᵀ = W·Xᵀ ({@link Product#transposedRows}): W, the large operand, is then the kernel's
      * A, read in place, and only the small Xᵀ is packed, instead of all of W through 16 × 16 transposes every step.
-     * M a multiple of NR (whole panels of Xᵀ) and not accumulating (C is written, not read).
+     * M a multiple of NR (whole panels of Xᵀ). dX = dY·W the same way (W's columns read in place as A) was 2% slower
+     * in a GPT-2 step than packing W (Zen 4): six floats used of each line, lines 3-12 KB apart.
      */
     static boolean transposedOut(boolean transA, boolean transB, int M, int N, boolean accumulate) {
-        return TRANSPOSED_OUT && L == 16 && transB && !transA && !accumulate && M % NR == 0 && N >= 2 * M;
+        return TRANSPOSED_OUT && L == 16 && transB && !transA && M % NR == 0 && N >= 2 * M;
     }
 
     /** Switch for A/B timing ({@code -Djgpt.gemm.transposedout=false}: the forward packs Wᵀ as before). */
@@ -274,7 +275,7 @@ final class GemmPacked {
             if (shared.packed.get() < shared.pieces) {
                 for (int q; (q = shared.next.getAndIncrement()) < shared.pieces; ) {
                     int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR, kc = Math.min(KC, K - pc);
-                    // op(B) = Xᵀ: X untransposed is a transposed B.
+                    // The kernel's B is Xᵀ: X untransposed is a transposed B.
                     packB(true, a, aOff, lda, pc, kc, jc, NR, shared.bp, pc * M + jc * kc, buf.t16);
                     shared.packed.incrementAndGet();
                 }
@@ -287,27 +288,40 @@ final class GemmPacked {
                 buf.ct = new float[TRANSPOSED_ROWS * M];
             }
             float[] ct = buf.ct;
+            int ci = cOff + n0, r16 = rows / 16 * 16;
+            if (accumulate) {   // Cᵀ starts from C, the blocks then added onto it in order, as in place
+                for (int i = 0; i < M; i += 16) {
+                    for (int r = 0; r < r16; r += 16) {
+                        Transpose16.firstHalf(c, ci + i * ldc + r, ldc, buf.t16);
+                        Transpose16.secondHalf(buf.t16, ct, r * M + i, M);
+                    }
+                }
+                for (int i = 0; i < M; i++) {
+                    for (int r = r16; r < rows; r++) {
+                        ct[r * M + i] = c[ci + i * ldc + r];
+                    }
+                }
+            }
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
                 for (int ir = 0; ir < rows; ir += MR) {
                     int mr = Math.min(MR, rows - ir);
                     float[] ap = b;
-                    int ao = bOff + (n0 + ir) * ldb + pc, ars = ldb, aks = 1;
+                    int ao = bOff + (n0 + ir) * ldb + pc, pr = ldb, pk = 1;   // W's rows in place
                     if (mr < MR) {
                         packPartialA(false, b, bOff, ldb, n0 + ir, mr, pc, kc, buf.a);
                         ap = buf.a;
                         ao = 0;
-                        ars = 1;
-                        aks = MR;
+                        pr = 1;
+                        pk = MR;
                     }
                     for (int jr = 0; jr < M; jr += NR) {   // the A panel stays in L1 across Xᵀ's panels
-                        tile(ap, ao, ars, aks, mr, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, pc > 0,
-                                buf.edge);
+                        tile(ap, ao, pr, pk, mr, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M,
+                                accumulate || pc > 0, buf.edge);
                     }
                 }
             }
             // C[i, n0 + r] = Cᵀ[r, i], in 16 × 16 register transposes where whole.
-            int ci = cOff + n0, r16 = rows / 16 * 16;
             for (int i = 0; i < M; i += 16) {
                 for (int r = 0; r < r16; r += 16) {
                     Transpose16.firstHalf(ct, r * M + i, M, buf.t16);

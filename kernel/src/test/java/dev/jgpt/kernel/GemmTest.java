@@ -180,9 +180,9 @@ class GemmTest {
 
     /**
      * A Linear forward X·Wᵀ with M a multiple of NR and N ≥ 2M is made as Cᵀ = W·Xᵀ, transposed into C: the same
-     * blocked fma chains as the ordinary path, then the bias, then the epilogue (given each element's row and
-     * column), on one and two threads. N leaves partial six-row panels of W and partial 16-column transposes, and
-     * crosses pieces of rows; K is one, several and a partial KC block.
+     * blocked fma chains as the ordinary path, onto C or zero, then the bias, then the epilogue (given each element's
+     * row and column), on one and two threads. N leaves partial six-row panels of W and partial 16-column
+     * transposes, and crosses pieces of rows; K is one, several and a partial KC block.
      */
     @Test
     void transposedOutputKeepsTheChainsBiasAndEpilogue() {
@@ -227,6 +227,39 @@ class GemmTest {
                 Arrays.fill(got, SENTINEL);
                 Gemm.linearForward(got, x, w, bias, M, K, N, epilogue);
                 assertArrayEquals(want, got, Arrays.toString(s) + " threads=" + threads);
+            }
+            // X·Wᵀ added to C or setting it; an untransposed W takes the ordinary path.
+            float[] c0 = new float[M * N];
+            for (int i = 0; i < c0.length; i++) {
+                c0[i] = rnd.nextFloat() - 0.5f;
+            }
+            for (boolean tB : new boolean[] {true, false}) {
+                assertEquals(tB, GemmPacked.transposedOut(false, tB, M, N, true));
+                for (boolean acc : new boolean[] {false, true}) {
+                    for (int i = 0; i < M; i++) {
+                        for (int j = 0; j < N; j++) {
+                            float v = acc ? c0[i * N + j] : 0f;
+                            for (int pc = 0; pc < K; pc += kc) {
+                                float sum = 0f;
+                                for (int k = pc; k < Math.min(K, pc + kc); k++) {
+                                    sum = Math.fma(tB ? w[j * K + k] : w[k * N + j], x[i * K + k], sum);
+                                }
+                                v = pc == 0 && !acc ? sum : v + sum;
+                            }
+                            want[i * N + j] = v;
+                        }
+                    }
+                    for (int threads : new int[] {1, 2}) {
+                        Parallel.setThreads(threads);
+                        float[] got = acc ? c0.clone() : new float[M * N];
+                        if (!acc) {
+                            Arrays.fill(got, SENTINEL);
+                        }
+                        Gemm.gemm(false, tB, M, N, K, x, 0, K, w, 0, tB ? K : N, got, 0, N, acc);
+                        assertArrayEquals(want, got, Arrays.toString(s) + " tB=" + tB + " acc=" + acc
+                                + " threads=" + threads);
+                    }
+                }
             }
         }
     }
