@@ -92,6 +92,7 @@ public final class RowMajorCache {
             throw new IOException(cacheDir + ": " + free / 1_000_000 + " MB free, a side file of " + bytes / 1_000_000
                     + " MB would leave less than " + SPARE_BYTES / 1_000_000_000 + " GB");
         }
+        deleteLeftovers(file);
         note.accept("writing the transposed matrices row-major once, " + bytes / 1_000_000 + " MB, to " + file);
         write(file, key, sources);
         found = read(file, key, sources);
@@ -217,6 +218,24 @@ public final class RowMajorCache {
         ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).put(json);
         Arrays.fill(out, 8 + json.length, out.length, (byte) ' ');
         return out;
+    }
+
+    /** How old a temporary file beside the side file is before it counts as a killed writer's, not a running one's. */
+    static final java.time.Duration LEFTOVER_AGE = java.time.Duration.ofHours(1);
+
+    /** Deletes the temporary files of writers killed before they could (SIGKILL, a crash): they are never read. */
+    static void deleteLeftovers(Path file) {
+        String prefix = "." + file.getFileName() + ".";
+        long before = System.currentTimeMillis() - LEFTOVER_AGE.toMillis();
+        try (var dir = Files.newDirectoryStream(file.toAbsolutePath().getParent(), prefix + "*.tmp")) {
+            for (Path p : dir) {
+                if (Files.getLastModifiedTime(p).toMillis() < before) {
+                    deleteQuietly(p);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // best effort, as deleteQuietly
+        }
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

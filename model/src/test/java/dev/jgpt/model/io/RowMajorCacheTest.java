@@ -142,6 +142,22 @@ class RowMajorCacheTest {
         assertEquals(1, files(cache).size(), files(cache).toString());
     }
 
+    /** A killed writer's temporary file is deleted by the next write once it is old; a running writer's (new) is not. */
+    @Test
+    void aKilledWritersTemporaryFileIsDeletedWhenOld() throws IOException {
+        Path dir = model(5), cache = tmp.resolve("cache");
+        load(dir, cache);
+        Path side = files(cache).getFirst();
+        Path old = Files.writeString(cache.resolve("." + side.getFileName() + ".abc.tmp"), "partial");
+        Path recent = Files.writeString(cache.resolve("." + side.getFileName() + ".def.tmp"), "partial");
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 2 * RowMajorCache.LEFTOVER_AGE.toMillis()));
+        Files.delete(side);
+        load(dir, cache);
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(recent));
+        assertEquals(2, files(cache).size(), files(cache).toString());
+    }
+
     /** A cache directory that cannot be made (here a file is in its way) is one line, and the weights used as stored. */
     @Test
     void anUnusableCacheDirectoryFallsBackToTheWeightsAsStored() throws IOException {
