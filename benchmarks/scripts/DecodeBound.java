@@ -21,11 +21,13 @@ import java.util.Arrays;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages -Xmx4g \
- *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds] [DIR]
+ *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds] [DIR [CACHE]]
  * </pre>
  *
  * With a GPT-2 124M model directory DIR (e.g. the one {@code ttft.sh} writes), the generations alternate between
- * its weights loaded into the heap and used in place from the mapped file, as {@code jgpt generate} does.
+ * its weights loaded into the heap and used in place from the mapped file, as {@code jgpt generate} does without a
+ * weight cache; with a folder CACHE also with its Conv1D weights row-major from a side file there (written first if
+ * missing), as {@code jgpt generate} does by default.
  */
 public class DecodeBound {
     public static void main(String[] args) throws java.io.IOException {
@@ -37,6 +39,11 @@ public class DecodeBound {
         InferenceSession[] sessions = dir == null ? new InferenceSession[] {new InferenceSession(gpt)}
                 : new InferenceSession[] {new InferenceSession(gpt), new InferenceSession(ModelDir.loadMapped(dir))};
         String[] names = dir == null ? new String[] {"heap"} : new String[] {"heap", "mapped"};
+        if (dir != null && args.length > 3) {   // and with GPT-2's Conv1D weights row-major from a side file in CACHE
+            sessions = Arrays.copyOf(sessions, 3);
+            sessions[2] = new InferenceSession(ModelDir.loadMapped(dir, Path.of(args[3]), System.err::println));
+            names = new String[] {"heap", "mapped", "side file"};
+        }
         double gbPerToken = 4.0 * gpt.parameterCount() / 1e9;
         Sampler sampler = GenerationOptions.builder().seed(7).build().newSampler();
         int vocab = cfg.vocabSize(), tokens = 512;

@@ -54,6 +54,8 @@ final class AotTrainingCommand implements Callable<Integer> {
                             "--out", work.resolve("train-run").toString()});
             System.setOut(quiet);
             System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
+            // generate's row-major side file (as a real run's) in the temporary folder, not the user's cache
+            System.setProperty(ModelFiles.WEIGHT_CACHE_PROPERTY, work.resolve("weight-cache").toString());
             for (String[] run : runs) {
                 errors.reset();
                 int status = Main.run(run);
@@ -65,6 +67,7 @@ final class AotTrainingCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
+            System.clearProperty(ModelFiles.WEIGHT_CACHE_PROPERTY);
             System.setOut(out);
             System.setErr(err);
             deleteTree(work);

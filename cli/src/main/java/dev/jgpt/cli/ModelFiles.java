@@ -113,6 +113,21 @@ final class ModelFiles implements AutoCloseable {
                 && Boolean.parseBoolean(System.getProperty("jgpt.mapweights", "true"));
     }
 
+    /** The environment variable and system property (which wins) that move the weight cache, or turn it off ("off"). */
+    static final String WEIGHT_CACHE_ENV = "JGPT_WEIGHT_CACHE", WEIGHT_CACHE_PROPERTY = "jgpt.weightcache";
+
+    /**
+     * Where {@link ModelDir#loadMapped(Path, Path, java.util.function.Consumer)} keeps GPT-2's Conv1D weights
+     * row-major ({@code weights} in jgpt's cache folder unless moved), or null if turned off.
+     */
+    static Path weightCache(Map<String, String> env) {
+        String set = System.getProperty(WEIGHT_CACHE_PROPERTY, env.get(WEIGHT_CACHE_ENV));
+        if (set == null || set.isBlank()) {
+            return dev.jgpt.tokenizer.Corpus.defaultCacheDir(env).resolve("weights");
+        }
+        return set.equalsIgnoreCase("off") || set.equalsIgnoreCase("false") ? null : Path.of(set);
+    }
+
     static ModelFiles load(Path model) throws IOException {
         return load(model, null);
     }
@@ -159,7 +174,8 @@ final class ModelFiles implements AutoCloseable {
         }
         if (!isGguf(model)) {
             if (inPlace && weights == null) {
-                GPT gpt = ModelDir.loadMapped(model);
+                GPT gpt = ModelDir.loadMapped(model, weightCache(System.getenv()),
+                        line -> System.err.println("jgpt: " + line));
                 StartupTrace.mark("weights mapped");
                 return new ModelFiles(gpt, model, null, tokenizer, loadPages(gpt));
             }

@@ -161,6 +161,15 @@ public final class ModelDir {
      * Conv1D weight (which would need a transposed half kernel) is copied as {@link #load} copies it.
      */
     public static GPT loadMapped(Path dir) throws IOException {
+        return loadMapped(dir, null, note -> { });
+    }
+
+    /**
+     * {@link #loadMapped(Path)}, with the f32 matrices stored transposed (GPT-2's Conv1D weights) read row-major from
+     * a side file in {@code cacheDir} ({@link RowMajorCache}: mapped if valid, else written now, {@code note} told);
+     * if none can be written, {@code note} is told why and they are used as stored. No side file if cacheDir is null.
+     */
+    public static GPT loadMapped(Path dir, Path cacheDir, java.util.function.Consumer<String> note) throws IOException {
         GPTConfig cfg = readConfig(dir);
         Map<String, SafeTensors.Reader> readers = new LinkedHashMap<>();
         try {
@@ -178,9 +187,11 @@ public final class ModelDir {
                 }
             }
             GPT model = GPT.uninitialized(cfg, mappable::contains);
+            List<Placed> placed = place(model, dir, readers);
+            Map<String, MemorySegment> rowMajor = cacheDir == null ? Map.of() : rowMajor(placed, cacheDir, note);
             List<Copy> copies = new ArrayList<>();
             Map<Param, List<WeightMatrix>> packed = new LinkedHashMap<>();
-            for (Placed t : place(model, dir, readers)) {
+            for (Placed t : placed) {
                 Param p = t.param();
                 Param.Stored s = t.stored();
                 if (!p.isPacked()) {
@@ -193,8 +204,10 @@ public final class ModelDir {
                     throw new IOException(t.reader().file() + ": tensor " + s.name() + " is " + t.entry().dtype()
                             + " and stored transposed, and shares a parameter with mapped tensors");
                 }
-                packed.computeIfAbsent(p, k -> new ArrayList<>()).add(s.transposed()
-                        ? WeightMatrix.wrapTransposed(s.rows(), p.rowSize(), bytes)
+                MemorySegment rows = rowMajor.get(s.name());
+                packed.computeIfAbsent(p, k -> new ArrayList<>()).add(rows != null
+                        ? WeightMatrix.wrap(WeightType.F32, s.rows(), p.rowSize(), rows)
+                        : s.transposed() ? WeightMatrix.wrapTransposed(s.rows(), p.rowSize(), bytes)
                         : WeightMatrix.wrap(type, s.rows(), p.rowSize(), bytes));
             }
             packed.forEach(Param::pack);
@@ -206,6 +219,27 @@ public final class ModelDir {
             for (SafeTensors.Reader r : readers.values()) {
                 r.close();
             }
+        }
+    }
+
+    /** The side file's W of every f32 tensor stored transposed, by name; none (and a note why) if it cannot be had. */
+    private static Map<String, MemorySegment> rowMajor(List<Placed> placed, Path cacheDir,
+                                                       java.util.function.Consumer<String> note) throws IOException {
+        List<RowMajorCache.Source> sources = new ArrayList<>();
+        for (Placed t : placed) {
+            if (t.param().isPacked() && t.stored().transposed() && t.entry().dtype().equals("F32")) {
+                sources.add(new RowMajorCache.Source(t.stored().name(), t.stored().rows(), t.param().rowSize(),
+                        t.reader().mapped(t.entry()), t.reader().file(), t.entry().begin(), t.entry().end()));
+            }
+        }
+        if (sources.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            return RowMajorCache.rowMajor(cacheDir, sources, note);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            note.accept("no row-major side file (" + e.getMessage() + "); the transposed matrices are used as stored");
+            return Map.of();
         }
     }
 
