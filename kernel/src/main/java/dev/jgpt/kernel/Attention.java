@@ -107,7 +107,7 @@ public final class Attention {
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean inPanels = inPanels(T, hs);
-        Parallel.forRange(B * NH, 1, 4, (s, e) -> {
+        Parallel.forRange(B * NH, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
                 int b = bh / NH, h = bh % NH, g = h / G;
@@ -135,6 +135,12 @@ public final class Attention {
      * most of the upper triangle; a short one (T ≤ ROWS) is one block, where whole products beat skipping.
      */
     private static final int ROWS = 64;
+    /**
+     * The (sequence, head) pairs are cut into up to this many chunks per thread (the baby's 48 pairs: one each), which
+     * the threads claim as they finish the last: a pair takes ~10 µs, and with 4 chunks a thread could wait a
+     * chunk of ~70 µs for the other at the end of every call. Pairs are independent: the same bits however cut.
+     */
+    private static final int CHUNKS_PER_THREAD = 24;
 
     /**
      * Rows r0..r1−1 of a head's probabilities [T × T] from aB, from their scores (row t has t + 1) at
@@ -349,7 +355,7 @@ public final class Attention {
         // few L1 sets at every row.
         int S = T % 64 == 0 ? T + Simd.LANES : T;
         boolean inPanels = inPanels(T, hs);
-        Parallel.forRange(B * NKV, 1, 4, (s, e) -> {
+        Parallel.forRange(B * NKV, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch sc = SCRATCH.get();
             if (sc.ds.length < T * S) {
                 sc.ds = new float[T * S];

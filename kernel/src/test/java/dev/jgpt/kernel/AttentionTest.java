@@ -76,6 +76,13 @@ class AttentionTest {
         assertBitEqual("out", one[0], two[0]);
         assertBitEqual("att", one[1], two[1]);
         assertBitEqual("dqkv", one[2], two[2]);
+        // The baby's shape (48 sequence-head pairs, each a chunk of its own, the short-T panel path).
+        int b = 12, t = 64, c = 128, nh = 4;
+        float[] q2 = randn(rng, b * t * 3 * c, 1), d2 = randn(rng, b * t * c, 1);
+        float[][] one2 = run(b, t, c, nh, q2, d2, 1), two2 = run(b, t, c, nh, q2, d2, 2);
+        assertBitEqual("out (baby)", one2[0], two2[0]);
+        assertBitEqual("att (baby)", one2[1], two2[1]);
+        assertBitEqual("dqkv (baby)", one2[2], two2[2]);
     }
 
     private static float[][] run(int B, int T, int C, int NH, float[] qkv, float[] dout, int threads) {
