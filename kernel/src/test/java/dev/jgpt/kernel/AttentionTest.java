@@ -70,19 +70,17 @@ class AttentionTest {
 
     @Test
     void independentOfThreadCount() {
-        int B = 2, T = 9, C = 32, NH = 2;
+        sameBitsOnOneAndTwoThreads("", 2, 9, 32, 2);
+        // The baby's shape (48 sequence-head pairs, each a chunk of its own, the short-T panel path).
+        sameBitsOnOneAndTwoThreads(" (baby)", 12, 64, 128, 4);
+    }
+
+    private void sameBitsOnOneAndTwoThreads(String shape, int B, int T, int C, int NH) {
         float[] qkv = randn(rng, B * T * 3 * C, 1), dout = randn(rng, B * T * C, 1);
         float[][] one = run(B, T, C, NH, qkv, dout, 1), two = run(B, T, C, NH, qkv, dout, 2);
-        assertBitEqual("out", one[0], two[0]);
-        assertBitEqual("att", one[1], two[1]);
-        assertBitEqual("dqkv", one[2], two[2]);
-        // The baby's shape (48 sequence-head pairs, each a chunk of its own, the short-T panel path).
-        int b = 12, t = 64, c = 128, nh = 4;
-        float[] q2 = randn(rng, b * t * 3 * c, 1), d2 = randn(rng, b * t * c, 1);
-        float[][] one2 = run(b, t, c, nh, q2, d2, 1), two2 = run(b, t, c, nh, q2, d2, 2);
-        assertBitEqual("out (baby)", one2[0], two2[0]);
-        assertBitEqual("att (baby)", one2[1], two2[1]);
-        assertBitEqual("dqkv (baby)", one2[2], two2[2]);
+        assertBitEqual("out" + shape, one[0], two[0]);
+        assertBitEqual("att" + shape, one[1], two[1]);
+        assertBitEqual("dqkv" + shape, one[2], two[2]);
     }
 
     private static float[][] run(int B, int T, int C, int NH, float[] qkv, float[] dout, int threads) {
