@@ -106,7 +106,9 @@ class ModelFilesTest {
             assertTrue(first.err().contains("jgpt: writing the transposed matrices row-major once")
                     && first.err().contains(cache.toString()), first.err());
             assertTrue(!second.err().contains("row-major"), second.err());
-            assertEquals(1, Files.list(cache).count(), "the side file, no temporary file");
+            try (var files = Files.list(cache)) {
+                assertEquals(1, files.count(), "the side file, no temporary file");
+            }
             System.setProperty(ModelFiles.WEIGHT_CACHE_PROPERTY, "off");
             CliRun stored = CliRun.run(args);
             System.setProperty("jgpt.mapweights", "false");
