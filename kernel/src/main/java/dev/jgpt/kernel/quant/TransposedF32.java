@@ -35,19 +35,18 @@ final class TransposedF32 {
      * y[yOff + i·ldy ..]: one row of S at a time added into each y_i's slice (in L1), so the thread reads S in a
      * single sequential stream (four rows side by side streamed at 14–21 GB/s per core on Zen 4 against 25 for
      * one), each row read from memory once for all the x_i. Each y_i gets the floats it gets alone (m = 1): the
-     * same chain per output.
+     * same chain per output. touch: read each next row's pages first (see WeightMatrix.touchPages).
      */
-    static void axpyRows(MemorySegment s, int rows, int c0, int c1, int r0, int r1, int m, float[] x, int xOff, int ldx,
-                         float[] y, int yOff, int ldy) {
+    static void axpyRows(MemorySegment s, boolean touch, int rows, int c0, int c1, int r0, int r1, int m,
+                         float[] x, int xOff, int ldx, float[] y, int yOff, int ldy) {
         for (int i = 0; i < m; i++) {
             java.util.Arrays.fill(y, yOff + i * ldy + r0, yOff + i * ldy + r1, 0f);
         }
         int vEnd = r0 + F.loopBound(r1 - r0), vEnd4 = r0 + (r1 - r0) / (4 * L) * (4 * L);
         long stride = 4L * rows;
-        boolean touch = s.isNative();
         for (int c = c0; c < c1; c++) {
             long o = c * stride + 4L * r0;
-            if (touch && c + 1 < c1) {   // the next row's pages first, where they are a file's (see WeightMatrix.touchPages)
+            if (touch && c + 1 < c1) {   // the next row's pages first, in 4 KB pages (see WeightMatrix.touchPages)
                 WeightMatrix.touchPages(s, o + stride, 4L * (r1 - r0));
             }
             // The row as a slice indexed from 0, 4 vectors a step: GPT-2's Conv1D products from the mapped file

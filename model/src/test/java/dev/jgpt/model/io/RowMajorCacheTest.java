@@ -179,4 +179,24 @@ class RowMajorCacheTest {
         assertEquals(List.of(), notes);
         assertFalse(Files.exists(cache));
     }
+
+    /** The staged writes (whole buffers at a time) put every byte where it belongs, across buffer boundaries. */
+    @Test
+    void stagedWritesKeepEveryByteInOrder() throws IOException {
+        Path f = tmp.resolve("staged.bin");
+        byte[] expected = new byte[1000];
+        new java.util.Random(3).nextBytes(expected);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            RowMajorCache.StagedWriter out = new RowMajorCache.StagedWriter(ch, arena.allocate(64));
+            int at = 0;
+            for (int n : new int[] {0, 1, 63, 64, 200, 7, 64, 601}) {   // within, to the end of, and across buffers
+                out.put(java.lang.foreign.MemorySegment.ofArray(Arrays.copyOfRange(expected, at, at + n)));
+                at += n;
+            }
+            assertEquals(expected.length, at);
+            out.flush();
+        }
+        assertArrayEquals(expected, Files.readAllBytes(f));
+    }
 }
