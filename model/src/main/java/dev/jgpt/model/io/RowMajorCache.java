@@ -19,12 +19,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * A side file of a model directory's f32 matrices that are stored transposed (GPT-2's Conv1D weights, Wᵀ [in, out]),
@@ -40,7 +42,8 @@ import java.util.function.Consumer;
  * file key (inode), and each tensor's name, shape, type and offsets there. A file whose key, tensors or size do not
  * match is written again (a changed or replaced model is never read through a stale side file); bytes changed in place
  * with the same size are not detected. The file is written beside its final name and renamed only once complete and
- * synced; the temporary file is deleted on any failure and on an orderly exit (Ctrl-C) during the write.
+ * synced; the temporary file is deleted on any failure and on an orderly exit (Ctrl-C) during the write. Writing one
+ * also deletes the folder's side files of models no longer there (moved or deleted), which nothing else would.
  */
 public final class RowMajorCache {
     /** The metadata key of the source description; its value starts with the format's version. */
@@ -92,12 +95,13 @@ public final class RowMajorCache {
             bytes += s.stored.byteSize();
         }
         Files.createDirectories(cacheDir);
+        deleteLeftovers(file);   // before the free-space check, so that what they free counts
+        deleteOrphans(file, note);
         long free = Files.getFileStore(cacheDir).getUsableSpace();
         if (free < bytes + SPARE_BYTES) {
             throw new IOException(cacheDir + ": " + free / 1_000_000 + " MB free, a side file of " + bytes / 1_000_000
                     + " MB would leave less than " + SPARE_BYTES / 1_000_000_000 + " GB");
         }
-        deleteLeftovers(file);
         note.accept("writing the transposed matrices row-major once, " + bytes / 1_000_000 + " MB, to " + file);
         write(file, key, sources);
         found = read(file, key, sources);
@@ -134,15 +138,64 @@ public final class RowMajorCache {
     static String key(List<Path> files, List<Source> sources) throws IOException {
         StringBuilder k = new StringBuilder(VERSION);
         for (Path f : files) {
-            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-            k.append('\n').append(f.toRealPath()).append(' ').append(a.size()).append(' ').append(a.lastModifiedTime())
-                    .append(' ').append(a.fileKey());
+            k.append('\n').append(FileLine.of(f).line());
         }
         for (Source s : sources) {
             k.append('\n').append(s.name).append(" [").append(s.cols).append(", ").append(s.rows).append("] F32 at ")
                     .append(s.begin).append('-').append(s.end).append(" of ").append(files.indexOf(s.file));
         }
         return k.toString();
+    }
+
+    /**
+     * The source paths recorded in a key of this version (its file lines, between the version line and the first tensor
+     * line), or null if it is not such a key.
+     */
+    static List<Path> sourcePaths(String key) {
+        List<String> lines = key == null ? List.of() : key.lines().toList();
+        if (lines.isEmpty() || !lines.getFirst().equals(VERSION)) {
+            return null;
+        }
+        List<Path> paths = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            FileLine f = FileLine.parse(line);
+            if (f == null) {
+                break;   // the first tensor line: its third field from the end is "begin-end", never a size
+            }
+            Path p = Path.of(f.path);
+            if (!p.isAbsolute()) {
+                return null;   // a real path always is: the line is not what it seems (a path holding a newline)
+            }
+            paths.add(p);
+        }
+        return paths;
+    }
+
+    /** A source file's line in the key: its real path (which may hold spaces), size, modification time, file key. */
+    private record FileLine(String path, long size, String modified, String fileKey) {
+        static FileLine of(Path f) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+            return new FileLine(f.toRealPath().toString(), a.size(), a.lastModifiedTime().toString(),
+                    String.valueOf(a.fileKey()));
+        }
+
+        String line() {
+            return path + " " + size + " " + modified + " " + fileKey;
+        }
+
+        /** The line's fields, or null if it is not a file line: the path is everything before the last three fields. */
+        static FileLine parse(String line) {
+            int k = line.lastIndexOf(' '), m = line.lastIndexOf(' ', k - 1), s = line.lastIndexOf(' ', m - 1);
+            if (s <= 0) {
+                return null;
+            }
+            try {
+                return new FileLine(line.substring(0, s), Long.parseLong(line.substring(s + 1, m)),
+                        line.substring(m + 1, k), line.substring(k + 1));
+            } catch (NumberFormatException notASize) {
+                return null;
+            }
+        }
     }
 
     /** One file per model (by the sources' real paths): a changed model replaces its side file instead of adding one. */
@@ -242,6 +295,51 @@ public final class RowMajorCache {
             }
         } catch (IOException | RuntimeException ignored) {
             // best effort, as deleteQuietly
+        }
+    }
+
+    /**
+     * Deletes the other side files in the file's folder whose models are gone (every source path in the key missing):
+     * nothing else ever would, and each is the size of the model's matrices. A file that does not read as this
+     * version's side file is left alone (it may be another jgpt version's). {@code note} gets one line if any went.
+     */
+    static void deleteOrphans(Path file, Consumer<String> note) {
+        List<String> removed = new ArrayList<>();
+        long freed = 0;
+        try (var dir = Files.newDirectoryStream(file.toAbsolutePath().getParent(), "rowmajor-*.safetensors")) {
+            for (Path p : dir) {
+                List<Path> gone = p.getFileName().equals(file.getFileName()) ? null : goneSources(p);
+                if (gone != null) {
+                    try {
+                        long size = Files.size(p);
+                        Files.delete(p);
+                        freed += size;
+                        removed.add(p + " (of " + gone.stream().map(Path::toString).collect(Collectors.joining(", "))
+                                + ")");
+                    } catch (IOException ignored) {
+                        // best effort: left for the next write
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // best effort: a side file left behind costs disk space, never a wrong weight
+        }
+        if (!removed.isEmpty()) {
+            note.accept("removed " + removed.size() + (removed.size() == 1 ? " side file" : " side files")
+                    + " of models no longer there (" + freed / 1_000_000 + " MB): " + String.join(", ", removed));
+        }
+    }
+
+    /** The sources of a side file of this version whose every source is missing, else null (kept). */
+    private static List<Path> goneSources(Path p) {
+        if (!Files.isRegularFile(p)) {
+            return null;   // opening a named pipe for reading would wait for a writer
+        }
+        try (SafeTensors.Reader r = SafeTensors.Reader.open(p)) {   // reads the header only, maps nothing
+            List<Path> sources = sourcePaths(r.metadata().get(KEY));
+            return sources != null && !sources.isEmpty() && sources.stream().allMatch(Files::notExists) ? sources : null;
+        } catch (IOException | RuntimeException unreadable) {
+            return null;
         }
     }
 

@@ -158,6 +158,56 @@ class RowMajorCacheTest {
         assertEquals(2, files(cache).size(), files(cache).toString());
     }
 
+    /**
+     * Writing a side file deletes the one of a model deleted since, and keeps the one of a model still there (its path
+     * holding spaces), another version's, an unreadable one and files not named as side files.
+     */
+    @Test
+    void aSideFileOfADeletedModelIsRemovedWhenAnotherIsWritten() throws IOException {
+        Path cache = tmp.resolve("cache");
+        Path kept = Files.move(model(5), tmp.resolve("kept model x"));
+        load(kept, cache);
+        Path keptSide = files(cache).getFirst();
+        Path gone = Files.move(model(6), tmp.resolve("gone"));
+        load(gone, cache);
+        assertTrue(notes.stream().noneMatch(n -> n.startsWith("removed")), "both models are there: " + notes);
+        Path goneSide = files(cache).stream().filter(p -> !p.equals(keptSide)).findFirst().orElseThrow();
+        try (SafeTensors.Reader r = SafeTensors.Reader.open(keptSide)) {
+            assertEquals(List.of(kept.resolve(ModelDir.WEIGHTS).toRealPath()),
+                    RowMajorCache.sourcePaths(r.metadata().get(RowMajorCache.KEY)), "its path has spaces");
+        }
+        Path garbage = Files.write(cache.resolve("rowmajor-x.safetensors"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+        Path unrelated = Files.copy(goneSide, cache.resolve("copy-of-side.safetensors"));
+        byte[] bytes = Files.readAllBytes(goneSide);   // another version: the same length, so still a valid header
+        String header = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int v = header.indexOf("jgpt row-major side file 1");
+        assertTrue(v > 0, header);
+        bytes[v + "jgpt row-major side file ".length()] = '0';
+        Path otherVersion = Files.write(cache.resolve("rowmajor-old.safetensors"), bytes);
+        Path goneWeights = gone.resolve(ModelDir.WEIGHTS).toRealPath();
+        try (Stream<Path> s = Files.list(gone)) {
+            for (Path p : s.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(gone);
+
+        notes.clear();
+        load(model(7), cache);
+        assertEquals(2, notes.size(), notes.toString());
+        assertTrue(notes.getFirst().startsWith("removed 1 side file of models no longer there (")
+                && notes.getFirst().contains(" MB): " + goneSide + " (of " + goneWeights + ")")
+                && !notes.getFirst().contains(keptSide.toString()), notes.getFirst());
+        assertFalse(Files.exists(goneSide));
+        for (Path p : List.of(keptSide, garbage, unrelated, otherVersion)) {
+            assertTrue(Files.exists(p), p.toString());
+        }
+        assertEquals(5, files(cache).size(), "those four and the new side file: " + files(cache));
+        notes.clear();
+        load(kept, cache);
+        assertEquals(List.of(), notes, "the kept model's side file is still valid");
+    }
+
     /** A cache directory that cannot be made (here a file is in its way) is one line, and the weights used as stored. */
     @Test
     void anUnusableCacheDirectoryFallsBackToTheWeightsAsStored() throws IOException {
