@@ -75,4 +75,21 @@ class MappedPagesTest {
             assertFalse(MappedPages.huge(mapped.asSlice(1 << 21)), "asked again (cached) for another part of it");
         }
     }
+
+    /** The hint reaches libc on Linux (the tests run with native access, as bin/jgpt does) and changes no byte. */
+    @Test
+    void adviceForHugePagesIsGivenOnLinuxAndChangesNothingRead() throws IOException {
+        assertEquals(System.getProperty("os.name").equals("Linux"), MappedPages.canAdvise(),
+                "madvise is found and bound through the FFM linker on Linux only");
+        Path f = tmp.resolve("advised.bin");
+        byte[] bytes = new byte[3 << 20];
+        new java.util.Random(5).nextBytes(bytes);
+        java.nio.file.Files.write(f, bytes);
+        try (FileChannel ch = FileChannel.open(f); Arena arena = Arena.ofConfined()) {
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MappedPages.adviseHugePages(mapped);
+            MappedPages.adviseHugePages(MemorySegment.ofArray(new byte[16]));   // not a mapping: nothing to do
+            org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+    }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jgpt.kernel.quant.MappedPages;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -193,6 +194,7 @@ public final class SafeTensors {
             if (mapping == null) {
                 try {
                     mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), Arena.ofAuto());
+                    MappedPages.adviseHugePages(mapping);
                 } catch (IOException x) {
                     throw new UncheckedIOException(file + ": cannot map the file: " + x.getMessage(), x);
                 }

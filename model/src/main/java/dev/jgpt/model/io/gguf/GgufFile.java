@@ -1,5 +1,6 @@
 package dev.jgpt.model.io.gguf;
 
+import dev.jgpt.kernel.quant.MappedPages;
 import dev.jgpt.kernel.quant.WeightMatrix;
 import dev.jgpt.kernel.quant.WeightType;
 
@@ -78,6 +79,7 @@ public final class GgufFile implements AutoCloseable {
             long size = ch.size();
             MemorySegment map = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MappedPages.adviseHugePages(map);   // before any page is read: see there
             GgufFile g = new Parser(file, map).parse(arena);
             return g;
         } catch (NoSuchFileException e) {
