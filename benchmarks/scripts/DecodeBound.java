@@ -9,7 +9,9 @@ import dev.jgpt.model.io.ModelDir;
 import jdk.incubator.vector.FloatVector;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Decode of GPT-2 124M (random f32 weights, on the heap) over whole 512-token generations on N threads, each as a
@@ -21,13 +23,15 @@ import java.util.Arrays;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages -Xmx4g \
- *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds] [DIR [CACHE]]
+ *     -cp benchmarks/target/benchmarks.jar benchmarks/scripts/DecodeBound.java [threads] [rounds] [DIR [CACHE [ONLY]]]
  * </pre>
  *
  * With a GPT-2 124M model directory DIR (e.g. the one {@code ttft.sh} writes), the generations alternate between
  * its weights loaded into the heap and used in place from the mapped file, as {@code jgpt generate} does without a
  * weight cache; with a folder CACHE also with its Conv1D weights row-major from a side file there (written first if
- * missing), as {@code jgpt generate} does by default.
+ * missing), as {@code jgpt generate} does by default. A fifth argument ONLY ({@code heap}, {@code mapped} or
+ * {@code side}) times that one alone: the same products over heap and over mapped weights in one process make
+ * their call sites see two kinds of memory segment, which slowed the mapped ones (run each in a process of its own).
  */
 public class DecodeBound {
     public static void main(String[] args) throws java.io.IOException {
@@ -35,19 +39,32 @@ public class DecodeBound {
         Parallel.setThreads(threads);
         GPTConfig cfg = GPTConfig.gpt2Small();
         Path dir = args.length > 2 ? Path.of(args[2]) : null;
-        GPT gpt = dir == null ? new GPT(cfg, 1) : ModelDir.load(dir);
-        InferenceSession[] sessions = dir == null ? new InferenceSession[] {new InferenceSession(gpt)}
-                : new InferenceSession[] {new InferenceSession(gpt), new InferenceSession(ModelDir.loadMapped(dir))};
-        String[] names = dir == null ? new String[] {"heap"} : new String[] {"heap", "mapped"};
-        if (dir != null && args.length > 3) {   // and with GPT-2's Conv1D weights row-major from a side file in CACHE
-            sessions = Arrays.copyOf(sessions, 3);
-            sessions[2] = new InferenceSession(ModelDir.loadMapped(dir, Path.of(args[3]), System.err::println));
-            names = new String[] {"heap", "mapped", "side file"};
+        String only = args.length > 4 ? (args[4].equals("side") ? "side file" : args[4]) : null;
+        List<String> names = new ArrayList<>();
+        List<InferenceSession> sessions = new ArrayList<>();
+        if (dir == null) {
+            names.add("heap");
+            sessions.add(new InferenceSession(new GPT(cfg, 1)));
+        } else {
+            names.addAll(args.length > 3 ? List.of("heap", "mapped", "side file") : List.of("heap", "mapped"));
+            if (only != null) {
+                if (!names.contains(only)) {
+                    throw new IllegalArgumentException("ONLY must be one of " + names + ", got " + only);
+                }
+                names.retainAll(List.of(only));
+            }
+            for (String name : names) {
+                sessions.add(new InferenceSession(switch (name) {
+                    case "heap" -> ModelDir.load(dir);
+                    case "mapped" -> ModelDir.loadMapped(dir);
+                    default -> ModelDir.loadMapped(dir, Path.of(args[3]), System.err::println);
+                }));
+            }
         }
-        double gbPerToken = 4.0 * gpt.parameterCount() / 1e9;
+        double gbPerToken = 4.0 * sessions.getFirst().model().parameterCount() / 1e9;
         Sampler sampler = GenerationOptions.builder().seed(7).build().newSampler();
         int vocab = cfg.vocabSize(), tokens = 512;
-        int n = sessions.length;
+        int n = sessions.size();
         double[][] tps = new double[n][rounds], ratio = new double[n][rounds];
         double[] bound = new double[rounds];
         float[] stream = new float[1 << 27];
@@ -64,7 +81,7 @@ public class DecodeBound {
                 bound[round] = 1 / boundSeconds;
             }
             for (int m = 0; m < n; m++) {
-                InferenceSession session = sessions[m];
+                InferenceSession session = sessions.get(m);
                 session.reset();
                 int next = sampler.sample(session.append(1), vocab);
                 long t0 = System.nanoTime();
@@ -78,14 +95,14 @@ public class DecodeBound {
                 tps[m][round] = (tokens - 1) / seconds;
                 ratio[m][round] = tps[m][round] / bound[round];
                 System.out.printf("round %d: %s decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round,
-                        names[m], tps[m][round], bound[round], gbPerToken / boundSeconds, 100 * ratio[m][round],
+                        names.get(m), tps[m][round], bound[round], gbPerToken / boundSeconds, 100 * ratio[m][round],
                         sink == 42 && next == 42 ? " " : "");
             }
         }
         for (int m = 0; m < n; m++) {
             System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token, %s), 512-token generations: decode %.1f tok/s, "
                     + "bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n", Simd.describe(), gbPerToken * 1e3,
-                    names[m], median(tps[m]), median(bound), 100 * median(ratio[m]), 100 * min(ratio[m]), 100 * max(ratio[m]));
+                    names.get(m), median(tps[m]), median(bound), 100 * median(ratio[m]), 100 * min(ratio[m]), 100 * max(ratio[m]));
         }
     }
 
