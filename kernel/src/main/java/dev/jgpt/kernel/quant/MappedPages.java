@@ -127,31 +127,32 @@ public final class MappedPages {
 
     /** The mapping holding address in smaps' lines, huge if it has 2 MB pages mapped, or null if none holds it. */
     static Mapping parse(Iterator<String> lines, long address) {
-        long[] range = null;
+        Mapping found = null;
         boolean huge = false;
         while (lines.hasNext()) {
             String line = lines.next();
-            long[] r = range(line);
-            if (r != null) {
-                if (range != null) {
+            Mapping m = mapping(line);
+            if (m != null) {
+                if (found != null) {
                     break;   // past the mapping's fields
                 }
-                range = Long.compareUnsigned(r[0], address) <= 0 && Long.compareUnsigned(address, r[1]) < 0 ? r : null;
-            } else if (range != null && (line.startsWith("FilePmdMapped:") || line.startsWith("ShmemPmdMapped:"))) {
+                found = m.holds(address) ? m : null;
+            } else if (found != null && (line.startsWith("FilePmdMapped:") || line.startsWith("ShmemPmdMapped:"))) {
                 huge |= kilobytes(line) > 0;
             }
         }
-        return range == null ? null : new Mapping(range[0], range[1], huge);
+        return found == null ? null : new Mapping(found.start, found.end, huge);
     }
 
-    /** A mapping's first line, "start-end perms ...", as {start, end}; null for its fields' lines ("Name: value"). */
-    private static long[] range(String line) {
+    /** A mapping's first line, "start-end perms ...", as its range; null for its fields' lines ("Name: value"). */
+    private static Mapping mapping(String line) {
         int dash = line.indexOf('-'), space = line.indexOf(' ');
         if (dash <= 0 || space < dash) {
             return null;
         }
         try {
-            return new long[] {HexFormat.fromHexDigitsToLong(line, 0, dash), HexFormat.fromHexDigitsToLong(line, dash + 1, space)};
+            return new Mapping(HexFormat.fromHexDigitsToLong(line, 0, dash),
+                    HexFormat.fromHexDigitsToLong(line, dash + 1, space), false);
         } catch (IllegalArgumentException notAMapping) {
             return null;
         }

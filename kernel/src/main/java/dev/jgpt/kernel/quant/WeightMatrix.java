@@ -313,9 +313,8 @@ public final class WeightMatrix {
         }
         // A row at a time, one sequential stream per thread (see GemmVec's dots for why not four rows side by side),
         // each next row's pages touched first where they are 4 KB pages of native memory (see touchPages).
-        boolean touch = touchPages;
         for (int r = r0; r < r1; r++) {
-            if (touch && r + 1 < r1) {
+            if (touchPages && r + 1 < r1) {
                 touchPages(data, rowOffset(r + 1), rowBytes);
             }
             y[yOff + r] = type.format.dot(data, rowOffset(r), x, xOff, cols, prepared);
