@@ -1,3 +1,4 @@
+import dev.jgpt.bench.Placement;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.Sampler;
 import dev.jgpt.kernel.Parallel;
@@ -32,6 +33,8 @@ import java.util.List;
  * missing), as {@code jgpt generate} does by default. A fifth argument ONLY ({@code heap}, {@code mapped} or
  * {@code side}) times that one alone: the same products over heap and over mapped weights in one process make
  * their call sites see two kinds of memory segment, which slowed the mapped ones (run each in a process of its own).
+ * Each round names where the two threads ran ({@code Placement}: one CCD, or two with twice the bandwidth), and
+ * the summary is per placement.
  */
 public class DecodeBound {
     public static void main(String[] args) throws java.io.IOException {
@@ -67,9 +70,11 @@ public class DecodeBound {
         int n = sessions.size();
         double[][] tps = new double[n][rounds], ratio = new double[n][rounds];
         double[] bound = new double[rounds];
+        String[] where = new String[rounds];
         float[] stream = new float[1 << 27];
         Arrays.fill(stream, 1f);
         for (int round = -1; round < rounds; round++) {   // round -1 warms up
+            double roundTrip = Placement.roundTripNanos();
             double boundSeconds = Double.MAX_VALUE;
             float sink = 0;
             for (int rep = 0; rep < 3; rep++) {   // the best of three, as Limits.java keeps its best
@@ -79,6 +84,7 @@ public class DecodeBound {
             }
             if (round >= 0) {
                 bound[round] = 1 / boundSeconds;
+                where[round] = Placement.describe(roundTrip);
             }
             for (int m = 0; m < n; m++) {
                 InferenceSession session = sessions.get(m);
@@ -94,15 +100,20 @@ public class DecodeBound {
                 }
                 tps[m][round] = (tokens - 1) / seconds;
                 ratio[m][round] = tps[m][round] / bound[round];
-                System.out.printf("round %d: %s decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round,
-                        names.get(m), tps[m][round], bound[round], gbPerToken / boundSeconds, 100 * ratio[m][round],
+                System.out.printf("round %d (%s, round trip %.0f ns): %s decode %.1f tok/s, read bound %.1f tok/s (%.1f GB/s), %.0f%%%s%n", round,
+                        where[round], roundTrip, names.get(m), tps[m][round], bound[round], gbPerToken / boundSeconds, 100 * ratio[m][round],
                         sink == 42 && next == 42 ? " " : "");
             }
         }
         for (int m = 0; m < n; m++) {
-            System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token, %s), 512-token generations: decode %.1f tok/s, "
-                    + "bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n", Simd.describe(), gbPerToken * 1e3,
-                    names.get(m), median(tps[m]), median(bound), 100 * median(ratio[m]), 100 * min(ratio[m]), 100 * max(ratio[m]));
+            for (String place : new java.util.TreeSet<>(Arrays.asList(where))) {
+                int[] in = java.util.stream.IntStream.range(0, rounds).filter(i -> where[i].equals(place)).toArray();
+                double[] t = pick(tps[m], in), b = pick(bound, in), q = pick(ratio[m], in);
+                System.out.printf("# %s, GPT-2 124M f32 (%.0f MB per token, %s), 512-token generations on %s (%d rounds): "
+                        + "decode %.1f tok/s, bound %.1f tok/s, median %.0f%% of the bound (range %.0f-%.0f%%)%n",
+                        Simd.describe(), gbPerToken * 1e3, names.get(m), place, in.length, median(t), median(b),
+                        100 * median(q), 100 * min(q), 100 * max(q));
+            }
         }
     }
 
@@ -110,6 +121,10 @@ public class DecodeBound {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double[] pick(double[] v, int[] at) {
+        return Arrays.stream(at).mapToDouble(i -> v[i]).toArray();
     }
 
     static double min(double[] v) {
