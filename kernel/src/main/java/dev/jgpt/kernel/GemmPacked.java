@@ -66,17 +66,30 @@ final class GemmPacked {
      * All of op(B) of a row-chunked product, packed once into one buffer that every thread reads, instead of whole by
      * each thread: the threads claim pieces of the packing (a KC block of one NR-column panel, laid out as
      * {@link #packWholeK} lays it) before their first chunk of rows, and wait until all are packed.
+     *
+     * <p>The caller of the fork-join claims pieces from the front, workers from the back, as {@link Parallel} hands
+     * out chunks: when the packed matrix is activations (a weight gradient's X, the forward's Xᵀ), the front pieces
+     * are the rows the caller wrote, so each thread packs rows from its own cache. With the two threads on two CCDs,
+     * the strided reads of rows the other wrote cost a cross-CCD trip each.
      */
     static final class Shared {
         final float[] bp;
-        final int pieces, kBlocks;
-        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(),
-                packed = new java.util.concurrent.atomic.AtomicInteger();
+        final int pieces, kBlocks, panels;
+        /** The pieces not yet claimed, [front, back) as front · 2³² + back ({@link Parallel#claim}). */
+        final java.util.concurrent.atomic.AtomicLong ends;
+        final java.util.concurrent.atomic.AtomicInteger packed = new java.util.concurrent.atomic.AtomicInteger();
 
         Shared(float[] bp, int kBlocks, int panels) {
             this.bp = bp;
             this.kBlocks = kBlocks;
+            this.panels = panels;
             this.pieces = kBlocks * panels;
+            this.ends = new java.util.concurrent.atomic.AtomicLong(pieces);
+        }
+
+        /** The next piece for this thread (from the front on the caller, the back on a worker), or −1. */
+        int claim() {
+            return Parallel.claim(ends, !Parallel.onWorker());
         }
     }
 
@@ -246,8 +259,9 @@ final class GemmPacked {
             Buffers buf = BUFFERS.get();
             int ncPadded = roundUp(N, NR);
             if (shared.packed.get() < shared.pieces) {
-                for (int q; (q = shared.next.getAndIncrement()) < shared.pieces; ) {
-                    int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR;
+                // k-block-major: op(B)'s k runs over X's rows in a weight gradient (dYᵀ·X), the front ones the caller's.
+                for (int q; (q = shared.claim()) >= 0; ) {
+                    int pc = q / shared.panels * KC, jc = q % shared.panels * NR;
                     packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, Math.min(NR, N - jc), shared.bp,
                             pc * ncPadded + jc * Math.min(KC, K - pc), buf.t16);
                     shared.packed.incrementAndGet();
@@ -273,7 +287,8 @@ final class GemmPacked {
         private void transposedRows(int n0, int n1) {
             Buffers buf = BUFFERS.get();
             if (shared.packed.get() < shared.pieces) {
-                for (int q; (q = shared.next.getAndIncrement()) < shared.pieces; ) {
+                // Row-panel-major: jc runs over X's rows, the front ones the caller's.
+                for (int q; (q = shared.claim()) >= 0; ) {
                     int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR, kc = Math.min(KC, K - pc);
                     // The kernel's B is Xᵀ: X untransposed is a transposed B.
                     packB(true, a, aOff, lda, pc, kc, jc, NR, shared.bp, pc * M + jc * kc, buf.t16);

@@ -86,7 +86,7 @@ public final class Parallel {
         int t = Math.min(p.threads, Math.max(1, most));
         // Inline: too small, or called from inside a job (a worker, or the caller taking its chunks; the
         // lock is reentrant, so the holder's tryLock would succeed), or another thread holds the pool.
-        if (t <= 1 || Thread.currentThread() instanceof Worker || p.lock.isHeldByCurrentThread() || !p.lock.tryLock()) {
+        if (t <= 1 || onWorker() || p.lock.isHeldByCurrentThread() || !p.lock.tryLock()) {
             if (n > 0) {
                 body.run(0, n);
             }
@@ -96,6 +96,29 @@ public final class Parallel {
             p.run(new Job(body, n, Math.max(t, Math.min(most, t * chunksPerThread))));
         } finally {
             p.lock.unlock();
+        }
+    }
+
+    /** Whether the current thread is one of the pool's workers (not a caller of {@link #forRange}). */
+    static boolean onWorker() {
+        return Thread.currentThread() instanceof Worker;
+    }
+
+    /**
+     * The next item of [front, back), packed in {@code ends} as front · 2³² + back, taken from the front or the back,
+     * or −1 if none is left. Callers take from the front and workers from the back ({@link Job#ends}).
+     */
+    static int claim(AtomicLong ends, boolean fromFront) {
+        while (true) {
+            long e = ends.get();
+            int front = (int) (e >>> 32), back = (int) e;
+            if (front >= back) {
+                return -1;
+            }
+            long next = fromFront ? e + (1L << 32) : e - 1;
+            if (ends.compareAndSet(e, next)) {
+                return fromFront ? front : back - 1;
+            }
         }
     }
 
@@ -129,25 +152,10 @@ public final class Parallel {
             this.ends = new AtomicLong(chunks);
         }
 
-        /** The next chunk from the front (the caller) or the back (a worker), or −1 if none is left. */
-        private int claim(boolean fromFront) {
-            while (true) {
-                long e = ends.get();
-                int front = (int) (e >>> 32), back = (int) e;
-                if (front >= back) {
-                    return -1;
-                }
-                long next = fromFront ? e + (1L << 32) : e - 1;
-                if (ends.compareAndSet(e, next)) {
-                    return fromFront ? front : back - 1;
-                }
-            }
-        }
-
         /** Claims and runs chunks until none are left. */
         void work() {
-            boolean worker = Thread.currentThread() instanceof Worker, first = true;
-            for (int c; (c = claim(!worker)) >= 0; ) {
+            boolean worker = onWorker(), first = true;
+            for (int c; (c = claim(ends, !worker)) >= 0; ) {
                 long t0 = STATS ? System.nanoTime() : 0, cpu0 = STATS ? Profiling.CPU.getCurrentThreadCpuTime() : 0;
                 if (STATS && worker) {
                     if (first) {
