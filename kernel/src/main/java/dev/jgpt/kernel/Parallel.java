@@ -207,10 +207,17 @@ public final class Parallel {
                     }
                 }
                 seen = pool.epoch;
-                Job j = pool.job;
-                if (j != null) {
-                    j.work();
-                }
+                work(pool.job);
+            }
+        }
+
+        /**
+         * In a method of its own, so that no slot of the idle loop's frame holds the finished job: its body's
+         * captures (a model's arrays) would stay reachable until the next job.
+         */
+        private static void work(Job j) {
+            if (j != null) {
+                j.work();
             }
         }
     }
