@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static dev.jgpt.bench.Summary.max;
+import static dev.jgpt.bench.Summary.median;
+import static dev.jgpt.bench.Summary.min;
+
 /**
  * Decode of GPT-2 124M (random f32 weights, on the heap) over whole 512-token generations on N threads, each as a
  * percentage of the read-bandwidth bound measured right before it in the same process: {@code Limits.java}'s
@@ -117,22 +121,8 @@ public class DecodeBound {
         }
     }
 
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
     static double[] pick(double[] v, int[] at) {
         return Arrays.stream(at).mapToDouble(i -> v[i]).toArray();
-    }
-
-    static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(0);
-    }
-
-    static double max(double[] v) {
-        return Arrays.stream(v).max().orElse(0);
     }
 
     /** Σ x, a contiguous part per thread, four accumulators: Limits.java's streaming read. */

@@ -8,12 +8,15 @@ import dev.jgpt.train.TrainData;
 import dev.jgpt.train.Trainer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+
+import static dev.jgpt.bench.Summary.max;
+import static dev.jgpt.bench.Summary.median;
+import static dev.jgpt.bench.Summary.min;
 
 /**
  * A preset's training step on 2 threads and on 1, each against the FP32 peak measured in the same round, round
@@ -81,19 +84,5 @@ public class StepBound {
 
     static double[] col(List<double[]> rows, int c) {
         return rows.stream().mapToDouble(row -> row[c]).toArray();
-    }
-
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(0);
-    }
-
-    static double max(double[] v) {
-        return Arrays.stream(v).max().orElse(0);
     }
 }

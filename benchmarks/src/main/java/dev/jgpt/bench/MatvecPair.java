@@ -5,9 +5,12 @@ import dev.jgpt.kernel.quant.WeightMatrix;
 import dev.jgpt.kernel.quant.WeightType;
 
 import java.lang.management.ManagementFactory;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+
+import static dev.jgpt.bench.Summary.max;
+import static dev.jgpt.bench.Summary.median;
+import static dev.jgpt.bench.Summary.min;
 
 /**
  * Two weight types' matvecs compared on this machine as it is: one kernel thread, thread CPU time, the
@@ -74,19 +77,5 @@ public final class MatvecPair {
         System.out.printf(Locale.ROOT, "%-5s best %.2f  median %.2f  slowest %.2f%n", b.ggmlName(), min(tb), median(tb), max(tb));
         System.out.printf(Locale.ROOT, "ratio %s / %s: median %.3f (blocks: %.3f to %.3f)%n", a.ggmlName(), b.ggmlName(),
                 median(ratio), min(ratio), max(ratio));
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElseThrow();
-    }
-
-    private static double max(double[] v) {
-        return Arrays.stream(v).max().orElseThrow();
     }
 }
