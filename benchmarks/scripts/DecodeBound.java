@@ -37,7 +37,7 @@ import static dev.jgpt.bench.Summary.min;
  * missing), as {@code jgpt generate} does by default. A fifth argument ONLY ({@code heap}, {@code mapped} or
  * {@code side}) times that one alone: the same products over heap and over mapped weights in one process make
  * their call sites see two kinds of memory segment, which slowed the mapped ones (run each in a process of its own).
- * Each round names where the two threads ran ({@code Placement}: one CCD, or two with twice the bandwidth), and
+ * Each round names where the two threads ran ({@code Placement}: one CCD, two with twice the bandwidth, or one core), and
  * the summary is per placement.
  */
 public class DecodeBound {
@@ -79,6 +79,7 @@ public class DecodeBound {
         Arrays.fill(stream, 1f);
         for (int round = -1; round < rounds; round++) {   // round -1 warms up
             double roundTrip = Placement.roundTripNanos();
+            String placement = Placement.describe(roundTrip, Placement.peakScaling());
             double boundSeconds = Double.MAX_VALUE;
             float sink = 0;
             for (int rep = 0; rep < 3; rep++) {   // the best of three, as Limits.java keeps its best
@@ -88,7 +89,7 @@ public class DecodeBound {
             }
             if (round >= 0) {
                 bound[round] = 1 / boundSeconds;
-                where[round] = Placement.describe(roundTrip);
+                where[round] = placement;
             }
             for (int m = 0; m < n; m++) {
                 InferenceSession session = sessions.get(m);

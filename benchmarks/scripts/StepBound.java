@@ -20,7 +20,7 @@ import static dev.jgpt.bench.Summary.min;
 
 /**
  * A preset's training step on 2 threads and on 1, each against the FP32 peak measured in the same round, round
- * after round, with where the two threads ran ({@link Placement}: one CCD or two). The step's FLOP rate is its
+ * after round, with where the two threads ran ({@link Placement}: one CCD, two, or one core's two hardware threads). The step's FLOP rate is its
  * median over the round's steps (random tokens, as {@code StepProfile}); the peak the best of {@code FmaPeak}'s
  * rounds right before and after. On a VM whose two vCPUs move between one CCD and two, the 2-thread step and its
  * scaling over 1 thread differ by placement while the peak does not, so the summary is per placement. A
@@ -67,10 +67,11 @@ public class StepBound {
                     peak[t] = Math.max(peak[t], FmaPeak.gflops(t, 3));
                 }
                 double[] row = {step[2] / peak[2], step[1] / peak[1], step[2] / step[1], peak[2] / peak[1]};
-                byPlacement.computeIfAbsent(Placement.describe(roundTrip), k -> new ArrayList<>()).add(row);
+                String where = Placement.describe(roundTrip, row[3]);
+                byPlacement.computeIfAbsent(where, k -> new ArrayList<>()).add(row);
                 System.out.printf(Locale.ROOT, "round %d (%s, round trip %.0f ns): 2 threads %.1f GFLOP/s = %.1f%% of %.1f, "
                                 + "1 thread %.1f = %.1f%% of %.1f; 2/1 threads: step %.2fx, peak %.2fx%n", round,
-                        Placement.describe(roundTrip), roundTrip, step[2], 100 * row[0], peak[2], step[1], 100 * row[1],
+                        where, roundTrip, step[2], 100 * row[0], peak[2], step[1], 100 * row[1],
                         peak[1], row[2], row[3]);
             }
         }

@@ -1,5 +1,7 @@
 package dev.jgpt.bench;
 
+import dev.jgpt.kernel.FmaPeak;
+
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,12 +11,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ~60 GB/s: each CCD has its own link to memory). A training step is ~20% slower on two CCDs, where whatever one
  * thread wrote and the other reads crosses between them, while decode has twice the bandwidth there; so figures
  * from the two placements are not comparable, and the benchmarks that take turns name the placement of each round.
+ * The Zen 5 VMs have a third: both vCPUs on the two hardware threads of one core (SMT siblings; a round trip of
+ * 35-80 ns), where two threads' FMA peak is one thread's, so nothing can run faster on two threads than on one.
  */
 public final class Placement {
     /** Round trips longer than this mean the two threads share no L3 (measured: 65-75 ns against 300-480 ns). */
     public static final double SPLIT_NANOS = 150;
 
+    /** Two threads' FMA peak over one thread's below this: they share one core's FMA pipes (measured 1.00-1.04x against 1.93-1.99x). */
+    public static final double SHARED_CORE_SCALING = 1.4;
+
     private Placement() {}
+
+    /** Two threads' FP32 peak over one thread's ({@link FmaPeak}, the best of three ~10 ms rounds each; ~0.1 s). */
+    public static double peakScaling() {
+        return FmaPeak.gflops(2, 3) / FmaPeak.gflops(1, 3);
+    }
 
     /** The best of five runs' mean round trip (ns) of a value handed from this thread to another and back. */
     public static double roundTripNanos() {
@@ -25,8 +37,14 @@ public final class Placement {
         return best;
     }
 
-    /** "one CCD" or "two CCDs" for a round trip measured by {@link #roundTripNanos}. */
-    public static String describe(double roundTripNanos) {
+    /**
+     * "one core" (the threads are SMT siblings: their FMA peak does not scale), else "one CCD" or "two CCDs" by the
+     * round trip measured by {@link #roundTripNanos}.
+     */
+    public static String describe(double roundTripNanos, double peakScaling) {
+        if (peakScaling < SHARED_CORE_SCALING) {
+            return "one core";
+        }
         return roundTripNanos > SPLIT_NANOS ? "two CCDs" : "one CCD";
     }
 
