@@ -102,7 +102,7 @@ public final class AdamW {
      */
     public double clipGradients(double maxNorm) {
         writeZeroGradients();
-        return maxNorm > 0 ? GradNorm.clip(grads, maxNorm) : gradientNorm();
+        return maxNorm > 0 ? GradNorm.clip(grads, maxNorm) : GradNorm.globalNorm(grads);
     }
 
     /** Multiplies every gradient by {@code factor} (averaging micro-batches). */
