@@ -18,7 +18,7 @@ public final class Placement {
     /** Round trips longer than this mean the two threads share no L3 (measured: 65-75 ns against 300-480 ns). */
     public static final double SPLIT_NANOS = 150;
 
-    /** Two threads' FMA peak over one thread's below this: they share one core's FMA pipes (measured 1.00-1.04x against 1.93-1.99x). */
+    /** Two threads' FMA peak over one thread's below this: they share one core's FMA pipes (measured on Zen 5: 1.00-1.04x against 1.89-2.03x). */
     public static final double SHARED_CORE_SCALING = 1.4;
 
     private Placement() {}
