@@ -20,11 +20,11 @@ import static dev.jgpt.bench.Summary.min;
 
 /**
  * A preset's training step on 2 threads and on 1, each against the FP32 peak measured in the same round, round
- * after round, with where the two threads ran ({@link Placement}: one CCD, two, or one core's two hardware threads). The step's FLOP rate is its
- * median over the round's steps (random tokens, as {@code StepProfile}); the peak the best of {@code FmaPeak}'s
- * rounds right before and after. On a VM whose two vCPUs move between one CCD and two, the 2-thread step and its
- * scaling over 1 thread differ by placement while the peak does not, so the summary is per placement. A
- * single-file program on the benchmarks jar:
+ * after round, with where the two threads ran ({@link Placement}: one CCD, two, or one core's two hardware threads).
+ * The step's FLOP rate is its median over the round's steps (random tokens, as {@code StepProfile}); the peak the
+ * best of {@code FmaPeak}'s rounds right before and after. On a VM whose two vCPUs move between placements, the
+ * 2-thread step and its scaling over 1 thread differ by placement (and on one core the peak's scaling too), so the
+ * summary is per placement. A single-file program on the benchmarks jar:
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/StepBound.java [preset] [rounds] [steps]

@@ -5,14 +5,15 @@ import dev.jgpt.kernel.FmaPeak;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where the two threads run, measured: the round trip of a cache line handed back and forth between them. This
+ * Where the two threads run, measured: the round trip of a cache line handed back and forth between them, and how
+ * their FMA peak scales. This
  * project's 2-vCPU Zen 4 VMs move between two placements from one minute (or second) to the next: both vCPUs on one
  * CCD, sharing its L3 (a round trip of ~70 ns, ~35 GB/s of memory read for the two), or on two CCDs (~300 ns, and
  * ~60 GB/s: each CCD has its own link to memory). A training step is ~20% slower on two CCDs, where whatever one
  * thread wrote and the other reads crosses between them, while decode has twice the bandwidth there; so figures
  * from the two placements are not comparable, and the benchmarks that take turns name the placement of each round.
  * The Zen 5 VMs have a third: both vCPUs on the two hardware threads of one core (SMT siblings; a round trip of
- * 35-80 ns), where two threads' FMA peak is one thread's, so nothing can run faster on two threads than on one.
+ * 35-80 ns), where two threads' FMA peak is one thread's, so compute-bound work gains little from the second thread.
  */
 public final class Placement {
     /** Round trips longer than this mean the two threads share no L3 (measured: 65-75 ns against 300-480 ns). */
