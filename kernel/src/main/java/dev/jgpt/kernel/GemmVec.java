@@ -55,10 +55,49 @@ final class GemmVec {
         });
     }
 
-    /** y[i] = Σ_k mat[off + i·rs + k]·x[k] for i in [i0, i1), a row at a time (see the next method). */
+    /**
+     * y[i] = Σ_k mat[off + i·rs + k]·x[k] for i in [i0, i1): eight rows side by side where {@link MatvecRows} says
+     * so, the rest a row at a time (see the next method); each row's sum is the same chain either way.
+     */
     private static void dots(int i0, int i1, int K, float[] mat, int off, int rs,
                              float[] x, int xOff, float[] y, int yOff, int incy, boolean accumulate) {
-        dots(i0, i1, K, mat, off, rs, x, xOff, 0, 1, y, yOff, incy, 0, accumulate);
+        int i = MatvecRows.SIDE_BY_SIDE == 8 ? dotsEight(i0, i1, K, mat, off, rs, x, xOff, y, yOff, incy, accumulate) : i0;
+        dots(i, i1, K, mat, off, rs, x, xOff, 0, 1, y, yOff, incy, 0, accumulate);
+    }
+
+    /**
+     * The rows from i0 in whole groups of eight, each group's rows read side by side with their FMA chains sharing
+     * each load of x, each chain as the one-row method's; returns the first row not done (i1 - i0 mod 8 are left).
+     */
+    static int dotsEight(int i0, int i1, int K, float[] mat, int off, int rs,
+                         float[] x, int xOff, float[] y, int yOff, int incy, boolean accumulate) {
+        int kb = F.loopBound(K);
+        int i = i0;
+        for (; i + 8 <= i1; i += 8) {
+            int r0 = off + i * rs, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, r4 = r3 + rs, r5 = r4 + rs, r6 = r5 + rs, r7 = r6 + rs;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int k = 0; k < kb; k += L) {
+                FloatVector xk = FloatVector.fromArray(F, x, xOff + k);
+                a0 = FloatVector.fromArray(F, mat, r0 + k).fma(xk, a0);
+                a1 = FloatVector.fromArray(F, mat, r1 + k).fma(xk, a1);
+                a2 = FloatVector.fromArray(F, mat, r2 + k).fma(xk, a2);
+                a3 = FloatVector.fromArray(F, mat, r3 + k).fma(xk, a3);
+                a4 = FloatVector.fromArray(F, mat, r4 + k).fma(xk, a4);
+                a5 = FloatVector.fromArray(F, mat, r5 + k).fma(xk, a5);
+                a6 = FloatVector.fromArray(F, mat, r6 + k).fma(xk, a6);
+                a7 = FloatVector.fromArray(F, mat, r7 + k).fma(xk, a7);
+            }
+            int yi = yOff + i * incy;
+            put(y, yi, tail(Simd.sum(a0), K, kb, mat, r0, x, xOff), accumulate);
+            put(y, yi + incy, tail(Simd.sum(a1), K, kb, mat, r1, x, xOff), accumulate);
+            put(y, yi + 2 * incy, tail(Simd.sum(a2), K, kb, mat, r2, x, xOff), accumulate);
+            put(y, yi + 3 * incy, tail(Simd.sum(a3), K, kb, mat, r3, x, xOff), accumulate);
+            put(y, yi + 4 * incy, tail(Simd.sum(a4), K, kb, mat, r4, x, xOff), accumulate);
+            put(y, yi + 5 * incy, tail(Simd.sum(a5), K, kb, mat, r5, x, xOff), accumulate);
+            put(y, yi + 6 * incy, tail(Simd.sum(a6), K, kb, mat, r6, x, xOff), accumulate);
+            put(y, yi + 7 * incy, tail(Simd.sum(a7), K, kb, mat, r7, x, xOff), accumulate);
+        }
+        return i;
     }
 
     /**
@@ -67,12 +106,11 @@ final class GemmVec {
      * same order as M = 1 (lane-wise FMA chain over k, {@link Simd#sum}, then the scalar tail), so a
      * row's result does not depend on M or on the other rows.
      *
-     * <p>The matrix is read one row at a time, a single sequential stream per thread: on Zen 4 (under KVM) four
-     * rows read side by side (four FMA chains sharing each x load) streamed at 14 GB/s per core against 27 for
-     * one row after another, the chains' latency hidden by the out-of-order core running the next row's.
+     * <p>The matrix is read one row at a time, a single sequential stream per thread (for M = 1 the method above
+     * reads eight side by side where the CPU prefers it: {@link MatvecRows}).
      */
-    private static void dots(int i0, int i1, int K, float[] mat, int off, int rs, float[] x, int xOff, int ldx, int M,
-                             float[] y, int yOff, int incy, int ldy, boolean accumulate) {
+    static void dots(int i0, int i1, int K, float[] mat, int off, int rs, float[] x, int xOff, int ldx, int M,
+                     float[] y, int yOff, int incy, int ldy, boolean accumulate) {
         int kb = F.loopBound(K);
         for (int i = i0; i < i1; i++) {
             int r = off + i * rs;

@@ -1,6 +1,7 @@
 package dev.jgpt.kernel.quant;
 
 import dev.jgpt.kernel.Gemm;
+import dev.jgpt.kernel.MatvecRows;
 import dev.jgpt.kernel.Parallel;
 import dev.jgpt.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
@@ -311,9 +312,18 @@ public final class WeightMatrix {
             fallbackDots(r0, r1, x, xOff, y, yOff, 1);
             return;
         }
-        // A row at a time, one sequential stream per thread (see GemmVec's dots for why not four rows side by side),
-        // each next row's pages touched first where they are 4 KB pages of native memory (see touchPages).
-        for (int r = r0; r < r1; r++) {
+        // Each next row's pages touched first where they are 4 KB pages of native memory (see touchPages). f32 rows
+        // stored in order are read eight side by side where the CPU prefers it (MatvecRows), the rest one at a time.
+        int r = r0;
+        if (type == WeightType.F32 && storedRows == null && MatvecRows.SIDE_BY_SIDE == 8) {
+            for (; r + 8 <= r1; r += 8) {
+                if (touchPages && r + 8 < r1) {
+                    touchPages(data, rowOffset(r + 8), Math.min(8, r1 - r - 8) * rowBytes);
+                }
+                F32.dot8(data, rowOffset(r), rowBytes, x, xOff, cols, y, yOff + r);
+            }
+        }
+        for (; r < r1; r++) {
             if (touchPages && r + 1 < r1) {
                 touchPages(data, rowOffset(r + 1), rowBytes);
             }

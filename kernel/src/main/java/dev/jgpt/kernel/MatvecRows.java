@@ -1,0 +1,57 @@
+package dev.jgpt.kernel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * How many matrix rows a matrix-vector product (decode's every weight read once) reads side by side, their
+ * FMA chains sharing each load of x: 8 or 1, chosen per CPU because the two kinds this project runs on want
+ * opposite things. Measured single-thread on GPT-2 124M's decode matrices (f32, on the heap, JDK 25, KVM):
+ * <ul>
+ * <li>Zen 5 (AMD family 26): one row at a time 19.5 GB/s, 2 rows 22, 4 rows 25.5, 8 rows 27 — above a plain
+ *     streaming sum's 25; decode on 2 threads 1.11x faster with 8.</li>
+ * <li>Zen 4 (AMD family 25): four rows side by side 14 GB/s against 27 for one row after another.</li>
+ * </ul>
+ * Other CPUs (not measured) keep the one-row default. {@code -Djgpt.matvec.rows=1} or {@code 8} overrides.
+ * Either way each output is the same chain of FMAs, so the choice never changes a result's bits.
+ */
+public final class MatvecRows {
+    /** 1 or 8. */
+    public static final int SIDE_BY_SIDE = choose();
+
+    private MatvecRows() {}
+
+    private static int choose() {
+        String set = System.getProperty("jgpt.matvec.rows");
+        if (set != null) {
+            if (!set.equals("1") && !set.equals("8")) {
+                throw new IllegalArgumentException("-Djgpt.matvec.rows must be 1 or 8, got " + set);
+            }
+            return Integer.parseInt(set);
+        }
+        return amdFamily() >= 26 ? 8 : 1;
+    }
+
+    /** The CPU's family from /proc/cpuinfo if it is an AMD one, else -1. */
+    private static int amdFamily() {
+        try {
+            boolean amd = false;
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                int colon = line.indexOf(':');
+                if (colon < 0) {
+                    continue;
+                }
+                String k = line.substring(0, colon).trim(), v = line.substring(colon + 1).trim();
+                if (k.equals("vendor_id")) {
+                    amd = v.equals("AuthenticAMD");
+                } else if (k.equals("cpu family")) {
+                    return amd ? Integer.parseInt(v) : -1;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc/cpuinfo (not Linux) or an unexpected line: the default
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.jgpt.kernel;
+
+import dev.jgpt.kernel.quant.WeightMatrix;
+import dev.jgpt.kernel.quant.WeightType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Decode's matrix-vector products give every output the bits of one FMA chain, however many rows
+ * {@link MatvecRows} reads side by side: each row's sum is checked against that chain written out in scalar
+ * code (lane-wise fused multiply-adds, {@link Simd#sum}'s pairwise tree, then the scalar tail). The build
+ * runs this class once with the CPU's own choice and once with each of {@code -Djgpt.matvec.rows=1} and {@code 8}.
+ */
+class MatvecRowsTest {
+    private static final int L = Simd.LANES;
+    /** Rows not a multiple of 8 (a one-row remainder per thread's chunk), depths with and without a tail. */
+    private static final int[][] SHAPES = {{29, 3 * L + 5}, {131, 77}, {64, 2 * L}, {1024 + 3, 768}, {7, L - 1}};
+
+    private final int defaultThreads = Parallel.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        Parallel.setThreads(defaultThreads);
+    }
+
+    @Test
+    void heapMatvecIsOneChainPerRow() {
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int[] s : SHAPES) {
+                int n = s[0], K = s[1];
+                Random rnd = new Random(n * 31L + K);
+                float[] w = random(rnd, 2 + n * K), x = random(rnd, 3 + K), y = new float[4 + n];
+                Gemm.matvec(y, 4, w, 2, x, 3, n, K, false);
+                for (int i = 0; i < n; i++) {
+                    float want = chain(w, 2 + i * K, x, 3, K);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[4 + i]),
+                            "row " + i + " of " + n + "x" + K + " on " + threads + " threads (rows side by side: "
+                                    + MatvecRows.SIDE_BY_SIDE + ")");
+                }
+            }
+        }
+    }
+
+    @Test
+    void f32WeightMatrixIsOneChainPerRowOnHeapAndNativeMemory() {
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int[] s : SHAPES) {
+                int n = s[0], K = s[1];
+                Random rnd = new Random(n * 17L + K);
+                float[] w = random(rnd, n * K), x = random(rnd, 1 + K), y = new float[n];
+                MemorySegment nativeCopy = Arena.ofAuto().allocate(4L * n * K, 64);
+                MemorySegment.copy(w, 0, nativeCopy, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
+                for (WeightMatrix m : new WeightMatrix[] {
+                        WeightMatrix.quantize(WeightType.F32, w, n, K), WeightMatrix.wrap(WeightType.F32, n, K, nativeCopy)}) {
+                    java.util.Arrays.fill(y, Float.NaN);
+                    m.matvec(x, 1, y, 0);
+                    for (int i = 0; i < n; i++) {
+                        float want = chain(w, i * K, x, 1, K);
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[i]),
+                                "row " + i + " of " + n + "x" + K + " (" + (m.data().isNative() ? "native" : "heap")
+                                        + ") on " + threads + " threads (rows side by side: " + MatvecRows.SIDE_BY_SIDE + ")");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Σ_k w[wOff + k]·x[xOff + k] as the kernels sum it: L lane chains of fused multiply-adds, their pairwise tree, the tail. */
+    private static float chain(float[] w, int wOff, float[] x, int xOff, int K) {
+        float[] lanes = new float[L];
+        int kb = K / L * L;
+        for (int k = 0; k < kb; k += L) {
+            for (int l = 0; l < L; l++) {
+                lanes[l] = Math.fma(w[wOff + k + l], x[xOff + k + l], lanes[l]);
+            }
+        }
+        for (int d = L / 2; d >= 1; d /= 2) {      // lane i meets lane i ^ d, widest distance first
+            float[] next = new float[L];
+            for (int l = 0; l < L; l++) {
+                next[l] = lanes[l] + lanes[l ^ d];
+            }
+            lanes = next;
+        }
+        float s = lanes[0];
+        for (int k = kb; k < K; k++) {
+            s += w[wOff + k] * x[xOff + k];
+        }
+        return s;
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+}
