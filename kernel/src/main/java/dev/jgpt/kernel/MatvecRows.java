@@ -9,8 +9,10 @@ import java.nio.file.Path;
  * FMA chains sharing each load of x: 8 or 1, chosen per CPU because the two kinds this project runs on want
  * opposite things. Measured single-thread on GPT-2 124M's decode matrices (f32, on the heap, JDK 25, KVM):
  * <ul>
- * <li>Zen 5 (AMD family 26): one row at a time 19.5 GB/s, 2 rows 22, 4 rows 25.5, 8 rows 27 — above a plain
- *     streaming sum's 25; decode on 2 threads 1.11x faster with 8.</li>
+ * <li>Zen 5 (AMD family 26): one row at a time 19.5 GB/s, 2 rows 22, 4 rows 25.5, 8 rows 27, above a plain
+ *     streaming sum's 25 (2026-12-01; {@code MatvecRowsPair} the next day, a slower window: 19.4, 21.2 for 8 and 21.5).
+ *     Decode on 2 threads 1.11x faster with 8 where memory gave ~67 GB/s, unchanged (0.995x) where it gave 42-50;
+ *     16 rows, or 8 with two vectors per row a step, were slower than 8.</li>
  * <li>Zen 4 (AMD family 25): four rows side by side 14 GB/s against 27 for one row after another.</li>
  * </ul>
  * Other CPUs (not measured) keep the one-row default. {@code -Djgpt.matvec.rows=1} or {@code 8} overrides.
