@@ -1,4 +1,5 @@
 import dev.jgpt.bench.Placement;
+import dev.jgpt.bench.StreamRead;
 import dev.jgpt.infer.GenerationOptions;
 import dev.jgpt.infer.Sampler;
 import dev.jgpt.kernel.Parallel;
@@ -7,7 +8,6 @@ import dev.jgpt.model.GPT;
 import dev.jgpt.model.GPTConfig;
 import dev.jgpt.model.InferenceSession;
 import dev.jgpt.model.io.ModelDir;
-import jdk.incubator.vector.FloatVector;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,19 +157,7 @@ public class DecodeBound {
         Parallel.forRange(threads, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int from = (int) ((long) x.length * t / threads), to = (int) ((long) x.length * (t + 1) / threads);
-                FloatVector s0 = FloatVector.zero(Simd.F), s1 = s0, s2 = s0, s3 = s0;
-                int L = Simd.LANES, i = from;
-                for (; i + 4 * L <= to; i += 4 * L) {
-                    s0 = s0.add(FloatVector.fromArray(Simd.F, x, i));
-                    s1 = s1.add(FloatVector.fromArray(Simd.F, x, i + L));
-                    s2 = s2.add(FloatVector.fromArray(Simd.F, x, i + 2 * L));
-                    s3 = s3.add(FloatVector.fromArray(Simd.F, x, i + 3 * L));
-                }
-                float s = Simd.sum(s0.add(s1).add(s2).add(s3));
-                for (; i < to; i++) {
-                    s += x[i];
-                }
-                partial[t] = s;
+                partial[t] = StreamRead.sum(x, from, to);
             }
         });
         float s = 0;

@@ -6,7 +6,6 @@ import dev.jgpt.kernel.quant.WeightType;
 import dev.jgpt.model.GPT;
 import dev.jgpt.model.InferenceSession;
 import dev.jgpt.model.Quantize;
-import jdk.incubator.vector.FloatVector;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -113,30 +112,17 @@ public final class QuantDecodeCpu {
         float sink = 0;
         float[] warm = new float[1 << 14];
         for (int i = 0; i < 20_000; i++) {
-            sink += sum(warm);
+            sink += StreamRead.sum(warm, 0, warm.length);
         }
         long bytes = 4L * f32.parameterCount(), best = Long.MAX_VALUE;
         for (int pass = 0; pass < 5; pass++) {
             long t = MX.getCurrentThreadCpuTime();
             for (float[] a : arrays) {
-                sink += sum(a);
+                sink += StreamRead.sum(a, 0, a.length);
             }
             best = Math.min(best, MX.getCurrentThreadCpuTime() - t);
         }
         return sink == 42.4242f ? 0 : bytes / (double) best;
-    }
-
-    /** Σ a with four vector accumulators (the tail, under one vector, is left out: a read bound, not a sum). */
-    private static float sum(float[] a) {
-        FloatVector s0 = FloatVector.zero(Simd.F), s1 = s0, s2 = s0, s3 = s0;
-        int L = Simd.LANES;
-        for (int i = 0; i + 4 * L <= a.length; i += 4 * L) {
-            s0 = s0.add(FloatVector.fromArray(Simd.F, a, i));
-            s1 = s1.add(FloatVector.fromArray(Simd.F, a, i + L));
-            s2 = s2.add(FloatVector.fromArray(Simd.F, a, i + 2 * L));
-            s3 = s3.add(FloatVector.fromArray(Simd.F, a, i + 3 * L));
-        }
-        return Simd.sum(s0.add(s1).add(s2).add(s3));
     }
 
     private static int argmax(float[] logits) {

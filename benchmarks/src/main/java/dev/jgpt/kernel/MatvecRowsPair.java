@@ -1,6 +1,6 @@
 package dev.jgpt.kernel;
 
-import jdk.incubator.vector.FloatVector;
+import dev.jgpt.bench.StreamRead;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -57,7 +57,7 @@ public final class MatvecRowsPair {
             }
             long t2 = System.nanoTime();
             for (float[] m : mats) {
-                sink += sum(m);
+                sink += StreamRead.sum(m, 0, m.length);
             }
             long t3 = System.nanoTime();
             if (t >= 0) {
@@ -74,22 +74,5 @@ public final class MatvecRowsPair {
         System.out.printf(Locale.ROOT, "# %s, 1 thread, %d turns over %d MB: eight/one %.3fx, eight/stream %.3fx (medians of per-turn"
                         + " ratios); MatvecRows picks %d here%s%n", Simd.describe().replaceAll(", \\d+ threads", ""), turns,
                 bytes >> 20, median(vsOne), median(vsStream), MatvecRows.SIDE_BY_SIDE, sink == 42 ? " " : "");
-    }
-
-    /** Σ a with four accumulators: the array read once, as fast as one thread streams. */
-    private static float sum(float[] a) {
-        FloatVector s0 = FloatVector.zero(Simd.F), s1 = s0, s2 = s0, s3 = s0;
-        int i = 0, L = Simd.LANES;
-        for (int end = a.length - 4 * L; i <= end; i += 4 * L) {
-            s0 = s0.add(FloatVector.fromArray(Simd.F, a, i));
-            s1 = s1.add(FloatVector.fromArray(Simd.F, a, i + L));
-            s2 = s2.add(FloatVector.fromArray(Simd.F, a, i + 2 * L));
-            s3 = s3.add(FloatVector.fromArray(Simd.F, a, i + 3 * L));
-        }
-        float s = Simd.sum(s0.add(s1).add(s2.add(s3)));
-        for (; i < a.length; i++) {
-            s += a[i];
-        }
-        return s;
     }
 }

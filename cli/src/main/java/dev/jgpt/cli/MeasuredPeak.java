@@ -1,6 +1,7 @@
 package dev.jgpt.cli;
 
 import dev.jgpt.common.AtomicFiles;
+import dev.jgpt.kernel.CpuInfo;
 import dev.jgpt.kernel.FmaPeak;
 import dev.jgpt.kernel.Simd;
 import dev.jgpt.tokenizer.Corpus;
@@ -151,24 +152,10 @@ final class MeasuredPeak {
 
     /** The CPU's name and family (Linux /proc/cpuinfo), else the architecture and core count. */
     static String cpu() {
-        String fallback = System.getProperty("os.arch") + " (" + Runtime.getRuntime().availableProcessors() + " cores)";
-        try {
-            String name = null, family = null;
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                int colon = line.indexOf(':');
-                if (colon < 0) {
-                    continue;
-                }
-                String k = line.substring(0, colon).trim(), v = line.substring(colon + 1).trim();
-                if (name == null && k.equals("model name")) {
-                    name = v;
-                } else if (family == null && k.equals("cpu family")) {
-                    family = v;
-                }
-            }
-            return name == null ? fallback : name + (family == null ? "" : " family " + family);
-        } catch (IOException | RuntimeException e) {
-            return fallback;
+        CpuInfo c = CpuInfo.HERE;
+        if (c.name() == null) {
+            return System.getProperty("os.arch") + " (" + Runtime.getRuntime().availableProcessors() + " cores)";
         }
+        return c.name() + (c.family() == null ? "" : " family " + c.family());
     }
 }

@@ -1,9 +1,5 @@
 package dev.jgpt.kernel;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * How many matrix rows a matrix-vector product (decode's every weight read once) reads side by side, their
  * FMA chains sharing each load of x: 8 or 1, chosen per CPU because the two kinds this project runs on want
@@ -32,28 +28,6 @@ public final class MatvecRows {
             }
             return Integer.parseInt(set);
         }
-        return amdFamily() >= 26 ? 8 : 1;
-    }
-
-    /** The CPU's family from /proc/cpuinfo if it is an AMD one, else -1. */
-    private static int amdFamily() {
-        try {
-            boolean amd = false;
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                int colon = line.indexOf(':');
-                if (colon < 0) {
-                    continue;
-                }
-                String k = line.substring(0, colon).trim(), v = line.substring(colon + 1).trim();
-                if (k.equals("vendor_id")) {
-                    amd = v.equals("AuthenticAMD");
-                } else if (k.equals("cpu family")) {
-                    return amd ? Integer.parseInt(v) : -1;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // no /proc/cpuinfo (not Linux) or an unexpected line: the default
-        }
-        return -1;
+        return CpuInfo.HERE.amdFamily() >= 26 ? 8 : 1;
     }
 }

@@ -371,7 +371,8 @@ class GemmTest {
         }
     }
 
-    private static float[] random(Random rnd, int n) {
+    /** n Gaussian floats (also MatvecRowsTest's). */
+    static float[] random(Random rnd, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
             x[i] = (float) rnd.nextGaussian();

@@ -37,7 +37,7 @@ class MatvecRowsTest {
             for (int[] s : SHAPES) {
                 int n = s[0], K = s[1];
                 Random rnd = new Random(n * 31L + K);
-                float[] w = random(rnd, 2 + n * K), x = random(rnd, 3 + K), y = new float[4 + n];
+                float[] w = GemmTest.random(rnd, 2 + n * K), x = GemmTest.random(rnd, 3 + K), y = new float[4 + n];
                 Gemm.matvec(y, 4, w, 2, x, 3, n, K, false);
                 for (int i = 0; i < n; i++) {
                     float want = chain(w, 2 + i * K, x, 3, K);
@@ -56,7 +56,7 @@ class MatvecRowsTest {
             for (int[] s : SHAPES) {
                 int n = s[0], K = s[1];
                 Random rnd = new Random(n * 17L + K);
-                float[] w = random(rnd, n * K), x = random(rnd, 1 + K), y = new float[n];
+                float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 1 + K), y = new float[n];
                 MemorySegment nativeCopy = Arena.ofAuto().allocate(4L * n * K, 64);
                 MemorySegment.copy(w, 0, nativeCopy, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
                 for (WeightMatrix m : new WeightMatrix[] {
@@ -95,13 +95,5 @@ class MatvecRowsTest {
             s += w[wOff + k] * x[xOff + k];
         }
         return s;
-    }
-
-    private static float[] random(Random rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) rnd.nextGaussian();
-        }
-        return a;
     }
 }
