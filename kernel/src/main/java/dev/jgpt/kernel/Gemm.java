@@ -24,6 +24,15 @@ public final class Gemm {
     static final int STREAM_ROWS = 2 * GemmPacked.NR;
     /** 4 MB of weights, which come from memory on every call: packing them would cost as much as using them. */
     static final long STREAM_WEIGHTS = 1 << 20;
+    /**
+     * On two threads, {@link #linearBackward}'s dx and dW of at most this many FLOPs each are made one whole product
+     * per thread (the baby preset's are 13-101 MFLOP). Cut into pieces, both threads pack or read what the other
+     * wrote in the same call: on two CCDs a baby step spent 6% more (see the method). Larger products (GPT-2's
+     * from 0.3 GFLOP, shakespeare-char's 5-10) gain nothing from it or lose: each is faster cut in two.
+     * {@code -Djgpt.gemm.wholebackward=false} turns it off (for A/B timing).
+     */
+    static final double WHOLE_BACKWARD_FLOPS =
+            "false".equals(System.getProperty("jgpt.gemm.wholebackward")) ? 0 : 2.5e8;
 
     private Gemm() {}
 
@@ -242,10 +251,10 @@ public final class Gemm {
      * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, dw = dyᵀ·x if
      * {@code !accumulateDw}, and the epilogue applied to each finished tile of dx (null: none).
      *
-     * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: the threads
-     * claim pieces of dx, of dw and slices of dbias's columns as they finish the last, one barrier instead of
-     * three. How a product is cut does not change its sums, so
-     * the result is the same as one after the other.
+     * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: on two threads
+     * and small products ({@link #WHOLE_BACKWARD_FLOPS}) one thread makes dx and dbias and the other dW; otherwise the
+     * threads claim pieces of dx, of dw and slices of dbias's columns as they finish the last, one barrier instead of
+     * three. How a product is cut does not change its sums, so the result is the same as one after the other.
      */
     static void linearBackward(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
                                boolean accumulateDw, float[] dbias, float[] dy, float[] x, float[] w, int M, int K,
@@ -263,8 +272,33 @@ public final class Gemm {
             Checks.length("linearBackward", "dbias", dbias, N);
         }
         int threads = Parallel.threads();
+        double flops = 2.0 * M * N * K;   // of each of the two products
+        if (dx != null && dw != null && threads == 2 && packed(M, K, N) && packed(N, K, M)
+                && flops >= GemmPacked.PARALLEL_FLOPS && flops <= WHOLE_BACKWARD_FLOPS) {
+            // One whole product per thread: the caller makes dx (and dbias, so that the two take about as long), a
+            // worker dW, each packing its own B (w, x) into its own cache and writing only its own output. Same-process
+            // A/B of the baby step against the pieces below (Zen 5, two CCDs): 1.056-1.074x, and 1.011x for dbias
+            // on dx's side rather than dW's; GPT-2's step (B4 T64, products above the limit) 1.005x either way.
+            GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
+                    accumulateDx, null, dxEpilogue, 1);
+            GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
+                    accumulateDw, null, null, 1);
+            Parallel.forRange(2, 1, 2, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) {
+                    if (t == 0) {
+                        pdx.run();
+                        if (dbias != null) {
+                            columnSums(dbias, dy, M, N, 0, N);
+                        }
+                    } else {
+                        pdw.run();
+                    }
+                }
+            });
+            return;
+        }
         if (dx != null && dw != null && threads > 1 && packed(M, K, N) && packed(N, K, M)
-                && 2.0 * M * N * K >= GemmPacked.PARALLEL_FLOPS) {
+                && flops >= GemmPacked.PARALLEL_FLOPS) {
             GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
                     accumulateDx, null, dxEpilogue, threads);
             GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,

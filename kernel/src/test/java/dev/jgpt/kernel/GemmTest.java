@@ -473,20 +473,22 @@ class GemmTest {
     }
 
     /**
-     * On two threads linearBackward makes dx, dW and dbias in one fork-join, the threads claiming pieces of each;
-     * on one, in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM
-     * head's, odd ones).
+     * On two threads linearBackward makes dx, dW and dbias in one fork-join: small products one whole product per
+     * thread, larger ones (and any on three threads) in pieces the threads claim; on one, in turn. Each element is
+     * still one sum in one order: the same bits (baby's shapes, the LM head's, odd ones, one above the whole-product
+     * limit).
      */
     @Test
-    void linearBackwardSameBitsOnOneAndTwoThreads() {
+    void linearBackwardSameBitsOnOneTwoAndThreeThreads() {
         Random rnd = new Random(8);
-        int[][] shapes = {{768, 128, 384}, {768, 512, 128}, {768, 128, 65}, {203, 97, 71}};
+        int[][] shapes = {{768, 128, 384}, {768, 512, 128}, {768, 128, 65}, {203, 97, 71}, {1024, 384, 384}};
+        assertTrue(2.0 * 1024 * 384 * 384 > Gemm.WHOLE_BACKWARD_FLOPS && 2.0 * 768 * 512 * 128 <= Gemm.WHOLE_BACKWARD_FLOPS);
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
             float[] x = random(rnd, M * K), w = random(rnd, N * K), dy = random(rnd, M * N);
             float[] dx0 = random(rnd, M * K), dw0 = random(rnd, N * K), db0 = random(rnd, N);
-            float[][] out = new float[2][];
-            for (int threads = 1; threads <= 2; threads++) {
+            float[][] out = new float[3][];
+            for (int threads = 1; threads <= 3; threads++) {
                 Parallel.setThreads(threads);
                 float[] dx = dx0.clone(), dw = dw0.clone(), db = db0.clone();
                 Gemm.linearBackward(dx, dw, db, dy, x, w, M, K, N);
@@ -496,7 +498,8 @@ class GemmTest {
                 System.arraycopy(db, 0, all, dx.length + dw.length, db.length);
                 out[threads - 1] = all;
             }
-            assertArrayEquals(out[0], out[1], "dx | dW | db of " + Arrays.toString(s));
+            assertArrayEquals(out[0], out[1], "dx | dW | db of " + Arrays.toString(s) + " on 2 threads");
+            assertArrayEquals(out[0], out[2], "dx | dW | db of " + Arrays.toString(s) + " on 3 threads");
         }
     }
 
