@@ -25,14 +25,14 @@ public final class Gemm {
     /** 4 MB of weights, which come from memory on every call: packing them would cost as much as using them. */
     static final long STREAM_WEIGHTS = 1 << 20;
     /**
-     * On two threads, {@link #linearBackward}'s dx and dW of at most this many FLOPs each are made one whole product
-     * per thread (the baby preset's are 13-101 MFLOP). Cut into pieces, both threads pack or read what the other
-     * wrote in the same call: on two CCDs a baby step spent 6% more (see the method). Larger products (GPT-2's
-     * from 0.3 GFLOP, shakespeare-char's 5-10) gain nothing from it or lose: each is faster cut in two.
-     * {@code -Djgpt.gemm.wholebackward=false} turns it off (for A/B timing).
+     * On two threads, {@link #linearBackward}'s dx and dW of at most this many FLOPs each (the baby preset's are
+     * 13-101 MFLOP) are made by each thread on its own half of the rows ({@link #backwardInHalves}). Cut into pieces
+     * both threads claim, each packs or reads what the other wrote in the same call: on two CCDs a baby step spent
+     * 12% more (see that method). Larger products (GPT-2's from 0.3 GFLOP, shakespeare-char's 5-10) do not gain:
+     * GPT-2's step took 1.08x as long in halves. {@code -Djgpt.gemm.halvesbackward=false} turns it off (A/B timing).
      */
-    static final double WHOLE_BACKWARD_FLOPS =
-            "false".equals(System.getProperty("jgpt.gemm.wholebackward")) ? 0 : 2.5e8;
+    static final double HALVES_BACKWARD_FLOPS =
+            "false".equals(System.getProperty("jgpt.gemm.halvesbackward")) ? 0 : 2.5e8;
 
     private Gemm() {}
 
@@ -252,7 +252,7 @@ public final class Gemm {
      * {@code !accumulateDw}, and the epilogue applied to each finished tile of dx (null: none).
      *
      * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: on two threads
-     * and small products ({@link #WHOLE_BACKWARD_FLOPS}) one thread makes dx and dbias and the other dW; otherwise the
+     * and small products ({@link #HALVES_BACKWARD_FLOPS}) each thread takes its half of the rows; otherwise the
      * threads claim pieces of dx, of dw and slices of dbias's columns as they finish the last, one barrier instead of
      * three. How a product is cut does not change its sums, so the result is the same as one after the other.
      */
@@ -274,27 +274,8 @@ public final class Gemm {
         int threads = Parallel.threads();
         double flops = 2.0 * M * N * K;   // of each of the two products
         if (dx != null && dw != null && threads == 2 && packed(M, K, N) && packed(N, K, M)
-                && flops >= GemmPacked.PARALLEL_FLOPS && flops <= WHOLE_BACKWARD_FLOPS) {
-            // One whole product per thread: the caller makes dx (and dbias, so that the two take about as long), a
-            // worker dW, each packing its own B (w, x) into its own cache and writing only its own output. Same-process
-            // A/B of the baby step against the pieces below (Zen 5, two CCDs): 1.056-1.074x, and 1.011x for dbias
-            // on dx's side rather than dW's; GPT-2's step (B4 T64, products above the limit) 1.005x either way.
-            GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
-                    accumulateDx, null, dxEpilogue, 1);
-            GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
-                    accumulateDw, null, null, 1);
-            Parallel.forRange(2, 1, 2, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    if (t == 0) {
-                        pdx.run();
-                        if (dbias != null) {
-                            columnSums(dbias, dy, M, N, 0, N);
-                        }
-                    } else {
-                        pdw.run();
-                    }
-                }
-            });
+                && flops >= GemmPacked.PARALLEL_FLOPS && flops <= HALVES_BACKWARD_FLOPS) {
+            backwardInHalves(dx, accumulateDx, dxEpilogue, dw, accumulateDw, dbias, dy, x, w, M, K, N);
             return;
         }
         if (dx != null && dw != null && threads > 1 && packed(M, K, N) && packed(N, K, M)
@@ -340,10 +321,78 @@ public final class Gemm {
         }
     }
 
+    /**
+     * {@link #linearBackward} on two threads, each on its own half of the rows, the half it wrote in the layers
+     * before. dW = Σ_i dy[i]ᵀ·x[i] is made as KC-row blocks added in order onto dW, so the caller adds the blocks of
+     * rows [0, h) (h = M/2 rounded to whole blocks) and then the worker, once they are in, those of [h, M): the same
+     * additions in the same order as one product over all rows (dbias's row sums likewise). Meanwhile the worker
+     * makes dx's last h rows and the caller, after its part of dW, the others: both do the same work, and no large
+     * operand is read by a thread that did not write it, only dW passes from one to the other.
+     *
+     * <p>Measured (Zen 5, two CCDs, baby step, same process, the ways taking turns): 1.056-1.074x over the pieces
+     * both threads claim; over one whole product per thread (dx and dbias on the caller, dW on the worker, which
+     * came between) a further 1.037-1.071x.
+     */
+    private static void backwardInHalves(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
+                                         boolean accumulateDw, float[] dbias, float[] dy, float[] x, float[] w, int M,
+                                         int K, int N) {
+        int kc = GemmPacked.KC, h = Math.min(M, Math.round(M / 2f / kc) * kc), rest = M - h;
+        // The caller: dW and dbias over rows [0, h), then dx's rows [0, rest). The worker: dx's rows [rest, M), then
+        // dW and dbias over rows [h, M). Each thread's two parts take as long as the other's for any h.
+        GemmPacked.Product dwFirst = h == 0 ? null : GemmPacked.product(true, false, N, K, h, dy, 0, N, x, 0, K,
+                dw, 0, K, accumulateDw, null, null, 1);
+        GemmPacked.Product dwRest = rest == 0 ? null : GemmPacked.product(true, false, N, K, rest, dy, h * N, N,
+                x, h * K, K, dw, 0, K, accumulateDw || h > 0, null, null, 1);
+        GemmPacked.Product dxFront = rest == 0 ? null : GemmPacked.product(false, false, rest, K, N, dy, 0, N, w, 0, K,
+                dx, 0, K, accumulateDx, null, dxEpilogue, 1);
+        GemmPacked.Epilogue backEpilogue = dxEpilogue == null ? null   // its rows are counted from dx's first
+                : (c, ci, ldc, row, col, rows, cols) -> dxEpilogue.apply(c, ci, ldc, rest + row, col, rows, cols);
+        GemmPacked.Product dxBack = h == 0 ? null : GemmPacked.product(false, false, h, K, N, dy, rest * N, N, w, 0, K,
+                dx, rest * K, K, accumulateDx, null, backEpilogue, 1);
+        java.util.concurrent.atomic.AtomicBoolean firstRowsIn = new java.util.concurrent.atomic.AtomicBoolean();
+        Parallel.forRange(2, 1, 2, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                if (t == 0) {   // the caller claims from the front (or one thread runs both parts, this one first)
+                    try {
+                        if (h > 0) {
+                            dwFirst.run();
+                            if (dbias != null) {
+                                columnSums(dbias, dy, 0, h, N, 0, N);
+                            }
+                        }
+                    } finally {   // a failure is reported by the fork-join; the worker must not wait for ever
+                        firstRowsIn.set(true);
+                    }
+                    if (rest > 0) {
+                        dxFront.run();
+                    }
+                } else {
+                    if (h > 0) {
+                        dxBack.run();
+                    }
+                    while (!firstRowsIn.get()) {
+                        Thread.onSpinWait();
+                    }
+                    if (rest > 0) {
+                        dwRest.run();
+                        if (dbias != null) {
+                            columnSums(dbias, dy, h, M, N, 0, N);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /** dbias[j] += Σ_i dy[i, j] for j in [j0, j1) (dy [M×N]), the rows added in order for every column. */
     private static void columnSums(float[] dbias, float[] dy, int M, int N, int j0, int j1) {
+        columnSums(dbias, dy, 0, M, N, j0, j1);
+    }
+
+    /** dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1), the rows added in order. */
+    private static void columnSums(float[] dbias, float[] dy, int i0, int i1, int N, int j0, int j1) {
         int ub = j0 + Simd.F.loopBound(j1 - j0);
-        for (int i = 0; i < M; i++) {
+        for (int i = i0; i < i1; i++) {
             int row = i * N;
             int j = j0;
             for (; j < ub; j += Simd.LANES) {

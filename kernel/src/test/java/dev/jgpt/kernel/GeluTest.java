@@ -118,11 +118,12 @@ class GeluTest {
      * {@link Gelu#backwardThroughLinear} for y = GELU(h)·Wᵀ + b on odd shapes and both thread counts, from
      * d = GELU'(h) and a = GELU(h) as {@link Gelu#forwardOfLinear} leaves them: dh = d·(dy·W) OVERWRITES dh
      * (it starts as garbage), dW and db accumulate onto what they held; each against double precision,
-     * and the same bits on 1 and 2 threads.
+     * and the same bits on 1 and 2 threads (the last two shapes split their rows between the two threads, the
+     * worker's rows of dh taking d from their own rows).
      */
     @Test
     void backwardThroughLinearMatchesReference() {
-        int[][] shapes = {{1, 5, 3}, {7, 17, 13}, {13, 65, 33}, {50, 130, 40}, {200, 100, 70}};
+        int[][] shapes = {{1, 5, 3}, {7, 17, 13}, {13, 65, 33}, {50, 130, 40}, {200, 100, 70}, {300, 160, 96}};
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
             float[] h = randn(rng, M * K, 2), a = new float[M * K], d = new float[M * K];
