@@ -370,8 +370,12 @@ public final class Gemm {
                     if (h > 0) {
                         dxBack.run();
                     }
-                    while (!firstRowsIn.get()) {
-                        Thread.onSpinWait();
+                    for (int spins = 1; !firstRowsIn.get(); spins++) {   // yielding now and then, as Parallel's
+                        if ((spins & 1023) == 0) {                       // caller does, for a shared CPU
+                            Thread.yield();
+                        } else {
+                            Thread.onSpinWait();
+                        }
                     }
                     if (rest > 0) {
                         dwRest.run();
