@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
@@ -117,7 +120,12 @@ final class ServeCommand implements Callable<Integer> {
         try (files; Tokenizer tokenizer = files.tokenizer()) {
             OpenAiServer server = OpenAiServer.start(config, new BatchedEngine(gpt, context), tokenizer, chat, chatUnavailable,
                     ModelFiles.generationConfig(model));
+            // The server counts as stopped inside drainAndStop, so the main thread could return (and the JVM exit)
+            // before the drain thread has said so: the main thread waits for that line too.
+            CountDownLatch reported = new CountDownLatch(1);
+            AtomicBoolean draining = new AtomicBoolean();
             Runnable drain = () -> Thread.ofPlatform().name("jgpt-drain").start(() -> {
+                draining.set(true);
                 System.err.println("jgpt serve: draining: no new requests; waiting for " + server.scheduler().running()
                         + " running and " + server.scheduler().queued() + " queued");
                 try {
@@ -125,6 +133,8 @@ final class ServeCommand implements Callable<Integer> {
                     System.err.println("jgpt serve: stopped" + (clean ? "" : " (requests still running were ended with an error)"));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } finally {
+                    reported.countDown();
                 }
             });
             Signal.handle(new Signal("TERM"), s -> drain.run());
@@ -137,6 +147,9 @@ final class ServeCommand implements Callable<Integer> {
                     cors.isEmpty() ? "off" : String.join(" ", cors));
             System.out.flush();
             server.awaitStopped();
+            if (draining.get()) {
+                reported.await(10, TimeUnit.SECONDS);
+            }
         }
         return 0;
     }
