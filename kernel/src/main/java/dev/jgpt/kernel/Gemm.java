@@ -273,13 +273,12 @@ public final class Gemm {
         }
         int threads = Parallel.threads();
         double flops = 2.0 * M * N * K;   // of each of the two products
-        if (dx != null && dw != null && threads == 2 && packed(M, K, N) && packed(N, K, M)
-                && flops >= GemmPacked.PARALLEL_FLOPS && flops <= HALVES_BACKWARD_FLOPS) {
-            backwardInHalves(dx, accumulateDx, dxEpilogue, dw, accumulateDw, dbias, dy, x, w, M, K, N);
-            return;
-        }
         if (dx != null && dw != null && threads > 1 && packed(M, K, N) && packed(N, K, M)
                 && flops >= GemmPacked.PARALLEL_FLOPS) {
+            if (threads == 2 && flops <= HALVES_BACKWARD_FLOPS) {
+                backwardInHalves(dx, accumulateDx, dxEpilogue, dw, accumulateDw, dbias, dy, x, w, M, K, N);
+                return;
+            }
             GemmPacked.Product pdx = GemmPacked.product(false, false, M, K, N, dy, 0, N, w, 0, K, dx, 0, K,
                     accumulateDx, null, dxEpilogue, threads);
             GemmPacked.Product pdw = GemmPacked.product(true, false, N, K, M, dy, 0, N, x, 0, K, dw, 0, K,
@@ -299,7 +298,7 @@ public final class Gemm {
                     } else if (t < half + uw + slices) {
                         int sl = t - half - uw;
                         int v0 = (int) ((long) vectors * sl / slices), v1 = (int) ((long) vectors * (sl + 1) / slices);
-                        columnSums(dbias, dy, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES));
+                        columnSums(dbias, dy, 0, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES));
                     } else {
                         pdx.runUnit(t - uw - slices);
                     }
@@ -317,7 +316,7 @@ public final class Gemm {
             // Threads split the columns, so the sums do not depend on the thread count.
             int vectors = (N + Simd.LANES - 1) / Simd.LANES;
             Parallel.forRange(vectors, Math.max(1, (1 << 15) / Math.max(1, M * Simd.LANES)), (v0, v1) ->
-                    columnSums(dbias, dy, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES)));
+                    columnSums(dbias, dy, 0, M, N, v0 * Simd.LANES, Math.min(N, v1 * Simd.LANES)));
         }
     }
 
@@ -388,12 +387,7 @@ public final class Gemm {
         });
     }
 
-    /** dbias[j] += Σ_i dy[i, j] for j in [j0, j1) (dy [M×N]), the rows added in order for every column. */
-    private static void columnSums(float[] dbias, float[] dy, int M, int N, int j0, int j1) {
-        columnSums(dbias, dy, 0, M, N, j0, j1);
-    }
-
-    /** dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1), the rows added in order. */
+    /** dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1) (dy N wide), the rows added in order. */
     private static void columnSums(float[] dbias, float[] dy, int i0, int i1, int N, int j0, int j1) {
         int ub = j0 + Simd.F.loopBound(j1 - j0);
         for (int i = i0; i < i1; i++) {
