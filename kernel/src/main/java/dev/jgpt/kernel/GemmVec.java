@@ -155,8 +155,13 @@ final class GemmVec {
     static void matvecRows(int n, int K, float[] w, int wOff, float[] x, int xOff, int ldx, int M,
                            float[] y, int yOff, int ldy) {
         int units = (n + L - 1) / L;
-        Parallel.forRange(units, (long) n * K < PARALLEL_ELEMENTS ? units : 1, (u0, u1) ->
-                dots(u0 * L, Math.min(n, u1 * L), K, w, wOff, K, x, xOff, ldx, M, y, yOff, 1, ldy, false));
+        Parallel.forRange(units, (long) n * K < PARALLEL_ELEMENTS ? units : 1, (u0, u1) -> {
+            if (M == 1) {   // decode: rows side by side where the CPU prefers it, as matvec
+                dots(u0 * L, Math.min(n, u1 * L), K, w, wOff, K, x, xOff, y, yOff, 1, false);
+            } else {
+                dots(u0 * L, Math.min(n, u1 * L), K, w, wOff, K, x, xOff, ldx, M, y, yOff, 1, ldy, false);
+            }
+        });
     }
 
     private static void put(float[] y, int yi, float v, boolean accumulate) {

@@ -49,6 +49,31 @@ class MatvecRowsTest {
         }
     }
 
+    /** Decode of a model on the heap ({@link Gemm#linearRows}): one row (side by side) and several (one at a time). */
+    @Test
+    void heapLinearRowsIsOneChainPerRowForOneOrSeveralInputs() {
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            for (int[] s : SHAPES) {
+                int n = s[0], K = s[1];
+                Random rnd = new Random(n * 13L + K);
+                float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 2 + 3 * K);
+                for (int M : new int[] {1, 3}) {
+                    float[] y = new float[5 + M * n];
+                    Gemm.linearRows(y, 5, x, 2, w, null, M, K, n);
+                    for (int m = 0; m < M; m++) {
+                        for (int i = 0; i < n; i++) {
+                            float want = chain(w, i * K, x, 2 + m * K, K);
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[5 + m * n + i]),
+                                    "input " + m + " of " + M + ", row " + i + " of " + n + "x" + K + " on " + threads
+                                            + " threads (rows side by side: " + MatvecRows.SIDE_BY_SIDE + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void f32WeightMatrixIsOneChainPerRowOnHeapAndNativeMemory() {
         for (int threads = 1; threads <= 2; threads++) {
