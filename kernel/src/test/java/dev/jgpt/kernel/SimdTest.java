@@ -1,6 +1,8 @@
 package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -63,5 +65,45 @@ class SimdTest {
             }
         }
         assertEquals(1f, y[3], 0f, "exp(0) is exactly 1");
+    }
+
+    /**
+     * exp clamps its input by compare and blend; Cephes' form clamps with min and max. Both give the same bits
+     * for every float (checked for all 2³² once; here a stride through them, every sign and exponent, and the
+     * edges), so results computed before the change stand.
+     */
+    @Test
+    void expClampsAsMinAndMaxWould() {
+        float[] x = new float[LANES], got = new float[LANES], want = new float[LANES];
+        float[] edges = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 88f, Math.nextUp(88f),
+                -87.33654475f, Math.nextDown(-87.33654475f), Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE,
+                -Float.MIN_VALUE, 1f, -1f, Float.intBitsToFloat(0x7fc00001)};
+        for (long bits = -edges.length; bits < (1L << 32); bits += bits < 0 ? LANES : 4099L * LANES) {
+            for (int i = 0; i < LANES; i++) {
+                x[i] = bits < 0 ? edges[i % edges.length] : Float.intBitsToFloat((int) (bits + i));
+            }
+            FloatVector v = FloatVector.fromArray(F, x, 0);
+            Simd.exp(v).intoArray(got, 0);
+            expClampedByMinMax(v).intoArray(want, 0);
+            for (int i = 0; i < LANES; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "exp(" + x[i] + ")");
+            }
+        }
+    }
+
+    /** Simd.exp as it was until 2026-12-02: x.min(88).max(−87.33654475) first. */
+    private static FloatVector expClampedByMinMax(FloatVector x) {
+        FloatVector xc = x.min(88.0f).max(-87.33654475f);
+        FloatVector n = xc.fma(c(1.44269504088896341f), c(12582912f)).sub(12582912f);
+        FloatVector r = n.fma(c(2.12194440e-4f), n.fma(c(-0.693359375f), xc));
+        FloatVector p = c(1.9875691500e-4f).fma(r, c(1.3981999507e-3f)).fma(r, c(8.3334519073e-3f))
+                .fma(r, c(4.1665795894e-2f)).fma(r, c(1.6666665459e-1f)).fma(r, c(5.0000001201e-1f));
+        FloatVector er = p.mul(r).fma(r, r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return er.mul(bits.reinterpretAsFloats()).blend(0f, x.compare(VectorOperators.LT, -87.33654475f));
+    }
+
+    private static FloatVector c(float v) {
+        return FloatVector.broadcast(F, v);
     }
 }
