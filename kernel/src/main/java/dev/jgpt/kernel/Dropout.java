@@ -23,29 +23,40 @@ public final class Dropout {
         mul(out, x, mask, n);
     }
 
-    /** Elements per independently seeded block in {@link #forward(float[], float[], float[], int, float, long)}. */
-    static final int SEED_BLOCK = 1 << 14;
-
     /**
-     * Same as {@link #forward(float[], float[], float[], int, float, SplittableRandom)} but parallel: the
-     * mask is drawn in fixed blocks of {@value #SEED_BLOCK} elements, block k from its own
-     * {@code new SplittableRandom(seed + k·0x9E3779B97F4A7C15L)}, so it depends only on (seed, n, p) and
-     * not on the thread count. The caller supplies a fresh seed per call (e.g. from its own rng).
+     * {@link #forward(float[], float[], float[], int, float, SplittableRandom)} with the mask of
+     * {@code new SplittableRandom(seed)} after {@code drawn} draws, bit for bit, on all threads: that generator's
+     * state after k draws is seed + k·γ and each float is a function of its state alone (SplitMix, Steele, Lea and
+     * Flood 2014), so every element's draw is computed where it is used instead of one after another. The caller
+     * adds n to its count of draws.
      */
-    public static void forward(float[] out, float[] mask, float[] x, int n, float p, long seed) {
+    public static void forward(float[] out, float[] mask, float[] x, int n, float p, long seed, long drawn) {
         checkForward(out, mask, x, n, p);
-        float keep = 1f / (1f - p);
-        int blocks = (n + SEED_BLOCK - 1) / SEED_BLOCK;
-        Parallel.forRange(blocks, 2, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                SplittableRandom rng = new SplittableRandom(seed + b * 0x9E3779B97F4A7C15L);
-                int s = b * SEED_BLOCK, e = Math.min(n, s + SEED_BLOCK);
-                for (int i = s; i < e; i++) {
-                    mask[i] = rng.nextFloat() < p ? 0f : keep;
-                }
-                mulRange(out, x, mask, s, e);
+        if (drawn < 0) {
+            throw new IllegalArgumentException("dropout: drawn must be >= 0, got " + drawn);
+        }
+        int keepBits = Float.floatToRawIntBits(1f / (1f - p));
+        // nextFloat() is k·2⁻²⁴ with k = nextInt() >>> 8, and k·2⁻²⁴ < p exactly when k < ⌈p·2²⁴⌉: an integer
+        // compare, made a mask without a branch (a 20% drop rate mispredicts a branch often).
+        long dropBelow = (long) Math.ceil(p * 16777216.0);
+        Parallel.forRange(n, 1 << 14, (s, e) -> {
+            long state = seed + (drawn + s) * GOLDEN_GAMMA;
+            for (int i = s; i < e; i++) {
+                state += GOLDEN_GAMMA;
+                long k = mix32(state) >>> 8;
+                mask[i] = Float.intBitsToFloat(keepBits & (int) ((dropBelow - 1 - k) >> 63));   // keep, or +0
             }
+            mulRange(out, x, mask, s, e);
         });
+    }
+
+    /** SplittableRandom's increment for a generator made from a seed. */
+    private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
+
+    /** SplittableRandom's output function for 32 bits (a variant of MurmurHash3's 64-bit finaliser). */
+    private static int mix32(long z) {
+        z = (z ^ (z >>> 33)) * 0x62a9d9ed799705f5L;
+        return (int) (((z ^ (z >>> 28)) * 0xcb24d0a5c88c35b3L) >>> 32);
     }
 
     /** out = x·mask for a mask drawn earlier (the same mask forward would apply). */

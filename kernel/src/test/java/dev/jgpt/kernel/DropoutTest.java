@@ -43,40 +43,36 @@ class DropoutTest {
         }
     }
 
+    /**
+     * The form that computes each draw where it is used gives SplittableRandom's sequential mask bit for bit, from
+     * the start of the stream or after earlier draws, on 1, 2 and 3 threads; several chunks and a partial one.
+     */
     @Test
-    void seededParallelFormIsIndependentOfThreadCount() {
-        int n = 3 * Dropout.SEED_BLOCK + 77;   // several blocks and a partial one
-        float p = 0.3f, keep = 1f / (1f - p);
+    void streamFormIsTheSequentialMaskOnAnyThreadCount() {
+        int n = 3 * (1 << 14) + 77;
         float[] x = randn(new SplittableRandom(5), n, 1);
-        float[][] one = new float[2][], two = new float[2][];
-        KernelTesting.withThreads(1, () -> one[0] = seeded(one, x, n, p));
-        KernelTesting.withThreads(2, () -> two[0] = seeded(two, x, n, p));
-        assertBitEqual("mask", one[1], two[1]);
-        assertBitEqual("out", one[0], two[0]);
-        int dropped = 0;
-        for (int i = 0; i < n; i++) {
-            assertTrue(one[1][i] == 0f || one[1][i] == keep);
-            assertEquals(x[i] * one[1][i], one[0][i], 0f);
-            dropped += one[1][i] == 0f ? 1 : 0;
+        long[][] seedsAndDrawn = {{42L, 0}, {42L, 1}, {-7L, 20_003}, {0x9e3779b97f4a7c15L, 5}};
+        for (float p : new float[] {0.2f, 0.3f, 0f, 0.999f}) {
+            for (long[] sd : seedsAndDrawn) {
+                long seed = sd[0];
+                int drawn = (int) sd[1];
+                SplittableRandom rng = new SplittableRandom(seed);
+                for (int i = 0; i < drawn; i++) {
+                    rng.nextFloat();
+                }
+                float[] want = new float[n], wantMask = new float[n];
+                Dropout.forward(want, wantMask, x, n, p, rng);
+                for (int threads = 1; threads <= 3; threads++) {
+                    float[] out = new float[n], mask = new float[n];
+                    KernelTesting.withThreads(threads, () -> Dropout.forward(out, mask, x, n, p, seed, drawn));
+                    String at = "p " + p + ", seed " + seed + ", after " + drawn + " draws, " + threads + " threads";
+                    assertBitEqual("mask, " + at, wantMask, mask);
+                    assertBitEqual("out, " + at, want, out);
+                }
+            }
         }
-        // σ of the rate ≈ √(0.21/49229) ≈ 0.002; 5σ.
-        assertEquals(p, dropped / (double) n, 0.01);
-        // Blocks are not copies of each other (each has its own seed).
-        boolean differ = false;
-        for (int i = 0; i < Dropout.SEED_BLOCK && !differ; i++) {
-            differ = one[1][i] != one[1][i + Dropout.SEED_BLOCK];
-        }
-        assertTrue(differ, "blocks must draw different masks");
-        float[] other = new float[n], otherMask = new float[n];
-        Dropout.forward(other, otherMask, x, n, p, 43L);
-        assertTrue(!java.util.Arrays.equals(otherMask, one[1]), "another seed, another mask");
-    }
-
-    private static float[] seeded(float[][] res, float[] x, int n, float p) {
-        float[] out = new float[n];
-        res[1] = new float[n];
-        Dropout.forward(out, res[1], x, n, p, 42L);
-        return out;
+        float[] a = new float[4];
+        assertBadInput(() -> Dropout.forward(a, a, a, 4, 0.1f, 1L, -1L), "dropout", "drawn");
     }
 
     @Test

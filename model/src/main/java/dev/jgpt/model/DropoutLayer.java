@@ -35,7 +35,8 @@ final class DropoutLayer implements Layer {
         }
         y = Buffers.ensure(y, n);
         mask = Buffers.ensure(mask, n);
-        Dropout.forward(y, mask, in, n, ctx.dropout, ctx.rng);
+        Dropout.forward(y, mask, in, n, ctx.dropout, ctx.dropoutSeed, ctx.dropoutDrawn);
+        ctx.dropoutDrawn += n;
         return y;
     }
 

@@ -158,7 +158,8 @@ public final class GPT {
 
     /** Reseeds the dropout stream (training is deterministic for a seed). */
     public void seedDropout(long seed) {
-        ctx.rng = new SplittableRandom(seed);
+        ctx.dropoutSeed = seed;
+        ctx.dropoutDrawn = 0;
     }
 
     /**

@@ -1,16 +1,18 @@
 package dev.jgpt.model;
 
-import java.util.SplittableRandom;
-
-/** State shared by the layers of one model: train/eval mode and the dropout random stream. */
+/**
+ * State shared by the layers of one model: train/eval mode and the dropout random stream, the floats of
+ * {@code new SplittableRandom(dropoutSeed)} of which {@code dropoutDrawn} have been used (each dropout layer draws
+ * its mask from where the last one stopped, on all threads: {@link dev.jgpt.kernel.Dropout}).
+ */
 final class RunContext {
     boolean training;
-    SplittableRandom rng;
+    long dropoutSeed, dropoutDrawn;
     final float dropout;
 
     RunContext(float dropout, long seed) {
         this.dropout = dropout;
-        this.rng = new SplittableRandom(seed);
+        this.dropoutSeed = seed;
     }
 
     boolean dropoutActive() {
