@@ -2,8 +2,6 @@ package dev.jgpt.kernel;
 
 import jdk.incubator.vector.FloatVector;
 
-import java.util.SplittableRandom;
-
 import static dev.jgpt.kernel.Simd.F;
 
 /** Inverted dropout: keep with probability 1−p and scale by 1/(1−p); the mask holds that scale or 0. */
@@ -11,24 +9,11 @@ public final class Dropout {
     private Dropout() {}
 
     /**
-     * Draws mask[i] (one rng.nextFloat() per element, in order, so a seeded rng gives a reproducible
-     * mask) and writes out = x·mask. The draw is sequential; the multiply is SIMD.
-     */
-    public static void forward(float[] out, float[] mask, float[] x, int n, float p, SplittableRandom rng) {
-        checkForward(out, mask, x, n, p);
-        float keep = 1f / (1f - p);
-        for (int i = 0; i < n; i++) {
-            mask[i] = rng.nextFloat() < p ? 0f : keep;
-        }
-        mul(out, x, mask, n);
-    }
-
-    /**
-     * {@link #forward(float[], float[], float[], int, float, SplittableRandom)} with the mask of
-     * {@code new SplittableRandom(seed)} after {@code drawn} draws, bit for bit, on all threads: that generator's
-     * state after k draws is seed + k·γ and each float is a function of its state alone (SplitMix, Steele, Lea and
-     * Flood 2014), so every element's draw is computed where it is used instead of one after another. The caller
-     * adds n to its count of draws.
+     * Writes out = x·mask with mask[i] = 0 if the (drawn + i + 1)-th {@code nextFloat()} of
+     * {@code new SplittableRandom(seed)} is below p, else 1/(1−p): a seeded stream gives a reproducible mask, bit for
+     * bit the one drawing in order would give, on all threads. That generator's state after k draws is seed + k·γ
+     * and each float is a function of its state alone (SplitMix, Steele, Lea and Flood 2014), so every element's
+     * draw is computed where it is used instead of one after another. The caller adds n to its count of draws.
      */
     public static void forward(float[] out, float[] mask, float[] x, int n, float p, long seed, long drawn) {
         checkForward(out, mask, x, n, p);

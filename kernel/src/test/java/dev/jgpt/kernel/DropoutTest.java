@@ -17,7 +17,7 @@ class DropoutTest {
         int n = 20_003;
         float p = 0.2f, keep = 1f / (1f - p);
         float[] x = randn(new SplittableRandom(1), n, 1), out = new float[n], mask = new float[n];
-        Dropout.forward(out, mask, x, n, p, new SplittableRandom(42));
+        Dropout.forward(out, mask, x, n, p, 42L, 0);
         int dropped = 0;
         for (int i = 0; i < n; i++) {
             assertTrue(mask[i] == 0f || mask[i] == keep, "mask value " + mask[i]);
@@ -28,7 +28,7 @@ class DropoutTest {
         assertEquals(p, dropped / (double) n, 0.014);
 
         float[] out2 = new float[n], mask2 = new float[n];
-        Dropout.forward(out2, mask2, x, n, p, new SplittableRandom(42));
+        Dropout.forward(out2, mask2, x, n, p, 42L, 0);
         assertBitEqual("same seed, same mask", mask, mask2);
         float[] applied = new float[n];
         Dropout.apply(applied, x, mask, n);
@@ -44,8 +44,8 @@ class DropoutTest {
     }
 
     /**
-     * The form that computes each draw where it is used gives SplittableRandom's sequential mask bit for bit, from
-     * the start of the stream or after earlier draws, on 1, 2 and 3 threads; several chunks and a partial one.
+     * Each draw computed where it is used gives the mask of SplittableRandom's floats drawn in order, bit for bit,
+     * from the start of the stream or after earlier draws, on 1, 2 and 3 threads; several chunks and a partial one.
      */
     @Test
     void streamFormIsTheSequentialMaskOnAnyThreadCount() {
@@ -60,8 +60,12 @@ class DropoutTest {
                 for (int i = 0; i < drawn; i++) {
                     rng.nextFloat();
                 }
+                float keep = 1f / (1f - p);
                 float[] want = new float[n], wantMask = new float[n];
-                Dropout.forward(want, wantMask, x, n, p, rng);
+                for (int i = 0; i < n; i++) {
+                    wantMask[i] = rng.nextFloat() < p ? 0f : keep;
+                    want[i] = x[i] * wantMask[i];
+                }
                 for (int threads = 1; threads <= 3; threads++) {
                     float[] out = new float[n], mask = new float[n];
                     KernelTesting.withThreads(threads, () -> Dropout.forward(out, mask, x, n, p, seed, drawn));
@@ -79,16 +83,16 @@ class DropoutTest {
     void zeroRateIsIdentity() {
         int n = 37;
         float[] x = randn(new SplittableRandom(4), n, 1), out = new float[n], mask = new float[n];
-        Dropout.forward(out, mask, x, n, 0f, new SplittableRandom(1));
+        Dropout.forward(out, mask, x, n, 0f, 1L, 0);
         assertBitEqual("p = 0", x, out);
     }
 
     @Test
     void badInput() {
         float[] a = new float[4];
-        assertBadInput(() -> Dropout.forward(a, a, a, 4, 1f, new SplittableRandom(1)), "dropout", "p");
-        assertBadInput(() -> Dropout.forward(a, a, a, 4, Float.NaN, new SplittableRandom(1)), "dropout", "p");
-        assertBadInput(() -> Dropout.forward(a, new float[2], a, 4, 0.1f, new SplittableRandom(1)), "dropout", "mask");
+        assertBadInput(() -> Dropout.forward(a, a, a, 4, 1f, 1L, 0), "dropout", "p");
+        assertBadInput(() -> Dropout.forward(a, a, a, 4, Float.NaN, 1L, 0), "dropout", "p");
+        assertBadInput(() -> Dropout.forward(a, new float[2], a, 4, 0.1f, 1L, 0), "dropout", "mask");
         assertBadInput(() -> Dropout.backward(a, a, new float[3], 4), "dropoutBackward", "dout");
     }
 }

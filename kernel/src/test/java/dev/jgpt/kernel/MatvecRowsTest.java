@@ -32,70 +32,68 @@ class MatvecRowsTest {
 
     @Test
     void heapMatvecIsOneChainPerRow() {
-        for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            for (int[] s : SHAPES) {
-                int n = s[0], K = s[1];
-                Random rnd = new Random(n * 31L + K);
-                float[] w = GemmTest.random(rnd, 2 + n * K), x = GemmTest.random(rnd, 3 + K), y = new float[4 + n];
-                Gemm.matvec(y, 4, w, 2, x, 3, n, K, false);
-                for (int i = 0; i < n; i++) {
-                    float want = chain(w, 2 + i * K, x, 3, K);
-                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[4 + i]),
-                            "row " + i + " of " + n + "x" + K + " on " + threads + " threads (rows side by side: "
-                                    + MatvecRows.SIDE_BY_SIDE + ")");
-                }
-            }
-        }
+        eachShapeOnOneAndTwoThreads((threads, n, K) -> {
+            Random rnd = new Random(n * 31L + K);
+            float[] w = GemmTest.random(rnd, 2 + n * K), x = GemmTest.random(rnd, 3 + K), y = new float[4 + n];
+            Gemm.matvec(y, 4, w, 2, x, 3, n, K, false);
+            assertOneChainPerRow("", y, 4, w, 2, x, 3, n, K, threads);
+        });
     }
 
     /** Decode of a model on the heap ({@link Gemm#linearRows}): one row (side by side) and several (one at a time). */
     @Test
     void heapLinearRowsIsOneChainPerRowForOneOrSeveralInputs() {
-        for (int threads = 1; threads <= 2; threads++) {
-            Parallel.setThreads(threads);
-            for (int[] s : SHAPES) {
-                int n = s[0], K = s[1];
-                Random rnd = new Random(n * 13L + K);
-                float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 2 + 3 * K);
-                for (int M : new int[] {1, 3}) {
-                    float[] y = new float[5 + M * n];
-                    Gemm.linearRows(y, 5, x, 2, w, null, M, K, n);
-                    for (int m = 0; m < M; m++) {
-                        for (int i = 0; i < n; i++) {
-                            float want = chain(w, i * K, x, 2 + m * K, K);
-                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[5 + m * n + i]),
-                                    "input " + m + " of " + M + ", row " + i + " of " + n + "x" + K + " on " + threads
-                                            + " threads (rows side by side: " + MatvecRows.SIDE_BY_SIDE + ")");
-                        }
-                    }
+        eachShapeOnOneAndTwoThreads((threads, n, K) -> {
+            Random rnd = new Random(n * 13L + K);
+            float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 2 + 3 * K);
+            for (int M : new int[] {1, 3}) {
+                float[] y = new float[5 + M * n];
+                Gemm.linearRows(y, 5, x, 2, w, null, M, K, n);
+                for (int m = 0; m < M; m++) {
+                    assertOneChainPerRow("input " + m + " of " + M + ", ", y, 5 + m * n, w, 0, x, 2 + m * K, n, K, threads);
                 }
             }
-        }
+        });
     }
 
     @Test
     void f32WeightMatrixIsOneChainPerRowOnHeapAndNativeMemory() {
+        eachShapeOnOneAndTwoThreads((threads, n, K) -> {
+            Random rnd = new Random(n * 17L + K);
+            float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 1 + K), y = new float[n];
+            MemorySegment nativeCopy = Arena.ofAuto().allocate(4L * n * K, 64);
+            MemorySegment.copy(w, 0, nativeCopy, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
+            for (WeightMatrix m : new WeightMatrix[] {
+                    WeightMatrix.quantize(WeightType.F32, w, n, K), WeightMatrix.wrap(WeightType.F32, n, K, nativeCopy)}) {
+                java.util.Arrays.fill(y, Float.NaN);
+                m.matvec(x, 1, y, 0);
+                assertOneChainPerRow((m.data().isNative() ? "native" : "heap") + ", ", y, 0, w, 0, x, 1, n, K, threads);
+            }
+        });
+    }
+
+    private interface ShapeCheck {
+        void run(int threads, int n, int K);
+    }
+
+    /** The check for every shape of {@link #SHAPES} (n rows of K), on 1 thread and on 2. */
+    private static void eachShapeOnOneAndTwoThreads(ShapeCheck check) {
         for (int threads = 1; threads <= 2; threads++) {
             Parallel.setThreads(threads);
             for (int[] s : SHAPES) {
-                int n = s[0], K = s[1];
-                Random rnd = new Random(n * 17L + K);
-                float[] w = GemmTest.random(rnd, n * K), x = GemmTest.random(rnd, 1 + K), y = new float[n];
-                MemorySegment nativeCopy = Arena.ofAuto().allocate(4L * n * K, 64);
-                MemorySegment.copy(w, 0, nativeCopy, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
-                for (WeightMatrix m : new WeightMatrix[] {
-                        WeightMatrix.quantize(WeightType.F32, w, n, K), WeightMatrix.wrap(WeightType.F32, n, K, nativeCopy)}) {
-                    java.util.Arrays.fill(y, Float.NaN);
-                    m.matvec(x, 1, y, 0);
-                    for (int i = 0; i < n; i++) {
-                        float want = chain(w, i * K, x, 1, K);
-                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[i]),
-                                "row " + i + " of " + n + "x" + K + " (" + (m.data().isNative() ? "native" : "heap")
-                                        + ") on " + threads + " threads (rows side by side: " + MatvecRows.SIDE_BY_SIDE + ")");
-                    }
-                }
+                check.run(threads, s[0], s[1]);
             }
+        }
+    }
+
+    /** y[yOff + i] is, bit for bit, the {@link #chain} of row i of w (K floats from wOff + i·K) with x from xOff. */
+    private static void assertOneChainPerRow(String what, float[] y, int yOff, float[] w, int wOff, float[] x, int xOff,
+                                             int n, int K, int threads) {
+        for (int i = 0; i < n; i++) {
+            float want = chain(w, wOff + i * K, x, xOff, K);
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(y[yOff + i]),
+                    what + "row " + i + " of " + n + "x" + K + " on " + threads + " threads (rows side by side: "
+                            + MatvecRows.SIDE_BY_SIDE + ")");
         }
     }
 
