@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link GemmPacked#kernel4} alone (in this package to reach it): one KC × NR micro-panel of packed B against
+ * {@link GemmPacked#kernel} alone (four vectors wide: {@code kernel4Rows} or {@code kernel4Columns}) (in this package to reach it): one KC × NR micro-panel of packed B against
  * 6-row panels of A, C += each 6 × NR tile, as {@code blockTiles} calls it, with A and C either re-used
  * (43 panels: 258 rows, the A block of a GPT-2 product, in L2) or a fresh panel every call, cycling through
  * arrays beyond L2 (cold: A 55 MB for nt and packed, 9 MB for tn; C 31 MB). Secondary result {@code rate:gflop} is GFLOP/s per thread; {@code -t 2} runs two
@@ -125,7 +125,7 @@ public class MicroKernelBench {
     public float[] tile(Rate rate) {
         int i = next++;
         int p = i % aPanels, t = i % cTiles;
-        GemmPacked.kernel4(kc, aArr, aOffset(p), ars, aks, bp, 0, cArr, t * GemmPacked.MR * GemmPacked.NR,
+        GemmPacked.kernel(4, kc, aArr, aOffset(p), ars, aks, bp, 0, cArr, t * GemmPacked.MR * GemmPacked.NR,
                 GemmPacked.NR);
         rate.gflop += 2.0 * GemmPacked.MR * GemmPacked.NR * kc / 1e9;
         return cArr;

@@ -713,11 +713,23 @@ final class GemmPacked {
         }
     }
 
-    /** Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole vectors). */
+    /**
+     * C[6 × nv·L] += A[6 × kc] · Bpanel[kc × nv·L], A(r, k) = a[ao + r·ars + k·aks] with one of the strides 1.
+     * Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole vectors).
+     */
     static void kernel(int nv, int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo,
                                float[] c, int ci, int ldc) {
+        if (ars != 1 && aks != 1) {
+            throw new IllegalArgumentException("GEMM micro-kernel: one of A's strides must be 1, got " + ars + ", " + aks);
+        }
         switch (nv) {
-            case 4 -> kernel4(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
+            case 4 -> {
+                if (aks == 1) {
+                    kernel4Rows(kc, a, ao, ars, bp, bo, c, ci, ldc);
+                } else {
+                    kernel4Columns(kc, a, ao, aks, bp, bo, c, ci, ldc);
+                }
+            }
             case 3 -> kernel3(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
             case 2 -> kernel2(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
             default -> kernel1(kc, a, ao, ars, aks, bp, bo, c, ci, ldc);
@@ -725,11 +737,15 @@ final class GemmPacked {
     }
 
     /**
-     * The hot loop: C[6 × 4L] += A[6 × kc] · Bpanel[kc × 4L], with A(r, k) = a[ao + r·ars + k·aks]
-     * (A read in place, or a packed panel with ars = 1, aks = MR). 24 accumulators, 4 B vectors and
-     * 4 broadcasts are live: all 32 vector registers, so keep it free of anything else.
+     * The hot loop: C[6 × 4L] += A[6 × kc] · Bpanel[kc × 4L], with A(r, k) = a[ao + r·ars + k], A's rows read
+     * in place (a row-major A: a forward's X, an input gradient's dY; W's rows in {@link #streamWeights}).
+     * 24 accumulators, 4 B vectors and 4 broadcasts are live: all 32 vector registers, so keep it free of
+     * anything else. A's index is linear in k with a constant stride, so C2 checks A's bounds once before the
+     * loop, not six times a step; with both strides variable it could not, and on Intel, where scalar work
+     * shares two ports with the FMAs, the checks cost 4–9% of the loop (Xeon family 6, one thread).
+     * {@link #kernel4Columns} is the same loop for A's columns.
      */
-    static void kernel4(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
+    static void kernel4Rows(int kc, float[] a, int ao, int ars, float[] bp, int bo, float[] c, int ci, int ldc) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
@@ -738,6 +754,73 @@ final class GemmPacked {
         FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
         FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
         int a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars;
+        for (int k = 0; k < kc; k++) {
+            int bk = bo + k * NR, ak = ao + k;
+            FloatVector b0 = FloatVector.fromArray(F, bp, bk);
+            FloatVector b1 = FloatVector.fromArray(F, bp, bk + L);
+            FloatVector b2 = FloatVector.fromArray(F, bp, bk + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(F, bp, bk + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ak]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(F, a[ak + a1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(F, a[ak + a2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(F, a[ak + a3]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            x = FloatVector.broadcast(F, a[ak + a4]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
+            x = FloatVector.broadcast(F, a[ak + a5]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
+        }
+        // C += tile, written out: a helper here would not be inlined (the method is at C2's node limit)
+        // and every vector would be boxed.
+        int r0 = ci;
+        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
+        c03.add(FloatVector.fromArray(F, c, r0 + 3 * L)).intoArray(c, r0 + 3 * L);
+        int r1 = ci + ldc;
+        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
+        c13.add(FloatVector.fromArray(F, c, r1 + 3 * L)).intoArray(c, r1 + 3 * L);
+        int r2 = ci + 2 * ldc;
+        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
+        c23.add(FloatVector.fromArray(F, c, r2 + 3 * L)).intoArray(c, r2 + 3 * L);
+        int r3 = ci + 3 * ldc;
+        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
+        c33.add(FloatVector.fromArray(F, c, r3 + 3 * L)).intoArray(c, r3 + 3 * L);
+        int r4 = ci + 4 * ldc;
+        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
+        c43.add(FloatVector.fromArray(F, c, r4 + 3 * L)).intoArray(c, r4 + 3 * L);
+        int r5 = ci + 5 * ldc;
+        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
+        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
+        c53.add(FloatVector.fromArray(F, c, r5 + 3 * L)).intoArray(c, r5 + 3 * L);
+    }
+
+    /**
+     * {@link #kernel4Rows} with A(r, k) = a[ao + r + k·aks]: A's columns read in place (a weight gradient's dYᵀ)
+     * or a packed panel (aks = MR). The six values of a step sit side by side, so C2 checks the first and the last
+     * of them rather than all six (aks is not a constant, so the checks stay in the loop).
+     */
+    static void kernel4Columns(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] c, int ci, int ldc) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        final int a1 = 1, a2 = 2, a3 = 3, a4 = 4, a5 = 5;
         for (int k = 0; k < kc; k++) {
             int bk = bo + k * NR, ak = ao + k * aks;
             FloatVector b0 = FloatVector.fromArray(F, bp, bk);

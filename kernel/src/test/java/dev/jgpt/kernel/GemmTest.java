@@ -179,6 +179,43 @@ class GemmTest {
     }
 
     /**
+     * The micro-kernel for each way it reads A: rows in place (k stride 1), columns in place (row stride 1) and a
+     * packed panel (row stride 1, k stride MR), at every width: each element of C gains one chain of fused
+     * multiply-adds from zero over k in order. A reaches to the end of its array, so a bound the kernel checked
+     * once for the loop instead of per step would fail here if it were one too tight. Both strides other than 1
+     * are refused.
+     */
+    @Test
+    void microKernelReadsARowsColumnsOrPackedAsOneChain() {
+        int mr = GemmPacked.MR, nr = GemmPacked.NR, kc = 37;
+        Random rnd = new Random(7);
+        float[] bp = random(rnd, kc * nr);
+        int[][] strides = {{kc + 3, 1}, {1, mr + 5}, {1, mr}};   // {A's row stride, its k stride}
+        for (int[] s : strides) {
+            int ars = s[0], aks = s[1], ao = 2;
+            float[] a = random(rnd, ao + (mr - 1) * ars + (kc - 1) * aks + 1);
+            for (int nv = 1; nv <= nr / Simd.LANES; nv++) {
+                int width = nv * Simd.LANES, ldc = nr + 3;
+                float[] c = random(rnd, mr * ldc), want = c.clone();
+                for (int r = 0; r < mr; r++) {
+                    for (int j = 0; j < width; j++) {
+                        float sum = 0f;
+                        for (int k = 0; k < kc; k++) {
+                            sum = Math.fma(a[ao + r * ars + k * aks], bp[k * nr + j], sum);
+                        }
+                        want[r * ldc + j] += sum;
+                    }
+                }
+                GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, 0, c, 0, ldc);
+                assertArrayEquals(want, c, "strides " + Arrays.toString(s) + ", " + nv + " vectors");
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GemmPacked.kernel(4, kc, new float[1000], 0, 3, 2, bp, 0, new float[mr * nr], 0, nr));
+        assertTrue(e.getMessage().contains("strides") && e.getMessage().contains("3, 2"), e.getMessage());
+    }
+
+    /**
      * A Linear forward X·Wᵀ with M a multiple of NR and N ≥ 2M is made as Cᵀ = W·Xᵀ, transposed into C: the same
      * blocked fma chains as the ordinary path, onto C or zero, then the bias, then the epilogue (given each element's
      * row and column), on one and two threads. N leaves partial six-row panels of W and partial 16-column
