@@ -10,6 +10,9 @@ package dev.jgpt.kernel;
  *     Decode on 2 threads 1.11x faster with 8 where memory gave ~67 GB/s, unchanged (0.995x) where it gave 42-50;
  *     16 rows, or 8 with two vectors per row a step, were slower than 8.</li>
  * <li>Zen 4 (AMD family 25): four rows side by side 14 GB/s against 27 for one row after another.</li>
+ * <li>Intel Xeon (family 6, model 167 as KVM reports it; AVX-512, AMX): {@code MatvecRowsPair} 14.2 GB/s for 8 rows
+ *     against 13.9 for one (1.02x; streaming sum 16.5); the decode on 2 threads 76% of the read bound with 8 against
+ *     81% with one, two runs each taking turns (2026-12-02), so one row.</li>
  * </ul>
  * Other CPUs (not measured) keep the one-row default. {@code -Djgpt.matvec.rows=1} or {@code 8} overrides.
  * Either way each output is the same chain of FMAs, so the choice never changes a result's bits.
