@@ -1,5 +1,6 @@
 package dev.jgpt.bench;
 
+import dev.jgpt.kernel.CpuInfo;
 import dev.jgpt.kernel.FmaPeak;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,14 +40,19 @@ public final class Placement {
     }
 
     /**
-     * "one core" (the threads are SMT siblings: their FMA peak does not scale), else "one CCD" or "two CCDs" by the
-     * round trip measured by {@link #roundTripNanos}.
+     * "one core" (the threads are SMT siblings: their FMA peak does not scale), else by the round trip measured by
+     * {@link #roundTripNanos}: on AMD "one CCD" or "two CCDs"; elsewhere (an Intel Xeon's cores share one L3 over a
+     * mesh, a round trip of 114-125 ns there) "two cores", or "two cores, L3 apart" past {@link #SPLIT_NANOS}.
      */
     public static String describe(double roundTripNanos, double peakScaling) {
         if (peakScaling < SHARED_CORE_SCALING) {
             return "one core";
         }
-        return roundTripNanos > SPLIT_NANOS ? "two CCDs" : "one CCD";
+        boolean apart = roundTripNanos > SPLIT_NANOS;
+        if (CpuInfo.HERE.amdFamily() < 0) {
+            return apart ? "two cores, L3 apart" : "two cores";
+        }
+        return apart ? "two CCDs" : "one CCD";
     }
 
     private static double pingPong(int n) {
