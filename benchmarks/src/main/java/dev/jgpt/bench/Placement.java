@@ -42,7 +42,7 @@ public final class Placement {
     /**
      * "one core" (the threads are SMT siblings: their FMA peak does not scale), else by the round trip measured by
      * {@link #roundTripNanos}: on AMD "one CCD" or "two CCDs"; elsewhere (an Intel Xeon's cores share one L3 over a
-     * mesh, a round trip of 114-125 ns there) "two cores", or "two cores, L3 apart" past {@link #SPLIT_NANOS}.
+     * mesh, a round trip of 111-129 ns there) "two cores", or "two cores, L3 apart" past {@link #SPLIT_NANOS}.
      */
     public static String describe(double roundTripNanos, double peakScaling) {
         if (peakScaling < SHARED_CORE_SCALING) {

@@ -17,7 +17,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@link GemmPacked#kernel} alone (four vectors wide: {@code kernel4Rows} or {@code kernel4Columns}) (in this package to reach it): one KC × NR micro-panel of packed B against
+ * {@link GemmPacked#kernel} alone, four vectors wide ({@code kernel4Rows} for nt, {@code kernel4Columns} for tn and
+ * packed; in this package to reach it): one KC × NR micro-panel of packed B against
  * 6-row panels of A, C += each 6 × NR tile, as {@code blockTiles} calls it, with A and C either re-used
  * (43 panels: 258 rows, the A block of a GPT-2 product, in L2) or a fresh panel every call, cycling through
  * arrays beyond L2 (cold: A 55 MB for nt and packed, 9 MB for tn; C 31 MB). Secondary result {@code rate:gflop} is GFLOP/s per thread; {@code -t 2} runs two
@@ -32,6 +33,9 @@ import java.util.concurrent.TimeUnit;
  * 73 (nt: six rows read side by side), 104 (tn, from L3), 112.6 (packed: one contiguous stream); both cold
  * 69, 82, 95. On two threads, warm, 205–211 in all (the FMA loop of {@code FmaPeak} sustains 212–222 over
  * 0.5 s rounds there, against its best-of-short-rounds 231).
+ *
+ * <p>Intel Xeon (family 6; FP32 peak 213-220 per core), one thread, 2026-12-02 ({@code -wi 2 -i 3 -w 1 -r 1}, wide
+ * errors): warm 172 (nt), 171 (tn), so 78-80% of the peak; C cold 167-171; A cold 159 (nt), 140 (tn); both cold 136.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar MicroKernelBench
