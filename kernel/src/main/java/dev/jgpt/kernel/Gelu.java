@@ -54,8 +54,8 @@ public final class Gelu {
 
     /**
      * The first half of the MLP with the GELU fused into the product: for h = x·Wᵀ + b (x [M×K], W [N×K],
-     * b [N] or null), a = GELU(h) and d = GELU'(h), both [M×N]. Each tile of h is made in d's place and
-     * turned into both as soon as it is final, while it is in L1: one e^(−2|u|) and one division serve
+     * b [N] or null), a = GELU(h) and d = GELU'(h), both [M×N]. Each block of h is made in d's place and
+     * turned into both as soon as it is final, while it is in cache: one e^(−2|u|) and one division serve
      * both, and the backward ({@link #backwardThroughLinear}) needs only d. a and d are exactly
      * {@link #gelu(FloatVector)} and {@link #geluGrad(FloatVector)} of h.
      */
@@ -91,7 +91,7 @@ public final class Gelu {
      * Backward of y = GELU(h)·Wᵀ + b (the MLP's second half) with the GELU's backward fused into the
      * product dy·W: dh = d ⊙ (dy·W) with d = GELU'(h) from {@link #forwardOfLinear}, overwritten (d, dh
      * [M×K], W [N×K], dy [M×N]); and, as {@link Gemm#linearBackward}, dW += dyᵀ·a with a = GELU(h) the
-     * forward's activations, db += Σ rows of dy (db may be null). Each tile of dy·W is multiplied by d as
+     * forward's activations, db += Σ rows of dy (db may be null). Each block of dy·W is multiplied by d as
      * soon as it is final.
      */
     public static void backwardThroughLinear(float[] dh, float[] dw, float[] dbias, float[] dy, float[] d, float[] a,

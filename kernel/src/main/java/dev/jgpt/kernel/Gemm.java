@@ -169,7 +169,7 @@ public final class Gemm {
 
     /**
      * out = residual + x·wᵀ + bias (residual [M×N]; a residual connection around a linear layer), the
-     * residual added to each tile of the product once it is final: the same sums as a pass after.
+     * residual added to each block of the product once it is final: the same sums as a pass after.
      */
     public static void linearForwardPlus(float[] out, float[] x, float[] w, float[] bias, float[] residual,
                                          int M, int K, int N) {
@@ -189,7 +189,7 @@ public final class Gemm {
         });
     }
 
-    /** {@link #linearForward}, then the epilogue on each finished tile of out (a fused element-wise function). */
+    /** {@link #linearForward}, then the epilogue on each finished block of out (a fused element-wise function). */
     static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
                               GemmPacked.Epilogue epilogue) {
         Checks.length("linearForward", "x", x, (long) M * K);
@@ -249,7 +249,7 @@ public final class Gemm {
 
     /**
      * {@link #linearBackward} with dx = dy·w overwritten instead if {@code !accumulateDx}, dw = dyᵀ·x if
-     * {@code !accumulateDw}, and the epilogue applied to each finished tile of dx (null: none).
+     * {@code !accumulateDw}, and the epilogue applied to each finished block of dx (null: none).
      *
      * <p>dx, dw and dbias are independent, so with two or more threads they share one fork-join: on two threads
      * and small products ({@link #HALVES_BACKWARD_FLOPS}) each thread takes its half of the rows; otherwise the
