@@ -8,10 +8,13 @@ import java.util.*;
  * Two builds of jgpt training in one process, taking turns every step (ModelPair.java's idea for a training step): each
  * build's benchmarks jar in a class loader of its own, each a GPT-2 124M (seed 1) taking ModelBench's step (zeroGrad,
  * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating. Prints each
- * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings.
+ * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings, and
+ * each median against the 2-thread FP32 peak measured right before and after the steps (the better of the two; A's
+ * {@code FmaPeak}). Run it with {@code -XX:+UseTransparentHugePages}, as {@code bin/jgpt} runs training, for the
+ * figure a user gets (without it GPT-2's 500 MB of weights and gradients take 4 KB pages' TLB misses).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40]
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40]
  * </pre>
  */
 public class TrainPair {
@@ -34,6 +37,9 @@ public class TrainPair {
         for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(50257); y[i] = r.nextInt(50257); }
         double gf = ((Number) m[0][3]).doubleValue() * B * T / 1e9;
         List<Double> g0 = new ArrayList<>(), g1 = new ArrayList<>(), ratio = new ArrayList<>();
+        Method peak = m[0][0].getClass().getClassLoader().loadClass("dev.jgpt.kernel.FmaPeak")
+                .getMethod("gflops", int.class, int.class);
+        double peakBefore = ((Number) peak.invoke(null, 2, 3)).doubleValue();
         for (int s = 0; s < steps; s++) {
             double[] g = new double[2];
             for (int k = 0; k < 2; k++) {
@@ -45,8 +51,11 @@ public class TrainPair {
             }
             if (s >= 4) { g0.add(g[0]); g1.add(g[1]); ratio.add(g[1] / g[0]); }
         }
+        double peak2 = Math.max(peakBefore, ((Number) peak.invoke(null, 2, 3)).doubleValue());
         Collections.sort(g0); Collections.sort(g1); Collections.sort(ratio);
         int n = ratio.size();
+        System.out.printf(Locale.ROOT, "FP32 peak on 2 threads %.1f GFLOP/s (better of before and after): A %.1f%%, B %.1f%% of it%n",
+                peak2, 100 * g0.get(n / 2) / peak2, 100 * g1.get(n / 2) / peak2);
         System.out.printf(Locale.ROOT, "A median %.1f GFLOP/s, B median %.1f, B/A per-turn ratio median %.4f (q1 %.4f q3 %.4f), n=%d%n",
                 g0.get(n / 2), g1.get(n / 2), ratio.get(n / 2), ratio.get(n / 4), ratio.get(3 * n / 4), n);
     }
