@@ -480,10 +480,10 @@ final class GemmPacked {
                 } else {
                     tile(ap, 0, 1, MR, mc - full, bp, bo + jr * kc, Math.min(NR, nc - jr), kc, c, ci, ldc, add, edge);
                 }
-                if (last && bias != null) {
-                    addBias(c, ci, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), bias, jc + jr);
-                }
             }
+        }
+        if (last && bias != null) {
+            addBias(c, cOff + ic * ldc + jc, ldc, mc, nc, bias, jc);
         }
         if (last && epilogue != null) {   // once over the finished block, row by row (see Epilogue)
             epilogue.apply(c, cOff + ic * ldc + jc, ldc, ic, jc, mc, nc);
