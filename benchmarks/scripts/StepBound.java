@@ -29,6 +29,8 @@ import static dev.jgpt.bench.Summary.min;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/StepBound.java [preset] [rounds] [steps]
  * </pre>
+ *
+ * (with {@code -Xmx16g} for shakespeare-char, whose step takes seconds: a few steps a round do.)
  */
 public class StepBound {
     public static void main(String[] args) throws Exception {
@@ -45,9 +47,10 @@ public class StepBound {
                 r.ints(20_000, 0, 65).toArray(), "random");
              Trainer trainer = Trainer.start(cfg, data, null, false)) {
             double gflopPerStep = trainer.flopsPerToken() * cfg.tokensPerStep() / 1e9;
-            for (int t : new int[] {2, 1}) {   // JIT warm-up on both thread counts
+            for (int t : new int[] {2, 1}) {   // JIT warm-up on both thread counts: 200 steps, or 30 s of a larger preset's
                 Parallel.setThreads(t);
-                for (int i = 0; i < 200; i++) {
+                long start = System.nanoTime();
+                for (int i = 0; i < 200 && (i < 3 || System.nanoTime() - start < 30e9); i++) {
                     trainer.step();
                 }
             }

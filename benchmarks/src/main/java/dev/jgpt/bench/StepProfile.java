@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
  * waiting for the other threads at the end of a kernel is shown as that kernel's "wait" share).
  * Prints tokens/s, the process CPU time per step, and the table (Markdown); with
  * {@code -Djgpt.parallel.stats=true} also the fork-joins per step, the stepping thread's wait at their ends, the chunks'
- * summed time and how late the worker joined (all inflated on 2 threads by the sampling itself: see there); with
+ * summed time and how late the worker joined (all inflated on 2 threads by the sampling itself: see there), with
+ * {@code =cpu} also the chunks' thread CPU time (at ~1.5 µs a system call per chunk, itself ~5% of a baby step); with
  * {@code -Djgpt.profile.leaf=true} each row is split by the innermost project method sampled (which loop of a kernel).
  *
  * <pre>
@@ -111,10 +112,11 @@ public final class StepProfile {
                 // timed inside the baby's backward products on 2 threads (Zen 5, 2026-12-02), the worker joined
                 // 48-63 us late at p90 under this sampling and 1.6-3.7 us without (p50 1 us either way), so on 2
                 // threads these waits, and the table's wait shares, are upper bounds.
-                System.out.printf(Locale.ROOT, "chunks ran %.3f ms/step (summed over threads; %.3f ms on the CPU); a worker joined"
+                long cpu = stats1.busyCpuNanos() - stats0.busyCpuNanos();   // counted only with =cpu (see Parallel)
+                System.out.printf(Locale.ROOT, "chunks ran %.3f ms/step (summed over threads%s); a worker joined"
                                 + " %.1f fork-joins per step, %.1f us after publication on average, and ran %.1f chunks per step%n",
                         (stats1.busyNanos() - stats0.busyNanos()) / 1e6 / steps,
-                        (stats1.busyCpuNanos() - stats0.busyCpuNanos()) / 1e6 / steps, (double) jobs / steps,
+                        cpu == 0 ? "" : String.format(Locale.ROOT, "; %.3f ms on the CPU", cpu / 1e6 / steps), (double) jobs / steps,
                         jobs == 0 ? 0 : (stats1.workerLateNanos() - stats0.workerLateNanos()) / 1e3 / jobs,
                         (double) (stats1.workerChunks() - stats0.workerChunks()) / steps);
             }

@@ -28,16 +28,20 @@ public final class Parallel {
 
     /**
      * {@code -Djgpt.parallel.stats=true} counts the fork-joins and the time the caller waits at their ends
-     * for the other threads ({@link #stats}; for profiling, off by default: the JIT folds the checks away).
+     * for the other threads ({@link #stats}; for profiling, off by default: the JIT folds the checks away);
+     * {@code =cpu} also each chunk's thread CPU time, which costs a system call per chunk (µs each on these VMs,
+     * about a millisecond per 2-thread baby step), so it is asked for apart.
      */
-    private static final boolean STATS = Boolean.getBoolean("jgpt.parallel.stats");
+    private static final String STATS_MODE = System.getProperty("jgpt.parallel.stats", "false");
+    private static final boolean STATS = STATS_MODE.equals("true") || STATS_MODE.equals("cpu");
+    private static final boolean CPU_STATS = STATS_MODE.equals("cpu");
     /** Written only by the thread holding the pool's lock. */
     private static long forks, waitNanos, busyNanos, busyCpuNanos, workerJobs, workerChunks, workerLateNanos;
 
     /**
      * Fork-joins so far, the nanoseconds callers spent waiting for workers at their ends, the nanoseconds all
-     * threads spent running chunks (summed over threads; wall time, and the threads' CPU time, which leaves out
-     * the time another task had their CPU), the fork-joins in which a worker ran chunks, those chunks,
+     * threads spent running chunks (summed over threads; wall time, and with {@code =cpu} the threads' CPU time, which
+     * leaves out the time another task had their CPU, else 0), the fork-joins in which a worker ran chunks, those chunks,
      * and the nanoseconds from each such job's publication to a worker's first chunk of it (zeros unless counting).
      */
     public record Stats(long forks, long waitNanos, long busyNanos, long busyCpuNanos, long workerJobs,
@@ -156,7 +160,7 @@ public final class Parallel {
         void work() {
             boolean worker = onWorker(), first = true;
             for (int c; (c = claim(ends, !worker)) >= 0; ) {
-                long t0 = STATS ? System.nanoTime() : 0, cpu0 = STATS ? Profiling.CPU.getCurrentThreadCpuTime() : 0;
+                long t0 = STATS ? System.nanoTime() : 0, cpu0 = CPU_STATS ? Profiling.CPU.getCurrentThreadCpuTime() : 0;
                 if (STATS && worker) {
                     if (first) {
                         workerLate = t0 - published;
@@ -171,6 +175,8 @@ public final class Parallel {
                 } finally {
                     if (STATS) {
                         busy.addAndGet(System.nanoTime() - t0);
+                    }
+                    if (CPU_STATS) {
                         busyCpu.addAndGet(Profiling.CPU.getCurrentThreadCpuTime() - cpu0);
                     }
                     done.incrementAndGet();
