@@ -17,8 +17,9 @@ import static dev.jgpt.kernel.Simd.F;
  * from L2); the packed KC × NC block of B sits in L2/L3 and each micro-panel is brought to L1 once
  * per A block. C takes K/KC sweeps (one per block of k, added in order), so C is blocked to stay in L2
  * between them: a shallow K (up to 4·KC, a weight gradient over B·T = 256 rows) is packed whole per block of
- * columns and each block of rows takes all its k blocks at once; a deeper one cuts C's columns so that the
- * A block's rows × those columns fit (GPT-2's LM head, 256 × 50257, would otherwise go to memory six times).
+ * columns and each block of rows takes all its k blocks at once, and so is a deeper one (up to 32·KC) when A has too
+ * many rows to be read again ({@link #DEEP_K}); otherwise a deeper K cuts C's columns so that the A block's rows ×
+ * those columns fit (GPT-2's LM head, 256 × 50257, would otherwise go to memory six times).
  * Threads split N when each gets a wide slice of C's columns, else M (see {@link #product}); split by N each packs
  * its own columns of B, split by M they pack all of B once into a buffer they share ({@link Shared}).
  */
@@ -52,6 +53,8 @@ final class GemmPacked {
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
         final float[] t16 = new float[256];
+        /** A block of op(B) packed whole over a deep K ({@link #DEEP_K}), grown as needed. */
+        float[] deep = new float[0];
         /** A block of Cᵀ for {@link Product#transposedRows}. */
         float[] ct = new float[0];
         /**
@@ -387,10 +390,20 @@ final class GemmPacked {
     /**
      * Deeper products sweep C once per KC block: its columns are cut so that a block of C (the A block's rows ×
      * these columns) of at most this many floats stays in L2 between sweeps, at the cost of reading A once per
-     * block of columns (only done when A is at most {@link #REREAD_A} floats).
+     * block of columns (only done when A is at most {@link #REREAD_A} floats; a larger A over a K up to {@link #DEEP_K}
+     * is packed whole instead).
      */
     static final int C_BLOCK = Integer.getInteger("jgpt.gemm.cblock", 1 << 16);
     static final int REREAD_A = 1 << 20;
+    /**
+     * A deeper K (up to this) is packed whole too when A is too large to read again ({@link #REREAD_A}: many rows,
+     * shakespeare-char's MLP projection 16384 × 384 × 1536): each block of rows then keeps its block of C in L2 through
+     * all its KC blocks, op(B)'s whole-K block (K·384 floats, up to 6 MB) coming from L3, where the sweep per KC block
+     * sent all of C (a thread's 8192 × 384) through memory twelve times. That product ran 1.30-1.64× as fast on two
+     * threads and 1.37× on one, its shape's backward 1.15-1.25× (Zen 5, 2026-12-02); at GPT-2's widths with 4096 rows
+     * 0.99-1.19×. {@code -Djgpt.gemm.deepwholek=false} turns it off (A/B timing).
+     */
+    static final int DEEP_K = "false".equals(System.getProperty("jgpt.gemm.deepwholek")) ? 0 : 32 * KC;
     /** Never cut C's columns narrower than this for {@link #C_BLOCK}. */
     static final int MIN_NC = 4 * NR;
 
@@ -406,9 +419,16 @@ final class GemmPacked {
         float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
         // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
         boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;
-        if (!cFits && K > KC && K <= WHOLE_K) {
+        boolean deep = K <= DEEP_K && (long) (m1 - m0) * K > REREAD_A;
+        if (!cFits && K > KC && (K <= WHOLE_K || deep)) {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
+            if ((long) K * ncBlock > bp.length) {   // a deep K's block of op(B)
+                if (buf.deep.length < K * ncBlock) {
+                    buf.deep = new float[K * ncBlock];
+                }
+                bp = buf.deep;
+            }
             for (int jc = n0; jc < n1; jc += ncBlock) {
                 int nc = Math.min(ncBlock, n1 - jc), ncPadded = roundUp(nc, NR);
                 packWholeK(transB, b, bOff, ldb, K, jc, nc, bp, t16);

@@ -133,16 +133,20 @@ class GemmTest {
     /**
      * The packed path's sums bit for bit: per KC block of k from 0, a chain of fused multiply-adds from zero,
      * the blocks added onto C in order (onto 0 without accumulate). Shapes take both loop orders, a shallow K
-     * packed whole with several blocks of rows and columns, and a deep K swept block by block with C's columns
-     * cut, with edge tiles, every layout, accumulate or not, on one and two threads.
+     * packed whole with several blocks of rows and columns, a deep K swept block by block with C's columns
+     * cut, and a deep K packed whole because A has too many rows to read again (each thread's half too), with edge
+     * tiles, every layout, accumulate or not, on one and two threads.
      */
     @Test
     void packedSumsAreBlockedFmaChainsInOrder() {
         int kc = GemmPacked.KC;
+        int deepK = 2 * GemmPacked.WHOLE_K + 5, deepM = 2 * (GemmPacked.REREAD_A / deepK) + 2 * GemmPacked.MR + 5;
+        assertTrue(deepK <= GemmPacked.DEEP_K && (long) (deepM / 2) * deepK > GemmPacked.REREAD_A);
         int[][] shapes = {
                 {GemmPacked.WHOLE_K_MC * 2 + 7, GemmPacked.WHOLE_K_NC + GemmPacked.NR + 9, 2 * kc + 5},
                 {GemmPacked.WHOLE_K_MC + 1, 2 * GemmPacked.WHOLE_K_NC, GemmPacked.WHOLE_K},
-                {101, GemmPacked.MIN_NC * 3 + 17, 3 * GemmPacked.WHOLE_K / 2 + 3}};
+                {101, GemmPacked.MIN_NC * 3 + 17, 3 * GemmPacked.WHOLE_K / 2 + 3},
+                {deepM, 2 * GemmPacked.NR + 3, deepK}};
         for (int[] s : shapes) {
             int M = s[0], N = s[1], K = s[2];
             for (boolean tA : new boolean[] {false, true}) {
