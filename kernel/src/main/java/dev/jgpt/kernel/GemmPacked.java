@@ -48,13 +48,12 @@ final class GemmPacked {
     private static final class Buffers {
         /** The last, partial MR-row panel of A (full panels are read in place); grown for a deeper block. */
         float[] a = new float[MR * KC];
-        final float[] b = new float[BUFFER_B];
+        /** op(B)'s packed block; grown for a deep K's block packed whole ({@link #DEEP_K}). */
+        float[] b = new float[BUFFER_B];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
         final float[] t16 = new float[256];
-        /** A block of op(B) packed whole over a deep K ({@link #DEEP_K}), grown as needed. */
-        float[] deep = new float[0];
         /** A block of Cᵀ for {@link Product#transposedRows}. */
         float[] ct = new float[0];
         /**
@@ -424,10 +423,7 @@ final class GemmPacked {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
             if ((long) K * ncBlock > bp.length) {   // a deep K's block of op(B)
-                if (buf.deep.length < K * ncBlock) {
-                    buf.deep = new float[K * ncBlock];
-                }
-                bp = buf.deep;
+                buf.b = bp = new float[K * ncBlock];
             }
             for (int jc = n0; jc < n1; jc += ncBlock) {
                 int nc = Math.min(ncBlock, n1 - jc), ncPadded = roundUp(nc, NR);
