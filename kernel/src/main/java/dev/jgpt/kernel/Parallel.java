@@ -33,8 +33,8 @@ public final class Parallel {
      * about a millisecond per 2-thread baby step), so it is asked for apart.
      */
     private static final String STATS_MODE = System.getProperty("jgpt.parallel.stats", "false");
-    private static final boolean STATS = STATS_MODE.equals("true") || STATS_MODE.equals("cpu");
-    private static final boolean CPU_STATS = STATS_MODE.equals("cpu");
+    private static final boolean STATS = STATS_MODE.equalsIgnoreCase("true") || STATS_MODE.equalsIgnoreCase("cpu");
+    private static final boolean CPU_STATS = STATS_MODE.equalsIgnoreCase("cpu");
     /** Written only by the thread holding the pool's lock. */
     private static long forks, waitNanos, busyNanos, busyCpuNanos, workerJobs, workerChunks, workerLateNanos;
 
