@@ -3,6 +3,7 @@ package dev.jgpt.bench;
 import dev.jgpt.kernel.AdamW;
 import dev.jgpt.kernel.Attention;
 import dev.jgpt.kernel.CrossEntropy;
+import dev.jgpt.kernel.Dropout;
 import dev.jgpt.kernel.Embedding;
 import dev.jgpt.kernel.Gelu;
 import dev.jgpt.kernel.GradNorm;
@@ -35,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code Shape}: "baby" = nanoGPT's CPU run (B12 T64 C128 NH4); "shakespeare" = shakespeare-char
  *       (T256 C384 NH6) at B8 instead of 64 to keep the run short (everything here is linear in B).
- *       Layer norm over B·T rows of C, GELU over B·T·4C, attention over packed qkv, embedding backward.</li>
+ *       Layer norm over B·T rows of C, GELU over B·T·4C, attention over packed qkv, embedding backward,
+ *       residual dropout over B·T·C.</li>
  *   <li>{@code Vocab}: cross-entropy forward+backward over 256 rows at V = 65 (char) and 50257 (GPT-2).</li>
  *   <li>{@code Params}: AdamW and global grad-norm over 10M parameters (≈ shakespeare-char's 10.65M).</li>
  *   <li>{@code Decode}: one inference attention step, C768 NH12, against 1024 cached positions.</li>
@@ -75,7 +77,8 @@ public class KernelBench {
         public int threads;
 
         int B, T, C, NH, V;
-        float[] x, out, mean, rstd, gamma, beta, dout, dx, dgamma, dbeta;
+        float[] x, out, mean, rstd, gamma, beta, dout, dx, dgamma, dbeta, mask;
+        long drawn;
         float[] h, g, dh, dg;
         float[] qkv, att, y, dy, dqkv;
         float[] dwte, dwpe;
@@ -93,6 +96,7 @@ public class KernelBench {
             int rows = B * T;
             x = rand(r, rows * C);
             out = new float[rows * C];
+            mask = new float[rows * C];
             mean = new float[rows];
             rstd = new float[rows];
             gamma = rand(r, C);
@@ -272,6 +276,7 @@ public class KernelBench {
                 runs.put("attentionForward " + shape, () -> k.attentionForward(s));
                 runs.put("attentionBackward " + shape, () -> k.attentionBackward(s));
                 runs.put("embeddingBackward " + shape, () -> k.embeddingBackward(s));
+                runs.put("dropoutForward " + shape, () -> k.dropoutForward(s));
             }
             for (int v : new int[] {65, 50257}) {
                 Vocab c = new Vocab();
@@ -359,6 +364,15 @@ public class KernelBench {
     public float embeddingBackward(Shape s) {
         Embedding.backward(s.dwte, s.dwpe, s.dout, s.tokens, s.B, s.T, s.C);
         return s.dwte[0];
+    }
+
+    /** Residual dropout at shakespeare-char's rate (0.2) over B·T·C: the mask drawn, then applied. */
+    @Benchmark
+    public float dropoutForward(Shape s) {
+        int n = s.B * s.T * s.C;
+        Dropout.forward(s.out, s.mask, s.x, n, 0.2f, 1337L, s.drawn);
+        s.drawn += n;
+        return s.out[0];
     }
 
     /** Forward + backward (the logits become gradients; the next call reuses them, same cost). */

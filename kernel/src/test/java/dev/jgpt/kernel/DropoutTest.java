@@ -45,7 +45,8 @@ class DropoutTest {
 
     /**
      * Each draw computed where it is used gives the mask of SplittableRandom's floats drawn in order, bit for bit,
-     * from the start of the stream or after earlier draws, on 1, 2 and 3 threads; several chunks and a partial one.
+     * from the start of the stream or after earlier draws, on 1, 2 and 3 threads; several chunks and a partial one
+     * (on AVX-512 eight draws to a vector, chunks starting between vectors, scalar tails).
      */
     @Test
     void streamFormIsTheSequentialMaskOnAnyThreadCount() {
