@@ -206,6 +206,17 @@ final class GemmPacked {
     static final boolean TRANSPOSED_OUT = !"false".equals(System.getProperty("jgpt.gemm.transposedout"));
     /** Rows of W (columns of C) per piece of {@link Product#transposedRows}: a multiple of MR and of 16. */
     static final int TRANSPOSED_ROWS = 96;
+    /**
+     * The order of {@link Product#transposedRows}'s tiles in each k block: Xᵀ's KC × NR micro-panel (32 KB) kept in L1
+     * while W's row panels stream past it from L2, or W's row panel (MR × KC, 3 KB) kept while Xᵀ's micro-panels
+     * stream. Same tiles, same sums either way. A 32 KB L1 (Zen 4) cannot hold the micro-panel beside anything else;
+     * on the Xeon (48 KB) keeping it ran GPT-2's forward products 1.06-1.10× as fast on one thread (256 × 768 · 768 ×
+     * 2304, 3072 and 768; the W rows 3-12 KB apart, the lines of a panel's rows in few L1 sets). Zen 5, also 48 KB, is
+     * unmeasured and keeps W's panel. {@code -Djgpt.gemm.transposed.bInL1=true|false} overrides (A/B timing); tests
+     * set it to check both orders' bits.
+     */
+    static volatile boolean transposedBInL1 = Boolean.parseBoolean(System.getProperty("jgpt.gemm.transposed.bInL1",
+            String.valueOf("GenuineIntel".equals(CpuInfo.HERE.vendor()))));
 
     record Product(boolean transA, boolean transB, int M, int N, int K,
                    float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -323,22 +334,24 @@ final class GemmPacked {
                     }
                 }
             }
+            boolean bInL1 = transposedBInL1;
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                for (int ir = 0; ir < rows; ir += MR) {
-                    int mr = Math.min(MR, rows - ir);
-                    float[] ap = b;
-                    int ao = bOff + (n0 + ir) * ldb + pc, pr = ldb, pk = 1;   // W's rows in place
-                    if (mr < MR) {
-                        packPartialA(false, b, bOff, ldb, n0 + ir, mr, pc, kc, buf.a);
-                        ap = buf.a;
-                        ao = 0;
-                        pr = 1;
-                        pk = MR;
+                int full = rows / MR * MR;
+                if (full < rows) {
+                    packPartialA(false, b, bOff, ldb, n0 + full, rows - full, pc, kc, buf.a);
+                }
+                if (bInL1) {
+                    for (int jr = 0; jr < M; jr += NR) {   // Xᵀ's micro-panel stays in L1 across W's row panels
+                        for (int ir = 0; ir < rows; ir += MR) {
+                            transposedTile(ir, full, rows, n0, pc, kc, jr, ct, buf);
+                        }
                     }
-                    for (int jr = 0; jr < M; jr += NR) {   // the A panel stays in L1 across Xᵀ's panels
-                        tile(ap, ao, pr, pk, mr, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M,
-                                accumulate || pc > 0, buf.edge);
+                } else {
+                    for (int ir = 0; ir < rows; ir += MR) {
+                        for (int jr = 0; jr < M; jr += NR) {   // W's row panel stays in L1 across Xᵀ's panels
+                            transposedTile(ir, full, rows, n0, pc, kc, jr, ct, buf);
+                        }
                     }
                 }
             }
@@ -359,6 +372,21 @@ final class GemmPacked {
             }
             if (epilogue != null) {
                 epilogue.apply(c, ci, ldc, 0, n0, M, rows);
+            }
+        }
+
+        /**
+         * Tile (ir, jr) of {@link #transposedRows}'s block of Cᵀ for k block pc: W's rows n0 + ir.. read in place, or
+         * the last partial panel (rows from {@code full}) from buf.a, where the caller packed it for this pc.
+         */
+        private void transposedTile(int ir, int full, int rows, int n0, int pc, int kc, int jr, float[] ct, Buffers buf) {
+            boolean add = accumulate || pc > 0;
+            if (ir < full) {
+                tile(b, bOff + (n0 + ir) * ldb + pc, ldb, 1, MR, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr,
+                        M, add, buf.edge);
+            } else {
+                tile(buf.a, 0, 1, MR, rows - full, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, add,
+                        buf.edge);
             }
         }
 
@@ -386,6 +414,16 @@ final class GemmPacked {
     /** Floats of each thread's B packing buffer (declared after what it is made of: static fields start in order). */
     static final int BUFFER_B = Math.max(KC * NC, WHOLE_K * WHOLE_K_NC);
     static final int WHOLE_K_MC = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc", 96), MR);
+    /**
+     * {@link #WHOLE_K_MC} where A's columns are read in place (transA: a weight gradient's dYᵀ, a line of dY per k
+     * for each 16 rows, the lines a row of dY apart and so each in a page of its own, out of the prefetchers' reach).
+     * 24 rows keep the A block (24 × KC, 16 KB of lines) in L1 across B's micro-panels instead of fetching it again
+     * for each: GPT-2's LM-head weight gradient (50257 × 768 over K = 256) ran 1.10-1.21× as fast on one thread and
+     * 1.11-1.20× on two on the Xeon, its other weight gradients within the noise. AMD is unmeasured and keeps 96.
+     * Tests set it to check both blockings' bits.
+     */
+    static volatile int wholeKMcColumns = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc.columns",
+            "GenuineIntel".equals(CpuInfo.HERE.vendor()) ? 24 : WHOLE_K_MC), MR);
     /**
      * Deeper products sweep C once per KC block: its columns are cut so that a block of C (the A block's rows ×
      * these columns) of at most this many floats stays in L2 between sweeps, at the cost of reading A once per
@@ -421,7 +459,7 @@ final class GemmPacked {
         boolean deep = K <= DEEP_K && (long) (m1 - m0) * K > REREAD_A;
         if (!cFits && K > KC && (K <= WHOLE_K || deep)) {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
-            int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, WHOLE_K_MC)), MR);
+            int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, transA ? wholeKMcColumns : WHOLE_K_MC)), MR);
             if ((long) K * ncBlock > bp.length) {   // a deep K's block of op(B)
                 buf.b = bp = new float[K * ncBlock];
             }

@@ -135,10 +135,23 @@ class GemmTest {
      * the blocks added onto C in order (onto 0 without accumulate). Shapes take both loop orders, a shallow K
      * packed whole with several blocks of rows and columns, a deep K swept block by block with C's columns
      * cut, and a deep K packed whole because A has too many rows to read again (each thread's half too), with edge
-     * tiles, every layout, accumulate or not, on one and two threads.
+     * tiles, every layout, accumulate or not, on one and two threads; a weight gradient's blocks of rows (A's columns
+     * read in place) as the Xeon takes them and as AMD does.
      */
     @Test
     void packedSumsAreBlockedFmaChainsInOrder() {
+        int saved = GemmPacked.wholeKMcColumns;
+        try {
+            for (int mcColumns : new int[] {24, GemmPacked.WHOLE_K_MC}) {
+                GemmPacked.wholeKMcColumns = mcColumns;
+                packedSumsAreBlockedFmaChains();
+            }
+        } finally {
+            GemmPacked.wholeKMcColumns = saved;
+        }
+    }
+
+    private void packedSumsAreBlockedFmaChains() {
         int kc = GemmPacked.KC;
         int deepK = 2 * GemmPacked.WHOLE_K + 5, deepM = 2 * (GemmPacked.REREAD_A / deepK) + 2 * GemmPacked.MR + 5;
         assertTrue(deepK <= GemmPacked.DEEP_K && (long) (deepM / 2) * deepK > GemmPacked.REREAD_A);
@@ -223,10 +236,22 @@ class GemmTest {
      * A Linear forward X·Wᵀ with M a multiple of NR and N ≥ 2M is made as Cᵀ = W·Xᵀ, transposed into C: the same
      * blocked fma chains as the ordinary path, onto C or zero, then the bias, then the epilogue (given each element's
      * row and column), on one and two threads. N leaves partial six-row panels of W and partial 16-column
-     * transposes, and crosses pieces of rows; K is one, several and a partial KC block.
+     * transposes, and crosses pieces of rows; K is one, several and a partial KC block. Both orders of the tiles.
      */
     @Test
     void transposedOutputKeepsTheChainsBiasAndEpilogue() {
+        boolean saved = GemmPacked.transposedBInL1;
+        try {
+            for (boolean bInL1 : new boolean[] {true, false}) {
+                GemmPacked.transposedBInL1 = bInL1;
+                transposedOutputKeepsTheChains();
+            }
+        } finally {
+            GemmPacked.transposedBInL1 = saved;
+        }
+    }
+
+    private void transposedOutputKeepsTheChains() {
         int kc = GemmPacked.KC, nr = GemmPacked.NR;
         int[][] shapes = {{2 * nr, 2 * GemmPacked.TRANSPOSED_ROWS + 141, 2 * kc + 5}, {3 * nr, 6 * nr + 7, kc},
                 {nr, 2 * nr, 7}};
