@@ -210,8 +210,9 @@ final class GemmPacked {
      * The order of {@link Product#transposedRows}'s tiles in each k block: Xᵀ's KC × NR micro-panel (32 KB) kept in L1
      * while W's row panels stream past it from L2, or W's row panel (MR × KC, 3 KB) kept while Xᵀ's micro-panels
      * stream. Same tiles, same sums either way. A 32 KB L1 (Zen 4) cannot hold the micro-panel beside anything else;
-     * on the Xeon (48 KB) keeping it ran GPT-2's forward products 1.06-1.10× as fast on one thread (256 × 768 · 768 ×
-     * 2304, 3072 and 768; the W rows 3-12 KB apart, the lines of a panel's rows in few L1 sets). Zen 5, also 48 KB, is
+     * on the Xeon (48 KB) keeping it ran GPT-2's forward products 1.06-1.10× as fast on one thread, the mean of three
+     * rounds (0.98-1.16 per round; 256 × 768 · 768 × 2304, 3072 and 768; W's rows 3-12 KB apart, the lines of a
+     * panel's rows in few L1 sets). Zen 5, also 48 KB, is
      * unmeasured and keeps W's panel. {@code -Djgpt.gemm.transposed.bInL1=true|false} overrides (A/B timing); tests
      * set it to check both orders' bits.
      */
@@ -418,8 +419,8 @@ final class GemmPacked {
      * {@link #WHOLE_K_MC} where A's columns are read in place (transA: a weight gradient's dYᵀ, a line of dY per k
      * for each 16 rows, the lines a row of dY apart and so each in a page of its own, out of the prefetchers' reach).
      * 24 rows keep the A block (24 × KC, 16 KB of lines) in L1 across B's micro-panels instead of fetching it again
-     * for each: GPT-2's LM-head weight gradient (50257 × 768 over K = 256) ran 1.10-1.21× as fast on one thread and
-     * 1.11-1.20× on two on the Xeon, its other weight gradients within the noise. AMD is unmeasured and keeps 96.
+     * for each: GPT-2's LM-head weight gradient (50257 × 768 over K = 256) ran 1.10-1.22× as fast on one thread and
+     * 1.17-1.29× on two on the Xeon, its other weight gradients within the noise. AMD is unmeasured and keeps 96.
      * Tests set it to check both blockings' bits.
      */
     static volatile int wholeKMcColumns = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc.columns",
