@@ -35,6 +35,11 @@ public record CpuInfo(String name, String vendor, String family) {
         return new CpuInfo(name, vendor, family);
     }
 
+    /** Whether this is an Intel CPU. */
+    public boolean isIntel() {
+        return "GenuineIntel".equals(vendor);
+    }
+
     /** The family number if this is an AMD CPU whose family is known, else -1. */
     public int amdFamily() {
         if (!"AuthenticAMD".equals(vendor) || family == null) {

@@ -217,7 +217,7 @@ final class GemmPacked {
      * set it to check both orders' bits.
      */
     static volatile boolean transposedBInL1 = Boolean.parseBoolean(System.getProperty("jgpt.gemm.transposed.bInL1",
-            String.valueOf("GenuineIntel".equals(CpuInfo.HERE.vendor()))));
+            String.valueOf(CpuInfo.HERE.isIntel())));
 
     record Product(boolean transA, boolean transB, int M, int N, int K,
                    float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
@@ -424,7 +424,7 @@ final class GemmPacked {
      * Tests set it to check both blockings' bits.
      */
     static volatile int wholeKMcColumns = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc.columns",
-            "GenuineIntel".equals(CpuInfo.HERE.vendor()) ? 24 : WHOLE_K_MC), MR);
+            CpuInfo.HERE.isIntel() ? 24 : WHOLE_K_MC), MR);
     /**
      * Deeper products sweep C once per KC block: its columns are cut so that a block of C (the A block's rows ×
      * these columns) of at most this many floats stays in L2 between sweeps, at the cost of reading A once per

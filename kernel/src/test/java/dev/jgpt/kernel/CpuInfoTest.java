@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CpuInfoTest {
     @TempDir
@@ -33,6 +35,13 @@ class CpuInfoTest {
         assertEquals(-1, parse("vendor_id\t: GenuineIntel\ncpu family\t: 6\n").amdFamily());
         assertEquals(-1, parse("vendor_id\t: AuthenticAMD\ncpu family\t: ?\n").amdFamily());
         assertEquals(-1, parse("vendor_id\t: AuthenticAMD\n").amdFamily());
+    }
+
+    @Test
+    void intelByVendor() throws IOException {
+        assertTrue(parse("vendor_id\t: GenuineIntel\ncpu family\t: 6\n").isIntel());
+        assertFalse(parse("vendor_id\t: AuthenticAMD\ncpu family\t: 26\n").isIntel());
+        assertFalse(CpuInfo.read(dir.resolve("absent")).isIntel());
     }
 
     @Test
