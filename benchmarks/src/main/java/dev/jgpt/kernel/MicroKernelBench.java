@@ -130,7 +130,7 @@ public class MicroKernelBench {
         int i = next++;
         int p = i % aPanels, t = i % cTiles;
         GemmPacked.kernel(4, kc, aArr, aOffset(p), ars, aks, bp, 0, cArr, t * GemmPacked.MR * GemmPacked.NR,
-                GemmPacked.NR);
+                GemmPacked.NR, true);
         rate.gflop += 2.0 * GemmPacked.MR * GemmPacked.NR * kc / 1e9;
         return cArr;
     }

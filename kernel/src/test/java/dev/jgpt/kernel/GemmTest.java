@@ -198,7 +198,7 @@ class GemmTest {
     /**
      * The micro-kernel for each way it reads A: rows in place (k stride 1), columns in place (row stride 1) and a
      * packed panel (row stride 1, k stride MR), at every width: each element of C gains one chain of fused
-     * multiply-adds from zero over k in order. A reaches to the end of its array, so a bound the kernel checked
+     * multiply-adds from zero over k in order, or is set to it (reading nothing of C). A reaches to the end of its array, so a bound the kernel checked
      * once for the loop instead of per step would fail here if it were one too tight. Both strides other than 1
      * are refused.
      */
@@ -212,23 +212,29 @@ class GemmTest {
             int ars = s[0], aks = s[1], ao = 2;
             float[] a = random(rnd, ao + (mr - 1) * ars + (kc - 1) * aks + 1);
             for (int nv = 1; nv <= nr / Simd.LANES; nv++) {
-                int width = nv * Simd.LANES, ldc = nr + 3;
-                float[] c = random(rnd, mr * ldc), want = c.clone();
-                for (int r = 0; r < mr; r++) {
-                    for (int j = 0; j < width; j++) {
-                        float sum = 0f;
-                        for (int k = 0; k < kc; k++) {
-                            sum = Math.fma(a[ao + r * ars + k * aks], bp[k * nr + j], sum);
-                        }
-                        want[r * ldc + j] += sum;
+                for (boolean add : new boolean[] {true, false}) {
+                    int width = nv * Simd.LANES, ldc = nr + 3;
+                    float[] c = random(rnd, mr * ldc);
+                    if (!add) {
+                        Arrays.fill(c, Float.NaN);   // setting C reads none of it
                     }
+                    float[] want = c.clone();
+                    for (int r = 0; r < mr; r++) {
+                        for (int j = 0; j < width; j++) {
+                            float sum = 0f;
+                            for (int k = 0; k < kc; k++) {
+                                sum = Math.fma(a[ao + r * ars + k * aks], bp[k * nr + j], sum);
+                            }
+                            want[r * ldc + j] = add ? want[r * ldc + j] + sum : sum;
+                        }
+                    }
+                    GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, 0, c, 0, ldc, add);
+                    assertArrayEquals(want, c, "strides " + Arrays.toString(s) + ", " + nv + " vectors, add " + add);
                 }
-                GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, 0, c, 0, ldc);
-                assertArrayEquals(want, c, "strides " + Arrays.toString(s) + ", " + nv + " vectors");
             }
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GemmPacked.kernel(4, kc, new float[1000], 0, 3, 2, bp, 0, new float[mr * nr], 0, nr));
+                () -> GemmPacked.kernel(4, kc, new float[1000], 0, 3, 2, bp, 0, new float[mr * nr], 0, nr, true));
         assertTrue(e.getMessage().contains("strides") && e.getMessage().contains("3, 2"), e.getMessage());
     }
 
