@@ -767,7 +767,7 @@ final class GemmPacked {
     }
 
     /**
-     * C[6 × nv·L] += A[6 × kc] · Bpanel[kc × nv·L] (C = ... if !add), A(r, k) = a[ao + r·ars + k·aks] with one of
+     * C[6 × nv·L] += A[6 × kc] · Bpanel[kc × nv·L] (C = 0 + ... if !add), A(r, k) = a[ao + r·ars + k·aks] with one of
      * the strides 1. Edge tiles narrower than NR use a kernel with fewer vectors (the B panel is zero-padded to whole
      * vectors).
      */
@@ -800,7 +800,7 @@ final class GemmPacked {
      * {@link #kernel4Columns} is the same loop for A's columns.
      */
     static void kernel4Rows(int kc, float[] a, int ao, int ars, float[] bp, int bo, float[] c, int ci, int ldc,
-                     boolean add) {
+                            boolean add) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
@@ -828,40 +828,40 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
-        // C = tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
-        // limit) and every vector would be boxed. Setting C, the sums are those added onto zeros would give
-        // (a chain of fused multiply-adds from +0 never ends at −0), without the zeros' pass over C.
+        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
+        // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
         if (!add) {
             int r0 = ci;
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + L);
-            c02.intoArray(c, r0 + 2 * L);
-            c03.intoArray(c, r0 + 3 * L);
+            c00.add(z).intoArray(c, r0);
+            c01.add(z).intoArray(c, r0 + L);
+            c02.add(z).intoArray(c, r0 + 2 * L);
+            c03.add(z).intoArray(c, r0 + 3 * L);
             int r1 = ci + ldc;
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + L);
-            c12.intoArray(c, r1 + 2 * L);
-            c13.intoArray(c, r1 + 3 * L);
+            c10.add(z).intoArray(c, r1);
+            c11.add(z).intoArray(c, r1 + L);
+            c12.add(z).intoArray(c, r1 + 2 * L);
+            c13.add(z).intoArray(c, r1 + 3 * L);
             int r2 = ci + 2 * ldc;
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + L);
-            c22.intoArray(c, r2 + 2 * L);
-            c23.intoArray(c, r2 + 3 * L);
+            c20.add(z).intoArray(c, r2);
+            c21.add(z).intoArray(c, r2 + L);
+            c22.add(z).intoArray(c, r2 + 2 * L);
+            c23.add(z).intoArray(c, r2 + 3 * L);
             int r3 = ci + 3 * ldc;
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + L);
-            c32.intoArray(c, r3 + 2 * L);
-            c33.intoArray(c, r3 + 3 * L);
+            c30.add(z).intoArray(c, r3);
+            c31.add(z).intoArray(c, r3 + L);
+            c32.add(z).intoArray(c, r3 + 2 * L);
+            c33.add(z).intoArray(c, r3 + 3 * L);
             int r4 = ci + 4 * ldc;
-            c40.intoArray(c, r4);
-            c41.intoArray(c, r4 + L);
-            c42.intoArray(c, r4 + 2 * L);
-            c43.intoArray(c, r4 + 3 * L);
+            c40.add(z).intoArray(c, r4);
+            c41.add(z).intoArray(c, r4 + L);
+            c42.add(z).intoArray(c, r4 + 2 * L);
+            c43.add(z).intoArray(c, r4 + 3 * L);
             int r5 = ci + 5 * ldc;
-            c50.intoArray(c, r5);
-            c51.intoArray(c, r5 + L);
-            c52.intoArray(c, r5 + 2 * L);
-            c53.intoArray(c, r5 + 3 * L);
+            c50.add(z).intoArray(c, r5);
+            c51.add(z).intoArray(c, r5 + L);
+            c52.add(z).intoArray(c, r5 + 2 * L);
+            c53.add(z).intoArray(c, r5 + 3 * L);
             return;
         }
         int r0 = ci;
@@ -902,7 +902,7 @@ final class GemmPacked {
      * of them rather than all six (aks is not a constant, so the checks stay in the loop).
      */
     static void kernel4Columns(int kc, float[] a, int ao, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
-                     boolean add) {
+                               boolean add) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
         FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
@@ -930,40 +930,40 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
-        // C = tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
-        // limit) and every vector would be boxed. Setting C, the sums are those added onto zeros would give
-        // (a chain of fused multiply-adds from +0 never ends at −0), without the zeros' pass over C.
+        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
+        // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
         if (!add) {
             int r0 = ci;
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + L);
-            c02.intoArray(c, r0 + 2 * L);
-            c03.intoArray(c, r0 + 3 * L);
+            c00.add(z).intoArray(c, r0);
+            c01.add(z).intoArray(c, r0 + L);
+            c02.add(z).intoArray(c, r0 + 2 * L);
+            c03.add(z).intoArray(c, r0 + 3 * L);
             int r1 = ci + ldc;
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + L);
-            c12.intoArray(c, r1 + 2 * L);
-            c13.intoArray(c, r1 + 3 * L);
+            c10.add(z).intoArray(c, r1);
+            c11.add(z).intoArray(c, r1 + L);
+            c12.add(z).intoArray(c, r1 + 2 * L);
+            c13.add(z).intoArray(c, r1 + 3 * L);
             int r2 = ci + 2 * ldc;
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + L);
-            c22.intoArray(c, r2 + 2 * L);
-            c23.intoArray(c, r2 + 3 * L);
+            c20.add(z).intoArray(c, r2);
+            c21.add(z).intoArray(c, r2 + L);
+            c22.add(z).intoArray(c, r2 + 2 * L);
+            c23.add(z).intoArray(c, r2 + 3 * L);
             int r3 = ci + 3 * ldc;
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + L);
-            c32.intoArray(c, r3 + 2 * L);
-            c33.intoArray(c, r3 + 3 * L);
+            c30.add(z).intoArray(c, r3);
+            c31.add(z).intoArray(c, r3 + L);
+            c32.add(z).intoArray(c, r3 + 2 * L);
+            c33.add(z).intoArray(c, r3 + 3 * L);
             int r4 = ci + 4 * ldc;
-            c40.intoArray(c, r4);
-            c41.intoArray(c, r4 + L);
-            c42.intoArray(c, r4 + 2 * L);
-            c43.intoArray(c, r4 + 3 * L);
+            c40.add(z).intoArray(c, r4);
+            c41.add(z).intoArray(c, r4 + L);
+            c42.add(z).intoArray(c, r4 + 2 * L);
+            c43.add(z).intoArray(c, r4 + 3 * L);
             int r5 = ci + 5 * ldc;
-            c50.intoArray(c, r5);
-            c51.intoArray(c, r5 + L);
-            c52.intoArray(c, r5 + 2 * L);
-            c53.intoArray(c, r5 + 3 * L);
+            c50.add(z).intoArray(c, r5);
+            c51.add(z).intoArray(c, r5 + L);
+            c52.add(z).intoArray(c, r5 + 2 * L);
+            c53.add(z).intoArray(c, r5 + 3 * L);
             return;
         }
         int r0 = ci;
@@ -999,7 +999,7 @@ final class GemmPacked {
     }
 
     static void kernel3(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
-                     boolean add) {
+                        boolean add) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c02 = z;
         FloatVector c10 = z, c11 = z, c12 = z;
@@ -1026,34 +1026,34 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52);
         }
-        // C = tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
-        // limit) and every vector would be boxed. Setting C, the sums are those added onto zeros would give
-        // (a chain of fused multiply-adds from +0 never ends at −0), without the zeros' pass over C.
+        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
+        // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
         if (!add) {
             int r0 = ci;
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + L);
-            c02.intoArray(c, r0 + 2 * L);
+            c00.add(z).intoArray(c, r0);
+            c01.add(z).intoArray(c, r0 + L);
+            c02.add(z).intoArray(c, r0 + 2 * L);
             int r1 = ci + ldc;
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + L);
-            c12.intoArray(c, r1 + 2 * L);
+            c10.add(z).intoArray(c, r1);
+            c11.add(z).intoArray(c, r1 + L);
+            c12.add(z).intoArray(c, r1 + 2 * L);
             int r2 = ci + 2 * ldc;
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + L);
-            c22.intoArray(c, r2 + 2 * L);
+            c20.add(z).intoArray(c, r2);
+            c21.add(z).intoArray(c, r2 + L);
+            c22.add(z).intoArray(c, r2 + 2 * L);
             int r3 = ci + 3 * ldc;
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + L);
-            c32.intoArray(c, r3 + 2 * L);
+            c30.add(z).intoArray(c, r3);
+            c31.add(z).intoArray(c, r3 + L);
+            c32.add(z).intoArray(c, r3 + 2 * L);
             int r4 = ci + 4 * ldc;
-            c40.intoArray(c, r4);
-            c41.intoArray(c, r4 + L);
-            c42.intoArray(c, r4 + 2 * L);
+            c40.add(z).intoArray(c, r4);
+            c41.add(z).intoArray(c, r4 + L);
+            c42.add(z).intoArray(c, r4 + 2 * L);
             int r5 = ci + 5 * ldc;
-            c50.intoArray(c, r5);
-            c51.intoArray(c, r5 + L);
-            c52.intoArray(c, r5 + 2 * L);
+            c50.add(z).intoArray(c, r5);
+            c51.add(z).intoArray(c, r5 + L);
+            c52.add(z).intoArray(c, r5 + 2 * L);
             return;
         }
         int r0 = ci;
@@ -1083,7 +1083,7 @@ final class GemmPacked {
     }
 
     static void kernel2(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
-                     boolean add) {
+                        boolean add) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
@@ -1109,28 +1109,28 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        // C = tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
-        // limit) and every vector would be boxed. Setting C, the sums are those added onto zeros would give
-        // (a chain of fused multiply-adds from +0 never ends at −0), without the zeros' pass over C.
+        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
+        // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
         if (!add) {
             int r0 = ci;
-            c00.intoArray(c, r0);
-            c01.intoArray(c, r0 + L);
+            c00.add(z).intoArray(c, r0);
+            c01.add(z).intoArray(c, r0 + L);
             int r1 = ci + ldc;
-            c10.intoArray(c, r1);
-            c11.intoArray(c, r1 + L);
+            c10.add(z).intoArray(c, r1);
+            c11.add(z).intoArray(c, r1 + L);
             int r2 = ci + 2 * ldc;
-            c20.intoArray(c, r2);
-            c21.intoArray(c, r2 + L);
+            c20.add(z).intoArray(c, r2);
+            c21.add(z).intoArray(c, r2 + L);
             int r3 = ci + 3 * ldc;
-            c30.intoArray(c, r3);
-            c31.intoArray(c, r3 + L);
+            c30.add(z).intoArray(c, r3);
+            c31.add(z).intoArray(c, r3 + L);
             int r4 = ci + 4 * ldc;
-            c40.intoArray(c, r4);
-            c41.intoArray(c, r4 + L);
+            c40.add(z).intoArray(c, r4);
+            c41.add(z).intoArray(c, r4 + L);
             int r5 = ci + 5 * ldc;
-            c50.intoArray(c, r5);
-            c51.intoArray(c, r5 + L);
+            c50.add(z).intoArray(c, r5);
+            c51.add(z).intoArray(c, r5 + L);
             return;
         }
         int r0 = ci;
@@ -1154,7 +1154,7 @@ final class GemmPacked {
     }
 
     static void kernel1(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
-                     boolean add) {
+                        boolean add) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z;
         FloatVector c10 = z;
@@ -1179,22 +1179,22 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50);
         }
-        // C = tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
-        // limit) and every vector would be boxed. Setting C, the sums are those added onto zeros would give
-        // (a chain of fused multiply-adds from +0 never ends at −0), without the zeros' pass over C.
+        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
+        // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
         if (!add) {
             int r0 = ci;
-            c00.intoArray(c, r0);
+            c00.add(z).intoArray(c, r0);
             int r1 = ci + ldc;
-            c10.intoArray(c, r1);
+            c10.add(z).intoArray(c, r1);
             int r2 = ci + 2 * ldc;
-            c20.intoArray(c, r2);
+            c20.add(z).intoArray(c, r2);
             int r3 = ci + 3 * ldc;
-            c30.intoArray(c, r3);
+            c30.add(z).intoArray(c, r3);
             int r4 = ci + 4 * ldc;
-            c40.intoArray(c, r4);
+            c40.add(z).intoArray(c, r4);
             int r5 = ci + 5 * ldc;
-            c50.intoArray(c, r5);
+            c50.add(z).intoArray(c, r5);
             return;
         }
         int r0 = ci;

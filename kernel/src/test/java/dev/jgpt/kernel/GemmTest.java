@@ -198,7 +198,8 @@ class GemmTest {
     /**
      * The micro-kernel for each way it reads A: rows in place (k stride 1), columns in place (row stride 1) and a
      * packed panel (row stride 1, k stride MR), at every width: each element of C gains one chain of fused
-     * multiply-adds from zero over k in order, or is set to it (reading nothing of C). A reaches to the end of its array, so a bound the kernel checked
+     * multiply-adds from zero over k in order, or is set to 0 + it (reading nothing of C; +0 where the chain ends at
+     * −0, as adding it to a zeroed tile gave). A reaches to the end of its array, so a bound the kernel checked
      * once for the loop instead of per step would fail here if it were one too tight. Both strides other than 1
      * are refused.
      */
@@ -225,11 +226,24 @@ class GemmTest {
                             for (int k = 0; k < kc; k++) {
                                 sum = Math.fma(a[ao + r * ars + k * aks], bp[k * nr + j], sum);
                             }
-                            want[r * ldc + j] = add ? want[r * ldc + j] + sum : sum;
+                            want[r * ldc + j] = (add ? want[r * ldc + j] : 0f) + sum;
                         }
                     }
                     GemmPacked.kernel(nv, kc, a, ao, ars, aks, bp, 0, c, 0, ldc, add);
                     assertArrayEquals(want, c, "strides " + Arrays.toString(s) + ", " + nv + " vectors, add " + add);
+                }
+            }
+        }
+        // Products that underflow below zero end each chain at −0: set, C is 0 + that, +0, as on a zeroed tile.
+        float[] tiny = new float[mr * kc], negTiny = new float[kc * nr], c = new float[mr * nr];
+        Arrays.fill(tiny, 1e-30f);
+        Arrays.fill(negTiny, -1e-30f);
+        for (int nv = 1; nv <= nr / Simd.LANES; nv++) {
+            Arrays.fill(c, Float.NaN);
+            GemmPacked.kernel(nv, kc, tiny, 0, kc, 1, negTiny, 0, c, 0, nr, false);
+            for (int r = 0; r < mr; r++) {
+                for (int j = 0; j < nv * Simd.LANES; j++) {
+                    assertEquals(0, Float.floatToRawIntBits(c[r * nr + j]), nv + " vectors: +0, not −0");
                 }
             }
         }
