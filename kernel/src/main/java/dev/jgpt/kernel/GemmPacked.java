@@ -828,72 +828,39 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
-        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // C += tile or C = 0 + tile, written out: a helper here would not be inlined (the method is at C2's node
         // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
         // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
-        if (!add) {
-            int r0 = ci;
-            c00.add(z).intoArray(c, r0);
-            c01.add(z).intoArray(c, r0 + L);
-            c02.add(z).intoArray(c, r0 + 2 * L);
-            c03.add(z).intoArray(c, r0 + 3 * L);
-            int r1 = ci + ldc;
-            c10.add(z).intoArray(c, r1);
-            c11.add(z).intoArray(c, r1 + L);
-            c12.add(z).intoArray(c, r1 + 2 * L);
-            c13.add(z).intoArray(c, r1 + 3 * L);
-            int r2 = ci + 2 * ldc;
-            c20.add(z).intoArray(c, r2);
-            c21.add(z).intoArray(c, r2 + L);
-            c22.add(z).intoArray(c, r2 + 2 * L);
-            c23.add(z).intoArray(c, r2 + 3 * L);
-            int r3 = ci + 3 * ldc;
-            c30.add(z).intoArray(c, r3);
-            c31.add(z).intoArray(c, r3 + L);
-            c32.add(z).intoArray(c, r3 + 2 * L);
-            c33.add(z).intoArray(c, r3 + 3 * L);
-            int r4 = ci + 4 * ldc;
-            c40.add(z).intoArray(c, r4);
-            c41.add(z).intoArray(c, r4 + L);
-            c42.add(z).intoArray(c, r4 + 2 * L);
-            c43.add(z).intoArray(c, r4 + 3 * L);
-            int r5 = ci + 5 * ldc;
-            c50.add(z).intoArray(c, r5);
-            c51.add(z).intoArray(c, r5 + L);
-            c52.add(z).intoArray(c, r5 + 2 * L);
-            c53.add(z).intoArray(c, r5 + 3 * L);
-            return;
-        }
         int r0 = ci;
-        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
-        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
-        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
-        c03.add(FloatVector.fromArray(F, c, r0 + 3 * L)).intoArray(c, r0 + 3 * L);
+        c00.add(add ? FloatVector.fromArray(F, c, r0) : z).intoArray(c, r0);
+        c01.add(add ? FloatVector.fromArray(F, c, r0 + L) : z).intoArray(c, r0 + L);
+        c02.add(add ? FloatVector.fromArray(F, c, r0 + 2 * L) : z).intoArray(c, r0 + 2 * L);
+        c03.add(add ? FloatVector.fromArray(F, c, r0 + 3 * L) : z).intoArray(c, r0 + 3 * L);
         int r1 = ci + ldc;
-        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
-        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
-        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
-        c13.add(FloatVector.fromArray(F, c, r1 + 3 * L)).intoArray(c, r1 + 3 * L);
+        c10.add(add ? FloatVector.fromArray(F, c, r1) : z).intoArray(c, r1);
+        c11.add(add ? FloatVector.fromArray(F, c, r1 + L) : z).intoArray(c, r1 + L);
+        c12.add(add ? FloatVector.fromArray(F, c, r1 + 2 * L) : z).intoArray(c, r1 + 2 * L);
+        c13.add(add ? FloatVector.fromArray(F, c, r1 + 3 * L) : z).intoArray(c, r1 + 3 * L);
         int r2 = ci + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
-        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
-        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
-        c23.add(FloatVector.fromArray(F, c, r2 + 3 * L)).intoArray(c, r2 + 3 * L);
+        c20.add(add ? FloatVector.fromArray(F, c, r2) : z).intoArray(c, r2);
+        c21.add(add ? FloatVector.fromArray(F, c, r2 + L) : z).intoArray(c, r2 + L);
+        c22.add(add ? FloatVector.fromArray(F, c, r2 + 2 * L) : z).intoArray(c, r2 + 2 * L);
+        c23.add(add ? FloatVector.fromArray(F, c, r2 + 3 * L) : z).intoArray(c, r2 + 3 * L);
         int r3 = ci + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
-        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
-        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
-        c33.add(FloatVector.fromArray(F, c, r3 + 3 * L)).intoArray(c, r3 + 3 * L);
+        c30.add(add ? FloatVector.fromArray(F, c, r3) : z).intoArray(c, r3);
+        c31.add(add ? FloatVector.fromArray(F, c, r3 + L) : z).intoArray(c, r3 + L);
+        c32.add(add ? FloatVector.fromArray(F, c, r3 + 2 * L) : z).intoArray(c, r3 + 2 * L);
+        c33.add(add ? FloatVector.fromArray(F, c, r3 + 3 * L) : z).intoArray(c, r3 + 3 * L);
         int r4 = ci + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
-        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
-        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
-        c43.add(FloatVector.fromArray(F, c, r4 + 3 * L)).intoArray(c, r4 + 3 * L);
+        c40.add(add ? FloatVector.fromArray(F, c, r4) : z).intoArray(c, r4);
+        c41.add(add ? FloatVector.fromArray(F, c, r4 + L) : z).intoArray(c, r4 + L);
+        c42.add(add ? FloatVector.fromArray(F, c, r4 + 2 * L) : z).intoArray(c, r4 + 2 * L);
+        c43.add(add ? FloatVector.fromArray(F, c, r4 + 3 * L) : z).intoArray(c, r4 + 3 * L);
         int r5 = ci + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
-        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
-        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
-        c53.add(FloatVector.fromArray(F, c, r5 + 3 * L)).intoArray(c, r5 + 3 * L);
+        c50.add(add ? FloatVector.fromArray(F, c, r5) : z).intoArray(c, r5);
+        c51.add(add ? FloatVector.fromArray(F, c, r5 + L) : z).intoArray(c, r5 + L);
+        c52.add(add ? FloatVector.fromArray(F, c, r5 + 2 * L) : z).intoArray(c, r5 + 2 * L);
+        c53.add(add ? FloatVector.fromArray(F, c, r5 + 3 * L) : z).intoArray(c, r5 + 3 * L);
     }
 
     /**
@@ -930,72 +897,39 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
         }
-        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // C += tile or C = 0 + tile, written out: a helper here would not be inlined (the method is at C2's node
         // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
         // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
-        if (!add) {
-            int r0 = ci;
-            c00.add(z).intoArray(c, r0);
-            c01.add(z).intoArray(c, r0 + L);
-            c02.add(z).intoArray(c, r0 + 2 * L);
-            c03.add(z).intoArray(c, r0 + 3 * L);
-            int r1 = ci + ldc;
-            c10.add(z).intoArray(c, r1);
-            c11.add(z).intoArray(c, r1 + L);
-            c12.add(z).intoArray(c, r1 + 2 * L);
-            c13.add(z).intoArray(c, r1 + 3 * L);
-            int r2 = ci + 2 * ldc;
-            c20.add(z).intoArray(c, r2);
-            c21.add(z).intoArray(c, r2 + L);
-            c22.add(z).intoArray(c, r2 + 2 * L);
-            c23.add(z).intoArray(c, r2 + 3 * L);
-            int r3 = ci + 3 * ldc;
-            c30.add(z).intoArray(c, r3);
-            c31.add(z).intoArray(c, r3 + L);
-            c32.add(z).intoArray(c, r3 + 2 * L);
-            c33.add(z).intoArray(c, r3 + 3 * L);
-            int r4 = ci + 4 * ldc;
-            c40.add(z).intoArray(c, r4);
-            c41.add(z).intoArray(c, r4 + L);
-            c42.add(z).intoArray(c, r4 + 2 * L);
-            c43.add(z).intoArray(c, r4 + 3 * L);
-            int r5 = ci + 5 * ldc;
-            c50.add(z).intoArray(c, r5);
-            c51.add(z).intoArray(c, r5 + L);
-            c52.add(z).intoArray(c, r5 + 2 * L);
-            c53.add(z).intoArray(c, r5 + 3 * L);
-            return;
-        }
         int r0 = ci;
-        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
-        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
-        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
-        c03.add(FloatVector.fromArray(F, c, r0 + 3 * L)).intoArray(c, r0 + 3 * L);
+        c00.add(add ? FloatVector.fromArray(F, c, r0) : z).intoArray(c, r0);
+        c01.add(add ? FloatVector.fromArray(F, c, r0 + L) : z).intoArray(c, r0 + L);
+        c02.add(add ? FloatVector.fromArray(F, c, r0 + 2 * L) : z).intoArray(c, r0 + 2 * L);
+        c03.add(add ? FloatVector.fromArray(F, c, r0 + 3 * L) : z).intoArray(c, r0 + 3 * L);
         int r1 = ci + ldc;
-        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
-        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
-        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
-        c13.add(FloatVector.fromArray(F, c, r1 + 3 * L)).intoArray(c, r1 + 3 * L);
+        c10.add(add ? FloatVector.fromArray(F, c, r1) : z).intoArray(c, r1);
+        c11.add(add ? FloatVector.fromArray(F, c, r1 + L) : z).intoArray(c, r1 + L);
+        c12.add(add ? FloatVector.fromArray(F, c, r1 + 2 * L) : z).intoArray(c, r1 + 2 * L);
+        c13.add(add ? FloatVector.fromArray(F, c, r1 + 3 * L) : z).intoArray(c, r1 + 3 * L);
         int r2 = ci + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
-        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
-        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
-        c23.add(FloatVector.fromArray(F, c, r2 + 3 * L)).intoArray(c, r2 + 3 * L);
+        c20.add(add ? FloatVector.fromArray(F, c, r2) : z).intoArray(c, r2);
+        c21.add(add ? FloatVector.fromArray(F, c, r2 + L) : z).intoArray(c, r2 + L);
+        c22.add(add ? FloatVector.fromArray(F, c, r2 + 2 * L) : z).intoArray(c, r2 + 2 * L);
+        c23.add(add ? FloatVector.fromArray(F, c, r2 + 3 * L) : z).intoArray(c, r2 + 3 * L);
         int r3 = ci + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
-        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
-        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
-        c33.add(FloatVector.fromArray(F, c, r3 + 3 * L)).intoArray(c, r3 + 3 * L);
+        c30.add(add ? FloatVector.fromArray(F, c, r3) : z).intoArray(c, r3);
+        c31.add(add ? FloatVector.fromArray(F, c, r3 + L) : z).intoArray(c, r3 + L);
+        c32.add(add ? FloatVector.fromArray(F, c, r3 + 2 * L) : z).intoArray(c, r3 + 2 * L);
+        c33.add(add ? FloatVector.fromArray(F, c, r3 + 3 * L) : z).intoArray(c, r3 + 3 * L);
         int r4 = ci + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
-        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
-        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
-        c43.add(FloatVector.fromArray(F, c, r4 + 3 * L)).intoArray(c, r4 + 3 * L);
+        c40.add(add ? FloatVector.fromArray(F, c, r4) : z).intoArray(c, r4);
+        c41.add(add ? FloatVector.fromArray(F, c, r4 + L) : z).intoArray(c, r4 + L);
+        c42.add(add ? FloatVector.fromArray(F, c, r4 + 2 * L) : z).intoArray(c, r4 + 2 * L);
+        c43.add(add ? FloatVector.fromArray(F, c, r4 + 3 * L) : z).intoArray(c, r4 + 3 * L);
         int r5 = ci + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
-        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
-        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
-        c53.add(FloatVector.fromArray(F, c, r5 + 3 * L)).intoArray(c, r5 + 3 * L);
+        c50.add(add ? FloatVector.fromArray(F, c, r5) : z).intoArray(c, r5);
+        c51.add(add ? FloatVector.fromArray(F, c, r5 + L) : z).intoArray(c, r5 + L);
+        c52.add(add ? FloatVector.fromArray(F, c, r5 + 2 * L) : z).intoArray(c, r5 + 2 * L);
+        c53.add(add ? FloatVector.fromArray(F, c, r5 + 3 * L) : z).intoArray(c, r5 + 3 * L);
     }
 
     static void kernel3(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
@@ -1026,60 +960,33 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52);
         }
-        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // C += tile or C = 0 + tile, written out: a helper here would not be inlined (the method is at C2's node
         // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
         // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
-        if (!add) {
-            int r0 = ci;
-            c00.add(z).intoArray(c, r0);
-            c01.add(z).intoArray(c, r0 + L);
-            c02.add(z).intoArray(c, r0 + 2 * L);
-            int r1 = ci + ldc;
-            c10.add(z).intoArray(c, r1);
-            c11.add(z).intoArray(c, r1 + L);
-            c12.add(z).intoArray(c, r1 + 2 * L);
-            int r2 = ci + 2 * ldc;
-            c20.add(z).intoArray(c, r2);
-            c21.add(z).intoArray(c, r2 + L);
-            c22.add(z).intoArray(c, r2 + 2 * L);
-            int r3 = ci + 3 * ldc;
-            c30.add(z).intoArray(c, r3);
-            c31.add(z).intoArray(c, r3 + L);
-            c32.add(z).intoArray(c, r3 + 2 * L);
-            int r4 = ci + 4 * ldc;
-            c40.add(z).intoArray(c, r4);
-            c41.add(z).intoArray(c, r4 + L);
-            c42.add(z).intoArray(c, r4 + 2 * L);
-            int r5 = ci + 5 * ldc;
-            c50.add(z).intoArray(c, r5);
-            c51.add(z).intoArray(c, r5 + L);
-            c52.add(z).intoArray(c, r5 + 2 * L);
-            return;
-        }
         int r0 = ci;
-        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
-        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
-        c02.add(FloatVector.fromArray(F, c, r0 + 2 * L)).intoArray(c, r0 + 2 * L);
+        c00.add(add ? FloatVector.fromArray(F, c, r0) : z).intoArray(c, r0);
+        c01.add(add ? FloatVector.fromArray(F, c, r0 + L) : z).intoArray(c, r0 + L);
+        c02.add(add ? FloatVector.fromArray(F, c, r0 + 2 * L) : z).intoArray(c, r0 + 2 * L);
         int r1 = ci + ldc;
-        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
-        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
-        c12.add(FloatVector.fromArray(F, c, r1 + 2 * L)).intoArray(c, r1 + 2 * L);
+        c10.add(add ? FloatVector.fromArray(F, c, r1) : z).intoArray(c, r1);
+        c11.add(add ? FloatVector.fromArray(F, c, r1 + L) : z).intoArray(c, r1 + L);
+        c12.add(add ? FloatVector.fromArray(F, c, r1 + 2 * L) : z).intoArray(c, r1 + 2 * L);
         int r2 = ci + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
-        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
-        c22.add(FloatVector.fromArray(F, c, r2 + 2 * L)).intoArray(c, r2 + 2 * L);
+        c20.add(add ? FloatVector.fromArray(F, c, r2) : z).intoArray(c, r2);
+        c21.add(add ? FloatVector.fromArray(F, c, r2 + L) : z).intoArray(c, r2 + L);
+        c22.add(add ? FloatVector.fromArray(F, c, r2 + 2 * L) : z).intoArray(c, r2 + 2 * L);
         int r3 = ci + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
-        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
-        c32.add(FloatVector.fromArray(F, c, r3 + 2 * L)).intoArray(c, r3 + 2 * L);
+        c30.add(add ? FloatVector.fromArray(F, c, r3) : z).intoArray(c, r3);
+        c31.add(add ? FloatVector.fromArray(F, c, r3 + L) : z).intoArray(c, r3 + L);
+        c32.add(add ? FloatVector.fromArray(F, c, r3 + 2 * L) : z).intoArray(c, r3 + 2 * L);
         int r4 = ci + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
-        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
-        c42.add(FloatVector.fromArray(F, c, r4 + 2 * L)).intoArray(c, r4 + 2 * L);
+        c40.add(add ? FloatVector.fromArray(F, c, r4) : z).intoArray(c, r4);
+        c41.add(add ? FloatVector.fromArray(F, c, r4 + L) : z).intoArray(c, r4 + L);
+        c42.add(add ? FloatVector.fromArray(F, c, r4 + 2 * L) : z).intoArray(c, r4 + 2 * L);
         int r5 = ci + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
-        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
-        c52.add(FloatVector.fromArray(F, c, r5 + 2 * L)).intoArray(c, r5 + 2 * L);
+        c50.add(add ? FloatVector.fromArray(F, c, r5) : z).intoArray(c, r5);
+        c51.add(add ? FloatVector.fromArray(F, c, r5 + L) : z).intoArray(c, r5 + L);
+        c52.add(add ? FloatVector.fromArray(F, c, r5 + 2 * L) : z).intoArray(c, r5 + 2 * L);
     }
 
     static void kernel2(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
@@ -1109,48 +1016,27 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
         }
-        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // C += tile or C = 0 + tile, written out: a helper here would not be inlined (the method is at C2's node
         // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
         // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
-        if (!add) {
-            int r0 = ci;
-            c00.add(z).intoArray(c, r0);
-            c01.add(z).intoArray(c, r0 + L);
-            int r1 = ci + ldc;
-            c10.add(z).intoArray(c, r1);
-            c11.add(z).intoArray(c, r1 + L);
-            int r2 = ci + 2 * ldc;
-            c20.add(z).intoArray(c, r2);
-            c21.add(z).intoArray(c, r2 + L);
-            int r3 = ci + 3 * ldc;
-            c30.add(z).intoArray(c, r3);
-            c31.add(z).intoArray(c, r3 + L);
-            int r4 = ci + 4 * ldc;
-            c40.add(z).intoArray(c, r4);
-            c41.add(z).intoArray(c, r4 + L);
-            int r5 = ci + 5 * ldc;
-            c50.add(z).intoArray(c, r5);
-            c51.add(z).intoArray(c, r5 + L);
-            return;
-        }
         int r0 = ci;
-        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
-        c01.add(FloatVector.fromArray(F, c, r0 + L)).intoArray(c, r0 + L);
+        c00.add(add ? FloatVector.fromArray(F, c, r0) : z).intoArray(c, r0);
+        c01.add(add ? FloatVector.fromArray(F, c, r0 + L) : z).intoArray(c, r0 + L);
         int r1 = ci + ldc;
-        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
-        c11.add(FloatVector.fromArray(F, c, r1 + L)).intoArray(c, r1 + L);
+        c10.add(add ? FloatVector.fromArray(F, c, r1) : z).intoArray(c, r1);
+        c11.add(add ? FloatVector.fromArray(F, c, r1 + L) : z).intoArray(c, r1 + L);
         int r2 = ci + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
-        c21.add(FloatVector.fromArray(F, c, r2 + L)).intoArray(c, r2 + L);
+        c20.add(add ? FloatVector.fromArray(F, c, r2) : z).intoArray(c, r2);
+        c21.add(add ? FloatVector.fromArray(F, c, r2 + L) : z).intoArray(c, r2 + L);
         int r3 = ci + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
-        c31.add(FloatVector.fromArray(F, c, r3 + L)).intoArray(c, r3 + L);
+        c30.add(add ? FloatVector.fromArray(F, c, r3) : z).intoArray(c, r3);
+        c31.add(add ? FloatVector.fromArray(F, c, r3 + L) : z).intoArray(c, r3 + L);
         int r4 = ci + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
-        c41.add(FloatVector.fromArray(F, c, r4 + L)).intoArray(c, r4 + L);
+        c40.add(add ? FloatVector.fromArray(F, c, r4) : z).intoArray(c, r4);
+        c41.add(add ? FloatVector.fromArray(F, c, r4 + L) : z).intoArray(c, r4 + L);
         int r5 = ci + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
-        c51.add(FloatVector.fromArray(F, c, r5 + L)).intoArray(c, r5 + L);
+        c50.add(add ? FloatVector.fromArray(F, c, r5) : z).intoArray(c, r5);
+        c51.add(add ? FloatVector.fromArray(F, c, r5 + L) : z).intoArray(c, r5 + L);
     }
 
     static void kernel1(int kc, float[] a, int ao, int ars, int aks, float[] bp, int bo, float[] c, int ci, int ldc,
@@ -1179,35 +1065,20 @@ final class GemmPacked {
             x = FloatVector.broadcast(F, a[ak + a5]);
             c50 = b0.fma(x, c50);
         }
-        // C = 0 + tile or C += tile, written out: a helper here would not be inlined (the method is at C2's node
+        // C += tile or C = 0 + tile, written out: a helper here would not be inlined (the method is at C2's node
         // limit) and every vector would be boxed. Setting C, 0 + tile is what adding onto a zeroed tile gave, bit
         // for bit (a chain can end at −0 when its products underflow), without zeroing C and loading it back.
-        if (!add) {
-            int r0 = ci;
-            c00.add(z).intoArray(c, r0);
-            int r1 = ci + ldc;
-            c10.add(z).intoArray(c, r1);
-            int r2 = ci + 2 * ldc;
-            c20.add(z).intoArray(c, r2);
-            int r3 = ci + 3 * ldc;
-            c30.add(z).intoArray(c, r3);
-            int r4 = ci + 4 * ldc;
-            c40.add(z).intoArray(c, r4);
-            int r5 = ci + 5 * ldc;
-            c50.add(z).intoArray(c, r5);
-            return;
-        }
         int r0 = ci;
-        c00.add(FloatVector.fromArray(F, c, r0)).intoArray(c, r0);
+        c00.add(add ? FloatVector.fromArray(F, c, r0) : z).intoArray(c, r0);
         int r1 = ci + ldc;
-        c10.add(FloatVector.fromArray(F, c, r1)).intoArray(c, r1);
+        c10.add(add ? FloatVector.fromArray(F, c, r1) : z).intoArray(c, r1);
         int r2 = ci + 2 * ldc;
-        c20.add(FloatVector.fromArray(F, c, r2)).intoArray(c, r2);
+        c20.add(add ? FloatVector.fromArray(F, c, r2) : z).intoArray(c, r2);
         int r3 = ci + 3 * ldc;
-        c30.add(FloatVector.fromArray(F, c, r3)).intoArray(c, r3);
+        c30.add(add ? FloatVector.fromArray(F, c, r3) : z).intoArray(c, r3);
         int r4 = ci + 4 * ldc;
-        c40.add(FloatVector.fromArray(F, c, r4)).intoArray(c, r4);
+        c40.add(add ? FloatVector.fromArray(F, c, r4) : z).intoArray(c, r4);
         int r5 = ci + 5 * ldc;
-        c50.add(FloatVector.fromArray(F, c, r5)).intoArray(c, r5);
+        c50.add(add ? FloatVector.fromArray(F, c, r5) : z).intoArray(c, r5);
     }
 }
