@@ -328,64 +328,88 @@ public final class Gemm {
      * makes dx's last h rows and the caller, after its part of dW, the others: both do the same work, and no large
      * operand is read by a thread that did not write it, only dW passes from one to the other.
      *
+     * <p>dW's columns go in two chains, [0, kh) and [kh, K) (whole panels; one chain where K is one panel), each
+     * passed on as soon as the caller's rows of it are in: the worker, done with its dx, adds its rows to the first
+     * chain while the caller makes the second. With one chain the worker could start its dW only when the caller's
+     * was whole, so dW ran from end to end on the two threads in turn: the fork-join took as long as all of dW on one
+     * thread, which is more than half of the whole where dW is the slower product (1.1-1.2x dx on the baby's shapes).
+     *
      * <p>Measured (Zen 5, two CCDs, baby step, same process, the ways taking turns): 1.056-1.074x over the pieces
      * both threads claim; over one whole product per thread (dx and dbias on the caller, dW on the worker, which
-     * came between) a further 1.037-1.071x.
+     * came between) a further 1.037-1.071x. Two chains over one (Xeon family 6): 1.007-1.038x, and the stepping
+     * thread's wait at the end of Linear.backward from 12% of its time to 7% ({@code StepProfile}).
      */
     private static void backwardInHalves(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
                                          boolean accumulateDw, float[] dbias, float[] dy, float[] x, float[] w, int M,
                                          int K, int N) {
         int kc = GemmPacked.KC, h = Math.min(M, Math.round(M / 2f / kc) * kc), rest = M - h;
-        // The caller: dW and dbias over rows [0, h), then dx's rows [0, rest). The worker: dx's rows [rest, M), then
-        // dW and dbias over rows [h, M). Each thread's two parts take as long as the other's for any h.
-        GemmPacked.Product dwFirst = h == 0 ? null : GemmPacked.product(true, false, N, K, h, dy, 0, N, x, 0, K,
-                dw, 0, K, accumulateDw, null, null, 1);
-        GemmPacked.Product dwRest = rest == 0 ? null : GemmPacked.product(true, false, N, K, rest, dy, h * N, N,
-                x, h * K, K, dw, 0, K, accumulateDw || h > 0, null, null, 1);
+        // dW's columns in two chains, [0, kh) and [kh, K), each a whole number of panels where K has two or more.
+        int panels = (K + GemmPacked.NR - 1) / GemmPacked.NR, kh = TWO_CHAINS && panels > 1 ? panels / 2 * GemmPacked.NR : K;
+        GemmPacked.Product[] dwFirst = new GemmPacked.Product[2], dwRest = new GemmPacked.Product[2];
+        for (int q = 0; q < 2; q++) {
+            int k0 = q == 0 ? 0 : kh, k1 = q == 0 ? kh : K;
+            if (k1 > k0 && h > 0) {
+                dwFirst[q] = GemmPacked.product(true, false, N, k1 - k0, h, dy, 0, N, x, k0, K, dw, k0, K, accumulateDw,
+                        null, null, 1);
+            }
+            if (k1 > k0 && rest > 0) {
+                dwRest[q] = GemmPacked.product(true, false, N, k1 - k0, rest, dy, h * N, N, x, h * K + k0, K, dw, k0, K,
+                        accumulateDw || h > 0, null, null, 1);
+            }
+        }
         GemmPacked.Product dxFront = rest == 0 ? null : GemmPacked.product(false, false, rest, K, N, dy, 0, N, w, 0, K,
                 dx, 0, K, accumulateDx, null, dxEpilogue, 1);
         GemmPacked.Epilogue backEpilogue = dxEpilogue == null ? null   // its rows are counted from dx's first
                 : (c, ci, ldc, row, col, rows, cols) -> dxEpilogue.apply(c, ci, ldc, rest + row, col, rows, cols);
         GemmPacked.Product dxBack = h == 0 ? null : GemmPacked.product(false, false, h, K, N, dy, rest * N, N, w, 0, K,
                 dx, rest * K, K, accumulateDx, null, backEpilogue, 1);
-        java.util.concurrent.atomic.AtomicBoolean firstRowsIn = new java.util.concurrent.atomic.AtomicBoolean();
+        // How many of the caller's dW chains (and then dbias's first rows, with the second) are in.
+        java.util.concurrent.atomic.AtomicInteger chainsIn = new java.util.concurrent.atomic.AtomicInteger();
         Parallel.forRange(2, 1, 2, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 if (t == 0) {   // the caller claims from the front (or one thread runs both parts, this one first)
                     try {
-                        if (h > 0) {
-                            dwFirst.run();
-                            if (dbias != null) {
+                        for (int q = 0; q < 2; q++) {
+                            if (dwFirst[q] != null) {
+                                dwFirst[q].run();
+                            }
+                            if (q == 1 && dbias != null && h > 0) {
                                 columnSums(dbias, dy, 0, h, N, 0, N);
                             }
+                            chainsIn.set(q + 1);
                         }
                     } finally {   // a failure is reported by the fork-join; the worker must not wait for ever
-                        firstRowsIn.set(true);
+                        chainsIn.set(2);
                     }
-                    if (rest > 0) {
+                    if (dxFront != null) {
                         dxFront.run();
                     }
                 } else {
-                    if (h > 0) {
+                    if (dxBack != null) {
                         dxBack.run();
                     }
-                    for (int spins = 1; !firstRowsIn.get(); spins++) {   // yielding now and then, as Parallel's
-                        if ((spins & 1023) == 0) {                       // caller does, for a shared CPU
-                            Thread.yield();
-                        } else {
-                            Thread.onSpinWait();
+                    for (int q = 0; q < 2; q++) {
+                        for (int spins = 1; chainsIn.get() <= q; spins++) {   // yielding now and then, as Parallel's
+                            if ((spins & 1023) == 0) {                        // caller does, for a shared CPU
+                                Thread.yield();
+                            } else {
+                                Thread.onSpinWait();
+                            }
+                        }
+                        if (dwRest[q] != null) {
+                            dwRest[q].run();
                         }
                     }
-                    if (rest > 0) {
-                        dwRest.run();
-                        if (dbias != null) {
-                            columnSums(dbias, dy, h, M, N, 0, N);
-                        }
+                    if (rest > 0 && dbias != null) {
+                        columnSums(dbias, dy, h, M, N, 0, N);
                     }
                 }
             }
         });
     }
+
+    /** {@code -Djgpt.gemm.twochains=false}: {@link #backwardInHalves} passes dW on in one chain (A/B timing). */
+    static final boolean TWO_CHAINS = !"false".equals(System.getProperty("jgpt.gemm.twochains"));
 
     /** dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1) (dy N wide), the rows added in order. */
     private static void columnSums(float[] dbias, float[] dy, int i0, int i1, int N, int j0, int j1) {

@@ -562,13 +562,14 @@ class GemmTest {
      * On two threads linearBackward makes dx, dW and dbias in one fork-join: small products each thread on its half of
      * the rows (dW's sum passed from one to the other), larger ones (and any on three threads) in pieces the threads
      * claim; on one, in turn. Each element is still one sum in one order: the same bits (baby's shapes, the LM head's,
-     * odd ones; rows split 384 | 384, 384 | 256, 128 | 75, 128 | 1, 0 | 100, 128 | 0; one shape above the limit).
+     * odd ones; rows split 384 | 384, 384 | 256, 128 | 75, 128 | 1, 0 | 100, 128 | 0; dW's columns in two chains of
+     * 64 | 64, 256 | 256, 64 | 33, 64 | 32, 64 | 128, or one of 64; one shape above the limit).
      */
     @Test
     void linearBackwardSameBitsOnOneTwoAndThreeThreads() {
         Random rnd = new Random(8);
         int[][] shapes = {{768, 128, 384}, {768, 512, 128}, {768, 128, 65}, {640, 128, 128}, {203, 97, 71},
-                {129, 96, 100}, {100, 128, 96}, {128, 128, 128}, {1024, 384, 384}};
+                {129, 96, 100}, {100, 128, 96}, {128, 128, 128}, {768, 64, 128}, {512, 192, 96}, {1024, 384, 384}};
         assertTrue(2.0 * 1024 * 384 * 384 > Gemm.HALVES_BACKWARD_FLOPS && 2.0 * 768 * 512 * 128 <= Gemm.HALVES_BACKWARD_FLOPS);
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
