@@ -7,34 +7,40 @@ import java.util.*;
 /**
  * Two builds of jgpt training in one process, taking turns every step (ModelPair.java's idea for a training step): each
  * build's benchmarks jar in a class loader of its own, each a GPT-2 124M (seed 1) taking ModelBench's step (zeroGrad,
- * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating. Prints each
+ * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating; with
+ * {@code baby}, the baby preset's model (65 tokens, 4 layers of 4 heads, width 128) on B12 T64 instead. Prints each
  * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings, and
  * each median against the 2-thread FP32 peak measured right before and after the steps (the better of the two; A's
  * {@code FmaPeak}). Run it with {@code -XX:+UseTransparentHugePages}, as {@code bin/jgpt} runs training, for the
  * figure a user gets (without it GPT-2's 500 MB of weights and gradients take 4 KB pages' TLB misses).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40]
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby]
  * </pre>
  */
 public class TrainPair {
     public static void main(String[] args) throws Exception {
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+        boolean baby = args.length > 3 && args[3].equals("baby");
+        if (args.length > 3 && !baby && !args[3].equals("gpt2")) {
+            throw new IllegalArgumentException("model: gpt2 or baby, got " + args[3]);
+        }
+        int B = baby ? 12 : 4, T = 64, vocab = baby ? 65 : 50257;
         Object[][] m = new Object[2][];
         for (int b = 0; b < 2; b++) {
             ClassLoader cl = new URLClassLoader(new URL[] {Path.of(args[b]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
             Class<?> par = cl.loadClass("dev.jgpt.kernel.Parallel");
             par.getMethod("setThreads", int.class).invoke(null, 2);
             Class<?> cfgC = cl.loadClass("dev.jgpt.model.GPTConfig"), gptC = cl.loadClass("dev.jgpt.model.GPT");
-            Object cfg = cfgC.getMethod("gpt2Small").invoke(null);
+            Object cfg = baby ? cfgC.getMethod("of", int.class, int.class, int.class, int.class, int.class).invoke(null, 65, 64, 4, 4, 128)
+                    : cfgC.getMethod("gpt2Small").invoke(null);
             Object gpt = gptC.getConstructor(cfgC, long.class).newInstance(cfg, 1L);
             m[b] = new Object[] {gpt, gptC.getMethod("zeroGrad"), gptC.getMethod("lossAndBackward", int[].class, int[].class, int.class, int.class),
-                    gptC.getMethod("trainingFlopsPerToken", int.class).invoke(gpt, 64)};
+                    gptC.getMethod("trainingFlopsPerToken", int.class).invoke(gpt, T)};
         }
         SplittableRandom r = new SplittableRandom(2);
-        int B = 4, T = 64;
         int[] x = new int[B * T], y = new int[B * T];
-        for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(50257); y[i] = r.nextInt(50257); }
+        for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(vocab); y[i] = r.nextInt(vocab); }
         double gf = ((Number) m[0][3]).doubleValue() * B * T / 1e9;
         List<Double> g0 = new ArrayList<>(), g1 = new ArrayList<>(), ratio = new ArrayList<>();
         Method peak = m[0][0].getClass().getClassLoader().loadClass("dev.jgpt.kernel.FmaPeak")
