@@ -14,8 +14,12 @@ import java.util.*;
  * {@code FmaPeak}). Run it with {@code -XX:+UseTransparentHugePages}, as {@code bin/jgpt} runs training, for the
  * figure a user gets (without it GPT-2's 500 MB of weights and gradients take 4 KB pages' TLB misses).
  *
+ * <p>Arguments {@code A:key=value} and {@code B:key=value} set a system property for one build only: it is set while
+ * that build's kernel classes initialise (their {@code static final} switches read it then) and cleared after, so one
+ * jar against itself times a switch such as {@code -Djgpt.gemm.twochains=false} in one process.
+ *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby]
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby] [A:key=value | B:key=value ...]
  * </pre>
  */
 public class TrainPair {
@@ -29,6 +33,21 @@ public class TrainPair {
         Object[][] m = new Object[2][];
         for (int b = 0; b < 2; b++) {
             ClassLoader cl = new URLClassLoader(new URL[] {Path.of(args[b]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            List<String> set = new ArrayList<>();
+            for (int i = 4; i < args.length; i++) {
+                if (!args[i].matches("[AB]:[^=]+=.*")) {
+                    throw new IllegalArgumentException("expected A:key=value or B:key=value, got " + args[i]);
+                }
+                if (args[i].charAt(0) == "AB".charAt(b)) {
+                    String[] kv = args[i].substring(2).split("=", 2);
+                    System.setProperty(kv[0], kv[1]);
+                    set.add(kv[0]);
+                }
+            }
+            for (String c : new String[] {"Gemm", "GemmPacked", "MatvecRows", "Parallel"}) {
+                Class.forName("dev.jgpt.kernel." + c, true, cl);   // their switches are read now
+            }
+            set.forEach(System::clearProperty);
             Class<?> par = cl.loadClass("dev.jgpt.kernel.Parallel");
             par.getMethod("setThreads", int.class).invoke(null, 2);
             Class<?> cfgC = cl.loadClass("dev.jgpt.model.GPTConfig"), gptC = cl.loadClass("dev.jgpt.model.GPT");

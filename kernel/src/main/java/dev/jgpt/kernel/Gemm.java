@@ -336,8 +336,10 @@ public final class Gemm {
      *
      * <p>Measured (Zen 5, two CCDs, baby step, same process, the ways taking turns): 1.056-1.074x over the pieces
      * both threads claim; over one whole product per thread (dx and dbias on the caller, dW on the worker, which
-     * came between) a further 1.037-1.071x. Two chains over one (Xeon family 6): 1.007-1.038x, and the stepping
-     * thread's wait at the end of Linear.backward from 12% of its time to 7% ({@code StepProfile}).
+     * came between) a further 1.037-1.071x. Two chains over one (Xeon family 6): the stepping thread's wait at the end
+     * of Linear.backward 6-7% of its time against 8-10% ({@code StepProfile}, two runs each), the step itself the same
+     * within the noise (0.98-1.02x, median 1.00, in seven runs of {@code TrainPair.java}'s baby switching
+     * {@code jgpt.gemm.twochains} in one jar).
      */
     private static void backwardInHalves(float[] dx, boolean accumulateDx, GemmPacked.Epilogue dxEpilogue, float[] dw,
                                          boolean accumulateDw, float[] dbias, float[] dy, float[] x, float[] w, int M,
