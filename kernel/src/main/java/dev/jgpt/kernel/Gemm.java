@@ -371,14 +371,15 @@ public final class Gemm {
             for (int t = t0; t < t1; t++) {
                 if (t == 0) {   // the caller claims from the front (or one thread runs both parts, this one first)
                     try {
-                        for (int q = 0; q < 2; q++) {
-                            if (dwFirst[q] != null) {
-                                dwFirst[q].run();
-                            }
-                            if (q == 1 && dbias != null && h > 0) {
-                                columnSums(dbias, dy, 0, h, N, 0, N);
-                            }
-                            chainsIn.set(q + 1);
+                        if (dwFirst[0] != null) {
+                            dwFirst[0].run();
+                        }
+                        chainsIn.set(1);
+                        if (dwFirst[1] != null) {
+                            dwFirst[1].run();
+                        }
+                        if (dbias != null && h > 0) {
+                            columnSums(dbias, dy, 0, h, N, 0, N);
                         }
                     } finally {   // a failure is reported by the fork-join; the worker must not wait for ever
                         chainsIn.set(2);
