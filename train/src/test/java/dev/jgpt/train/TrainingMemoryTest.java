@@ -52,22 +52,21 @@ class TrainingMemoryTest {
                 int[] x = new SplittableRandom(1).ints(B * T, 0, 65).toArray();
                 growKernelScratch(cfg, x, B, T);
                 long estimate = TrainingMemory.of(cfg, B, T, dropout).total();
-                // Now and then something else is first allocated between a measurement's two readings and stays (in
-                // 2 of 10 runs of this module's tests, 12-21 MB more than the model: ratios 0.35 and 0.53, on the
-                // code before and after 2026-12-03's change alike), never the other way: so the smallest of up to
-                // three measurements, which a wrong estimate fails every time.
-                long measured = Long.MAX_VALUE;
-                for (int attempt = 0; attempt < 3; attempt++) {
-                    measured = Math.min(measured, liveHeapOfTraining(cfg, x, B, T));
-                    double r = estimate / (double) measured;
-                    if (r > 0.9 && r < 1.2) {
-                        break;
-                    }
+                // The heap difference is noisy both ways: now and then something else is first allocated between a
+                // measurement's two readings and stays (ratios 0.35 and 0.53 in 2 of 10 runs of this module's tests),
+                // and once something still held at the first reading was freed by the second (a CI run: 4.4 MB against
+                // 17.0 MB, ratio 3.8). So up to three measurements, one of which must agree; a wrong estimate fails all.
+                List<Long> measured = new ArrayList<>();
+                boolean agrees = false;
+                for (int attempt = 0; attempt < 3 && !agrees; attempt++) {
+                    long m = liveHeapOfTraining(cfg, x, B, T);
+                    measured.add(m);
+                    double r = estimate / (double) m;
+                    agrees = r > 0.9 && r < 1.2;
                 }
-                double ratio = estimate / (double) measured;
-                assertTrue(ratio > 0.9 && ratio < 1.2, "estimate " + estimate + " vs live " + measured
-                        + " bytes (ratio " + ratio + ") for L" + s[0] + " H" + s[1] + " d" + s[2] + " T" + T + " B" + B
-                        + " dropout " + dropout + ": the layers' buffers changed, update TrainingMemory");
+                assertTrue(agrees, "estimate " + estimate + " vs live " + measured + " bytes (ratio 0.9-1.2 expected) for L"
+                        + s[0] + " H" + s[1] + " d" + s[2] + " T" + T + " B" + B + " dropout " + dropout
+                        + ": the layers' buffers changed, update TrainingMemory");
             }
         }
     }
