@@ -157,9 +157,9 @@ public final class Attention {
 
     /**
      * Reads sequence b's rows of each array (w floats from b·w) once, a vector at a time and in order, unless this
-     * thread did so last in this call. A head reads 32 floats of every 384-float row of qkv and dqkv, and its T × T
-     * block of att, all written long before in a training step and so from beyond L2: each line of a head's slices
-     * is a miss of its own, which the prefetchers, finding no stream, do not hide. One pass over the sequence's
+     * thread did so last in this call. A head reads its slice of every row of qkv and dqkv (the baby's: 32 floats of
+     * 384) and its T × T block of att, all written long before in a training step and so from beyond L2: each line of
+     * a head's slices is a miss of its own, which the prefetchers, finding no stream, do not hide. One pass over the sequence's
      * contiguous rows streams them into L2 for all of its heads. (dout comes warm from the product before.) The
      * baby's backward alone, 128 MB read between calls: 720 → 600 µs on one thread, 425 → 356 on two (in cache: 415
      * → 440 and 206 → 220); in a training step on two threads, 1.50–1.70 → 1.25–1.54 ms a step (Xeon family 6).
