@@ -15,8 +15,9 @@ import java.util.*;
  * figure a user gets (without it GPT-2's 500 MB of weights and gradients take 4 KB pages' TLB misses).
  *
  * <p>Arguments {@code A:key=value} and {@code B:key=value} set a system property for one build only: it is set while
- * that build's kernel classes initialise (their {@code static final} switches read it then) and cleared after, so one
- * jar against itself times a switch such as {@code -Djgpt.gemm.twochains=false} in one process.
+ * that build's model is made and takes a first step, so that every class a step uses initialises then and its
+ * {@code static final} switches read it, and cleared after. So one jar against itself times a switch such as
+ * {@code -Djgpt.gemm.twochains=false} in one process.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby] [A:key=value | B:key=value ...]
@@ -30,6 +31,9 @@ public class TrainPair {
             throw new IllegalArgumentException("model: gpt2 or baby, got " + args[3]);
         }
         int B = baby ? 12 : 4, T = 64, vocab = baby ? 65 : 50257;
+        SplittableRandom r = new SplittableRandom(2);
+        int[] x = new int[B * T], y = new int[B * T];
+        for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(vocab); y[i] = r.nextInt(vocab); }
         Object[][] m = new Object[2][];
         for (int b = 0; b < 2; b++) {
             ClassLoader cl = new URLClassLoader(new URL[] {Path.of(args[b]).toUri().toURL()}, ClassLoader.getPlatformClassLoader());
@@ -44,10 +48,6 @@ public class TrainPair {
                     set.add(kv[0]);
                 }
             }
-            for (String c : new String[] {"Gemm", "GemmPacked", "MatvecRows", "Parallel"}) {
-                Class.forName("dev.jgpt.kernel." + c, true, cl);   // their switches are read now
-            }
-            set.forEach(System::clearProperty);
             Class<?> par = cl.loadClass("dev.jgpt.kernel.Parallel");
             par.getMethod("setThreads", int.class).invoke(null, 2);
             Class<?> cfgC = cl.loadClass("dev.jgpt.model.GPTConfig"), gptC = cl.loadClass("dev.jgpt.model.GPT");
@@ -56,10 +56,10 @@ public class TrainPair {
             Object gpt = gptC.getConstructor(cfgC, long.class).newInstance(cfg, 1L);
             m[b] = new Object[] {gpt, gptC.getMethod("zeroGrad"), gptC.getMethod("lossAndBackward", int[].class, int[].class, int.class, int.class),
                     gptC.getMethod("trainingFlopsPerToken", int.class).invoke(gpt, T)};
+            // One step with the build's properties set: every class a step uses initialises now and reads its switches.
+            ((Method) m[b][2]).invoke(gpt, x, y, B, T);
+            set.forEach(System::clearProperty);
         }
-        SplittableRandom r = new SplittableRandom(2);
-        int[] x = new int[B * T], y = new int[B * T];
-        for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(vocab); y[i] = r.nextInt(vocab); }
         double gf = ((Number) m[0][3]).doubleValue() * B * T / 1e9;
         List<Double> g0 = new ArrayList<>(), g1 = new ArrayList<>(), ratio = new ArrayList<>();
         Method peak = m[0][0].getClass().getClassLoader().loadClass("dev.jgpt.kernel.FmaPeak")
