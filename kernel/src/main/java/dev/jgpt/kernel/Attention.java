@@ -162,7 +162,8 @@ public final class Attention {
      * a head's slices is a miss of its own, which the prefetchers, finding no stream, do not hide. One pass over the sequence's
      * contiguous rows streams them into L2 for all of its heads. (dout comes warm from the product before.) The
      * baby's backward alone, 128 MB read between calls: 720 → 600 µs on one thread, 425 → 356 on two (in cache: 415
-     * → 440 and 206 → 220); in a training step on two threads, 1.50–1.70 → 1.25–1.54 ms a step (Xeon family 6).
+     * → 440 and 206 → 220); in a training step on two threads, 1.50–1.70 → 1.25–1.54 ms a step, the whole step
+     * 1.008–1.027× ({@code TrainPair.java}'s baby, four runs; Xeon family 6).
      * Reads only: the same bits.
      */
     private static void warm(Scratch sc, int call, int b, float[] a0, int w0, float[] a1, int w1, float[] a2, int w2) {
@@ -174,7 +175,12 @@ public final class Attention {
         sc.sink += touch(a0, b * w0, w0).add(touch(a1, b * w1, w1)).add(touch(a2, b * w2, w2)).lane(0);
     }
 
-    /** The sum of a[from .. from + n) by whole vectors (the reads are the point; the sum keeps them). */
+    /**
+     * The sum of a[from .. from + n) by whole vectors (the reads are the point; the sum keeps them), in four chains of
+     * adds: {@link Vec#sum}'s one chain waits on each add, and in its place the pass cost twice as much in cache and
+     * saved less from beyond it (the baby's backward alone on two threads: 231–260 µs against 206–220, cold 395–448
+     * against 356).
+     */
     private static FloatVector touch(float[] a, int from, int n) {
         FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
         int L = Simd.LANES, i = from, end = from + n;
