@@ -27,7 +27,7 @@ import static dev.jgpt.bench.Summary.min;
  * summary is per placement. A single-file program on the benchmarks jar:
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/scripts/StepBound.java [preset] [rounds] [steps]
+ * java --add-modules jdk.incubator.vector -XX:ObjectAlignmentInBytes=64 -cp benchmarks/target/benchmarks.jar benchmarks/scripts/StepBound.java [preset] [rounds] [steps]
  * </pre>
  *
  * (with {@code -Xmx16g} for shakespeare-char, whose step takes seconds: a few steps a round do.)

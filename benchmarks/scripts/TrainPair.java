@@ -20,7 +20,7 @@ import java.util.*;
  * {@code -Djgpt.gemm.twochains=false} in one process.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby] [A:key=value | B:key=value ...]
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages -XX:ObjectAlignmentInBytes=64 benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby] [A:key=value | B:key=value ...]
  * </pre>
  */
 public class TrainPair {

@@ -50,7 +50,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g", "-XX:+UseParallelGC"})
+// Objects on 64-byte boundaries, as bin/jgpt trains: the GEMM then packs B on cache lines (GemmPacked.ALIGNED_PAD).
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g", "-XX:+UseParallelGC",
+        "-XX:ObjectAlignmentInBytes=64"})
 public class GemmBench {
 
     @Param({

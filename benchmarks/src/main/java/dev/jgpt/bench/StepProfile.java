@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
  * {@code -Djgpt.profile.leaf=true} each row is split by the innermost project method sampled (which loop of a kernel).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.jgpt.bench.StepProfile [preset] [threads] [steps]
+ * java --add-modules jdk.incubator.vector -XX:ObjectAlignmentInBytes=64 -cp benchmarks/target/benchmarks.jar dev.jgpt.bench.StepProfile [preset] [threads] [steps]
  * </pre>
  */
 public final class StepProfile {

@@ -49,7 +49,7 @@ final class GemmPacked {
         /** The last, partial MR-row panel of A (full panels are read in place); grown for a deeper block. */
         float[] a = new float[MR * KC];
         /** op(B)'s packed block; grown for a deep K's block packed whole ({@link #DEEP_K}). */
-        float[] b = new float[BUFFER_B];
+        float[] b = new float[BUFFER_B + PAD_SLACK];
         /** An MR × NR tile for edges: the kernel writes here, then only the valid part is copied to C. */
         final float[] edge = new float[MR * NR];
         /** Scratch for one 16 × 16 transpose. */
@@ -76,13 +76,16 @@ final class GemmPacked {
      */
     static final class Shared {
         final float[] bp;
+        /** Where the packed matrix starts in bp ({@link #bPad} when the product was made). */
+        final int pad;
         final int pieces, kBlocks, panels;
         /** The pieces not yet claimed, [front, back) as front · 2³² + back ({@link Parallel#claim}). */
         final java.util.concurrent.atomic.AtomicLong ends;
         final java.util.concurrent.atomic.AtomicInteger packed = new java.util.concurrent.atomic.AtomicInteger();
 
-        Shared(float[] bp, int kBlocks, int panels) {
+        Shared(float[] bp, int kBlocks, int panels, int pad) {
             this.bp = bp;
+            this.pad = pad;
             this.kBlocks = kBlocks;
             this.panels = panels;
             this.pieces = kBlocks * panels;
@@ -146,12 +149,12 @@ final class GemmPacked {
             Buffers buf = BUFFERS.get();
             int slot = buf.nextShared ^= 1, need = K * M;
             if (buf.shared[slot].length < need) {
-                buf.shared[slot] = new float[need];
+                buf.shared[slot] = new float[need + PAD_SLACK];
             }
             int units = ceilDiv(N, TRANSPOSED_ROWS);
             return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
                     epilogue, true, units, Math.min(parts, units), 0,
-                    new Shared(buf.shared[slot], ceilDiv(K, KC), M / NR), true);
+                    new Shared(buf.shared[slot], ceilDiv(K, KC), M / NR, bPad), true);
         }
         int tilesM = (M + MR - 1) / MR, tilesN = (N + NR - 1) / NR;
         // Split N and each part packs only its own columns of B; split M and every part packs all of B. But
@@ -183,9 +186,9 @@ final class GemmPacked {
             Buffers buf = BUFFERS.get();
             int slot = buf.nextShared ^= 1, need = K * roundUp(N, NR);
             if (buf.shared[slot].length < need) {
-                buf.shared[slot] = new float[need];
+                buf.shared[slot] = new float[need + PAD_SLACK];
             }
-            shared = new Shared(buf.shared[slot], ceilDiv(K, KC), tilesN);
+            shared = new Shared(buf.shared[slot], ceilDiv(K, KC), tilesN, bPad);
         }
         return new Product(transA, transB, M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bias,
                 epilogue, splitN, tiles, parts, chunks, shared, false);
@@ -281,7 +284,7 @@ final class GemmPacked {
                 for (int q; (q = shared.claim()) >= 0; ) {
                     int pc = q / shared.panels * KC, jc = q % shared.panels * NR;
                     packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, Math.min(NR, N - jc), shared.bp,
-                            pc * ncPadded + jc * Math.min(KC, K - pc), buf.t16);
+                            shared.pad + pc * ncPadded + jc * Math.min(KC, K - pc), buf.t16);
                     shared.packed.incrementAndGet();
                 }
                 while (shared.packed.get() < shared.pieces) {   // the last pieces, being packed by another thread
@@ -290,7 +293,7 @@ final class GemmPacked {
             }
             for (int pc = 0; pc < K; pc += KC) {
                 blockTiles(transA, m0, m1 - m0, 0, N, pc, Math.min(KC, K - pc), K, a, aOff, lda, shared.bp,
-                        pc * ncPadded, c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
+                        shared.pad + pc * ncPadded, c, cOff, ldc, accumulate, bias, epilogue, buf.a, buf.edge);
             }
         }
 
@@ -309,7 +312,7 @@ final class GemmPacked {
                 for (int q; (q = shared.claim()) >= 0; ) {
                     int pc = q % shared.kBlocks * KC, jc = q / shared.kBlocks * NR, kc = Math.min(KC, K - pc);
                     // The kernel's B is Xᵀ: X untransposed is a transposed B.
-                    packB(true, a, aOff, lda, pc, kc, jc, NR, shared.bp, pc * M + jc * kc, buf.t16);
+                    packB(true, a, aOff, lda, pc, kc, jc, NR, shared.bp, shared.pad + pc * M + jc * kc, buf.t16);
                     shared.packed.incrementAndGet();
                 }
                 while (shared.packed.get() < shared.pieces) {   // the last pieces, being packed by another thread
@@ -383,10 +386,10 @@ final class GemmPacked {
         private void transposedTile(int ir, int full, int rows, int n0, int pc, int kc, int jr, float[] ct, Buffers buf) {
             boolean add = accumulate || pc > 0;
             if (ir < full) {
-                tile(b, bOff + (n0 + ir) * ldb + pc, ldb, 1, MR, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr,
+                tile(b, bOff + (n0 + ir) * ldb + pc, ldb, 1, MR, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct, ir * M + jr,
                         M, add, buf.edge);
             } else {
-                tile(buf.a, 0, 1, MR, rows - full, shared.bp, pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, add,
+                tile(buf.a, 0, 1, MR, rows - full, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, add,
                         buf.edge);
             }
         }
@@ -412,6 +415,45 @@ final class GemmPacked {
      */
     static final int WHOLE_K = 4 * KC;
     static final int WHOLE_K_NC = roundUp(Integer.getInteger("jgpt.gemm.wholek.nc", 384), NR);
+    /**
+     * Floats from the start of a float[]'s elements to the first on a 64-byte boundary, when the JVM puts every object
+     * on one ({@code -XX:ObjectAlignmentInBytes=64}, as {@code bin/jgpt} runs training); 0 when it does not, or it
+     * cannot be told. Packed panels of B start there ({@link #bPad}): each of the micro-kernel's four vector loads a step
+     * then reads one cache line instead of two. Found so on the Xeon (family 6, one thread; /tmp harnesses): the
+     * micro-kernel alone 1.09× (178 against 163 GFLOP/s), GPT-2's products alone 1.07-1.11×.
+     */
+    static final int ALIGNED_PAD = alignedPad();
+    /**
+     * Where the packed panels of B start in their buffers (floats, below {@link #PAD_SLACK}); {@code -Djgpt.gemm.bpad=0}
+     * packs them at the start as before (A/B timing). Tests set it to check that it moves them, never the sums.
+     */
+    static volatile int bPad = Math.floorMod(Integer.getInteger("jgpt.gemm.bpad", ALIGNED_PAD), 16);
+    /** Room for any {@link #bPad} (below 16 floats) at the end of every B packing buffer. */
+    static final int PAD_SLACK = 16;
+
+    private static int alignedPad() {
+        try {
+            var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue()) % 64 != 0) {
+                return 0;
+            }
+            boolean compactHeaders;
+            try {   // JDK 24 and later
+                compactHeaders = Boolean.parseBoolean(vm.getVMOption("UseCompactObjectHeaders").getValue());
+            } catch (IllegalArgumentException noSuchOption) {
+                compactHeaders = false;
+            }
+            // A float[]'s elements follow its header and length: 8 + 4 bytes with compact headers (JDK 24+), 8 + 4 + 4
+            // with compressed class pointers (the default), 8 + 8 + 4 without.
+            int base = compactHeaders ? 12
+                    : Boolean.parseBoolean(vm.getVMOption("UseCompressedClassPointers").getValue()) ? 16 : 20;
+            return (64 - base) / Float.BYTES;
+        } catch (RuntimeException | LinkageError unknown) {
+            return 0;
+        }
+    }
+
     /** Floats of each thread's B packing buffer (declared after what it is made of: static fields start in order). */
     static final int BUFFER_B = Math.max(KC * NC, WHOLE_K * WHOLE_K_NC);
     static final int WHOLE_K_MC = roundUp(Integer.getInteger("jgpt.gemm.wholek.mc", 96), MR);
@@ -455,6 +497,7 @@ final class GemmPacked {
                               float[] c, int cOff, int ldc, boolean accumulate, float[] bias, Epilogue epilogue) {
         Buffers buf = BUFFERS.get();
         float[] ap = buf.a, bp = buf.b, t16 = buf.t16;
+        int pad = bPad;
         // A part of C within C_BLOCK stays in L2 as it is (the baby model's products): only larger ones are re-blocked.
         boolean cFits = (long) (m1 - m0) * (n1 - n0) <= C_BLOCK;
         boolean deep = K <= DEEP_K && (long) (m1 - m0) * K > REREAD_A;
@@ -462,15 +505,15 @@ final class GemmPacked {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, transA ? wholeKMcColumns : WHOLE_K_MC)), MR);
             if ((long) K * ncBlock > bp.length) {   // a deep K's block of op(B)
-                buf.b = bp = new float[K * ncBlock];
+                buf.b = bp = new float[K * ncBlock + PAD_SLACK];
             }
             for (int jc = n0; jc < n1; jc += ncBlock) {
                 int nc = Math.min(ncBlock, n1 - jc), ncPadded = roundUp(nc, NR);
-                packWholeK(transB, b, bOff, ldb, K, jc, nc, bp, t16);
+                packWholeK(transB, b, bOff, ldb, K, jc, nc, bp, pad, t16);
                 for (int ic = m0; ic < m1; ic += mcBlock) {
                     int mc = Math.min(mcBlock, m1 - ic);
                     for (int pc = 0; pc < K; pc += KC) {
-                        blockTiles(transA, ic, mc, jc, nc, pc, Math.min(KC, K - pc), K, a, aOff, lda, bp, pc * ncPadded,
+                        blockTiles(transA, ic, mc, jc, nc, pc, Math.min(KC, K - pc), K, a, aOff, lda, bp, pad + pc * ncPadded,
                                 c, cOff, ldc, accumulate, bias, epilogue, ap, buf.edge);
                     }
                 }
@@ -488,9 +531,9 @@ final class GemmPacked {
             int nc = Math.min(ncBlock, n1 - jc);
             for (int pc = 0; pc < K; pc += KC) {
                 int kc = Math.min(KC, K - pc);
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, 0, t16);
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bp, pad, t16);
                 for (int ic = m0; ic < m1; ic += mcBlock) {
-                    blockTiles(transA, ic, Math.min(mcBlock, m1 - ic), jc, nc, pc, kc, K, a, aOff, lda, bp, 0,
+                    blockTiles(transA, ic, Math.min(mcBlock, m1 - ic), jc, nc, pc, kc, K, a, aOff, lda, bp, pad,
                             c, cOff, ldc, accumulate, bias, epilogue, ap, buf.edge);
                 }
             }
@@ -498,14 +541,14 @@ final class GemmPacked {
     }
 
     /**
-     * All KC blocks of op(B)'s columns [jc, jc + nc), block pc at bp[pc·roundUp(nc, NR)..], each laid out as
+     * All KC blocks of op(B)'s columns [jc, jc + nc), block pc at bp[bo + pc·roundUp(nc, NR)..], each laid out as
      * {@link #packB} lays one: the layout of a whole-K block ({@link #block}) and of a row-chunked product.
      */
     private static void packWholeK(boolean transB, float[] b, int bOff, int ldb, int K, int jc, int nc, float[] bp,
-                                   float[] t16) {
+                                   int bo, float[] t16) {
         int ncPadded = roundUp(nc, NR);
         for (int pc = 0; pc < K; pc += KC) {
-            packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, nc, bp, pc * ncPadded, t16);
+            packB(transB, b, bOff, ldb, pc, Math.min(KC, K - pc), jc, nc, bp, bo + pc * ncPadded, t16);
         }
     }
 

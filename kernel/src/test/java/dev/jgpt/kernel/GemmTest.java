@@ -151,6 +151,25 @@ class GemmTest {
         }
     }
 
+    /**
+     * Where the packed panels of B start in their buffers ({@link GemmPacked#bPad}: on a 64-byte boundary when the JVM
+     * aligns objects so) moves them, never the sums: every path of the two tests above, at offsets from 0 to the last
+     * the buffers have room for.
+     */
+    @Test
+    void packedPanelsGiveTheSameSumsWhereverTheyStart() {
+        int saved = GemmPacked.bPad;
+        try {
+            for (int pad : new int[] {0, 5, 12, GemmPacked.PAD_SLACK - 1}) {
+                GemmPacked.bPad = pad;
+                packedSumsAreBlockedFmaChains();
+                transposedOutputKeepsTheChains();
+            }
+        } finally {
+            GemmPacked.bPad = saved;
+        }
+    }
+
     private void packedSumsAreBlockedFmaChains() {
         int kc = GemmPacked.KC;
         int deepK = 2 * GemmPacked.WHOLE_K + 5, deepM = 2 * (GemmPacked.REREAD_A / deepK) + 2 * GemmPacked.MR + 5;
