@@ -148,7 +148,7 @@ final class GemmPacked {
         if (transposedOut(transA, transB, M, N, accumulate)) {
             Buffers buf = BUFFERS.get();
             int slot = buf.nextShared ^= 1, need = K * M;
-            if (buf.shared[slot].length < need) {
+            if (buf.shared[slot].length < need + PAD_SLACK) {
                 buf.shared[slot] = new float[need + PAD_SLACK];
             }
             int units = ceilDiv(N, TRANSPOSED_ROWS);
@@ -185,7 +185,7 @@ final class GemmPacked {
         if (chunks > 0) {
             Buffers buf = BUFFERS.get();
             int slot = buf.nextShared ^= 1, need = K * roundUp(N, NR);
-            if (buf.shared[slot].length < need) {
+            if (buf.shared[slot].length < need + PAD_SLACK) {
                 buf.shared[slot] = new float[need + PAD_SLACK];
             }
             shared = new Shared(buf.shared[slot], ceilDiv(K, KC), tilesN, bPad);
@@ -386,11 +386,11 @@ final class GemmPacked {
         private void transposedTile(int ir, int full, int rows, int n0, int pc, int kc, int jr, float[] ct, Buffers buf) {
             boolean add = accumulate || pc > 0;
             if (ir < full) {
-                tile(b, bOff + (n0 + ir) * ldb + pc, ldb, 1, MR, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct, ir * M + jr,
-                        M, add, buf.edge);
+                tile(b, bOff + (n0 + ir) * ldb + pc, ldb, 1, MR, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct,
+                        ir * M + jr, M, add, buf.edge);
             } else {
-                tile(buf.a, 0, 1, MR, rows - full, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct, ir * M + jr, M, add,
-                        buf.edge);
+                tile(buf.a, 0, 1, MR, rows - full, shared.bp, shared.pad + pc * M + jr * kc, NR, kc, ct, ir * M + jr,
+                        M, add, buf.edge);
             }
         }
 
@@ -504,7 +504,7 @@ final class GemmPacked {
         if (!cFits && K > KC && (K <= WHOLE_K || deep)) {
             int ncBlock = roundUp(ceilDiv(n1 - n0, ceilDiv(n1 - n0, WHOLE_K_NC)), NR);
             int mcBlock = roundUp(ceilDiv(m1 - m0, ceilDiv(m1 - m0, transA ? wholeKMcColumns : WHOLE_K_MC)), MR);
-            if ((long) K * ncBlock > bp.length) {   // a deep K's block of op(B)
+            if ((long) K * ncBlock + PAD_SLACK > bp.length) {   // a deep K's block of op(B)
                 buf.b = bp = new float[K * ncBlock + PAD_SLACK];
             }
             for (int jc = n0; jc < n1; jc += ncBlock) {
