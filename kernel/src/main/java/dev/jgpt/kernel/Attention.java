@@ -250,13 +250,13 @@ public final class Attention {
         float sink;
         final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
         final double[] rowSum = new double[ROWS];
-        final float[] panel0 = new float[NR * NR], panel1 = new float[NR * NR], panel2 = new float[NR * NR],
-                panel3 = new float[NR * NR];
+        final float[] panel0 = new float[NR * NR + PAD], panel1 = new float[NR * NR + PAD],
+                panel2 = new float[NR * NR + PAD], panel3 = new float[NR * NR + PAD];
         final float[] tile = new float[MR * NR], edge = new float[MR * NR], partialA = new float[MR * NR];
         final float[] t16 = new float[256];
     }
 
-    private static final int MR = GemmPacked.MR, NR = GemmPacked.NR;
+    private static final int MR = GemmPacked.MR, NR = GemmPacked.NR, PAD = GemmPacked.PAD_SLACK;
 
     /**
      * Whether a head runs {@link #forwardInPanels in panels}: its T keys, and its dim, fit one packed
@@ -278,13 +278,14 @@ public final class Attention {
                                         int vB, int W, int T, int hs, float scale, Scratch sc) {
         int L = Simd.LANES;
         float[] kt = sc.panel0, vp = sc.panel1, tile = sc.tile;
-        GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, sc.t16);    // kᵀ [hs × NR]
-        rowsToPanel(qkv, vB, W, T, hs, vp);                            // v [T × NR]
+        int p = GemmPacked.bPad;   // the panels on cache lines, as the GEMM's
+        GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, p, sc.t16);    // kᵀ [hs × NR]
+        rowsToPanel(qkv, vB, W, T, hs, vp, p);                            // v [T × NR]
         for (int t = 0; t < T; t += MR) {
             int t0 = lastBlockOverlaps(T, false) ? Math.min(t, T - MR) : t, mr = Math.min(MR, T - t0), t1 = t0 + mr;
-            panelProduct(mr, (t1 + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, 0, tile, 0, NR, false, sc);
+            panelProduct(mr, (t1 + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, p, tile, 0, NR, false, sc);
             softmaxRows(tile, 0, NR, att, aB, t0, t1, T, scale, sc);
-            panelProduct(mr, hs / L, t1, att, aB + t0 * T, T, 1, vp, 0, out, oB + t0 * Q, Q, false, sc);
+            panelProduct(mr, hs / L, t1, att, aB + t0 * T, T, 1, vp, p, out, oB + t0 * Q, Q, false, sc);
         }
     }
 
@@ -298,16 +299,17 @@ public final class Attention {
         int L = Simd.LANES, hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
         int base = b * T * W, kB = base + Q + g * hs, vB = base + Q + heads.kvWidth() + g * hs;
         float[] kp = sc.panel0, vt = sc.panel1, qp = sc.panel2, dop = sc.panel3, tile = sc.tile;
-        rowsToPanel(qkv, kB, W, T, hs, kp);                            // k [T × NR]
-        GemmPacked.packB(true, qkv, vB, W, 0, hs, 0, T, vt, sc.t16);    // vᵀ [hs × NR]
+        int p = GemmPacked.bPad;
+        rowsToPanel(qkv, kB, W, T, hs, kp, p);                            // k [T × NR]
+        GemmPacked.packB(true, qkv, vB, W, 0, hs, 0, T, vt, p, sc.t16);    // vᵀ [hs × NR]
         for (int h = g * G; h < (g + 1) * G; h++) {
             int qB = base + h * hs, aB = (b * NH + h) * T * T, dB = b * T * Q + h * hs;
-            rowsToPanel(qkv, qB, W, T, hs, qp);      // q [T × NR]
-            rowsToPanel(dout, dB, Q, T, hs, dop);    // dO [T × NR]
+            rowsToPanel(qkv, qB, W, T, hs, qp, p);      // q [T × NR]
+            rowsToPanel(dout, dB, Q, T, hs, dop, p);    // dO [T × NR]
             for (int i = 0; i < T; i += MR) {
                 int t0 = lastBlockOverlaps(T, accumulate) ? Math.min(i, T - MR) : i, mr = Math.min(MR, T - t0), t1 = t0 + mr;
                 // dP = dO·vᵀ against keys 0..t1−1 into the tile, then dS row by row.
-                panelProduct(mr, (t1 + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, 0, tile, 0, NR, false, sc);
+                panelProduct(mr, (t1 + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, p, tile, 0, NR, false, sc);
                 for (int t = t0; t < t1; t++) {   // Σ P·dP of each row first (see softmaxRows)
                     sc.rowDot[t - t0] = Vec.dot(att, aB + t * T, tile, (t - t0) * NR, t + 1);
                 }
@@ -316,15 +318,15 @@ public final class Attention {
                     Arrays.fill(ds, t * S + t + 1, t * S + T, 0f);
                 }
                 // dq (+)= dS·k over keys 0..t1−1
-                panelProduct(mr, hs / L, t1, ds, t0 * S, S, 1, kp, 0, dqkv, qB + t0 * W, W, accumulate, sc);
+                panelProduct(mr, hs / L, t1, ds, t0 * S, S, 1, kp, p, dqkv, qB + t0 * W, W, accumulate, sc);
             }
             // dk (+)= dSᵀ·q and dv (+)= Pᵀ·dO for keys j0..j0+MR−1, over the queries t ≥ j0 (set by the group's
             // first head, unless accumulating).
             boolean add = accumulate || h > g * G;
             for (int j = 0; j < T; j += MR) {
                 int j0 = lastBlockOverlaps(T, add) ? Math.min(j, T - MR) : j, mr = Math.min(MR, T - j0), n = T - j0;
-                panelProduct(mr, hs / L, n, ds, j0 * S + j0, 1, S, qp, j0 * NR, dqkv, kB + j0 * W, W, add, sc);
-                panelProduct(mr, hs / L, n, att, aB + j0 * T + j0, 1, T, dop, j0 * NR, dqkv, vB + j0 * W, W, add, sc);
+                panelProduct(mr, hs / L, n, ds, j0 * S + j0, 1, S, qp, p + j0 * NR, dqkv, kB + j0 * W, W, add, sc);
+                panelProduct(mr, hs / L, n, att, aB + j0 * T + j0, 1, T, dop, p + j0 * NR, dqkv, vB + j0 * W, W, add, sc);
             }
         }
     }
@@ -339,14 +341,14 @@ public final class Attention {
     }
 
     /**
-     * rows × cols floats of src (rows ld apart) into a panel of rows NR apart, as the micro-kernel reads B
-     * (no zero padding: the products read cols = dim floats of each row, whole vectors). By vectors, cols being
+     * rows × cols floats of src (rows ld apart) into a panel of rows NR apart from panel[at], as the micro-kernel
+     * reads B (no zero padding: the products read cols = dim floats of each row, whole vectors). By vectors, cols being
      * whole ones ({@link #inPanels}), rather than an arraycopy call per row of 32 floats, which JFR charged with 1.2%
      * of a baby step on one thread; the step, the two ways taking turns on two threads, 1.002-1.003x (Xeon family 6).
      */
-    private static void rowsToPanel(float[] src, int off, int ld, int rows, int cols, float[] panel) {
+    private static void rowsToPanel(float[] src, int off, int ld, int rows, int cols, float[] panel, int at) {
         for (int r = 0; r < rows; r++) {
-            for (int j = 0, o = off + r * ld, p = r * NR; j < cols; j += Simd.LANES) {
+            for (int j = 0, o = off + r * ld, p = at + r * NR; j < cols; j += Simd.LANES) {
                 FloatVector.fromArray(F, src, o + j).intoArray(panel, p + j);
             }
         }

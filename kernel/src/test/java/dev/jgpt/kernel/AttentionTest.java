@@ -75,6 +75,35 @@ class AttentionTest {
         sameBitsOnOneAndTwoThreads(" (baby)", 12, 64, 128, 4);
     }
 
+    /**
+     * Where a short sequence's panels start in their scratch ({@link GemmPacked#bPad}, on cache lines when the JVM
+     * aligns objects to 64 bytes) moves them, never the sums: out, att and dqkv bit for bit at every offset, on shapes
+     * of the panel path (the baby's; T = 17 with a last block overlapping; T = 6; GPT-2's head width).
+     */
+    @Test
+    void panelsGiveTheSameBitsWhereverTheyStart() {
+        int saved = GemmPacked.bPad;
+        try {
+            for (int[] s : new int[][] {{12, 64, 128, 4}, {2, 17, 128, 4}, {1, 6, 64, 1}, {1, 64, 128, 2}}) {
+                int B = s[0], T = s[1], C = s[2], NH = s[3];
+                assertTrue(Attention.inPanels(T, C / NH), java.util.Arrays.toString(s));
+                float[] qkv = randn(rng, B * T * 3 * C, 1), dout = randn(rng, B * T * C, 1);
+                GemmPacked.bPad = 0;
+                float[][] want = run(B, T, C, NH, qkv, dout, 2);
+                for (int pad : new int[] {5, 12, GemmPacked.PAD_SLACK - 1}) {
+                    GemmPacked.bPad = pad;
+                    float[][] got = run(B, T, C, NH, qkv, dout, 2);
+                    String at = " " + java.util.Arrays.toString(s) + " at " + pad;
+                    assertBitEqual("out" + at, want[0], got[0]);
+                    assertBitEqual("att" + at, want[1], got[1]);
+                    assertBitEqual("dqkv" + at, want[2], got[2]);
+                }
+            }
+        } finally {
+            GemmPacked.bPad = saved;
+        }
+    }
+
     private void sameBitsOnOneAndTwoThreads(String shape, int B, int T, int C, int NH) {
         float[] qkv = randn(rng, B * T * 3 * C, 1), dout = randn(rng, B * T * C, 1);
         float[][] one = run(B, T, C, NH, qkv, dout, 1), two = run(B, T, C, NH, qkv, dout, 2);
