@@ -423,13 +423,13 @@ final class GemmPacked {
      * micro-kernel alone 1.09× (178 against 163 GFLOP/s), GPT-2's products alone 1.07-1.11×.
      */
     static final int ALIGNED_PAD = alignedPad();
+    /** Room for any {@link #bPad} at the end of every B packing buffer (and of Attention's panels). */
+    static final int PAD_SLACK = 16;
     /**
      * Where the packed panels of B start in their buffers (floats, below {@link #PAD_SLACK}); {@code -Djgpt.gemm.bpad=0}
      * packs them at the start as before (A/B timing). Tests set it to check that it moves them, never the sums.
      */
-    static volatile int bPad = Math.floorMod(Integer.getInteger("jgpt.gemm.bpad", ALIGNED_PAD), 16);
-    /** Room for any {@link #bPad} (below 16 floats) at the end of every B packing buffer. */
-    static final int PAD_SLACK = 16;
+    static volatile int bPad = Math.floorMod(Integer.getInteger("jgpt.gemm.bpad", ALIGNED_PAD), PAD_SLACK);
 
     private static int alignedPad() {
         try {
