@@ -146,7 +146,7 @@ public final class Gelu {
 
     /** GELU'(x) = σ + 2·√(2/π)·x·(1 + 3·0.044715·x²)·σ(1−σ), with σ(1−σ) = z·r² and x clamped to ±1e4 there. */
     private static FloatVector grad(FloatVector v, FloatVector z, FloatVector r, FloatVector sig) {
-        FloatVector xc = v.max(-X_CLAMP).min(X_CLAMP);
+        FloatVector xc = Simd.clamp(v, -X_CLAMP, X_CLAMP);
         FloatVector du = xc.mul(xc).fma(C3, ONE).mul(xc).mul(2f * SQRT_2_OVER_PI);
         return du.fma(z.mul(r).mul(r), sig);
     }

@@ -97,7 +97,7 @@ public final class SwiGlu {
         FloatVector z = Simd.exp(a.abs().neg());
         FloatVector r = FloatVector.broadcast(F, 1f).div(z.add(1f));
         FloatVector sig = z.mul(r).blend(r, a.compare(VectorOperators.GE, 0f));
-        FloatVector ac = a.max(-A_CLAMP).min(A_CLAMP);
+        FloatVector ac = Simd.clamp(a, -A_CLAMP, A_CLAMP);
         FloatVector grad = ac.mul(z.mul(r).mul(r)).add(sig);                       // σ + a·σ(1−σ)
         d.mul(u).fma(grad, FloatVector.fromArray(F, dgate, dgOff)).intoArray(dgate, dgOff);
         d.mul(a.mul(sig)).add(FloatVector.fromArray(F, dup, duOff)).intoArray(dup, duOff);
