@@ -27,7 +27,8 @@ import static dev.jgpt.kernel.Simd.F;
  * one packed panel ({@link #inPanels}: T ≤ 64 and dim ≤ 64 in whole vectors on AVX-512, as the baby and
  * GPT-2 heads at T ≤ 64) skip the GEMM's per-product packing and dispatch instead: a head's operands are
  * packed once and its products run on {@link GemmPacked}'s micro-kernel directly, six rows at a time,
- * with the same sums.
+ * with the same sums. The forward does so at any T ({@link #forwardRunsInPanels}: kᵀ in as many panels as
+ * it takes).
  * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
@@ -106,7 +107,7 @@ public final class Attention {
         int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        boolean inPanels = inPanels(T, hs);
+        boolean inPanels = forwardRunsInPanels(T, hs);
         Parallel.forRange(B * NH, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
@@ -250,16 +251,32 @@ public final class Attention {
         float sink;
         final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
         final double[] rowSum = new double[ROWS];
-        final float[] panel0 = new float[NR * NR + PAD], panel1 = new float[NR * NR + PAD],
-                panel2 = new float[NR * NR + PAD], panel3 = new float[NR * NR + PAD];
-        final float[] tile = new float[MR * NR], edge = new float[MR * NR], partialA = new float[MR * NR];
+        /** Grown by {@link #forwardInPanels} for a sequence longer than NR (then kᵀ's and v's panels). */
+        float[] panel0 = new float[NR * NR + PAD], panel1 = new float[NR * NR + PAD], tile = new float[MR * NR];
+        final float[] panel2 = new float[NR * NR + PAD], panel3 = new float[NR * NR + PAD];
+        /** A partial block of rows of A, up to NR or {@link GemmPacked#KC} deep (the forward's P·v blocks). */
+        final float[] edge = new float[MR * NR], partialA = new float[MR * Math.max(NR, GemmPacked.KC)];
         final float[] t16 = new float[256];
+
+        /** Grows the forward's panels and score tile for T keys of dim hs (rounded up to whole panels). */
+        void fitForward(int T, int hs) {
+            int keys = GemmPacked.roundUp(T, NR);
+            if (panel0.length < hs * keys + PAD) {
+                panel0 = new float[hs * keys + PAD];
+            }
+            if (panel1.length < keys * NR + PAD) {
+                panel1 = new float[keys * NR + PAD];
+            }
+            if (tile.length < MR * keys) {
+                tile = new float[MR * keys];
+            }
+        }
     }
 
     private static final int MR = GemmPacked.MR, NR = GemmPacked.NR, PAD = GemmPacked.PAD_SLACK;
 
     /**
-     * Whether a head runs {@link #forwardInPanels in panels}: its T keys, and its dim, fit one packed
+     * Whether a head's backward runs {@link #backwardInPanels in panels}: its T keys, and its dim, fit one packed
      * NR-column panel (64 floats on AVX-512) of whole vectors.
      */
     static boolean inPanels(int T, int hs) {
@@ -267,25 +284,51 @@ public final class Attention {
     }
 
     /**
-     * One head's forward for a short sequence ({@link #inPanels}): kᵀ and v packed once into panels of
-     * {@link GemmPacked}'s micro-kernel, then per block of MR query rows t0..t1−1 the scores against keys
-     * 0..t1−1 only (in whole vectors; the few past the diagonal are ignored) into a tile in L1, the softmax
-     * from the tile into att, and out = P·v over keys 0..t1−1. The same sums in the same order as the
-     * packed products of the general path (which also add P's zeros past the diagonal), without their
-     * per-product packing and dispatch: a 64 × 64 × 32 product is too small to pay for them.
+     * Whether the forward runs in panels wherever the head's dim allows ({@link #forwardRunsInPanels});
+     * {@code -Djgpt.attention.forwardpanels=false} leaves longer sequences than one panel to the GEMM (A/B timing). Not
+     * final, so that tests can compare the two paths.
+     */
+    static boolean forwardPanels = !"false".equals(System.getProperty("jgpt.attention.forwardpanels"));
+
+    /**
+     * Whether a head's forward runs {@link #forwardInPanels in panels}: its dim fits one NR-column panel in whole
+     * vectors (any T: kᵀ takes as many panels as it needs). Against the GEMM in blocks of {@link #ROWS} query rows,
+     * which packed kᵀ and v again for each block and took each block's two products through the GEMM's dispatch,
+     * packing and transposes, the forward alone ran 1.2-1.4x as fast at T = 128, 1.4-1.6x at 256 (B12, 6 heads of
+     * 64), 1.5-1.6x at 512, 1024 and 2048 (heads of 64), one thread, Xeon family 6.
+     */
+    static boolean forwardRunsInPanels(int T, int hs) {
+        return (forwardPanels || T <= NR) && hs <= NR && hs % Simd.LANES == 0;
+    }
+
+    /**
+     * One head's forward in panels ({@link #forwardRunsInPanels}): kᵀ packed once into panels of NR keys and v
+     * into one panel, as {@link GemmPacked}'s micro-kernel reads B, then per block of MR query rows t0..t1−1 the scores
+     * against keys 0..t1−1 only (in whole vectors; the few past the diagonal are ignored) into a tile in L1, the softmax
+     * from the tile into att, and out = P·v over keys 0..t1−1 in the GEMM's blocks of {@link GemmPacked#KC} keys,
+     * added in order. The same sums in the same order as the GEMM's products of the general path (which also add P's
+     * zeros past the diagonal, and a block of them: +0), without their per-product packing and dispatch.
      */
     private static void forwardInPanels(float[] out, int oB, int Q, float[] att, int aB, float[] qkv, int qB, int kB,
                                         int vB, int W, int T, int hs, float scale, Scratch sc) {
-        int L = Simd.LANES;
+        int L = Simd.LANES, kc = GemmPacked.KC, stride = GemmPacked.roundUp(T, NR);
+        sc.fitForward(T, hs);
         float[] kt = sc.panel0, vp = sc.panel1, tile = sc.tile;
         int p = GemmPacked.bPad;   // the panels on cache lines, as the GEMM's
-        GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, p, sc.t16);    // kᵀ [hs × NR]
+        GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, p, sc.t16);    // kᵀ: [hs × NR] panels of NR keys
         rowsToPanel(qkv, vB, W, T, hs, vp, p);                            // v [T × NR]
         for (int t = 0; t < T; t += MR) {
             int t0 = lastBlockOverlaps(T, false) ? Math.min(t, T - MR) : t, mr = Math.min(MR, T - t0), t1 = t0 + mr;
-            panelProduct(mr, (t1 + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, p, tile, 0, NR, false, sc);
-            softmaxRows(tile, 0, NR, att, aB, t0, t1, T, scale, sc);
-            panelProduct(mr, hs / L, t1, att, aB + t0 * T, T, 1, vp, p, out, oB + t0 * Q, Q, false, sc);
+            for (int j0 = 0; j0 < t1; j0 += NR) {   // the scores against the keys of each panel, up to t1
+                int keys = Math.min(NR, t1 - j0);
+                panelProduct(mr, (keys + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, p + j0 * hs, tile, j0, stride,
+                        false, sc);
+            }
+            softmaxRows(tile, 0, stride, att, aB, t0, t1, T, scale, sc);
+            for (int k0 = 0; k0 < t1; k0 += kc) {
+                panelProduct(mr, hs / L, Math.min(kc, t1 - k0), att, aB + t0 * T + k0, T, 1, vp, p + k0 * NR, out,
+                        oB + t0 * Q, Q, k0 > 0, sc);
+            }
         }
     }
 

@@ -11,6 +11,7 @@ import static dev.jgpt.kernel.KernelTesting.randn;
 import static dev.jgpt.kernel.KernelTesting.toDouble;
 import static dev.jgpt.kernel.KernelTesting.withThreads;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,6 +103,49 @@ class AttentionTest {
         } finally {
             GemmPacked.bPad = saved;
         }
+    }
+
+    /**
+     * The forward in panels past one panel of keys gives the bits of the GEMM's path it replaced: out and att on shapes
+     * of two to sixteen panels of kᵀ (T = 100, 128, 130, 192, 200, 256, 520, 1024; P·v over more than one block of KC
+     * keys from T = 130), heads of 16, 32 and 64, on one thread and two. Except where that path's last block of query rows is a
+     * single row (T = 65): the GEMM takes a product of one row as dot products, summed in another order, so there
+     * the two agree to rounding.
+     */
+    @Test
+    void forwardInPanelsGivesTheGemmsBits() {
+        boolean saved = Attention.forwardPanels;
+        try {
+            for (int[] s : new int[][] {{2, 128, 128, 4}, {1, 192, 64, 2}, {2, 256, 384, 6}, {1, 130, 32, 2}, {1, 100, 64, 2},
+                    {1, 200, 128, 2}, {1, 520, 128, 2}, {1, 1024, 64, 1}, {2, 65, 128, 2}}) {
+                int B = s[0], T = s[1], C = s[2], NH = s[3];
+                float[] qkv = randn(rng, B * T * 3 * C, 1);
+                for (int threads = 1; threads <= 2; threads++) {
+                    Attention.forwardPanels = false;
+                    assertFalse(Attention.forwardRunsInPanels(T, C / NH));
+                    float[][] want = forward(B, T, C, NH, qkv, threads);
+                    Attention.forwardPanels = true;
+                    assertTrue(Attention.forwardRunsInPanels(T, C / NH));
+                    float[][] got = forward(B, T, C, NH, qkv, threads);
+                    String at = " " + java.util.Arrays.toString(s) + " on " + threads + " threads";
+                    if (T % 64 == 1) {
+                        assertClose("out" + at, toDouble(want[0]), got[0], 1e-6);
+                        assertClose("att" + at, toDouble(want[1]), got[1], 1e-6);
+                    } else {
+                        assertBitEqual("out" + at, want[0], got[0]);
+                        assertBitEqual("att" + at, want[1], got[1]);
+                    }
+                }
+            }
+        } finally {
+            Attention.forwardPanels = saved;
+        }
+    }
+
+    private static float[][] forward(int B, int T, int C, int NH, float[] qkv, int threads) {
+        float[] out = new float[B * T * C], att = new float[B * NH * T * T];
+        withThreads(threads, () -> Attention.forward(out, att, qkv, B, T, C, NH));
+        return new float[][] {out, att};
     }
 
     private void sameBitsOnOneAndTwoThreads(String shape, int B, int T, int C, int NH) {
