@@ -8,7 +8,8 @@ import java.util.*;
  * Two builds of jgpt training in one process, taking turns every step (ModelPair.java's idea for a training step): each
  * build's benchmarks jar in a class loader of its own, each a GPT-2 124M (seed 1) taking ModelBench's step (zeroGrad,
  * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating; with
- * {@code baby}, the baby preset's model (65 tokens, 4 layers of 4 heads, width 128) on B12 T64 instead. Prints each
+ * {@code baby}, the baby preset's model (65 tokens, 4 layers of 4 heads, width 128) on B12 T64 instead; with
+ * {@code shakespeare-char}, that preset's (65 tokens, 6 layers of 6 heads, width 384) on B64 T256. Prints each
  * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings, and
  * each median against the 2-thread FP32 peak measured right before and after the steps (the better of the two; A's
  * {@code FmaPeak}). Run it with {@code -XX:+UseTransparentHugePages}, as {@code bin/jgpt} runs training, for the
@@ -20,17 +21,18 @@ import java.util.*;
  * {@code -Djgpt.gemm.twochains=false} in one process.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages -XX:ObjectAlignmentInBytes=64 benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby] [A:key=value | B:key=value ...]
+ * java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseParallelGC -XX:+UseTransparentHugePages -XX:ObjectAlignmentInBytes=64 benchmarks/scripts/TrainPair.java A.jar B.jar [steps=40] [gpt2|baby|shakespeare-char] [A:key=value | B:key=value ...]
  * </pre>
  */
 public class TrainPair {
     public static void main(String[] args) throws Exception {
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 40;
-        boolean baby = args.length > 3 && args[3].equals("baby");
-        if (args.length > 3 && !baby && !args[3].equals("gpt2")) {
-            throw new IllegalArgumentException("model: gpt2 or baby, got " + args[3]);
+        String model = args.length > 3 ? args[3] : "gpt2";
+        boolean baby = model.equals("baby"), chars = model.equals("shakespeare-char");
+        if (!baby && !chars && !model.equals("gpt2")) {
+            throw new IllegalArgumentException("model: gpt2, baby or shakespeare-char, got " + model);
         }
-        int B = baby ? 12 : 4, T = 64, vocab = baby ? 65 : 50257;
+        int B = baby ? 12 : chars ? 64 : 4, T = chars ? 256 : 64, vocab = baby || chars ? 65 : 50257;
         SplittableRandom r = new SplittableRandom(2);
         int[] x = new int[B * T], y = new int[B * T];
         for (int i = 0; i < B * T; i++) { x[i] = r.nextInt(vocab); y[i] = r.nextInt(vocab); }
@@ -51,7 +53,8 @@ public class TrainPair {
             Class<?> par = cl.loadClass("dev.jgpt.kernel.Parallel");
             par.getMethod("setThreads", int.class).invoke(null, 2);
             Class<?> cfgC = cl.loadClass("dev.jgpt.model.GPTConfig"), gptC = cl.loadClass("dev.jgpt.model.GPT");
-            Object cfg = baby ? cfgC.getMethod("of", int.class, int.class, int.class, int.class, int.class).invoke(null, 65, 64, 4, 4, 128)
+            Method of = cfgC.getMethod("of", int.class, int.class, int.class, int.class, int.class);
+            Object cfg = baby ? of.invoke(null, 65, 64, 4, 4, 128) : chars ? of.invoke(null, 65, 256, 6, 6, 384)
                     : cfgC.getMethod("gpt2Small").invoke(null);
             Object gpt = gptC.getConstructor(cfgC, long.class).newInstance(cfg, 1L);
             m[b] = new Object[] {gpt, gptC.getMethod("zeroGrad"), gptC.getMethod("lossAndBackward", int[].class, int[].class, int.class, int.class),

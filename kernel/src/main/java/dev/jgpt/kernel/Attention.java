@@ -24,11 +24,11 @@ import static dev.jgpt.kernel.Simd.F;
  * stride): S = q·kᵀ into att, P = softmax(scale·S) row by row, out = P·v; backward is five products
  * around the softmax's backward. Query rows go in blocks of {@link #ROWS}, each against the keys it can
  * see, so long sequences skip most of the masked upper triangle. Short sequences whose keys and head fit
- * one packed panel ({@link #inPanels}: T ≤ 64 and dim ≤ 64 in whole vectors on AVX-512, as the baby and
+ * one packed panel (T ≤ 64 and dim ≤ 64 in whole vectors on AVX-512, as the baby and
  * GPT-2 heads at T ≤ 64) skip the GEMM's per-product packing and dispatch instead: a head's operands are
  * packed once and its products run on {@link GemmPacked}'s micro-kernel directly, six rows at a time,
- * with the same sums. The forward does so at any T ({@link #forwardRunsInPanels}: kᵀ in as many panels as
- * it takes).
+ * with the same sums. Longer sequences do so too ({@link #inPanels}: kᵀ and vᵀ in as many panels of
+ * keys as they take).
  * {@link #decode} is the inference path: new query rows against a KV cache of nKv heads per position.
  */
 public final class Attention {
@@ -107,7 +107,7 @@ public final class Attention {
         int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
         int kOff = Q, vOff = Q + heads.kvWidth();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        boolean inPanels = forwardRunsInPanels(T, hs);
+        boolean inPanels = inPanels(T, hs);
         Parallel.forRange(B * NH, 1, CHUNKS_PER_THREAD, (s, e) -> {
             Scratch sc = SCRATCH.get();
             for (int bh = s; bh < e; bh++) {
@@ -251,21 +251,24 @@ public final class Attention {
         float sink;
         final float[] rowMax = new float[ROWS], rowDot = new float[ROWS];
         final double[] rowSum = new double[ROWS];
-        /** Grown by {@link #forwardInPanels} for a sequence longer than NR (then kᵀ's and v's panels). */
-        float[] panel0 = new float[NR * NR + PAD], panel1 = new float[NR * NR + PAD], tile = new float[MR * NR];
-        final float[] panel2 = new float[NR * NR + PAD], panel3 = new float[NR * NR + PAD];
+        /** Grown for a sequence longer than NR ({@link #fit}). */
+        float[] panel0 = new float[NR * NR + PAD], panel1 = new float[NR * NR + PAD], tile = new float[MR * NR],
+                panel2 = new float[NR * NR + PAD], panel3 = new float[NR * NR + PAD];
         /** A partial block of rows of A, up to NR or {@link GemmPacked#KC} deep (the forward's P·v blocks). */
         final float[] edge = new float[MR * NR], partialA = new float[MR * Math.max(NR, GemmPacked.KC)];
         final float[] t16 = new float[256];
 
-        /** Grows the forward's panels and score tile for T keys of dim hs (rounded up to whole panels). */
-        void fitForward(int T, int hs) {
-            int keys = GemmPacked.roundUp(T, NR);
-            if (panel0.length < hs * keys + PAD) {
-                panel0 = new float[hs * keys + PAD];
-            }
-            if (panel1.length < keys * NR + PAD) {
-                panel1 = new float[keys * NR + PAD];
+        /**
+         * Grows the panels and the tile for T keys of dim hs ≤ NR: each panel holds T rows NR apart or hs rows of T
+         * keys rounded up to whole panels, the tile MR rows of those keys.
+         */
+        void fit(int T, int hs) {
+            int keys = GemmPacked.roundUp(T, NR), n = Math.max(T * NR, hs * keys) + PAD;
+            if (panel0.length < n) {
+                panel0 = new float[n];
+                panel1 = new float[n];
+                panel2 = new float[n];
+                panel3 = new float[n];
             }
             if (tile.length < MR * keys) {
                 tile = new float[MR * keys];
@@ -276,33 +279,25 @@ public final class Attention {
     private static final int MR = GemmPacked.MR, NR = GemmPacked.NR, PAD = GemmPacked.PAD_SLACK;
 
     /**
-     * Whether a head's backward runs {@link #backwardInPanels in panels}: its T keys, and its dim, fit one packed
-     * NR-column panel (64 floats on AVX-512) of whole vectors.
+     * Whether sequences longer than one panel of keys run in panels too ({@link #inPanels});
+     * {@code -Djgpt.attention.panels=false} leaves them to the GEMM in blocks of {@link #ROWS} query rows (A/B timing).
+     * Not final, so that tests can compare the two paths.
+     */
+    static boolean longPanels = !"false".equals(System.getProperty("jgpt.attention.panels"));
+
+    /**
+     * Whether a head runs in panels ({@link #forwardInPanels}, {@link #backwardInPanels}): its dim fits one NR-column
+     * panel (64 floats on AVX-512) in whole vectors; kᵀ and vᵀ take as many panels of NR keys as T needs. Against
+     * the GEMM in blocks of {@link #ROWS} query rows, which packed the operands again for each block and took each
+     * product through the GEMM's dispatch, packing and transposes, the forward alone ran 1.2-1.4x as fast at T = 128,
+     * 1.4-1.6x at 256 (B12, 6 heads of 64), 1.5-1.6x at 512, 1024 and 2048 (heads of 64), one thread, Xeon family 6.
      */
     static boolean inPanels(int T, int hs) {
-        return T <= NR && hs <= NR && hs % Simd.LANES == 0;
+        return (longPanels || T <= NR) && hs <= NR && hs % Simd.LANES == 0;
     }
 
     /**
-     * Whether the forward runs in panels wherever the head's dim allows ({@link #forwardRunsInPanels});
-     * {@code -Djgpt.attention.forwardpanels=false} leaves longer sequences than one panel to the GEMM (A/B timing). Not
-     * final, so that tests can compare the two paths.
-     */
-    static boolean forwardPanels = !"false".equals(System.getProperty("jgpt.attention.forwardpanels"));
-
-    /**
-     * Whether a head's forward runs {@link #forwardInPanels in panels}: its dim fits one NR-column panel in whole
-     * vectors (any T: kᵀ takes as many panels as it needs). Against the GEMM in blocks of {@link #ROWS} query rows,
-     * which packed kᵀ and v again for each block and took each block's two products through the GEMM's dispatch,
-     * packing and transposes, the forward alone ran 1.2-1.4x as fast at T = 128, 1.4-1.6x at 256 (B12, 6 heads of
-     * 64), 1.5-1.6x at 512, 1024 and 2048 (heads of 64), one thread, Xeon family 6.
-     */
-    static boolean forwardRunsInPanels(int T, int hs) {
-        return (forwardPanels || T <= NR) && hs <= NR && hs % Simd.LANES == 0;
-    }
-
-    /**
-     * One head's forward in panels ({@link #forwardRunsInPanels}): kᵀ packed once into panels of NR keys and v
+     * One head's forward in panels ({@link #inPanels}): kᵀ packed once into panels of NR keys and v
      * into one panel, as {@link GemmPacked}'s micro-kernel reads B, then per block of MR query rows t0..t1−1 the scores
      * against keys 0..t1−1 only (in whole vectors; the few past the diagonal are ignored) into a tile in L1, the softmax
      * from the tile into att, and out = P·v over keys 0..t1−1 in the GEMM's blocks of {@link GemmPacked#KC} keys,
@@ -312,7 +307,7 @@ public final class Attention {
     private static void forwardInPanels(float[] out, int oB, int Q, float[] att, int aB, float[] qkv, int qB, int kB,
                                         int vB, int W, int T, int hs, float scale, Scratch sc) {
         int L = Simd.LANES, kc = GemmPacked.KC, stride = GemmPacked.roundUp(T, NR);
-        sc.fitForward(T, hs);
+        sc.fit(T, hs);
         float[] kt = sc.panel0, vp = sc.panel1, tile = sc.tile;
         int p = GemmPacked.bPad;   // the panels on cache lines, as the GEMM's
         GemmPacked.packB(true, qkv, kB, W, 0, hs, 0, T, kt, p, sc.t16);    // kᵀ: [hs × NR] panels of NR keys
@@ -333,18 +328,22 @@ public final class Attention {
     }
 
     /**
-     * One head's backward for a short sequence ({@link #inPanels}), as {@link #forwardInPanels}: k and vᵀ
-     * (of the kv head, for all query heads of its group), q and dO (of the query head) packed once, then the
-     * general path's five products per block of MR rows, each over the keys or queries it can see.
+     * One head's backward in panels ({@link #inPanels}), as {@link #forwardInPanels}: k and vᵀ (of the kv head, for
+     * all query heads of its group), q and dO (of the query head) packed once, then the general path's five products
+     * per block of MR rows, each over the keys or queries it can see, in the GEMM's blocks of {@link GemmPacked#KC}:
+     * dq's over keys from 0, dk's and dv's over queries from the start of the general path's block of {@link #ROWS}
+     * keys (the queries before j0 add only dS's and P's zeros there). So the same sums in the same order.
      */
     private static void backwardInPanels(float[] dqkv, boolean accumulate, float[] dout, float[] qkv, float[] att,
                                          float[] ds, int S, int b, int g, int T, Heads heads, float scale, Scratch sc) {
         int L = Simd.LANES, hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
+        int kc = GemmPacked.KC, stride = GemmPacked.roundUp(T, NR);
         int base = b * T * W, kB = base + Q + g * hs, vB = base + Q + heads.kvWidth() + g * hs;
+        sc.fit(T, hs);
         float[] kp = sc.panel0, vt = sc.panel1, qp = sc.panel2, dop = sc.panel3, tile = sc.tile;
         int p = GemmPacked.bPad;
         rowsToPanel(qkv, kB, W, T, hs, kp, p);                            // k [T × NR]
-        GemmPacked.packB(true, qkv, vB, W, 0, hs, 0, T, vt, p, sc.t16);    // vᵀ [hs × NR]
+        GemmPacked.packB(true, qkv, vB, W, 0, hs, 0, T, vt, p, sc.t16);    // vᵀ: [hs × NR] panels of NR keys
         for (int h = g * G; h < (g + 1) * G; h++) {
             int qB = base + h * hs, aB = (b * NH + h) * T * T, dB = b * T * Q + h * hs;
             rowsToPanel(qkv, qB, W, T, hs, qp, p);      // q [T × NR]
@@ -352,24 +351,42 @@ public final class Attention {
             for (int i = 0; i < T; i += MR) {
                 int t0 = lastBlockOverlaps(T, accumulate) ? Math.min(i, T - MR) : i, mr = Math.min(MR, T - t0), t1 = t0 + mr;
                 // dP = dO·vᵀ against keys 0..t1−1 into the tile, then dS row by row.
-                panelProduct(mr, (t1 + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, p, tile, 0, NR, false, sc);
+                for (int j0 = 0; j0 < t1; j0 += NR) {
+                    int keys = Math.min(NR, t1 - j0);
+                    panelProduct(mr, (keys + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, p + j0 * hs, tile, j0, stride,
+                            false, sc);
+                }
                 for (int t = t0; t < t1; t++) {   // Σ P·dP of each row first (see softmaxRows)
-                    sc.rowDot[t - t0] = Vec.dot(att, aB + t * T, tile, (t - t0) * NR, t + 1);
+                    sc.rowDot[t - t0] = Vec.dot(att, aB + t * T, tile, (t - t0) * stride, t + 1);
                 }
                 for (int t = t0; t < t1; t++) {
-                    softmaxBackwardRow(ds, t * S, tile, (t - t0) * NR, att, aB + t * T, t + 1, sc.rowDot[t - t0], scale);
+                    softmaxBackwardRow(ds, t * S, tile, (t - t0) * stride, att, aB + t * T, t + 1, sc.rowDot[t - t0], scale);
                     Arrays.fill(ds, t * S + t + 1, t * S + T, 0f);
                 }
                 // dq (+)= dS·k over keys 0..t1−1
-                panelProduct(mr, hs / L, t1, ds, t0 * S, S, 1, kp, p, dqkv, qB + t0 * W, W, accumulate, sc);
+                for (int k0 = 0; k0 < t1; k0 += kc) {
+                    panelProduct(mr, hs / L, Math.min(kc, t1 - k0), ds, t0 * S + k0, S, 1, kp, p + k0 * NR, dqkv,
+                            qB + t0 * W, W, accumulate || k0 > 0, sc);
+                }
             }
             // dk (+)= dSᵀ·q and dv (+)= Pᵀ·dO for keys j0..j0+MR−1, over the queries t ≥ j0 (set by the group's
-            // first head, unless accumulating).
+            // first head, unless accumulating), in blocks of KC queries from the start of their block of ROWS keys:
+            // the blocks of MR keys do not cross one.
             boolean add = accumulate || h > g * G;
-            for (int j = 0; j < T; j += MR) {
-                int j0 = lastBlockOverlaps(T, add) ? Math.min(j, T - MR) : j, mr = Math.min(MR, T - j0), n = T - j0;
-                panelProduct(mr, hs / L, n, ds, j0 * S + j0, 1, S, qp, p + j0 * NR, dqkv, kB + j0 * W, W, add, sc);
-                panelProduct(mr, hs / L, n, att, aB + j0 * T + j0, 1, T, dop, p + j0 * NR, dqkv, vB + j0 * W, W, add, sc);
+            for (int from = 0; from < T; from += ROWS) {
+                int end = Math.min(T, from + ROWS);
+                for (int j = from; j < end; j += MR) {
+                    int j0 = lastBlockOverlaps(end - from, add) ? Math.min(j, end - MR) : j, mr = Math.min(MR, end - j0);
+                    for (int q0 = j0; q0 < T; ) {
+                        int q1 = Math.min(T, from + ((q0 - from) / kc + 1) * kc);
+                        boolean onto = add || q0 > j0;
+                        panelProduct(mr, hs / L, q1 - q0, ds, q0 * S + j0, 1, S, qp, p + q0 * NR, dqkv, kB + j0 * W, W,
+                                onto, sc);
+                        panelProduct(mr, hs / L, q1 - q0, att, aB + q0 * T + j0, 1, T, dop, p + q0 * NR, dqkv,
+                                vB + j0 * W, W, onto, sc);
+                        q0 = q1;
+                    }
+                }
             }
         }
     }

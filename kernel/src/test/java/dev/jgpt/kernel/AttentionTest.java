@@ -106,47 +106,61 @@ class AttentionTest {
     }
 
     /**
-     * The forward in panels past one panel of keys gives the bits of the GEMM's path it replaced: out and att on shapes
-     * of two to sixteen panels of kᵀ (T = 100, 128, 130, 192, 200, 256, 520, 1024; P·v over more than one block of KC
-     * keys from T = 130), heads of 16, 32 and 64, on one thread and two. Except where that path's last block of query rows is a
-     * single row (T = 65): the GEMM takes a product of one row as dot products, summed in another order, so there
-     * the two agree to rounding.
+     * Heads in panels past one panel of keys give the bits of the GEMM's path they replaced: out, att and dqkv (set and
+     * accumulated) on shapes of two to sixteen panels of kᵀ (T = 100, 128, 192, 256, 1024; products over more than one
+     * block of KC keys or queries from T = 192), heads of 32 and 64, grouped queries, on one thread and two. Where that
+     * path's products were not all the packed kernel's, the two agree to rounding: its last block of keys is a tiny
+     * product at T = 130, 200 and 520 (≤ {@link Gemm#TINY} multiply-adds, summed by multiplies and adds, not fused), a
+     * single row at T = 65 (dot products).
      */
     @Test
-    void forwardInPanelsGivesTheGemmsBits() {
-        boolean saved = Attention.forwardPanels;
+    void panelsGiveTheGemmsBits() {
+        boolean saved = Attention.longPanels;
         try {
-            for (int[] s : new int[][] {{2, 128, 128, 4}, {1, 192, 64, 2}, {2, 256, 384, 6}, {1, 130, 32, 2}, {1, 100, 64, 2},
-                    {1, 200, 128, 2}, {1, 520, 128, 2}, {1, 1024, 64, 1}, {2, 65, 128, 2}}) {
-                int B = s[0], T = s[1], C = s[2], NH = s[3];
-                float[] qkv = randn(rng, B * T * 3 * C, 1);
+            // {B, T, C, heads, kv heads, whether the GEMM's path took the packed kernel for all its products}
+            for (int[] s : new int[][] {{2, 128, 128, 4, 4, 1}, {1, 192, 64, 2, 1, 1}, {2, 256, 384, 6, 6, 1},
+                    {1, 100, 64, 2, 2, 1}, {1, 1024, 64, 1, 1, 1}, {1, 130, 32, 2, 2, 0}, {1, 200, 128, 4, 2, 0},
+                    {1, 520, 128, 2, 2, 0}, {2, 65, 128, 2, 2, 0}}) {
+                int B = s[0], T = s[1], C = s[2];
+                Attention.Heads heads = new Attention.Heads(s[3], s[4], C / s[3]);
+                float[] qkv = randn(rng, B * T * heads.rowWidth(), 1), dout = randn(rng, B * T * heads.qWidth(), 1);
+                float[] prior = randn(rng, qkv.length, 1);
                 for (int threads = 1; threads <= 2; threads++) {
-                    Attention.forwardPanels = false;
-                    assertFalse(Attention.forwardRunsInPanels(T, C / NH));
-                    float[][] want = forward(B, T, C, NH, qkv, threads);
-                    Attention.forwardPanels = true;
-                    assertTrue(Attention.forwardRunsInPanels(T, C / NH));
-                    float[][] got = forward(B, T, C, NH, qkv, threads);
+                    Attention.longPanels = false;
+                    assertFalse(Attention.inPanels(T, heads.dim()));
+                    float[][] want = forwardBackward(B, T, heads, qkv, dout, prior, threads);
+                    Attention.longPanels = true;
+                    assertTrue(Attention.inPanels(T, heads.dim()));
+                    float[][] got = forwardBackward(B, T, heads, qkv, dout, prior, threads);
                     String at = " " + java.util.Arrays.toString(s) + " on " + threads + " threads";
-                    if (T % 64 == 1) {
-                        assertClose("out" + at, toDouble(want[0]), got[0], 1e-6);
-                        assertClose("att" + at, toDouble(want[1]), got[1], 1e-6);
-                    } else {
-                        assertBitEqual("out" + at, want[0], got[0]);
-                        assertBitEqual("att" + at, want[1], got[1]);
+                    String[] names = {"out", "att", "dqkv set", "dqkv accumulated"};
+                    for (int k = 0; k < names.length; k++) {
+                        if (s[5] == 1) {
+                            assertBitEqual(names[k] + at, want[k], got[k]);
+                        } else {
+                            assertClose(names[k] + at, toDouble(want[k]), got[k], 1e-6);
+                        }
                     }
                 }
             }
         } finally {
-            Attention.forwardPanels = saved;
+            Attention.longPanels = saved;
         }
     }
 
-    private static float[][] forward(int B, int T, int C, int NH, float[] qkv, int threads) {
-        float[] out = new float[B * T * C], att = new float[B * NH * T * T];
-        withThreads(threads, () -> Attention.forward(out, att, qkv, B, T, C, NH));
-        return new float[][] {out, att};
+    /** out, att, dqkv set by backwardSet and dqkv accumulated onto prior by backward. */
+    private static float[][] forwardBackward(int B, int T, Attention.Heads heads, float[] qkv, float[] dout, float[] prior,
+                                             int threads) {
+        float[] out = new float[B * T * heads.qWidth()], att = new float[B * heads.n() * T * T];
+        float[] set = new float[qkv.length], added = prior.clone();
+        withThreads(threads, () -> {
+            Attention.forward(out, att, qkv, B, T, heads);
+            Attention.backwardSet(set, dout, qkv, att, B, T, heads);
+            Attention.backward(added, dout, qkv, att, B, T, heads);
+        });
+        return new float[][] {out, att, set, added};
     }
+
 
     private void sameBitsOnOneAndTwoThreads(String shape, int B, int T, int C, int NH) {
         float[] qkv = randn(rng, B * T * 3 * C, 1), dout = randn(rng, B * T * C, 1);
