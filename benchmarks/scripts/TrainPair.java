@@ -9,7 +9,8 @@ import java.util.*;
  * build's benchmarks jar in a class loader of its own, each a GPT-2 124M (seed 1) taking ModelBench's step (zeroGrad,
  * then forward + backward of B4 T64 random tokens, 2 threads), which of the two goes first alternating; with
  * {@code baby}, the baby preset's model (65 tokens, 4 layers of 4 heads, width 128) on B12 T64 instead; with
- * {@code shakespeare-char}, that preset's (65 tokens, 6 layers of 6 heads, width 384) on B64 T256. Prints each
+ * {@code shakespeare-char}, that preset's (65 tokens, 6 layers of 6 heads, width 384) on B64 T256 (two of them need
+ * {@code -Xmx18g}; a step takes seconds, a dozen steps do). Prints each
  * build's median GFLOP/s and the median of the per-step ratios B / A, which hold through this VM's speed swings, and
  * each median against the 2-thread FP32 peak measured right before and after the steps (the better of the two; A's
  * {@code FmaPeak}). Run it with {@code -XX:+UseTransparentHugePages}, as {@code bin/jgpt} runs training, for the

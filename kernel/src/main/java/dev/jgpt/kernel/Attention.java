@@ -290,7 +290,8 @@ public final class Attention {
      * panel (64 floats on AVX-512) in whole vectors; kᵀ and vᵀ take as many panels of NR keys as T needs. Against
      * the GEMM in blocks of {@link #ROWS} query rows, which packed the operands again for each block and took each
      * product through the GEMM's dispatch, packing and transposes, the forward alone ran 1.2-1.4x as fast at T = 128,
-     * 1.4-1.6x at 256 (B12, 6 heads of 64), 1.5-1.6x at 512, 1024 and 2048 (heads of 64), one thread, Xeon family 6.
+     * 1.4-1.6x at 256 (B12, 6 heads of 64), 1.5-1.6x at 512, 1024 and 2048 (heads of 64), the backward 1.3x at 128 and
+     * 256, 1.15-1.3x at 512 and 1024; one thread, Xeon family 6.
      */
     static boolean inPanels(int T, int hs) {
         return (longPanels || T <= NR) && hs <= NR && hs % Simd.LANES == 0;
