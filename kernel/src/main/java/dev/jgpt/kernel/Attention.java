@@ -307,7 +307,7 @@ public final class Attention {
      */
     private static void forwardInPanels(float[] out, int oB, int Q, float[] att, int aB, float[] qkv, int qB, int kB,
                                         int vB, int W, int T, int hs, float scale, Scratch sc) {
-        int L = Simd.LANES, kc = GemmPacked.KC, stride = GemmPacked.roundUp(T, NR);
+        int stride = GemmPacked.roundUp(T, NR);
         sc.fit(T, hs);
         float[] kt = sc.panel0, vp = sc.panel1, tile = sc.tile;
         int p = GemmPacked.bPad;   // the panels on cache lines, as the GEMM's
@@ -315,16 +315,9 @@ public final class Attention {
         rowsToPanel(qkv, vB, W, T, hs, vp, p);                            // v [T × NR]
         for (int t = 0; t < T; t += MR) {
             int t0 = lastBlockOverlaps(T, false) ? Math.min(t, T - MR) : t, mr = Math.min(MR, T - t0), t1 = t0 + mr;
-            for (int j0 = 0; j0 < t1; j0 += NR) {   // the scores against the keys of each panel, up to t1
-                int keys = Math.min(NR, t1 - j0);
-                panelProduct(mr, (keys + L - 1) / L, hs, qkv, qB + t0 * W, W, 1, kt, p + j0 * hs, tile, j0, stride,
-                        false, sc);
-            }
+            againstKeyPanels(mr, t1, hs, qkv, qB + t0 * W, W, kt, p, tile, stride, sc);   // the scores
             softmaxRows(tile, 0, stride, att, aB, t0, t1, T, scale, sc);
-            for (int k0 = 0; k0 < t1; k0 += kc) {
-                panelProduct(mr, hs / L, Math.min(kc, t1 - k0), att, aB + t0 * T + k0, T, 1, vp, p + k0 * NR, out,
-                        oB + t0 * Q, Q, k0 > 0, sc);
-            }
+            inKcBlocks(mr, hs, 0, t1, 0, att, aB + t0 * T, T, 1, vp, p, out, oB + t0 * Q, Q, false, sc);
         }
     }
 
@@ -337,8 +330,8 @@ public final class Attention {
      */
     private static void backwardInPanels(float[] dqkv, boolean accumulate, float[] dout, float[] qkv, float[] att,
                                          float[] ds, int S, int b, int g, int T, Heads heads, float scale, Scratch sc) {
-        int L = Simd.LANES, hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
-        int kc = GemmPacked.KC, stride = GemmPacked.roundUp(T, NR);
+        int hs = heads.dim(), NH = heads.n(), G = heads.group(), W = heads.rowWidth(), Q = heads.qWidth();
+        int stride = GemmPacked.roundUp(T, NR);
         int base = b * T * W, kB = base + Q + g * hs, vB = base + Q + heads.kvWidth() + g * hs;
         sc.fit(T, hs);
         float[] kp = sc.panel0, vt = sc.panel1, qp = sc.panel2, dop = sc.panel3, tile = sc.tile;
@@ -352,11 +345,7 @@ public final class Attention {
             for (int i = 0; i < T; i += MR) {
                 int t0 = lastBlockOverlaps(T, accumulate) ? Math.min(i, T - MR) : i, mr = Math.min(MR, T - t0), t1 = t0 + mr;
                 // dP = dO·vᵀ against keys 0..t1−1 into the tile, then dS row by row.
-                for (int j0 = 0; j0 < t1; j0 += NR) {
-                    int keys = Math.min(NR, t1 - j0);
-                    panelProduct(mr, (keys + L - 1) / L, hs, dout, dB + t0 * Q, Q, 1, vt, p + j0 * hs, tile, j0, stride,
-                            false, sc);
-                }
+                againstKeyPanels(mr, t1, hs, dout, dB + t0 * Q, Q, vt, p, tile, stride, sc);
                 for (int t = t0; t < t1; t++) {   // Σ P·dP of each row first (see softmaxRows)
                     sc.rowDot[t - t0] = Vec.dot(att, aB + t * T, tile, (t - t0) * stride, t + 1);
                 }
@@ -365,10 +354,7 @@ public final class Attention {
                     Arrays.fill(ds, t * S + t + 1, t * S + T, 0f);
                 }
                 // dq (+)= dS·k over keys 0..t1−1
-                for (int k0 = 0; k0 < t1; k0 += kc) {
-                    panelProduct(mr, hs / L, Math.min(kc, t1 - k0), ds, t0 * S + k0, S, 1, kp, p + k0 * NR, dqkv,
-                            qB + t0 * W, W, accumulate || k0 > 0, sc);
-                }
+                inKcBlocks(mr, hs, 0, t1, 0, ds, t0 * S, S, 1, kp, p, dqkv, qB + t0 * W, W, accumulate, sc);
             }
             // dk (+)= dSᵀ·q and dv (+)= Pᵀ·dO for keys j0..j0+MR−1, over the queries t ≥ j0 (set by the group's
             // first head, unless accumulating), in blocks of KC queries from the start of their block of ROWS keys:
@@ -378,15 +364,8 @@ public final class Attention {
                 int end = Math.min(T, from + ROWS);
                 for (int j = from; j < end; j += MR) {
                     int j0 = lastBlockOverlaps(end - from, add) ? Math.min(j, end - MR) : j, mr = Math.min(MR, end - j0);
-                    for (int q0 = j0; q0 < T; ) {
-                        int q1 = Math.min(T, from + ((q0 - from) / kc + 1) * kc);
-                        boolean onto = add || q0 > j0;
-                        panelProduct(mr, hs / L, q1 - q0, ds, q0 * S + j0, 1, S, qp, p + q0 * NR, dqkv, kB + j0 * W, W,
-                                onto, sc);
-                        panelProduct(mr, hs / L, q1 - q0, att, aB + q0 * T + j0, 1, T, dop, p + q0 * NR, dqkv,
-                                vB + j0 * W, W, onto, sc);
-                        q0 = q1;
-                    }
+                    inKcBlocks(mr, hs, j0, T, from, ds, j0, 1, S, qp, p, dqkv, kB + j0 * W, W, add, sc);
+                    inKcBlocks(mr, hs, j0, T, from, att, aB + j0, 1, T, dop, p, dqkv, vB + j0 * W, W, add, sc);
                 }
             }
         }
@@ -399,6 +378,35 @@ public final class Attention {
      */
     private static boolean lastBlockOverlaps(int T, boolean add) {
         return !add && T >= MR;
+    }
+
+    /**
+     * tile[r·stride + j] = A(r, ·)·kᵀ(·, j) for the keys j &lt; t1 (and the few past them in the last vector), one panel
+     * of NR keys at a time: A's mr rows (lda apart, hs each) against kᵀ packed as {@link GemmPacked#packB} packs it from
+     * kt[p] ([hs × NR] per panel). One chain over hs per value.
+     */
+    private static void againstKeyPanels(int mr, int t1, int hs, float[] a, int ao, int lda, float[] kt, int p,
+                                         float[] tile, int stride, Scratch sc) {
+        for (int j0 = 0; j0 < t1; j0 += NR) {
+            int keys = Math.min(NR, t1 - j0);
+            panelProduct(mr, (keys + Simd.LANES - 1) / Simd.LANES, hs, a, ao, lda, 1, kt, p + j0 * hs, tile, j0, stride,
+                    false, sc);
+        }
+    }
+
+    /**
+     * C[mr × hs] (+)= Σ over k0 ≤ k &lt; k1 of A(r, k)·B(k, ·), A(r, k) = a[ao + r·ars + k·aks] and B's row k at
+     * bp[bo + k·NR], in the GEMM's blocks of {@link GemmPacked#KC} counted from kFrom: the first set (unless add), the
+     * others added in order, as the GEMM's path sums a product whose k starts at kFrom (the k below k0 adding zeros).
+     */
+    private static void inKcBlocks(int mr, int hs, int k0, int k1, int kFrom, float[] a, int ao, int ars, int aks,
+                                   float[] bp, int bo, float[] c, int ci, int ldc, boolean add, Scratch sc) {
+        for (int k = k0; k < k1; ) {
+            int next = Math.min(k1, kFrom + ((k - kFrom) / GemmPacked.KC + 1) * GemmPacked.KC);
+            panelProduct(mr, hs / Simd.LANES, next - k, a, ao + k * aks, ars, aks, bp, bo + k * NR, c, ci, ldc,
+                    add || k > k0, sc);
+            k = next;
+        }
     }
 
     /**
