@@ -61,27 +61,33 @@ public final class Gelu {
      */
     public static void forwardOfLinear(float[] a, float[] d, float[] x, float[] w, float[] bias, int M, int K, int N) {
         Checks.length("geluForwardOfLinear", "a", a, (long) M * N);
-        Gemm.linearForward(d, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+        if (bias != null) {
+            Checks.length("geluForwardOfLinear", "bias", bias, N);
+        }
+        Gemm.linearForwardThen(d, x, w, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
                 int o = ci + r * ldc, ao = (row + r) * N + col, j = 0;
                 // Whole vectors unmasked, the rest apart: with a mask on every vector C2 reached its node limit
                 // before inlining grad, which then boxed its vectors on every call (2-3 ms of a baby step).
                 for (int ub = F.loopBound(cols); j < ub; j += F.length()) {
-                    FloatVector h = FloatVector.fromArray(F, c, o + j);
+                    FloatVector h = Gemm.plusBias(FloatVector.fromArray(F, c, o + j), bias, col + j);
                     FloatVector u = u(h), z = z(u), rz = ONE.div(z.add(ONE)), sig = sigma(u, z, rz);
                     h.mul(sig).intoArray(a, ao + j);
                     grad(h, z, rz, sig).intoArray(c, o + j);
                 }
                 if (j < cols) {
-                    forwardTail(a, ao + j, c, o + j, F.indexInRange(j, cols));
+                    forwardTail(a, ao + j, c, o + j, bias, col + j, F.indexInRange(j, cols));
                 }
             }
         });
     }
 
     /** The last, partial vector of a row of {@link #forwardOfLinear}'s epilogue: the same lane-wise values. */
-    private static void forwardTail(float[] a, int ao, float[] c, int o, VectorMask<Float> m) {
+    private static void forwardTail(float[] a, int ao, float[] c, int o, float[] bias, int bo, VectorMask<Float> m) {
         FloatVector h = FloatVector.fromArray(F, c, o, m);
+        if (bias != null) {
+            h = h.add(FloatVector.fromArray(F, bias, bo, m));
+        }
         FloatVector u = u(h), z = z(u), rz = ONE.div(z.add(ONE)), sig = sigma(u, z, rz);
         h.mul(sig).intoArray(a, ao, m);
         grad(h, z, rz, sig).intoArray(c, o, m);

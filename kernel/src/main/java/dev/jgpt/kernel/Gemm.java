@@ -168,30 +168,41 @@ public final class Gemm {
     }
 
     /**
-     * out = residual + x·wᵀ + bias (residual [M×N]; a residual connection around a linear layer), the
-     * residual added to each block of the product once it is final: the same sums as a pass after.
+     * out = residual + x·wᵀ + bias (residual [M×N]; a residual connection around a linear layer), the bias and
+     * the residual added to each block of the product once it is final, in one pass: the same sums as passes after.
      */
     public static void linearForwardPlus(float[] out, float[] x, float[] w, float[] bias, float[] residual,
                                          int M, int K, int N) {
         Checks.length("linearForwardPlus", "residual", residual, (long) M * N);
-        linearForward(out, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+        if (bias != null) {
+            Checks.length("linearForwardPlus", "bias", bias, N);
+        }
+        linearForwardThen(out, x, w, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
                 int o = ci + r * ldc, ro = (row + r) * N + col;
                 int j = 0;
                 for (int ub = Simd.F.loopBound(cols); j < ub; j += Simd.LANES) {
-                    FloatVector.fromArray(Simd.F, c, o + j).add(FloatVector.fromArray(Simd.F, residual, ro + j))
-                            .intoArray(c, o + j);
+                    plusBias(FloatVector.fromArray(Simd.F, c, o + j), bias, col + j)
+                            .add(FloatVector.fromArray(Simd.F, residual, ro + j)).intoArray(c, o + j);
                 }
                 for (; j < cols; j++) {
-                    c[o + j] += residual[ro + j];
+                    c[o + j] = (bias == null ? c[o + j] : c[o + j] + bias[col + j]) + residual[ro + j];
                 }
             }
         });
     }
 
-    /** {@link #linearForward}, then the epilogue on each finished block of out (a fused element-wise function). */
-    static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
-                              GemmPacked.Epilogue epilogue) {
+    /**
+     * out = x·wᵀ, then the epilogue on each finished block of out (a fused element-wise function), which adds the
+     * bias first if the layer has one ({@link #plusBias}): one pass over the block instead of two.
+     */
+    static void linearForwardThen(float[] out, float[] x, float[] w, int M, int K, int N,
+                                  GemmPacked.Epilogue epilogue) {
+        linearForward(out, x, w, null, M, K, N, epilogue);
+    }
+
+    private static void linearForward(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
+                                      GemmPacked.Epilogue epilogue) {
         Checks.length("linearForward", "x", x, (long) M * K);
         Checks.length("linearForward", "w", w, (long) N * K);
         Checks.length("linearForward", "out", out, (long) M * N);
@@ -199,6 +210,11 @@ public final class Gemm {
             Checks.length("linearForward", "bias", bias, N);
         }
         gemm(false, true, M, N, K, x, 0, K, w, 0, K, out, 0, N, false, bias, epilogue);
+    }
+
+    /** v + bias[j..] (bias null: v), an epilogue's first step: the value the GEMM's own bias pass would have left. */
+    static FloatVector plusBias(FloatVector v, float[] bias, int j) {
+        return bias == null ? v : v.add(FloatVector.fromArray(Simd.F, bias, j));
     }
 
     /**
@@ -414,18 +430,52 @@ public final class Gemm {
     /** {@code -Djgpt.gemm.twochains=false}: {@link #backwardInHalves} passes dW on in one chain (A/B timing). */
     static final boolean TWO_CHAINS = !"false".equals(System.getProperty("jgpt.gemm.twochains"));
 
-    /** dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1) (dy N wide), the rows added in order. */
+    /**
+     * dbias[j] += Σ_i dy[i, j] over rows i in [i0, i1) and j in [j0, j1) (dy N wide), the rows added in order. A strip
+     * of eight vectors' sums stays in registers down all the rows, where adding row by row into dbias would load
+     * and store it once a row.
+     */
     private static void columnSums(float[] dbias, float[] dy, int i0, int i1, int N, int j0, int j1) {
-        int ub = j0 + Simd.F.loopBound(j1 - j0);
-        for (int i = i0; i < i1; i++) {
-            int row = i * N;
-            int j = j0;
-            for (; j < ub; j += Simd.LANES) {
-                FloatVector.fromArray(Simd.F, dbias, j).add(FloatVector.fromArray(Simd.F, dy, row + j)).intoArray(dbias, j);
+        var f = Simd.F;
+        int L = Simd.LANES, j = j0;
+        for (; j + 8 * L <= j1; j += 8 * L) {
+            FloatVector s0 = FloatVector.fromArray(f, dbias, j), s1 = FloatVector.fromArray(f, dbias, j + L);
+            FloatVector s2 = FloatVector.fromArray(f, dbias, j + 2 * L), s3 = FloatVector.fromArray(f, dbias, j + 3 * L);
+            FloatVector s4 = FloatVector.fromArray(f, dbias, j + 4 * L), s5 = FloatVector.fromArray(f, dbias, j + 5 * L);
+            FloatVector s6 = FloatVector.fromArray(f, dbias, j + 6 * L), s7 = FloatVector.fromArray(f, dbias, j + 7 * L);
+            for (int i = i0; i < i1; i++) {
+                int o = i * N + j;
+                s0 = s0.add(FloatVector.fromArray(f, dy, o));
+                s1 = s1.add(FloatVector.fromArray(f, dy, o + L));
+                s2 = s2.add(FloatVector.fromArray(f, dy, o + 2 * L));
+                s3 = s3.add(FloatVector.fromArray(f, dy, o + 3 * L));
+                s4 = s4.add(FloatVector.fromArray(f, dy, o + 4 * L));
+                s5 = s5.add(FloatVector.fromArray(f, dy, o + 5 * L));
+                s6 = s6.add(FloatVector.fromArray(f, dy, o + 6 * L));
+                s7 = s7.add(FloatVector.fromArray(f, dy, o + 7 * L));
             }
-            for (; j < j1; j++) {
-                dbias[j] += dy[row + j];
+            s0.intoArray(dbias, j);
+            s1.intoArray(dbias, j + L);
+            s2.intoArray(dbias, j + 2 * L);
+            s3.intoArray(dbias, j + 3 * L);
+            s4.intoArray(dbias, j + 4 * L);
+            s5.intoArray(dbias, j + 5 * L);
+            s6.intoArray(dbias, j + 6 * L);
+            s7.intoArray(dbias, j + 7 * L);
+        }
+        for (; j + L <= j1; j += L) {
+            FloatVector s0 = FloatVector.fromArray(f, dbias, j);
+            for (int i = i0; i < i1; i++) {
+                s0 = s0.add(FloatVector.fromArray(f, dy, i * N + j));
             }
+            s0.intoArray(dbias, j);
+        }
+        for (; j < j1; j++) {
+            float s0 = dbias[j];
+            for (int i = i0; i < i1; i++) {
+                s0 += dy[i * N + j];
+            }
+            dbias[j] = s0;
         }
     }
 }

@@ -52,7 +52,7 @@ public final class Simd {
     // instead of a broadcast call chain, which keeps exp small enough to inline into large kernels.
     private static final float EXP_MAX = 88.0f, EXP_MIN = -87.33654475f;      // e^x stays a normal float in between
     private static final float ROUNDER = 12582912f;                             // 1.5·2²³: adding it rounds to an integer
-    private static final FloatVector EXP_MAX_V = FloatVector.broadcast(F, EXP_MAX), EXP_MIN_V = FloatVector.broadcast(F, EXP_MIN);
+    private static final FloatVector EXP_MAX_V = FloatVector.broadcast(F, EXP_MAX);
     private static final FloatVector LOG2E = FloatVector.broadcast(F, 1.44269504088896341f);
     private static final FloatVector ROUND = FloatVector.broadcast(F, ROUNDER);
     private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(F, -0.693359375f); // Cody–Waite split of ln 2
@@ -70,8 +70,11 @@ public final class Simd {
     public static FloatVector exp(FloatVector x) {
         // Clamped by compare and blend: the same lanes as min/max (NaN stays NaN, −0 stays −0; all 2³² inputs
         // checked), in fewer instructions than Java's min/max semantics take on AVX-512 (exp 1.3× faster).
+        // Lanes below the range compute e^0 and are zeroed at the end. Computed at EXP_MIN itself, as they were, their
+        // product before the zeroing can round to a subnormal, and on Intel every instruction that makes one takes a
+        // microcode assist: GELU of inputs below about −10 ran 6.5× slower (Xeon family 6), the same bits either way.
         VectorMask<Float> low = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector xc = x.blend(EXP_MAX_V, x.compare(VectorOperators.GT, EXP_MAX)).blend(EXP_MIN_V, low);
+        FloatVector xc = x.blend(EXP_MAX_V, x.compare(VectorOperators.GT, EXP_MAX)).blend(0f, low);
         FloatVector t = xc.fma(LOG2E, ROUND), n = t.sub(ROUNDER);
         FloatVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, xc));
         FloatVector p = P0.fma(r, P1).fma(r, P2).fma(r, P3).fma(r, P4).fma(r, P5);

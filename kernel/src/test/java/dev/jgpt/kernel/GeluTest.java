@@ -90,7 +90,8 @@ class GeluTest {
         int[][] shapes = {{1, 5, 3}, {7, 13, 17}, {13, 33, 65}, {50, 40, 130}, {200, 100, 70}};
         for (int[] s : shapes) {
             int M = s[0], K = s[1], N = s[2];
-            float[] x = randn(rng, M * K, 1), w = randn(rng, N * K, 0.5), b = randn(rng, N, 1), h = new float[M * N];
+            float[] x = randn(rng, M * K, 1), w = randn(rng, N * K, 0.5), h = new float[M * N];
+            float[] b = M % 2 == 1 ? randn(rng, N, 1) : null;   // with a bias and without
             Gemm.linearForward(h, x, w, b, M, K, N);
             float[][] one = new float[2][], two = new float[2][];
             for (int threads : new int[] {1, 2}) {

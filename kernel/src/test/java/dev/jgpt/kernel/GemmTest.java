@@ -305,7 +305,7 @@ class GemmTest {
                     v[i] = rnd.nextFloat() - 0.5f;
                 }
             }
-            float[] want = new float[M * N];
+            float[] want = new float[M * N], wantBiased = new float[M * N];
             for (int i = 0; i < M; i++) {
                 for (int j = 0; j < N; j++) {
                     float v = 0f;
@@ -316,13 +316,14 @@ class GemmTest {
                         }
                         v += sum;
                     }
+                    wantBiased[i * N + j] = v + bias[j];
                     want[i * N + j] = (v + bias[j]) * 0.5f + i - 0.25f * j;
                 }
             }
             GemmPacked.Epilogue epilogue = (c, ci, ldc, row, col, rows, cols) -> {
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < cols; j++) {
-                        c[ci + r * ldc + j] = c[ci + r * ldc + j] * 0.5f + (row + r) - 0.25f * (col + j);
+                        c[ci + r * ldc + j] = (c[ci + r * ldc + j] + bias[col + j]) * 0.5f + (row + r) - 0.25f * (col + j);
                     }
                 }
             };
@@ -330,8 +331,11 @@ class GemmTest {
                 Parallel.setThreads(threads);
                 float[] got = new float[M * N];
                 Arrays.fill(got, SENTINEL);
-                Gemm.linearForward(got, x, w, bias, M, K, N, epilogue);
+                Gemm.linearForwardThen(got, x, w, M, K, N, epilogue);
                 assertArrayEquals(want, got, Arrays.toString(s) + " threads=" + threads);
+                Arrays.fill(got, SENTINEL);
+                Gemm.linearForward(got, x, w, bias, M, K, N);
+                assertArrayEquals(wantBiased, got, Arrays.toString(s) + " bias, threads=" + threads);
             }
             // X·Wᵀ added to C or setting it; an untransposed W takes the ordinary path.
             float[] c0 = new float[M * N];
@@ -500,8 +504,11 @@ class GemmTest {
             // With a residual added in the tiles: out + residual exactly, as a pass after would give.
             float[] residual = random(rnd, M * N), plus = new float[M * N];
             Gemm.linearForwardPlus(plus, x, w, bias, residual, M, K, N);
+            float[] plusNoBias = new float[M * N];
+            Gemm.linearForwardPlus(plusNoBias, x, w, null, residual, M, K, N);
             for (int i = 0; i < plus.length; i++) {
                 assertEquals(out[i] + residual[i], plus[i], 0f, "forward plus residual");
+                assertEquals(outNoBias[i] + residual[i], plusNoBias[i], 0f, "forward plus residual, no bias");
             }
             float[] dx = random(rnd, M * K), dw = random(rnd, N * K), db = random(rnd, N);
             float[] dx0 = dx.clone(), dw0 = dw.clone(), db0 = db.clone();
@@ -573,6 +580,34 @@ class GemmTest {
                     assertArrayEquals(dxAdd, dxSet, "dx of " + at);
                     assertArrayEquals(db, db2, "db of " + at);
                 }
+            }
+        }
+    }
+
+    /**
+     * dbias is dy's rows added onto it in order, exactly: the columns in strips of eight vectors, one vector and single
+     * floats; the rows split between threads (or not) on one, two and three threads.
+     */
+    @Test
+    void biasGradientAddsTheRowsInOrder() {
+        Random rnd = new Random(9);
+        int lanes = Simd.LANES;
+        int[][] shapes = {{768, 128, 384}, {768, 64, 2 * 8 * lanes + lanes + 5}, {203, 97, 8 * lanes + 3}, {7, 40, 3},
+                {100, 128, 8 * lanes}};
+        for (int[] s : shapes) {
+            int M = s[0], K = s[1], N = s[2];
+            float[] x = random(rnd, M * K), w = random(rnd, N * K), dy = random(rnd, M * N), db0 = random(rnd, N);
+            float[] want = db0.clone();
+            for (int i = 0; i < M; i++) {
+                for (int n = 0; n < N; n++) {
+                    want[n] += dy[i * N + n];
+                }
+            }
+            for (int threads : new int[] {1, 2, 3}) {
+                Parallel.setThreads(threads);
+                float[] db = db0.clone();
+                Gemm.linearBackward(new float[M * K], new float[N * K], db, dy, x, w, M, K, N);
+                KernelTesting.assertBitEqual("dbias of " + Arrays.toString(s) + " on " + threads + " threads", want, db);
             }
         }
     }
