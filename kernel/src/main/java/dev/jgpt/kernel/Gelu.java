@@ -61,10 +61,7 @@ public final class Gelu {
      */
     public static void forwardOfLinear(float[] a, float[] d, float[] x, float[] w, float[] bias, int M, int K, int N) {
         Checks.length("geluForwardOfLinear", "a", a, (long) M * N);
-        if (bias != null) {
-            Checks.length("geluForwardOfLinear", "bias", bias, N);
-        }
-        Gemm.linearForwardThen(d, x, w, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+        Gemm.linearForwardThen(d, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
                 int o = ci + r * ldc, ao = (row + r) * N + col, j = 0;
                 // Whole vectors unmasked, the rest apart: with a mask on every vector C2 reached its node limit

@@ -174,10 +174,7 @@ public final class Gemm {
     public static void linearForwardPlus(float[] out, float[] x, float[] w, float[] bias, float[] residual,
                                          int M, int K, int N) {
         Checks.length("linearForwardPlus", "residual", residual, (long) M * N);
-        if (bias != null) {
-            Checks.length("linearForwardPlus", "bias", bias, N);
-        }
-        linearForwardThen(out, x, w, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
+        linearForwardThen(out, x, w, bias, M, K, N, (c, ci, ldc, row, col, rows, cols) -> {
             for (int r = 0; r < rows; r++) {
                 int o = ci + r * ldc, ro = (row + r) * N + col;
                 int j = 0;
@@ -194,10 +191,13 @@ public final class Gemm {
 
     /**
      * out = x·wᵀ, then the epilogue on each finished block of out (a fused element-wise function), which adds the
-     * bias first if the layer has one ({@link #plusBias}): one pass over the block instead of two.
+     * bias (checked here; null: none) first ({@link #plusBias}): one pass over the block instead of two.
      */
-    static void linearForwardThen(float[] out, float[] x, float[] w, int M, int K, int N,
+    static void linearForwardThen(float[] out, float[] x, float[] w, float[] bias, int M, int K, int N,
                                   GemmPacked.Epilogue epilogue) {
+        if (bias != null) {
+            Checks.length("linearForward", "bias", bias, N);
+        }
         linearForward(out, x, w, null, M, K, N, epilogue);
     }
 

@@ -331,7 +331,7 @@ class GemmTest {
                 Parallel.setThreads(threads);
                 float[] got = new float[M * N];
                 Arrays.fill(got, SENTINEL);
-                Gemm.linearForwardThen(got, x, w, M, K, N, epilogue);
+                Gemm.linearForwardThen(got, x, w, bias, M, K, N, epilogue);
                 assertArrayEquals(want, got, Arrays.toString(s) + " threads=" + threads);
                 Arrays.fill(got, SENTINEL);
                 Gemm.linearForward(got, x, w, bias, M, K, N);
