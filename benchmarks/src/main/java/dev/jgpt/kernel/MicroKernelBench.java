@@ -34,8 +34,12 @@ import java.util.concurrent.TimeUnit;
  * 69, 82, 95. On two threads, warm, 205–211 in all (the FMA loop of {@code FmaPeak} sustains 212–222 over
  * 0.5 s rounds there, against its best-of-short-rounds 231).
  *
- * <p>Intel Xeon (family 6; FP32 peak 213-220 per core), one thread, 2026-12-02 ({@code -wi 2 -i 3 -w 1 -r 1}, wide
- * errors): warm 172 (nt), 171 (tn), so 78-80% of the peak; C cold 167-171; A cold 159 (nt), 140 (tn); both cold 136.
+ * <p>B's micro-panel starts at {@link GemmPacked#bPad}, on a cache line under the fork's
+ * {@code -XX:ObjectAlignmentInBytes=64}, as the GEMM packs it in training ({@code bin/jgpt} runs with that flag). Intel
+ * Xeon (family 6; FP32 peak 213-222 per core), one thread, 2026-12-03 ({@code -wi 2 -i 3 -w 1 -r 1}, wide errors): warm
+ * 194 (nt), 190 (tn), 197-206 (packed), so 87-93% of the peak; C cold 169-185; A cold 146 (nt), 151 (tn), 203
+ * (packed); both cold 133-174. With the panel one float past a line ({@code -jvmArgsAppend -Djgpt.gemm.bpad=0}, as this
+ * benchmark ran until then: each vector load split over two lines) warm 181, 175, 189.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar MicroKernelBench
@@ -47,7 +51,8 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g",
+        "-XX:ObjectAlignmentInBytes=64"})
 public class MicroKernelBench {
     /** Row stride of a row-major A (GPT-2's d = 768). */
     static final int LDA = 768;
@@ -68,7 +73,7 @@ public class MicroKernelBench {
     public String c;
 
     private float[] aArr, bp, cArr;
-    private int ars, aks, aPanels, cTiles, next;
+    private int ars, aks, aPanels, cTiles, next, bo;
     private final int kc = GemmPacked.KC;
 
     /** JMH reports this per second: GFLOP/s. */
@@ -109,7 +114,9 @@ public class MicroKernelBench {
         for (int i = 0; i < aArr.length; i++) {
             aArr[i] = (i % 7) * 0.01f;
         }
-        bp = new float[kc * GemmPacked.NR];
+        // The micro-panel where the GEMM packs it: from bPad, on a cache line under the @Fork's alignment.
+        bo = GemmPacked.bPad;
+        bp = new float[kc * GemmPacked.NR + GemmPacked.PAD_SLACK];
         for (int i = 0; i < bp.length; i++) {
             bp[i] = (i % 5) * 0.01f;
         }
@@ -129,7 +136,7 @@ public class MicroKernelBench {
     public float[] tile(Rate rate) {
         int i = next++;
         int p = i % aPanels, t = i % cTiles;
-        GemmPacked.kernel(4, kc, aArr, aOffset(p), ars, aks, bp, 0, cArr, t * GemmPacked.MR * GemmPacked.NR,
+        GemmPacked.kernel(4, kc, aArr, aOffset(p), ars, aks, bp, bo, cArr, t * GemmPacked.MR * GemmPacked.NR,
                 GemmPacked.NR, true);
         rate.gflop += 2.0 * GemmPacked.MR * GemmPacked.NR * kc / 1e9;
         return cArr;
